@@ -1,0 +1,150 @@
+# relayguard - relay-control milter for Postfix and Sendmail
+#
+# Targets:
+#	all		build relayguard and relayguardctl (default)
+#	check		install missing test packages, build, run every test
+#	run		build and run the daemon in the foreground
+#	bench		run the benchmarks (bench/)
+#	fuzz		build the libFuzzer targets (fuzz/)
+#	install		install under $(DESTDIR)$(PREFIX)
+#	clean		remove build output
+#
+# Variables:
+#	SANITIZE=1	build with AddressSanitizer and UBSan (into build-san/)
+#	WERROR=0	do not turn warnings into errors (for packagers)
+#	PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS as usual
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= /lib/systemd/system
+
+SANITIZE ?= 0
+WERROR	?= 1
+
+ifeq ($(SANITIZE),1)
+BUILD	?= build-san
+OPT	?= -O1 -g
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+else
+BUILD	?= build
+OPT	?= -O2 -g
+SANFLAGS :=
+endif
+
+CFLAGS	?= $(OPT)
+WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -fno-common
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+
+# pkg-config runs once per make invocation; "check" and "run" install
+# the packages first and then call make again, so these are filled.
+PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs lmdb 2>/dev/null) -lcidr
+MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	$(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-I. $(PKG_CFLAGS) $(SANFLAGS) -pthread $(CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
+
+LIB_SRCS    := $(wildcard common/*.c rules/*.c store/*.c)
+MILTER_SRCS := $(wildcard milter/*.c)
+CTL_SRCS    := $(wildcard ctl/*.c)
+TEST_SRCS   := $(wildcard tests/check_*.c)
+TEST_SUITES := $(filter-out main integration,\
+	$(patsubst tests/check_%.c,%,$(TEST_SRCS)))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB	:= $(BUILD)/librelayguard.a
+DAEMON	:= $(BUILD)/relayguard
+CTL	:= $(BUILD)/relayguardctl
+TESTBIN	:= $(BUILD)/check_relayguard
+
+.PHONY: all check check-build check-run run run-build bench fuzz install \
+	clean deps
+
+all: $(DAEMON) $(CTL)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(DAEMON): $(call obj,$(MILTER_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(PKG_LIBS)
+
+$(CTL): $(call obj,$(CTL_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The suite list is made from the file names: tests/check_foo.c exports
+# foo_suite(), and check_main.c runs every one of them.
+$(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
+	@mkdir -p $(dir $@)
+	@{ for s in $(TEST_SUITES) integration; do \
+		echo "SUITE($$s)"; done; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
+$(BUILD)/tests/check_main.o: ALL_CFLAGS += -I$(BUILD)/tests
+
+$(TESTBIN): $(call obj,$(TEST_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+deps:
+	@sh mk/deps.sh build
+
+check:
+	@sh mk/deps.sh test
+	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory check-run
+
+check-build: all $(TESTBIN) $(EXTRA_TEST_PROGS)
+
+# Unit suites and integration tests run in one Check runner, so that
+# the last line is Check's summary of everything.
+check-run:
+	RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) RG_SANITIZE=$(SANITIZE) \
+	    $(TESTBIN)
+
+run:
+	@sh mk/deps.sh build
+	@$(MAKE) --no-print-directory run-build
+
+run-build: all
+	@echo "relayguard: starting on inet:8894@127.0.0.1 (Ctrl-C stops)"
+	@echo "Point Postfix at it with, in main.cf:"
+	@echo "    smtpd_milters = inet:127.0.0.1:8894"
+	@echo "    milter_default_action = tempfail"
+	@echo "    milter_protocol = 6"
+	@echo "    smtpd_relay_restrictions = check_client_access static:OK, reject"
+	$(DAEMON) -f -p inet:8894@127.0.0.1
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(DAEMON) $(CTL) $(DESTDIR)$(SBINDIR)/
+	for m in doc/*.5; do [ -f "$$m" ] && \
+	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || :; done
+	for m in doc/*.8; do [ -f "$$m" ] && \
+	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || :; done
+	for u in systemd/*.service systemd/*.socket; do [ -f "$$u" ] && \
+	    { install -d $(DESTDIR)$(UNITDIR); \
+	      install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/; } || :; done
+
+clean:
+	rm -rf build build-san build-tsan build-fuzz
+
+# Sub-makefiles of bench/, fuzz/ and tests/integration/.
+-include $(wildcard */*.mk tests/*/*.mk)
+
+-include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(MILTER_SRCS) $(CTL_SRCS) $(TEST_SRCS)))

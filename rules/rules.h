@@ -1,0 +1,164 @@
+#ifndef RG_RULES_H
+#define RG_RULES_H
+
+/*
+ * rules - the relayguard configuration: load, evaluate, explain
+ *
+ * rules_load() parses and compiles a configuration file (spec section
+ * 2) into an immutable struct rules shared read-only by every thread.
+ * A reload loads a new one and swaps it in; sessions keep a reference
+ * to the rules they started with (rules_ref/rules_unref).
+ *
+ * rules_eval() decides one SMTP stage of one session. The same call
+ * serves the daemon and "relayguardctl explain" (which passes a trace).
+ *
+ * This is library code: it never logs and never exits.
+ */
+#include <stddef.h>
+
+#include "common/addr.h"
+#include "common/strbuf.h"
+
+struct rules;
+struct rules_session;
+struct rules_trace;		/* see rules_trace_*() */
+
+enum rules_stage {
+	RULES_CONNECT,
+	RULES_HELO,
+	RULES_MAIL,
+	RULES_RCPT,
+	RULES_NSTAGES,
+};
+
+enum rules_verdict {
+	RULES_CONTINUE,		/* permitted so far (or no rule matched) */
+	RULES_ACCEPT,		/* trust the rest of the connection/message */
+	RULES_REJECT,
+	RULES_TEMPFAIL,
+	RULES_DISCARD,
+};
+
+enum rules_on_error {
+	RULES_ON_ERROR_TEMPFAIL,
+	RULES_ON_ERROR_REJECT,
+	RULES_ON_ERROR_ACCEPT,
+};
+
+/* Daemon settings from the file; NULL or -1 when not set there. */
+struct rules_settings {
+	const char *socket;
+	const char *control;
+	const char *user;
+	enum rules_on_error on_error;
+	int	delay_reject;		/* default 1 */
+	const char *recipient_delimiter;	/* NULL: none */
+	int	log_level;		/* enum log_level, default info */
+};
+
+/*
+ * What the MTA told us so far. The caller owns every string and keeps
+ * the struct across the stages of a connection, filling in each stage's
+ * facts as they arrive; the engine reads only what its stage may know.
+ * NULL means absent.
+ */
+struct rules_facts {
+	const struct addr *client;	/* NULL: Unix socket, no address */
+	const char *client_name;	/* the MTA's host name, raw ("[1.2.3.4]",
+					 * "unknown" and non-OK resolve make
+					 * client-name absent) */
+	const char *client_resolve;	/* {client_resolve}: OK, FAIL, TEMP, FORGED */
+	const char *daemon;		/* {daemon_name} */
+	const char *helo;
+	const char *sender;		/* MAIL FROM argument as received */
+	const char *auth;		/* {auth_authen} */
+	const char *auth_type;		/* {auth_type} */
+	const char *tls_version;	/* {tls_version} */
+	const char *verify;		/* {verify} */
+	const char *cert_subject;	/* {cert_subject} */
+	const char *cert_issuer;	/* {cert_issuer} */
+	const char *rcpt;		/* RCPT TO argument as received */
+	const char *rcpt_mailer;	/* {rcpt_mailer} */
+};
+
+#define RULES_REPLY_MAX		512
+#define RULES_WHERE_MAX		300
+
+/* The answer for one stage. */
+struct rules_result {
+	enum rules_verdict verdict;
+	char	code[4];		/* "554"; "" for CONTINUE/ACCEPT */
+	char	xcode[16];		/* "5.7.1" */
+	char	text[RULES_REPLY_MAX];	/* expanded and sanitised: no control
+					 * characters, bounded; NOT %-escaped */
+	char	rule[RULES_WHERE_MAX];	/* "file:line" of the deciding rule, ""
+					 * when no rule decided */
+	int	relay;			/* RCPT permitted for a destination no
+					 * rule showed to be local */
+	int	lookup_error;		/* a lookup failed; on-error decided */
+	char	error[256];		/* the lookup error, when lookup_error */
+	int	error_first;		/* first failure of that table: log it */
+};
+
+/*
+ * rules_load - parse and compile a configuration. path NULL loads the
+ * embedded default (spec section 6). Every error is appended to errs as
+ * one line "file:line:col: error: message\n". Tables are opened but a
+ * missing table file is not a load error (lookups yield on-error).
+ * Returns the rules (one reference, owned by the caller) or NULL.
+ */
+extern struct rules *rules_load(const char *path, struct strbuf *errs);
+
+/* rules_load_string - as rules_load(), from text named name. */
+extern struct rules *rules_load_string(const char *name, const char *text,
+	struct strbuf *errs);
+
+/* rules_default_text - the embedded default configuration. */
+extern const char *rules_default_text(void);
+
+/* rules_ref, rules_unref - reference counting; unref is NULL-safe. */
+extern struct rules *rules_ref(struct rules *);
+extern void rules_unref(struct rules *);
+
+/* rules_settings - valid while the caller holds a reference. */
+extern const struct rules_settings *rules_settings(const struct rules *);
+
+/*
+ * rules_stage_used - 1 when some rule needs facts of that stage, so the
+ * daemon can ask the MTA to skip stages nobody uses.
+ */
+extern int rules_stage_used(const struct rules *, enum rules_stage);
+
+/* rules_source - the file name given to rules_load, or "(default)". */
+extern const char *rules_source(const struct rules *);
+
+/* Sessions: per-connection engine state (delayed rejects, accept). */
+
+/* rules_session_new - takes its own reference on the rules. */
+extern struct rules_session *rules_session_new(struct rules *);
+
+/* rules_session_free - NULL-safe; drops the reference. */
+extern void rules_session_free(struct rules_session *);
+
+/* rules_session_rules - the rules this session runs under. */
+extern struct rules *rules_session_rules(const struct rules_session *);
+
+/*
+ * rules_session_end_message - a message ended or was aborted: forget
+ * the mail-stage state (a delayed MAIL reject, a message accept).
+ */
+extern void rules_session_end_message(struct rules_session *);
+
+/*
+ * rules_eval - decide one stage. With delay-reject, a refusal decided
+ * at CONNECT, HELO or MAIL is remembered and returned at each RCPT
+ * instead (the earlier stage then yields CONTINUE). trace may be NULL;
+ * when given, every rule tried is recorded in it.
+ * Returns 0; the answer is in *res. This function cannot fail: errors
+ * become the on-error verdict with lookup_error set.
+ */
+extern int rules_eval(struct rules_session *, enum rules_stage,
+	const struct rules_facts *, struct rules_result *,
+	struct rules_trace *);
+
+#endif
