@@ -84,6 +84,17 @@ $(LIB): $(call obj,$(LIB_SRCS))
 $(DAEMON): $(call obj,$(MILTER_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(PKG_LIBS)
 
+# relayguardctl's subcommands come from the file names: ctl/cmd_foo.c
+# exports cmd_foo() and cmd_foo_usage[].
+CTL_CMDS := $(patsubst ctl/cmd_%.c,%,$(wildcard ctl/cmd_*.c))
+$(BUILD)/ctl/commands.h: Makefile $(wildcard ctl/cmd_*.c)
+	@mkdir -p $(dir $@)
+	@{ for c in $(CTL_CMDS); do echo "CMD($$c)"; done; } > $@.tmp && \
+	    mv $@.tmp $@
+
+$(call obj,$(CTL_SRCS)): $(BUILD)/ctl/commands.h
+$(call obj,$(CTL_SRCS)): ALL_CFLAGS += -I$(BUILD)/ctl
+
 $(CTL): $(call obj,$(CTL_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -1,0 +1,30 @@
+/*
+ * NAME
+ *	cmd_version - relayguardctl version
+ * SYNOPSIS
+ *	relayguardctl version
+ * DESCRIPTION
+ *	Prints the program version.
+ */
+#include <stdio.h>
+
+#include "ctl/ctl.h"
+
+#ifndef RG_VERSION
+#define RG_VERSION "0.1"
+#endif
+
+const char cmd_version_usage[] = "version";
+
+/* cmd_version - print the version */
+int
+cmd_version(int argc, char **argv)
+{
+	(void) argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: relayguardctl %s\n", cmd_version_usage);
+		return (CTL_EX_USAGE);
+	}
+	printf("relayguardctl %s\n", RG_VERSION);
+	return (CTL_EX_OK);
+}
