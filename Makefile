@@ -68,8 +68,8 @@ DAEMON	:= $(BUILD)/relayguard
 CTL	:= $(BUILD)/relayguardctl
 TESTBIN	:= $(BUILD)/check_relayguard
 
-.PHONY: all check check-build check-run run run-build bench fuzz install \
-	clean deps
+.PHONY: all check check-build check-run run run-build bench install clean \
+	deps
 
 all: $(DAEMON) $(CTL)
 
@@ -155,7 +155,14 @@ install: all
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
-# Sub-makefiles of bench/, fuzz/ and tests/integration/.
+# Sub-makefiles of bench/, fuzz/ and tests/integration/. Each may add
+# its targets to BENCH_TARGETS (run by make bench, in order) and
+# EXTRA_TEST_PROGS (built before the tests run).
+BENCH_TARGETS :=
 -include $(wildcard */*.mk tests/*/*.mk)
+
+bench:
+	@sh mk/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 
 -include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(MILTER_SRCS) $(CTL_SRCS) $(TEST_SRCS)))
