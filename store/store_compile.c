@@ -616,8 +616,10 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 
 	parse(&c, text, len);
 	progress(&c, "sorting", 0, 1);
-	qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
-	qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
+	if (c.nents > 1)
+		qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
+	if (c.ncents > 1)
+		qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
 	progress(&c, "sorting", 1, 1);
 	dedupe(&c);
 	if (stats->errors > 0) {
