@@ -921,6 +921,23 @@ probe_mailbox(struct probe *p, const char *mbox, const char *delims)
 	return (0);
 }
 
+/* probe_exact - a key as given; a CIDR key such as 192.0.2.0/24 too */
+static int
+probe_exact(struct probe *p, const char *key)
+{
+	struct prefix pfx;
+	uint8_t k[18];
+	size_t  n;
+
+	if (strchr(key, '/') == NULL || prefix_parse(key, &pfx, NULL, 0) < 0)
+		return (probe_str(p, key));
+	n = (size_t) STORE_CIDR_KEYLEN(pfx.addr.family);
+	k[0] = (uint8_t) pfx.addr.family;
+	k[1] = (uint8_t) pfx.len;
+	memcpy(k + 2, pfx.addr.bytes, n - 2);
+	return (probe_get(p, p->e->dbi_cidr, k, n, key));
+}
+
 /* lookup_fail - fill err, once-per-outage flag */
 static int
 lookup_fail(struct store_env *e, struct store_error *err)
@@ -1009,7 +1026,7 @@ again:
 		break;
 	case STORE_EXACT:
 	default:
-		r = probe_str(&p, key);
+		r = probe_exact(&p, key);
 		break;
 	}
 	txn_put(e, p.txn);
