@@ -580,6 +580,16 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 			    strerror(errno));
 			rc = -1;
 		} else {
+			/*
+			 * A fresh, empty lock file, so that an unprivileged
+			 * daemon need not create one in a directory it
+			 * cannot write (LMDB initialises it on first open).
+			 */
+			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL,
+			    0660)) >= 0) {
+				(void) close(fd);
+				store_fix_owner(NULL, dstlock, 0);
+			}
 			sync_dir(dst);
 			store_env_mark_stale(dst);
 		}
