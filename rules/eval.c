@@ -10,6 +10,8 @@
  *	void	rules_session_free(struct rules_session *s)
  *	struct rules *rules_session_rules(const struct rules_session *s)
  *	void	rules_session_end_message(struct rules_session *s)
+ *	enum rules_verdict rules_session_pending(
+ *		const struct rules_session *s)
  *	int	rules_eval(struct rules_session *s, enum rules_stage stage,
  *		const struct rules_facts *f, struct rules_result *res,
  *		struct rules_trace *trace)
@@ -44,8 +46,8 @@
  *
  *	Reply templates are expanded here: values that come from the
  *	client are sanitised (control characters dropped, bytes above
- *	127 replaced by '?', each value at most 256 bytes) and "%%"
- *	becomes "%". The text is not %-escaped: the caller does that
+ *	127 replaced by '?', each value at most 256 bytes); a '%' that
+ *	does not start %{macro} is text. The text is not %-escaped: the caller does that
  *	for smfi_setreply().
  * THREADS
  *	A session is used by one thread at a time; any number of
@@ -158,6 +160,18 @@ rules_session_end_message(struct rules_session *s)
 	s->pending[RULES_MAIL].set = 0;
 	if (s->accept_rule != NULL && s->accept_stage == RULES_MAIL)
 		s->accept_rule = NULL;
+}
+
+/* rules_session_pending - a delayed refusal, or RULES_CONTINUE */
+enum rules_verdict
+rules_session_pending(const struct rules_session *s)
+{
+	int     i;
+
+	for (i = 0; i < RULES_RCPT; i++)
+		if (s->pending[i].set)
+			return (s->pending[i].verdict);
+	return (RULES_CONTINUE);
 }
 
 /* nonempty - a present, non-empty value */
@@ -420,11 +434,6 @@ expand(struct ctx *c, const char *t, const char *where, char *out,
 	size_t  n;
 
 	for (; *t; t++) {
-		if (t[0] == '%' && t[1] == '%') {
-			strbuf_putc(&sb, '%');
-			t++;
-			continue;
-		}
 		if (t[0] != '%' || t[1] != '{' || (e = strchr(t, '}')) == NULL) {
 			sanitise(&sb, (char[]) {*t, 0}, 1);
 			continue;

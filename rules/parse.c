@@ -787,7 +787,7 @@ slice(struct parser *p, size_t start, size_t end)
 	return (strbuf_detach(&sb));
 }
 
-/* macro_ok - reply template check: known %{macros}, %% for a percent */
+/* macro_ok - reply template check: known %{macros}; other '%' are text */
 static int
 macro_ok(const char *t, char *err, size_t errlen)
 {
@@ -803,17 +803,8 @@ macro_ok(const char *t, char *err, size_t errlen)
 			snprintf(err, errlen, "control character in reply");
 			return (-1);
 		}
-		if (*t != '%')
+		if (*t != '%' || t[1] != '{')
 			continue;
-		if (t[1] == '%') {
-			t++;
-			continue;
-		}
-		if (t[1] != '{') {
-			snprintf(err, errlen, "lone %% in reply (write %%%% for "
-			    "a percent sign, %%{name} for a macro)");
-			return (-1);
-		}
 		if ((e = strchr(t, '}')) == NULL) {
 			snprintf(err, errlen, "unterminated %%{ in reply");
 			return (-1);

@@ -150,6 +150,13 @@ extern struct rules *rules_session_rules(const struct rules_session *);
 extern void rules_session_end_message(struct rules_session *);
 
 /*
+ * rules_session_pending - the verdict of a refusal decided at connect,
+ * helo or mail and kept for the next RCPT (delay-reject), or
+ * RULES_CONTINUE when none is pending.
+ */
+extern enum rules_verdict rules_session_pending(const struct rules_session *);
+
+/*
  * rules_eval - decide one stage. With delay-reject, a refusal decided
  * at CONNECT, HELO or MAIL is remembered and returned at each RCPT
  * instead (the earlier stage then yields CONTINUE). trace may be NULL;
