@@ -15,8 +15,9 @@
  *	control_listen() binds the Unix socket named by spec
  *	("unix:/path" or "/path"; "" or "none" disables the socket),
  *	replacing a stale socket file, and gives it to uid:gid (-1: keep)
- *	with mode 0660. It runs before the daemon drops privileges.
- *	Returns 0, or -1 with a message in err.
+ *	with mode 0660. A socket another daemon answers on is left
+ *	alone. It runs before the daemon drops privileges. Returns 0, or
+ *	-1 with a message in err.
  *
  *	control_start() serves the socket from a thread of its own. One
  *	request per connection: a line "stats", "stats prometheus" or
@@ -100,6 +101,16 @@ control_listen(const char *spec, uid_t uid, gid_t gid, char *err,
 			    "is not a socket", path);
 			return (-1);
 		}
+		/* A socket someone answers on belongs to another daemon. */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "control socket %s: in use by "
+			    "another daemon", path);
+			return (-1);
+		}
+		if (fd >= 0)
+			close(fd);
 		(void) unlink(path);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
