@@ -194,6 +194,7 @@ serve(int fd)
 	struct strbuf errs = STRBUF_INIT;
 	struct timeval tv = {5, 0};
 	char    line[CONTROL_LINE_MAX];
+	struct rules *r;
 
 	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -202,11 +203,15 @@ serve(int fd)
 	} else if (read_line(fd, line, sizeof(line)) < 0) {
 		strbuf_puts(&out, "error empty request\n");
 	} else if (strcmp(line, "stats") == 0) {
+		r = live_get();
 		strbuf_puts(&out, "ok\n");
-		stats_format(live_stats(), &out);
+		stats_format(live_stats(), r, &out);
+		rules_unref(r);
 	} else if (strcmp(line, "stats prometheus") == 0) {
+		r = live_get();
 		strbuf_puts(&out, "ok\n");
-		stats_format_prometheus(live_stats(), &out);
+		stats_format_prometheus(live_stats(), r, &out);
+		rules_unref(r);
 	} else if (strcmp(line, "reload") == 0) {
 		if (live_reload("control socket", &errs) == 0)
 			strbuf_puts(&out, "ok reloaded\n");
