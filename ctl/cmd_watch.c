@@ -223,7 +223,7 @@ cmd_watch(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		case 'T':
 			if (ctl_parse_ttl(optarg, &w.ttl) < 0) {
