@@ -33,7 +33,7 @@
 #include "store/store.h"
 
 const char cmd_query_usage[] =
-	"query [--as FACT] [-d delims] [-m] [-c conf] TABLE KEY...|-";
+	"query [--as FACT] [-d delims] [-m] [-u user] [-c conf] TABLE KEY...|-";
 
 static const struct {
 	const char *name;
@@ -111,7 +111,7 @@ cmd_query(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.fact = STORE_EXACT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+a:c:d:m", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:c:d:mu:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
@@ -132,6 +132,9 @@ cmd_query(int argc, char **argv)
 			break;
 		case 'm':
 			q.show_match = 1;
+			break;
+		case 'u':
+			store_set_owner(optarg);
 			break;
 		default:
 			goto usage;
