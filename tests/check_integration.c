@@ -1,6 +1,6 @@
 /*
  * NAME
- *	check_integration - run tests/integration/*.test under Check
+ *	check_integration - run the tests/integration scripts under Check
  * SYNOPSIS
  *	Suite *integration_suite(void)
  * DESCRIPTION
@@ -67,8 +67,10 @@ START_TEST(test_script)
 	int     status, fd;
 
 	ck_assert_msg(build != NULL, "RG_BUILD is not set: run via make check");
-	snprintf(dir, sizeof(dir), "%s/tests/integration", build);
-	snprintf(log, sizeof(log), "%s/%s.log", dir, basename_of(script));
+	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/tests/integration",
+	    build), (int) sizeof(dir));
+	ck_assert_int_lt(snprintf(log, sizeof(log), "%s/%s.log", dir,
+	    basename_of(script)), (int) sizeof(log));
 	(void) mkdir(dir, 0755);
 	fprintf(stderr, "integration: %s ...\n", basename_of(script));
 
