@@ -657,6 +657,42 @@ parse_line(char *line, int lineno, struct session *s, char *err, size_t elen)
 	return (0);
 }
 
+/* session_free - release what a session holds */
+static void
+session_free(struct session *s)
+{
+	size_t  j;
+
+	free(s->addr);
+	free(s->name);
+	free(s->helo);
+	free(s->from);
+	free(s->auth);
+	free(s->auth_type);
+	free(s->daemon);
+	for (j = 0; j < s->nmacros; j++) {
+		free(s->macros[j].name);
+		free(s->macros[j].value);
+	}
+	free(s->macros);
+	for (j = 0; j < s->nrcpts; j++) {
+		free(s->rcpts[j].addr);
+		free(s->rcpts[j].mailer);
+	}
+	free(s->rcpts);
+}
+
+/* free_scenario - release the sessions */
+static void
+free_scenario(void)
+{
+	size_t  i;
+
+	for (i = 0; i < nsessions; i++)
+		session_free(&sessions[i]);
+	free(sessions);
+}
+
 /* load_scenario - read the scenario file; exits on error */
 static void
 load_scenario(const char *path)
@@ -687,6 +723,7 @@ load_scenario(const char *path)
 		if (parse_line(p, lineno, &sessions[nsessions], err,
 		    sizeof(err)) < 0) {
 			fprintf(stderr, "milterload: %s:%d: %s\n", path, lineno, err);
+			session_free(&sessions[nsessions]);
 			errors++;
 			continue;
 		}
@@ -695,8 +732,10 @@ load_scenario(const char *path)
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
-	if (errors)
+	if (errors) {
+		free_scenario();
 		exit(65);
+	}
 	if (nsessions == 0) {
 		fprintf(stderr, "milterload: %s: no sessions\n", path);
 		exit(65);
@@ -1367,6 +1406,18 @@ worker_main(void *arg)
 	return (NULL);
 }
 
+/* worker_free - release a worker */
+static void
+worker_free(struct worker *w)
+{
+	int     i;
+
+	for (i = 0; i < NMACSTAGES; i++)
+		free(w->symlist[i]);
+	free(w->wbuf);
+	free(w);
+}
+
 /* usage - print the synopsis and exit 64 */
 static void
 usage(void)
@@ -1517,8 +1568,12 @@ main(int argc, char **argv)
 		pthread_join(ws[i]->tid, NULL);
 	secs = (double) (now_ns() - t0) / 1e9;
 	print_results(ws, secs);
-	for (i = 0; i < opt_conns; i++)
+	for (i = 0; i < opt_conns; i++) {
 		if (ws[i]->errors || ws[i]->wrong)
 			bad = 1;
+		worker_free(ws[i]);
+	}
+	free(ws);
+	free_scenario();
 	return (bad ? 1 : 0);
 }
