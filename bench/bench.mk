@@ -17,3 +17,19 @@ EXTRA_TEST_PROGS += $(MILTERLOAD)
 check-build: $(MILTERLOAD)
 
 -include $(BUILD)/bench/milterload.d
+
+# The benchmarks write raw key=value lines under bench/results/raw and
+# bench/report.sh turns everything there into bench/results/results.md
+# and milter.png. RG_BENCH_SECONDS, RG_BENCH_CONNS and RG_BENCH_SOAK
+# tune bench-milter (see bench/run-milter.sh).
+BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
+
+.PHONY: bench-milter bench-report
+bench-milter: all $(MILTERLOAD) $(NOOP_MILTER)
+	$(BENCH_ENV) sh bench/run-milter.sh
+	sh bench/report.sh
+
+bench-report:
+	sh bench/report.sh
+
+BENCH_TARGETS += bench-milter

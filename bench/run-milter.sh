@@ -23,7 +23,7 @@
 #	RG_BENCH_SECONDS	seconds per run (default 10)
 #	RG_BENCH_CONNS		concurrency levels (default "1 16 128")
 #	RG_BENCH_SOAK		soak sessions (default 1000000; 0 skips)
-#	RG_BENCH_OUT		results directory (default bench/results)
+#	RG_BENCH_OUT		raw results directory (default bench/results/raw)
 # DIAGNOSTICS
 #	Exit 1 when a run had wrong answers or errors. When build/relayguard
 #	cannot run the configuration yet (the daemon or the tables are not
@@ -33,7 +33,7 @@ set -u
 
 top=${RG_TOP:-$(pwd)}
 build=${RG_BUILD:-$top/build}
-out=${RG_BENCH_OUT:-$top/bench/results}
+out=${RG_BENCH_OUT:-$top/bench/results/raw}
 secs=${RG_BENCH_SECONDS:-10}
 conns=${RG_BENCH_CONNS:-"1 16 128"}
 soak=${RG_BENCH_SOAK:-1000000}
