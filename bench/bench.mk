@@ -6,6 +6,9 @@
 #				built before the tests, which use it
 #	bench-milter		relayguard against the no-op milter at 1, 16
 #				and 128 connections (bench/run-milter.sh)
+#	bench-postfix		end to end through Postfix: native, no-op
+#				milter, postfwd, relayguard (bench/run-postfix.sh)
+#	bench-report		rewrite bench/results/results.md and the plot
 
 MILTERLOAD := $(BUILD)/milterload
 
@@ -24,12 +27,18 @@ check-build: $(MILTERLOAD)
 # tune bench-milter (see bench/run-milter.sh).
 BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
 
-.PHONY: bench-milter bench-report
+.PHONY: bench-milter bench-postfix bench-report
 bench-milter: all $(MILTERLOAD) $(NOOP_MILTER)
 	$(BENCH_ENV) sh bench/run-milter.sh
+	sh bench/report.sh
+
+# End to end: smtp-source through private Postfix instances (native
+# restrictions, no-op milter, postfwd, relayguard); needs root.
+bench-postfix: all $(NOOP_MILTER)
+	$(BENCH_ENV) sh bench/run-postfix.sh
 	sh bench/report.sh
 
 bench-report:
 	sh bench/report.sh
 
-BENCH_TARGETS += bench-milter
+BENCH_TARGETS += bench-milter bench-postfix
