@@ -101,10 +101,15 @@ get() {
 				n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
 			}
 			lab[NR] = f["label"]; mps[NR] = f["msg_s"]; rps[NR] = f["rcpt_s"]
+			if ($2 == "unavailable") { un[NR] = 1; next }
 			sec[NR] = f["secs"]; by[f["label"]] = f["msg_s"]
 		}
 		END {
 			for (i = 1; i <= NR; i++) {
+				if (un[i]) {
+					printf "| %s | not measured: not built yet | | | | |\n", lab[i]
+					continue
+				}
 				nat = by["native"] > 0 ? sprintf("%.0f%%", 100 * mps[i] / by["native"]) : "-"
 				noop = by["noop"] > 0 ? sprintf("%.0f%%", 100 * mps[i] / by["noop"]) : "-"
 				printf "| %s | %s | %s | %s | %s | %s |\n", lab[i], mps[i], rps[i], nat, noop, sec[i]
