@@ -114,7 +114,7 @@ build_tables() {
 	}
 	t1=$(date +%s.%N)
 	while read -r a; do
-		"$ctl" grant -c "$scratch/relayguard.conf" -t popauth "$a" \
+		"$ctl" grant -t "$scratch/popauth.lmdb" "$a" \
 		    --ttl 24h --user bench || return 1
 	done <"$scratch/grants" >"$scratch/grant.log" 2>&1 || {
 		say "relayguardctl grant failed:"; tail -5 "$scratch/grant.log" >&2
