@@ -104,10 +104,16 @@ diag(struct compile *c, unsigned line, const char *kind, const char *fmt,
 	char    msg[1024];
 	char    full[1200];
 	va_list ap;
+	char   *p;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Keys and values quoted from the text must not reach a terminal
+	 * or log with their control characters (ESC sequences, CR). */
+	for (p = msg; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (strcmp(kind, "error") == 0)
 		c->st->errors++;
 	if (c->hooks != NULL && c->hooks->diag != NULL) {
@@ -612,8 +618,11 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 		goto out;
 	}
 	progress(&c, "sorting", 0, 1);
-	qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
-	qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
+	/* qsort() must not see the NULL array of a kind with no keys. */
+	if (c.nents > 0)
+		qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
+	if (c.ncents > 0)
+		qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
 	progress(&c, "sorting", 1, 1);
 	dedupe(&c);
 	stats->entries = c.nents + c.ncents;
