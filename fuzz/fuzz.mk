@@ -30,9 +30,12 @@ FUZZ_CFLAGS	:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	$(WARN) -I. $(PKG_CFLAGS) -pthread -g -O1 -DRG_FUZZ=1 $(FUZZ_SANFLAGS)
 
 # The milter helpers (everything in milter/ but the daemon's main) are
-# fuzzed too, once they exist.
+# fuzzed too. They go into an archive, so that each target links only
+# the objects it uses: the fact and reply helpers do not drag in the
+# libmilter callbacks or, before it lands, the rules engine.
 FUZZ_LIB_SRCS	:= $(LIB_SRCS) $(filter-out milter/main.c,$(MILTER_SRCS))
 FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_LIB	:= $(FUZZ_BUILD)/librelayguard-fuzz.a
 FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)
 FUZZ_NAMES	:= $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS	:= $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
@@ -55,7 +58,11 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
 	    -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -pthread -o $@ $^ \
 	    $(MILTER_LIBS) $(PKG_LIBS)
 
