@@ -1,0 +1,45 @@
+#ifndef RG_MILTER_STATS_H
+#define RG_MILTER_STATS_H
+
+/*
+ * stats - the daemon's counters (spec section 7)
+ */
+#include "common/strbuf.h"
+
+struct stats;
+
+enum stats_counter {
+	STATS_SESSIONS,
+	STATS_RCPT_PERMITTED,
+	STATS_RCPT_REJECTED,
+	STATS_RCPT_TEMPFAILED,
+	STATS_RCPT_DISCARDED,
+	STATS_RELAYS,
+	STATS_LOOKUP_ERRORS,
+	STATS_INTERNAL_ERRORS,
+	STATS_RELOADS,
+	STATS_RELOADS_REFUSED,
+	STATS_NCOUNTERS,
+};
+
+enum stats_decision {
+	STATS_PERMIT,
+	STATS_ACCEPT,
+	STATS_REJECT,
+	STATS_TEMPFAIL,
+	STATS_DISCARD,
+	STATS_NDECISIONS,
+};
+
+extern struct stats *stats_new(void);
+extern void stats_free(struct stats *);
+extern void stats_inc(struct stats *, enum stats_counter);
+extern unsigned long long stats_get(struct stats *, enum stats_counter);
+extern void stats_rule(struct stats *, const char *rule, enum stats_decision);
+extern void stats_declare_rule(struct stats *, const char *rule);
+extern unsigned long long stats_rule_get(struct stats *, const char *rule,
+	enum stats_decision);
+extern void stats_format(struct stats *, struct strbuf *);
+extern void stats_format_prometheus(struct stats *, struct strbuf *);
+
+#endif
