@@ -81,12 +81,13 @@ fuzz-run:
 		failed="$$failed $$t"; continue; }; \
 	    mkdir -p $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t; \
 	    opts=""; [ -f fuzz/$$t.options ] && \
-		opts=$$(grep -v '^#' fuzz/$$t.options | tr '\n' ' '); \
+		opts=$$(grep -v '^#' fuzz/$$t.options | \
+		    sed 's|=fuzz/|=$(CURDIR)/fuzz/|' | tr '\n' ' '); \
 	    echo "fuzz: $$t for $${secs}s"; \
 	    if "$$bin" -max_total_time=$$secs -timeout=10 -rss_limit_mb=1024 \
 		-print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $$opts \
-		$(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t \
+		-artifact_prefix=$(CURDIR)/$(FUZZ_BUILD)/crashes/$$t- $$opts \
+		$(CURDIR)/$(FUZZ_BUILD)/corpus/$$t $(CURDIR)/fuzz/corpus/$$t \
 		> $(FUZZ_BUILD)/$$t.log 2>&1; then \
 		grep -h '^stat::number_of_executed_units' \
 		    $(FUZZ_BUILD)/$$t.log | sed "s/^stat::number_of_executed_units:/fuzz: $$t: executions:/"; \
