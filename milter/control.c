@@ -15,8 +15,9 @@
  *	control_listen() binds the Unix socket named by spec
  *	("unix:/path" or "/path"; "" or "none" disables the socket),
  *	replacing a stale socket file, and gives it to uid:gid (-1: keep)
- *	with mode 0660. It runs before the daemon drops privileges.
- *	Returns 0, or -1 with a message in err.
+ *	with mode 0660. A socket another daemon answers on is left
+ *	alone. It runs before the daemon drops privileges. Returns 0, or
+ *	-1 with a message in err.
  *
  *	control_start() serves the socket from a thread of its own. One
  *	request per connection: a line "stats", "stats prometheus" or
@@ -100,6 +101,16 @@ control_listen(const char *spec, uid_t uid, gid_t gid, char *err,
 			    "is not a socket", path);
 			return (-1);
 		}
+		/* A socket someone answers on belongs to another daemon. */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "control socket %s: in use by "
+			    "another daemon", path);
+			return (-1);
+		}
+		if (fd >= 0)
+			close(fd);
 		(void) unlink(path);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
@@ -183,6 +194,7 @@ serve(int fd)
 	struct strbuf errs = STRBUF_INIT;
 	struct timeval tv = {5, 0};
 	char    line[CONTROL_LINE_MAX];
+	struct rules *r;
 
 	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -191,11 +203,15 @@ serve(int fd)
 	} else if (read_line(fd, line, sizeof(line)) < 0) {
 		strbuf_puts(&out, "error empty request\n");
 	} else if (strcmp(line, "stats") == 0) {
+		r = live_get();
 		strbuf_puts(&out, "ok\n");
-		stats_format(live_stats(), &out);
+		stats_format(live_stats(), r, &out);
+		rules_unref(r);
 	} else if (strcmp(line, "stats prometheus") == 0) {
+		r = live_get();
 		strbuf_puts(&out, "ok\n");
-		stats_format_prometheus(live_stats(), &out);
+		stats_format_prometheus(live_stats(), r, &out);
+		rules_unref(r);
 	} else if (strcmp(line, "reload") == 0) {
 		if (live_reload("control socket", &errs) == 0)
 			strbuf_puts(&out, "ok reloaded\n");

@@ -183,22 +183,6 @@ set_reply(SMFICTX *ctx, const struct rules_result *res)
 		    "uses its default reply", res->code, res->xcode, text);
 }
 
-/* count_rule - per-rule counters */
-static void
-count_rule(const struct rules_result *res)
-{
-	static const enum stats_decision d[] = {
-		[RULES_CONTINUE] = STATS_PERMIT,
-		[RULES_ACCEPT] = STATS_ACCEPT,
-		[RULES_REJECT] = STATS_REJECT,
-		[RULES_TEMPFAIL] = STATS_TEMPFAIL,
-		[RULES_DISCARD] = STATS_DISCARD,
-	};
-
-	if (res->rule[0] && (unsigned) res->verdict < sizeof(d) / sizeof(d[0]))
-		stats_rule(live_stats(), res->rule, d[res->verdict]);
-}
-
 /* decide - evaluate one stage and answer */
 static sfsistat
 decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
@@ -225,7 +209,6 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 		else
 			log_debug("lookup error: %s", err);
 	}
-	count_rule(&res);
 	log_debug("%s: %s verdict %d rule %s", facts_get(&c->f, FACT_QUEUE_ID) ?
 	    facts_get(&c->f, FACT_QUEUE_ID) : "NOQUEUE", stage_names[stage],
 	    (int) res.verdict, res.rule[0] ? res.rule : "-");

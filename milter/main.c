@@ -330,8 +330,12 @@ main(int argc, char **argv)
 		if (chmod(upath, 0660) < 0)
 			fatal("chmod %s: %s", upath, strerror(errno));
 	}
-	if (control_listen(control, uid, gid, err, sizeof(err)) < 0)
-		fatal("%s", err);
+	/* Filtering mail matters more than stats: go on without it. */
+	if (control_listen(control, uid, gid, err, sizeof(err)) < 0) {
+		log_error("%s; no control socket (SIGUSR1 still reloads)", err);
+		free(control);
+		control = xstrdup("none");
+	}
 
 	if (!foreground)
 		ready = daemonize();

@@ -7,6 +7,7 @@
 #include "common/strbuf.h"
 
 struct stats;
+struct rules;
 
 enum stats_counter {
 	STATS_SESSIONS,
@@ -22,24 +23,13 @@ enum stats_counter {
 	STATS_NCOUNTERS,
 };
 
-enum stats_decision {
-	STATS_PERMIT,
-	STATS_ACCEPT,
-	STATS_REJECT,
-	STATS_TEMPFAIL,
-	STATS_DISCARD,
-	STATS_NDECISIONS,
-};
-
 extern struct stats *stats_new(void);
 extern void stats_free(struct stats *);
 extern void stats_inc(struct stats *, enum stats_counter);
 extern unsigned long long stats_get(struct stats *, enum stats_counter);
-extern void stats_rule(struct stats *, const char *rule, enum stats_decision);
-extern void stats_declare_rule(struct stats *, const char *rule);
-extern unsigned long long stats_rule_get(struct stats *, const char *rule,
-	enum stats_decision);
-extern void stats_format(struct stats *, struct strbuf *);
-extern void stats_format_prometheus(struct stats *, struct strbuf *);
+extern void stats_format(struct stats *, const struct rules *,
+	struct strbuf *);
+extern void stats_format_prometheus(struct stats *, const struct rules *,
+	struct strbuf *);
 
 #endif

@@ -64,6 +64,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -169,6 +170,35 @@ env_close_locked(struct store_env *e)
 	pthread_mutex_unlock(&e->len_mu);
 }
 
+/* filesig_get - what the file looks like now */
+static void
+filesig_get(const char *path, struct store_filesig *fs)
+{
+	struct stat st;
+
+	memset(fs, 0, sizeof(*fs));
+	if (stat(path, &st) < 0) {
+		fs->err = errno;
+		return;
+	}
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
+	fs->size = st.st_size;
+	fs->mtim = st.st_mtim;
+	fs->ctim = st.st_ctim;
+}
+
+/* filesig_eq - unchanged since? */
+static int
+filesig_eq(const struct store_filesig *a, const struct store_filesig *b)
+{
+	return (a->err == b->err && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	    a->mtim.tv_nsec == b->mtim.tv_nsec &&
+	    a->ctim.tv_sec == b->ctim.tv_sec &&
+	    a->ctim.tv_nsec == b->ctim.tv_nsec);
+}
+
 /* open_fail - record why an open failed */
 static int
 open_fail(struct store_env *e, int kind, const char *what, int rc)
@@ -192,7 +222,10 @@ open_dbs(struct store_env *e, MDB_txn *txn)
 	rc = mdb_dbi_open(txn, STORE_DB_META, 0, &e->dbi_meta);
 	if (rc == MDB_NOTFOUND && e->writable) {
 		/* A new table, unless the file holds someone else's data. */
-		if ((rc = mdb_stat(txn, 0, &st)) != 0)
+		MDB_dbi main;
+
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 ||
+		    (rc = mdb_stat(txn, main, &st)) != 0)
 			return (open_fail(e, STORE_OPEN_BROKEN, "stat", rc));
 		if (st.ms_entries != 0) {
 			snprintf(e->openerr, sizeof(e->openerr),
@@ -260,22 +293,20 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	MDB_txn *txn;
 	int     fd;
 	int     rc;
-	int     created = 0;
 	unsigned flags;
 
 	env_close_locked(e);
 	atomic_store(&e->stale, 0);
+	filesig_get(e->path, &e->failsig);
 	e->absent = 0;
 	e->openkind = STORE_OPEN_OK;
 	e->openerr[0] = 0;
 
 	if (stat(e->path, &st) < 0) {
-		if (errno != ENOENT || !e->writable) {
-			if (errno == ENOENT && e->dynamic)
-				e->absent = 1;
-			return (open_fail(e, STORE_OPEN_SYS, "open", errno));
-		}
-		created = 1;
+		/* Writers create tables beside it (create_dynamic, compile). */
+		if (errno == ENOENT && e->dynamic)
+			e->absent = 1;
+		return (open_fail(e, STORE_OPEN_SYS, "open", errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		return (open_fail(e, STORE_OPEN_SYS, "open", EINVAL));
 	} else if (st.st_size == 0 && !e->writable) {
@@ -304,7 +335,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 		e->env = NULL;
 		return (open_fail(e, kind, "open", rc));
 	}
-	store_fix_owner(e->path, e->lockpath, created);
+	store_fix_owner(e->path, e->lockpath, 0);
 
 	/* A truncated file would SIGBUS us later: refuse it now. */
 	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
@@ -345,6 +376,45 @@ fail:
 	return (-1);
 }
 
+/*
+ * create_dynamic - make an empty dynamic table at path, atomically:
+ * built beside it and linked into place, so that a reader never sees
+ * a half-made file. Losing the race to another writer is fine.
+ */
+static int
+create_dynamic(const char *path, char *err, size_t errlen)
+{
+	struct store *t;
+	size_t  n = strlen(path) + 48;
+	char   *tmp = xmalloc(n);
+	char   *tmplock = xmalloc(n + 5);
+	int     fd, rc = -1;
+
+	snprintf(tmp, n, "%s.new.%ld.%lx", path, (long) getpid(),
+	    (unsigned long) pthread_self() & 0xffffff);
+	snprintf(tmplock, n + 5, "%s-lock", tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	(void) close(fd);
+	if (store_open_env(tmp, 1, 1, 0, &t, err, errlen) == 0) {
+		store_close(t);
+		store_fix_owner(tmp, NULL, 1);
+		if (link(tmp, path) == 0 || errno == EEXIST)
+			rc = 0;
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	} else
+		store_close(t);
+	(void) unlink(tmplock);
+	(void) unlink(tmp);
+out:
+	free(tmp);
+	free(tmplock);
+	return (rc);
+}
+
 /* store_open_env - find or create the registry entry of a table */
 int
 store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
@@ -363,6 +433,9 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		snprintf(err, errlen, "table path too long");
 		return (-1);
 	}
+	if (writable && dynamic && access(path, F_OK) < 0 && errno == ENOENT &&
+	    create_dynamic(path, err, errlen) < 0)
+		return (-1);
 	pthread_mutex_lock(&registry_mu);
 	for (e = registry; e != NULL; e = e->next)
 		if (strcmp(e->path, path) == 0)
@@ -387,23 +460,22 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		registry = e;
 		pthread_rwlock_wrlock(&e->rw);
 		rc = env_open_locked(e, mapsize);
-		if (rc < 0)
-			atomic_store(&e->opentry, mono_sec());
 		pthread_rwlock_unlock(&e->rw);
 	} else if (writable && (!e->writable || e->env == NULL ||
 		    mapsize != 0)) {
 		pthread_rwlock_wrlock(&e->rw);
 		e->writable = 1;
 		rc = env_open_locked(e, mapsize);
-		if (rc < 0)
-			atomic_store(&e->opentry, mono_sec());
 		pthread_rwlock_unlock(&e->rw);
 	}
 	e->refs++;
+	if (writable)
+		e->writers++;
 	pthread_mutex_unlock(&registry_mu);
 
 	s = xmalloc(sizeof(*s));
 	s->e = e;
+	s->writer = writable;
 	*out = s;
 	if (writable && rc < 0) {
 		snprintf(err, errlen, "%s", e->openerr);
@@ -443,8 +515,15 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	e = s->e;
-	free(s);
 	pthread_mutex_lock(&registry_mu);
+	if (s->writer && --e->writers == 0 && e->refs > 1) {
+		/* The readers left go back to a read-only environment. */
+		pthread_rwlock_wrlock(&e->rw);
+		e->writable = 0;
+		atomic_store(&e->stale, 1);
+		pthread_rwlock_unlock(&e->rw);
+	}
+	free(s);
 	if (--e->refs > 0) {
 		pthread_mutex_unlock(&registry_mu);
 		return;
@@ -507,6 +586,7 @@ int
 store_env_rdlock(struct store *s, char *err, size_t errlen)
 {
 	struct store_env *e = s->e;
+	struct store_filesig sig;
 	long    now = mono_sec();
 	long    then;
 
@@ -517,16 +597,19 @@ store_env_rdlock(struct store *s, char *err, size_t errlen)
 		check_file(e);
 	if (e->env != NULL && !atomic_load(&e->stale))
 		return (0);
-	if (e->env == NULL && !atomic_load(&e->stale) &&
-	    atomic_load(&e->opentry) == now)
-		goto out;
 
+	/* A failed table is retried when its file has changed. */
+	if (e->env == NULL && !atomic_load(&e->stale)) {
+		filesig_get(e->path, &sig);
+		if (filesig_eq(&sig, &e->failsig))
+			goto out;
+	}
 	pthread_rwlock_unlock(&e->rw);
 	pthread_rwlock_wrlock(&e->rw);
-	if (atomic_load(&e->stale) ||
-	    (e->env == NULL && atomic_load(&e->opentry) != now)) {
-		if (env_open_locked(e, 0) < 0)
-			atomic_store(&e->opentry, now);
+	if (atomic_load(&e->stale) || e->env == NULL) {
+		filesig_get(e->path, &sig);
+		if (atomic_load(&e->stale) || !filesig_eq(&sig, &e->failsig))
+			(void) env_open_locked(e, 0);
 	}
 	pthread_rwlock_unlock(&e->rw);
 	pthread_rwlock_rdlock(&e->rw);

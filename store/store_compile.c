@@ -553,13 +553,21 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	char   *tmp = xmalloc(n);
 	char   *tmplock = xmalloc(n + 5);
 	char   *dstlock = xmalloc(n + 5);
-	int     rc;
+	int     rc, fd;
 
 	snprintf(tmp, n, "%s.tmp.%ld", dst, (long) getpid());
 	snprintf(tmplock, n + 5, "%s-lock", tmp);
 	snprintf(dstlock, n + 5, "%s-lock", dst);
 	(void) unlink(tmp);
 	(void) unlink(tmplock);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		free(tmplock);
+		free(dstlock);
+		return (-1);
+	}
+	(void) close(fd);
 	rc = store_open_env(tmp, 0, 1, mapsize, &s, err, errlen);
 	if (rc == 0)
 		rc = fill(c, s, err, errlen) == 0 ? touch_meta(s, err, errlen) :
@@ -613,18 +621,17 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	c.last_pct = 1000;
 
 	parse(&c, text, len);
+	progress(&c, "sorting", 0, 1);
+	if (c.nents > 1)
+		qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
+	if (c.ncents > 1)
+		qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
+	progress(&c, "sorting", 1, 1);
+	dedupe(&c);
 	if (stats->errors > 0) {
 		rc = 1;
 		goto out;
 	}
-	progress(&c, "sorting", 0, 1);
-	/* qsort() must not see the NULL array of a kind with no keys. */
-	if (c.nents > 0)
-		qsort(c.ents, c.nents, sizeof(*c.ents), ent_cmp);
-	if (c.ncents > 0)
-		qsort(c.cents, c.ncents, sizeof(*c.cents), cent_cmp);
-	progress(&c, "sorting", 1, 1);
-	dedupe(&c);
 	stats->entries = c.nents + c.ncents;
 	stats->cidr = c.ncents;
 

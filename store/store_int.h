@@ -43,6 +43,16 @@
 
 #define STORE_POOL	16		/* reset read transactions kept */
 
+/* What a file looked like, to retry a failed open only after a change. */
+struct store_filesig {
+	int	err;			/* errno of stat(), or 0 */
+	dev_t	dev;
+	ino_t	ino;
+	off_t	size;
+	struct timespec mtim;
+	struct timespec ctim;
+};
+
 /*
  * One open table file per process, shared by every handle on it. rw is
  * held shared by every lookup and grant, exclusively to (re)open the
@@ -72,7 +82,8 @@ struct store_env {
 	atomic_long checked;		/* monotonic second of the last stat */
 	atomic_int stale;		/* reopen on the next lookup */
 	atomic_int failing;		/* the last lookup failed */
-	atomic_long opentry;		/* monotonic second of the last failed open */
+	struct store_filesig failsig;	/* the file when the last open failed */
+	int	writers;		/* write handles (registry_mu) */
 
 	pthread_mutex_t pool_mu;
 	MDB_txn *pool[STORE_POOL];
@@ -88,6 +99,7 @@ struct store_env {
 
 struct store {
 	struct store_env *e;
+	int	writer;			/* opened by store_open_write() */
 };
 
 /* Environment access for the other store/ files; see store.c. */

@@ -7,7 +7,7 @@
  *	What can be tested without an MTA: fact extraction (socket
  *	address forms, host name verification, bounded macro copies),
  *	reply escaping and sanitising with hostile input, the decision
- *	log line, and the counters. The daemon's objects other than
+ *	log line, and the counters with their output formats. The daemon's objects other than
  *	main.c are linked in through milter/milter.mk.
  */
 #include <arpa/inet.h>
@@ -24,6 +24,7 @@
 #include "milter/facts.h"
 #include "milter/reply.h"
 #include "milter/stats.h"
+#include "rules/rules.h"
 
 Suite  *milter_suite(void);
 
@@ -417,61 +418,99 @@ END_TEST
 
 /* stats */
 
+static const char stats_conf[] =
+	"rcpt {\n"
+	"    permit client in { 127.0.0.0/8 }\n"
+	"    reject \"554 5.7.1 no\"\n"
+	"}\n";
+
 START_TEST(test_stats)
 {
 	struct stats *st = stats_new();
-	struct strbuf out = STRBUF_INIT;
-	char    name[32];
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+	struct rules_session *rs;
+	struct rules_facts rf;
+	struct rules_result res;
+	struct addr a;
+	const char *s;
 	int     i;
 
-	stats_declare_rule(st, "a.conf:3");
+	r = rules_load_string("t.conf", stats_conf, &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	rs = rules_session_new(r);
+	memset(&rf, 0, sizeof(rf));
+	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
+	rf.client = &a;
+	rf.rcpt = "<x@remote.example>";
+	for (i = 0; i < 2; i++)
+		rules_eval(rs, RULES_RCPT, &rf, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_REJECT);
 	for (i = 0; i < 3; i++)
 		stats_inc(st, STATS_SESSIONS);
 	stats_inc(st, STATS_RCPT_REJECTED);
-	stats_rule(st, "a.conf:5", STATS_REJECT);
-	stats_rule(st, "a.conf:5", STATS_REJECT);
-	stats_rule(st, "a.conf:5", STATS_TEMPFAIL);
-	stats_rule(st, "", STATS_PERMIT);	/* ignored */
-	/* Enough rules to grow the table several times. */
-	for (i = 0; i < 300; i++) {
-		snprintf(name, sizeof(name), "many.conf:%d", i);
-		stats_rule(st, name, STATS_PERMIT);
-	}
 	ck_assert_uint_eq(stats_get(st, STATS_SESSIONS), 3);
-	ck_assert_uint_eq(stats_rule_get(st, "a.conf:5", STATS_REJECT), 2);
-	ck_assert_uint_eq(stats_rule_get(st, "a.conf:5", STATS_TEMPFAIL), 1);
-	ck_assert_uint_eq(stats_rule_get(st, "a.conf:3", STATS_REJECT), 0);
-	ck_assert_uint_eq(stats_rule_get(st, "many.conf:299", STATS_PERMIT), 1);
-	ck_assert_uint_eq(stats_rule_get(st, "none:1", STATS_PERMIT), 0);
 
-	stats_format(st, &out);
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out), "sessions 3\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out),
-	    "recipients_rejected 1\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out), "rule a.conf:3 matched 0 "
-	    "permit 0 accept 0 reject 0 tempfail 0 discard 0\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out), "rule a.conf:5 matched 3 "
-	    "permit 0 accept 0 reject 2 tempfail 1 discard 0\n"));
-	/* Declared first, listed first. */
-	ck_assert(strstr(strbuf_str(&out), "a.conf:3") <
-	    strstr(strbuf_str(&out), "a.conf:5"));
+	stats_format(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_ptr_nonnull(strstr(s, "sessions 3\n"));
+	ck_assert_ptr_nonnull(strstr(s, "recipients_rejected 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "config t.conf\n"));
+	ck_assert_msg(strstr(s, "rule t.conf:2 stage rcpt matched 0 permit 0 "
+	    "accept 0 reject 0 tempfail 0 discard 0 error 0\n") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "rule t.conf:3 stage rcpt matched 2 permit 0 "
+	    "accept 0 reject 2 tempfail 0 discard 0 error 0\n") != NULL, "%s", s);
 	strbuf_free(&out);
 
-	stats_rule(st, "we\"ird\\name\n:1", STATS_DISCARD);
-	stats_format_prometheus(st, &out);
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out),
+	stats_format_prometheus(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_ptr_nonnull(strstr(s,
 	    "# TYPE relayguard_sessions_total counter\n"
 	    "relayguard_sessions_total 3\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out),
+	ck_assert_ptr_nonnull(strstr(s,
 	    "relayguard_recipients_total{decision=\"rejected\"} 1\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out),
-	    "relayguard_rule_decisions_total{rule=\"a.conf:5\","
-	    "decision=\"reject\"} 2\n"));
-	ck_assert_ptr_nonnull(strstr(strbuf_str(&out),
-	    "{rule=\"we\\\"ird\\\\name\\n:1\",decision=\"discard\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_decisions_total{rule="
+	    "\"t.conf:3\",stage=\"rcpt\",decision=\"reject\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_matches_total{rule="
+	    "\"t.conf:3\",stage=\"rcpt\"} 2\n"));
 	strbuf_free(&out);
+
+	/* Without rules: only the daemon's counters. */
+	stats_format(st, NULL, &out);
+	ck_assert_ptr_null(strstr(strbuf_str(&out), "rule "));
+	strbuf_free(&out);
+	rules_session_free(rs);
+	rules_unref(r);
+	strbuf_free(&errs);
 	stats_free(st);
 	stats_free(NULL);
+}
+END_TEST
+
+static const struct {
+	const char *label, *name;
+	const char *want;
+} prom_tests[] = {
+	{"quote, backslash, newline", "we\"ird\\na\nme.conf",
+	    "rule=\"we\\\"ird\\\\na\\nme.conf:2\""},
+};
+
+START_TEST(test_prom_escape)
+{
+	struct stats *st = stats_new();
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+
+	r = rules_load_string(prom_tests[_i].name, "rcpt {\n  reject\n}\n",
+	    &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	stats_format_prometheus(st, r, &out);
+	ck_assert_msg(strstr(strbuf_str(&out), prom_tests[_i].want) != NULL,
+	    "%s: %s", prom_tests[_i].label, strbuf_str(&out));
+	strbuf_free(&out);
+	strbuf_free(&errs);
+	rules_unref(r);
+	stats_free(st);
 }
 END_TEST
 
@@ -509,6 +548,7 @@ milter_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stats");
 	tcase_add_test(tc, test_stats);
+	tcase_add_loop_test(tc, test_prom_escape, 0, NELEM(prom_tests));
 	suite_add_tcase(s, tc);
 	return (s);
 }
