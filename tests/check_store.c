@@ -682,6 +682,78 @@ START_TEST(test_atomic_replace)
 }
 END_TEST
 
+struct tread {
+	const char *path;
+	volatile int *stop;
+	long	bad;
+	long	n;
+};
+
+/* thread_reader - lookups on a shared handle while compile replaces */
+static void *
+thread_reader(void *arg)
+{
+	struct tread *t = arg;
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[64], key[64];
+	long    last = 0, v;
+	int     rc;
+
+	if (store_open(t->path, 0, &s, err, sizeof(err)) < 0) {
+		t->bad++;
+		return (NULL);
+	}
+	while (!__atomic_load_n(t->stop, __ATOMIC_ACQUIRE)) {
+		snprintf(key, sizeof(key), "10.%ld.9.9", t->n++ % 50);
+		rc = store_lookup(s, STORE_CLIENT, key, NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (rc != 1 || (v = strtol(val, NULL, 10)) < last) {
+			if (t->bad++ == 0)
+				fprintf(stderr, "thread_reader: %s: rc %d %s\n",
+				    key, rc, rc == 1 ? val : se.msg);
+			continue;
+		}
+		last = v;
+	}
+	store_close(s);
+	return (NULL);
+}
+
+/* In one process: threads read while the same process compiles. */
+START_TEST(test_replace_threads)
+{
+	const char *p = path_of("t.lmdb");
+	struct tread t[4];
+	pthread_t th[4];
+	volatile int stop = 0;
+	char   *src;
+	int     i, g;
+
+	src = gen_src(0);
+	ck_assert_int_eq(compile_text(src, p, NULL), 0);
+	free(src);
+	for (i = 0; i < 4; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].path = p;
+		t[i].stop = &stop;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, thread_reader,
+		    &t[i]), 0);
+	}
+	for (g = 1; g <= 30; g++) {
+		src = gen_src(g);
+		ck_assert_int_eq(compile_text(src, p, NULL), 0);
+		free(src);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		ck_assert_int_eq(t[i].bad, 0);
+		ck_assert_int_gt(t[i].n, 0);
+	}
+}
+END_TEST
+
 /* kill_at_half - progress hook that kills the compiling process */
 static void
 kill_at_half(void *arg, const char *phase, unsigned pct)
@@ -953,6 +1025,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_atomic_replace);
+	tcase_add_test(tc, test_replace_threads);
 	tcase_add_test(tc, test_sigkill_compile);
 	suite_add_tcase(s, tc);
 
