@@ -62,6 +62,8 @@
  * THREADS
  *	Every function is thread-safe except store_set_owner().
  */
+/* pthread_rwlockattr_setkind_np(): writers must not starve (below). */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -419,6 +421,24 @@ out:
 	return (rc);
 }
 
+/*
+ * rwlock_init - a writer-preferring lock: glibc's default prefers
+ * readers, and a daemon whose threads look up without pause would
+ * never let a reopen (after a rebuild, MDB_MAP_RESIZED) through. No
+ * thread takes the lock shared twice, so the non-recursive kind is safe.
+ */
+static void
+rwlock_init(pthread_rwlock_t *rw)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
 /* store_open_env - find or create the registry entry of a table */
 int
 store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
@@ -457,7 +477,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		sprintf(e->lockpath, "%s-lock", path);
 		e->dynamic = dynamic;
 		e->writable = writable;
-		pthread_rwlock_init(&e->rw, NULL);
+		rwlock_init(&e->rw);
 		pthread_mutex_init(&e->pool_mu, NULL);
 		pthread_mutex_init(&e->len_mu, NULL);
 		e->next = registry;
