@@ -171,11 +171,20 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 	}
 
 	if ((slash = strchr(key, '/')) != NULL) {
+		char    unbr[STORE_KEY_MAX + 1];
+
+		/* cidr_table(5) allows "[2001:db8::]/32" */
+		if (key[0] == '[' && slash > key + 1 && slash[-1] == ']')
+			snprintf(unbr, sizeof(unbr), "%.*s%s",
+			    (int) (slash - key - 2), key + 1, slash);
+		else
+			snprintf(unbr, sizeof(unbr), "%s", key);
+		slash = strchr(unbr, '/');
 		*slash = 0;
-		i = addr_parse(key, &a) == 0 && key[0] != '[';
+		i = addr_parse(unbr, &a) == 0 && unbr[0] != '[';
 		*slash = '/';
 		if (i) {
-			if (prefix_parse(key, &pfx, why, sizeof(why)) < 0) {
+			if (prefix_parse(unbr, &pfx, why, sizeof(why)) < 0) {
 				diag(c, line, "error", "bad CIDR key %.*s: %s",
 				    shown_len(klen), key, why);
 				return;

@@ -252,7 +252,8 @@ static const char postfix_src[] =
 	"dunno.example\tDUNNO\n"
 	"user@sender.example  REJECT 5.7.1 forged\n"
 	"<>               REJECT no bounces here\n"
-	"postmaster@      OK\n";
+	"postmaster@      OK\n"
+	"[2001:db8:5::]/48 REJECT bracketed\n";
 
 static const struct {
 	const char *label;
@@ -285,6 +286,8 @@ static const struct {
 	{"user@", STORE_MAILBOX, "postmaster@any.example", 1, "OK",
 	"postmaster@"},
 	{"exact miss", STORE_EXACT, "192.0.2.8", 0, "", ""},
+	{"bracketed cidr", STORE_CLIENT, "2001:db8:5::1", 1, "REJECT bracketed",
+	"2001:db8:5::/48"},
 };
 
 START_TEST(test_postfix_file)
