@@ -85,7 +85,10 @@ static struct store_env *registry;
 
 static const char *owner_user = "relayguard";
 
-#define DEFAULT_MAPSIZE	((size_t) 256 << 20)
+/* Map sizes; variables only so that tests can make maps fill quickly. */
+size_t	store_map_min = (size_t) 256 << 20;
+size_t	store_map_slack = (size_t) 64 << 20;
+atomic_long store_map_resized;
 
 /* mono_sec - a coarse monotonic clock in seconds */
 static long
@@ -323,7 +326,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	(void) mdb_env_set_maxdbs(e->env, 4);
 	(void) mdb_env_set_maxreaders(e->env, 510);
 	if (mapsize == 0 && e->writable)
-		mapsize = DEFAULT_MAPSIZE;
+		mapsize = store_map_min;
 	if (mapsize != 0 && (rc = mdb_env_set_mapsize(e->env, mapsize)) != 0)
 		goto fail_sys;
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
@@ -666,6 +669,8 @@ store_env_grow(struct store *s, size_t size, char *err, size_t errlen)
 	pthread_rwlock_wrlock(&e->rw);
 	if (e->env != NULL) {
 		pool_drain(e);
+		if (size == 0)
+			atomic_fetch_add(&store_map_resized, 1);
 		rc = mdb_env_set_mapsize(e->env, size);
 		if (rc != 0)
 			store_mdb_err(err, errlen, e->path, "map size", rc);

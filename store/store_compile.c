@@ -691,12 +691,12 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 		total += c.ents[i].klen + c.ents[i].vlen + 16;
 	for (i = 0; i < c.ncents; i++)
 		total += c.cents[i].klen + c.cents[i].vlen + 16;
-	mapsize = 2 * total + ((size_t) 64 << 20);
+	mapsize = 2 * total + store_map_slack;
 	if (stat(dst, &st) == 0)
 		mapsize += (size_t) st.st_size;
 	mapsize = (mapsize + ((size_t) 1 << 20) - 1) & ~(((size_t) 1 << 20) - 1);
-	if (mapsize < ((size_t) 256 << 20))
-		mapsize = (size_t) 256 << 20;
+	if (mapsize < store_map_min)
+		mapsize = store_map_min;
 
 	if (stat(dst, &st) < 0) {
 		if (errno != ENOENT) {

@@ -25,6 +25,7 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 Suite  *store_suite(void);
 
@@ -945,6 +946,15 @@ count_live(const struct store_grant_info *g, void *arg)
 	return (0);
 }
 
+/* count_all - count grants */
+static int
+count_all(const struct store_grant_info *g, void *arg)
+{
+	(void) g;
+	(*(int *) arg)++;
+	return (0);
+}
+
 /* read_thread - readers in the parent while the children write */
 static void *
 read_thread(void *arg)
@@ -999,6 +1009,133 @@ START_TEST(test_concurrent_grants)
 }
 END_TEST
 
+/* ---- maps that fill up and grow under readers ---- */
+
+/* setup_shm - a scratch directory where fsync is cheap, if there is one */
+static void
+setup_shm(void)
+{
+	snprintf(dir, sizeof(dir), "%s/rgstore.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* resize_reader - look key up until the pipe closes; exit = problems */
+static void
+resize_reader(const char *p, int fd, int dynamic)
+{
+	struct store *s;
+	struct store_error se;
+	struct addr a;
+	char    err[256], val[64];
+	int     bad = 0, n = 0, r;
+	char    c;
+
+	if (store_open(p, dynamic, &s, err, sizeof(err)) < 0)
+		_exit(99);
+	addr_parse("10.0.0.1", &a);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (read(fd, &c, 1) < 0 && errno == EAGAIN) {
+		n++;
+		r = dynamic ? store_grant_match(s, &a, time(NULL), &se) :
+		    store_lookup(s, STORE_EXACT, "gen", NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (r != 1 && bad++ == 0)
+			fprintf(stderr, "resize_reader: rc %d %s\n", r, se.msg);
+		usleep(1000);
+	}
+	store_close(s);
+	fprintf(stderr, "resize_reader: %d lookups, %ld map resizes\n", n,
+	    atomic_load(&store_map_resized));
+	if (atomic_load(&store_map_resized) == 0)
+		bad++;
+	_exit(bad > 100 ? 100 : bad);
+}
+
+/* A static table outgrows the map its readers opened with. */
+START_TEST(test_map_resized)
+{
+	const char *p = path_of("m.lmdb");
+	struct strbuf sb = STRBUF_INIT;
+	int     fds[2], st, i, g;
+	pid_t   pid;
+	char    err[256];
+
+	store_map_min = (size_t) 1 << 20;
+	store_map_slack = 0;
+	ck_assert_int_eq(compile_text("gen 1\n", p, NULL), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		resize_reader(p, fds[0], 0);
+	}
+	close(fds[0]);
+	usleep(50000);
+	for (g = 2; g <= 4; g++) {
+		strbuf_reset(&sb);
+		for (i = 0; i < 20000 * g; i++)
+			strbuf_printf(&sb, "key%d.example.com REJECT %040d\n",
+			    i, g);
+		strbuf_printf(&sb, "gen %d\n", g);
+		ck_assert_int_eq(store_compile("src", sb.s, sb.len, p, NULL,
+		    NULL, err, sizeof(err)), 0);
+		usleep(50000);
+	}
+	strbuf_free(&sb);
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reader: %d",
+	    st);
+}
+END_TEST
+
+/* Grants fill a small map: it grows, nothing is lost, readers follow. */
+START_TEST(test_grant_map_full)
+{
+	const char *p = path_of("gm.lmdb");
+	struct store *w;
+	struct addr a;
+	char    err[256], buf[64], user[STORE_USER_MAX];
+	int     fds[2], st, i, n = 0;
+	pid_t   pid;
+
+	store_map_min = (size_t) 64 << 10;
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	addr_parse("10.0.0.1", &a);
+	ck_assert_int_eq(store_grant(w, &a, "keep", time(NULL) + 3600, err,
+	    sizeof(err)), 0);
+	store_close(w);			/* no environment across fork() */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		resize_reader(p, fds[0], 1);
+	}
+	close(fds[0]);
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = 0;
+	for (i = 0; i < 2000; i++) {
+		snprintf(buf, sizeof(buf), "10.1.%d.%d", i / 250, i % 250);
+		addr_parse(buf, &a);
+		ck_assert_msg(store_grant(w, &a, user, time(NULL) + 3600, err,
+		    sizeof(err)) == 0, "grant %d: %s", i, err);
+	}
+	usleep(50000);
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reader: %d",
+	    st);
+	ck_assert_int_eq(store_grant_list(w, count_all, &n, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(n, 2001);
+	store_close(w);
+}
+END_TEST
+
 Suite  *
 store_suite(void)
 {
@@ -1038,6 +1175,13 @@ store_suite(void)
 	tcase_add_test(tc, test_grants);
 	tcase_add_test(tc, test_grant_expires);
 	tcase_add_test(tc, test_concurrent_grants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_map");
+	tcase_add_checked_fixture(tc, setup_shm, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_map_resized);
+	tcase_add_test(tc, test_grant_map_full);
 	suite_add_tcase(s, tc);
 	return (s);
 }
