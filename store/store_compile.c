@@ -104,10 +104,16 @@ diag(struct compile *c, unsigned line, const char *kind, const char *fmt,
 	char    msg[1024];
 	char    full[1200];
 	va_list ap;
+	char   *p;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Keys and values quoted from the text must not reach a terminal
+	 * or log with their control characters (ESC sequences, CR). */
+	for (p = msg; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (strcmp(kind, "error") == 0)
 		c->st->errors++;
 	if (c->hooks != NULL && c->hooks->diag != NULL) {
