@@ -4,13 +4,13 @@
 #
 # Environment: RG_BUILD (binaries), RG_BENCH_STORE_LINES (default
 # 1000000). Work files go to $RG_BUILD/bench/store (removed at the end);
-# the figures are printed and kept in $RG_BUILD/bench/store.txt.
+# the figures are printed and kept in bench/results/store.txt.
 set -eu
 : "${RG_BUILD:?}"
 LINES=${RG_BENCH_STORE_LINES:-1000000}
 CTL="$RG_BUILD/relayguardctl"
 W="$RG_BUILD/bench/store"
-OUT="$RG_BUILD/bench/store.txt"
+OUT="${RG_TOP:-.}/bench/results/store.txt"
 rm -rf "$W"
 mkdir -p "$W/postfix"
 trap 'rm -rf "$W"' EXIT INT TERM
