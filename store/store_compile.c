@@ -449,6 +449,8 @@ fill_once(struct compile *c, struct store *s, int *mdbrc, char *err,
 		store_env_unlock(s);
 		return (-1);
 	}
+	/* Slots of dead readers would pin the old pages for ever. */
+	(void) mdb_reader_check(e->env, NULL);
 	if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_drop(txn, e->dbi_keys, 0)) != 0 ||
