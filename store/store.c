@@ -346,12 +346,17 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	if (!lock_existed)
 		store_fix_owner(NULL, e->lockpath, 0);
 
-	/* A truncated file would SIGBUS us later: refuse it now. */
-	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
-		goto fail_sys;
+	/*
+	 * A truncated file would SIGBUS us later: refuse it now. The meta
+	 * page first, then the size: a writer extends the file before it
+	 * writes the meta page that points into the new part, so another
+	 * process committing in between cannot make a good file look short.
+	 */
 	if ((rc = mdb_env_info(e->env, &info)) != 0 ||
 	    (rc = mdb_env_stat(e->env, &mst)) != 0)
 		goto fail_broken;
+	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
+		goto fail_sys;
 	e->minsize = (off_t) (info.me_last_pgno + 1) * mst.ms_psize;
 	if (st.st_size < e->minsize) {
 		snprintf(e->openerr, sizeof(e->openerr),

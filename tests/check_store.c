@@ -914,8 +914,10 @@ grant_child(const char *p, int id)
 	size_t  n;
 	int     i, bad = 0;
 
-	if (store_open_write(p, 1, &s, err, sizeof(err)) < 0)
+	if (store_open_write(p, 1, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "grant_child %d: %s\n", id, err);
 		_exit(99);
+	}
 	for (i = 0; i < PER_WRITER; i++) {
 		snprintf(buf, sizeof(buf), "10.%d.%d.%d", id, i / 250, i % 250);
 		addr_parse(buf, &a);
