@@ -1467,6 +1467,53 @@ cond_is(const struct cond *c, int id, int neg)
 	return (c->kind != COND_FLAG && c->id == id && c->neg == neg);
 }
 
+/*
+ * assign_memo - conditions that test the same fact against the same
+ * set or table share a slot, so a block that asks "client in <nets>"
+ * ten times looks it up once per evaluation. Only pairs used more than
+ * once get a slot.
+ */
+static void
+assign_memo(struct rules *r)
+{
+	struct cond *c, *seen[RULES_MEMO_MAX * 4];
+	size_t  nseen = 0, i, j, k;
+	int     s, next = 0;
+
+	for (s = 0; s < RULES_NSTAGES; s++)
+		for (i = 0; i < r->blocks[s].nrules; i++)
+			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
+				c = &r->blocks[s].rules[i]->conds[j];
+				c->memo = -1;
+				if (c->kind == COND_FLAG)
+					continue;
+				for (k = 0; k < nseen; k++)
+					if (seen[k]->id == c->id &&
+					    seen[k]->set == c->set &&
+					    seen[k]->table == c->table)
+						break;
+				if (k < nseen) {
+					if (seen[k]->memo < 0 &&
+					    next < RULES_MEMO_MAX)
+						seen[k]->memo = next++;
+					c->memo = seen[k]->memo;
+				} else if (nseen < sizeof(seen) / sizeof(seen[0]))
+					seen[nseen++] = c;
+			}
+	/* A first occurrence got its slot after later ones were seen. */
+	for (s = 0; s < RULES_NSTAGES; s++)
+		for (i = 0; i < r->blocks[s].nrules; i++)
+			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
+				c = &r->blocks[s].rules[i]->conds[j];
+				for (k = 0; k < nseen; k++)
+					if (c->kind != COND_FLAG &&
+					    seen[k]->id == c->id &&
+					    seen[k]->set == c->set &&
+					    seen[k]->table == c->table)
+						c->memo = seen[k]->memo;
+			}
+}
+
 /* finish - derived facts: relay, uncertain DNS, stages used, stats */
 static void
 finish(struct rules *r)
@@ -1525,6 +1572,7 @@ finish(struct rules *r)
 			r->all_rules[r->nall++] = rule;
 		}
 	}
+	assign_memo(r);
 	for (s = 0; s < RULES_NSTAGES; s++)
 		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
 	/* Delayed refusals are delivered at RCPT. */

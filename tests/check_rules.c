@@ -1439,6 +1439,60 @@ START_TEST(test_end_message)
 }
 END_TEST
 
+/* Facts kept in the session follow the caller's strings, even when
+ * the caller rewrites the same buffer. */
+START_TEST(test_cache_reuse)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r;
+	struct rules_session *s;
+	struct rules_facts f;
+	struct rules_result res;
+	char    sender[64], helo[64], cname[64];
+
+	r = rules_load_string("c.conf", "rcpt {\n"
+	    " permit sender = a@x.example and helo = h1.example\n"
+	    " permit sender = b@x.example and client-name = n2.example\n"
+	    " reject\n}\n", &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	s = rules_session_new(r);
+	memset(&f, 0, sizeof(f));
+	f.sender = sender;
+	f.helo = helo;
+	f.client_name = cname;
+	f.rcpt = "<x@far.example>";
+	strcpy(sender, "<a@x.example>");
+	strcpy(helo, "h1.example");
+	strcpy(cname, "n1.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:2");
+	strcpy(sender, "<b@x.example>");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:4");
+	strcpy(cname, "n2.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:3");
+	strcpy(sender, "<a@x.example>");
+	strcpy(helo, "h2.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:4");
+	/* client-name becomes absent; rule 3 could have permitted. */
+	f.client_resolve = "TEMP";
+	strcpy(sender, "<b@x.example>");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_TEMPFAIL);
+	f.client_resolve = "FAIL";
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_REJECT);
+	f.client_resolve = "OK";
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:3");
+	rules_session_free(s);
+	rules_unref(r);
+	strbuf_free(&errs);
+}
+END_TEST
+
 /* The first failure of a table is flagged once, then not. */
 START_TEST(test_error_first)
 {
@@ -1545,6 +1599,7 @@ rules_suite(void)
 	    (int) (sizeof(defcases) / sizeof(defcases[0])));
 	tcase_add_test(tc, test_settings_stats);
 	tcase_add_test(tc, test_end_message);
+	tcase_add_test(tc, test_cache_reuse);
 	suite_add_tcase(s, tc);
 	return (s);
 }
