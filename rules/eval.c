@@ -928,7 +928,7 @@ uncertain_dns(struct ctx *c, struct decision *d)
 	    "temporarily; try again later");
 	d->is_tmpl = 0;
 	if (c->trace)
-		trace_add(c->trace, c->stage, d->rule->where, d->rule->text, "note",
+		trace_add(c->trace, c->stage, d->rule->where, "", "note",
 		    "client host name lookup failed temporarily and a "
 		    "client-name rule could have permitted: tempfail "
 		    "instead of reject");

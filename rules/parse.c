@@ -1184,18 +1184,16 @@ parse_rule(struct parser *p, enum rules_stage stage)
 bad:
 	sync(p, 1);
 drop:
-	/* Forget refs to this rule: it is not kept. */
+	/*
+	 * The rule is not kept, but its names are still checked, so that
+	 * an unknown list on the same line is reported too.
+	 */
 	{
-		size_t  i, o = 0;
+		size_t  i;
 
-		for (i = 0; i < p->nrefs; i++) {
-			if (p->refs[i].rule == rule) {
-				free(p->refs[i].name);
-				continue;
-			}
-			p->refs[o++] = p->refs[i];
-		}
-		p->nrefs = o;
+		for (i = 0; i < p->nrefs; i++)
+			if (p->refs[i].rule == rule)
+				p->refs[i].rule = NULL;
 	}
 	rule_free(rule);
 }
@@ -1431,6 +1429,8 @@ resolve(struct parser *p)
 			    ref->name);
 			continue;
 		}
+		if (ref->rule == NULL)	/* a rule dropped after an error */
+			continue;
 		if (ref->cond == (size_t) -1) {
 			if (t == NULL)
 				perr_at(p, &ref->pos, "check needs a table, and "
