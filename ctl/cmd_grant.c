@@ -53,7 +53,7 @@ cmd_grant(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		case 'T':
 			if (ctl_parse_ttl(optarg, &ttl) < 0) {

@@ -73,7 +73,7 @@ cmd_list(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;

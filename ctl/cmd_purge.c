@@ -42,7 +42,7 @@ cmd_purge(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		case 'v':
 			verbose = 1;

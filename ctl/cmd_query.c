@@ -10,8 +10,8 @@
  *	client-name, helo, sender, sender-domain, rcpt or rcpt-domain it
  *	is looked up in the order the daemon uses for that fact (spec
  *	section 4). -d gives the recipient-delimiter characters used for
- *	sender and rcpt ("+" in the example configuration; none by
- *	default).
+ *	sender and rcpt (default: the configuration's with -c, else
+ *	none). With -c conf, TABLE may be the name of a table there.
  *
  *	With one KEY the value alone is printed. With several keys, or
  *	"-" (one key a line on standard input, for bulk checks), every
@@ -134,7 +134,7 @@ cmd_query(int argc, char **argv)
 			q.show_match = 1;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;
@@ -144,6 +144,8 @@ cmd_query(int argc, char **argv)
 		goto usage;
 	if ((path = ctl_table_path("query", conf, argv[optind], 0)) == NULL)
 		return (CTL_EX_CONFIG);
+	if (q.delims == NULL)
+		q.delims = ctl_conf_delimiter();
 	if (store_open(path, 0, &q.s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "relayguardctl: query: %s\n", err);
 		return (CTL_EX_TEMPFAIL);

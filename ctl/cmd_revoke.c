@@ -39,7 +39,7 @@ cmd_revoke(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;

@@ -43,11 +43,19 @@ rules_error(struct strbuf *errs, int *nerr, const char *file, int line,
 	int col, const char *fmt, ...)
 {
 	va_list ap;
+	size_t  start = errs->len, i;
 
 	strbuf_printf(errs, "%s:%d:%d: error: ", file, line, col);
 	va_start(ap, fmt);
 	strbuf_vprintf(errs, fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote the text, and errors reach terminals and logs:
+	 * a control character (ESC, CR, NUL-free garbage) shows as '?'.
+	 */
+	for (i = start; i < errs->len; i++)
+		if ((unsigned char) errs->s[i] < 0x20 || errs->s[i] == 0x7f)
+			errs->s[i] = '?';
 	strbuf_putc(errs, '\n');
 	(*nerr)++;
 }

@@ -293,6 +293,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	MDB_txn *txn;
 	int     fd;
 	int     rc;
+	int     lock_existed;
 	unsigned flags;
 
 	env_close_locked(e);
@@ -326,6 +327,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
 	if (!e->writable)
 		flags |= MDB_RDONLY;
+	lock_existed = access(e->lockpath, F_OK) == 0;
 	if ((rc = mdb_env_open(e->env, e->path, flags, 0640)) != 0) {
 		int     kind = (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
 		    rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
@@ -335,7 +337,9 @@ env_open_locked(struct store_env *e, size_t mapsize)
 		e->env = NULL;
 		return (open_fail(e, kind, "open", rc));
 	}
-	store_fix_owner(e->path, e->lockpath, 0);
+	/* Only a lock file we made: never take one from the daemon. */
+	if (!lock_existed)
+		store_fix_owner(NULL, e->lockpath, 0);
 
 	/* A truncated file would SIGBUS us later: refuse it now. */
 	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
