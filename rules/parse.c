@@ -57,7 +57,6 @@
 
 #define INCLUDE_DEPTH	16
 #define FILE_MAX	(64 * 1024 * 1024)
-#define REPLY_TEXT_MAX	400
 
 enum kw_kind {
 	KW_SETTING,
@@ -790,123 +789,6 @@ slice(struct parser *p, size_t start, size_t end)
 	return (strbuf_detach(&sb));
 }
 
-/* macro_ok - reply template check: known %{macros}; other '%' are text */
-static int
-macro_ok(const char *t, char *err, size_t errlen)
-{
-	static const char *const macros[] = {
-		"client", "client-name", "helo", "sender", "rcpt", "auth",
-		"rule", NULL,
-	};
-	const char *e;
-	size_t  i;
-
-	for (; *t; t++) {
-		if ((unsigned char) *t < ' ' || *t == 0x7f) {
-			snprintf(err, errlen, "control character in reply");
-			return (-1);
-		}
-		if (*t != '%' || t[1] != '{')
-			continue;
-		if ((e = strchr(t, '}')) == NULL) {
-			snprintf(err, errlen, "unterminated %%{ in reply");
-			return (-1);
-		}
-		for (i = 0; macros[i]; i++)
-			if (strlen(macros[i]) == (size_t) (e - t - 2) &&
-			    strncmp(t + 2, macros[i], (size_t) (e - t - 2)) == 0)
-				break;
-		if (macros[i] == NULL) {
-			snprintf(err, errlen, "unknown macro %%{%.*s} in reply "
-			    "(known: client, client-name, helo, sender, rcpt, "
-			    "auth, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
-			    t + 2);
-			return (-1);
-		}
-		t = e;
-	}
-	return (0);
-}
-
-/*
- * rules_reply_parse - split "554 5.7.1 text" for an action whose class
- * is cls ('5' or '4'); codes are optional, the enhanced code is added
- * when missing. Returns 0 or -1 with err.
- */
-static int
-rules_reply_parse(const char *s, int cls, struct reply *rp, char *err,
-	size_t errlen)
-{
-	const char *t = s;
-	size_t  n;
-
-	memset(rp, 0, sizeof(*rp));
-	rp->given = 1;
-	if (isdigit((unsigned char) t[0]) && isdigit((unsigned char) t[1]) &&
-	    isdigit((unsigned char) t[2]) && (t[3] == ' ' || t[3] == '\0')) {
-		if (t[0] != cls) {
-			snprintf(err, errlen, "%s needs a %cNN reply code, "
-			    "found %.3s", cls == '5' ? "reject" : "tempfail",
-			    cls, t);
-			return (-1);
-		}
-		if (t[1] > '5') {
-			snprintf(err, errlen, "bad reply code %.3s "
-			    "(the second digit is 0 to 5)", t);
-			return (-1);
-		}
-		memcpy(rp->code, t, 3);
-		t += 3;
-		while (*t == ' ')
-			t++;
-		/* An enhanced status code: class.subject.detail */
-		if (isdigit((unsigned char) t[0]) && t[1] == '.') {
-			const char *x = t + 2;
-			size_t  a = 0, b = 0;
-
-			while (isdigit((unsigned char) x[a]))
-				a++;
-			if (a >= 1 && a <= 3 && x[a] == '.') {
-				while (isdigit((unsigned char) x[a + 1 + b]))
-					b++;
-			}
-			if (a < 1 || a > 3 || b < 1 || b > 3 ||
-			    (x[a + 1 + b] != ' ' && x[a + 1 + b] != '\0')) {
-				snprintf(err, errlen, "bad enhanced status code "
-				    "(expected class.subject.detail, e.g. %c.7.1)",
-				    cls);
-				return (-1);
-			}
-			if (t[0] != cls) {
-				snprintf(err, errlen, "enhanced status code "
-				    "%.*s does not match reply code %s",
-				    (int) (a + b + 3), t, rp->code);
-				return (-1);
-			}
-			n = a + b + 3;
-			memcpy(rp->xcode, t, n);
-			rp->xcode[n] = '\0';
-			t += n;
-			while (*t == ' ')
-				t++;
-		}
-	}
-	if (rp->code[0] == '\0')
-		snprintf(rp->code, sizeof(rp->code), "%s",
-		    cls == '5' ? "554" : "451");
-	if (rp->xcode[0] == '\0')
-		snprintf(rp->xcode, sizeof(rp->xcode), "%c.7.1", cls);
-	if (strlen(t) > REPLY_TEXT_MAX) {
-		snprintf(err, errlen, "reply text longer than %d characters",
-		    REPLY_TEXT_MAX);
-		return (-1);
-	}
-	if (macro_ok(t, err, errlen) < 0)
-		return (-1);
-	rp->text = xstrdup(t);
-	return (0);
-}
-
 /* add_cond - append a condition to a rule; returns its index */
 static size_t
 add_cond(struct rule *rule, struct cond *c)
@@ -1460,127 +1342,6 @@ resolve(struct parser *p)
 	}
 }
 
-/* cond_is - does the condition test fact id positively? */
-static int
-cond_is(const struct cond *c, int id, int neg)
-{
-	return (c->kind != COND_FLAG && c->id == id && c->neg == neg);
-}
-
-/*
- * assign_memo - conditions that test the same fact against the same
- * set or table share a slot, so a block that asks "client in <nets>"
- * ten times looks it up once per evaluation. Only pairs used more than
- * once get a slot.
- */
-static void
-assign_memo(struct rules *r)
-{
-	struct cond *c, *seen[RULES_MEMO_MAX * 4];
-	size_t  nseen = 0, i, j, k;
-	int     s, next = 0;
-
-	for (s = 0; s < RULES_NSTAGES; s++)
-		for (i = 0; i < r->blocks[s].nrules; i++)
-			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
-				c = &r->blocks[s].rules[i]->conds[j];
-				c->memo = -1;
-				if (c->kind == COND_FLAG)
-					continue;
-				for (k = 0; k < nseen; k++)
-					if (seen[k]->id == c->id &&
-					    seen[k]->set == c->set &&
-					    seen[k]->table == c->table)
-						break;
-				if (k < nseen) {
-					if (seen[k]->memo < 0 &&
-					    next < RULES_MEMO_MAX)
-						seen[k]->memo = next++;
-					c->memo = seen[k]->memo;
-				} else if (nseen < sizeof(seen) / sizeof(seen[0]))
-					seen[nseen++] = c;
-			}
-	/* A first occurrence got its slot after later ones were seen. */
-	for (s = 0; s < RULES_NSTAGES; s++)
-		for (i = 0; i < r->blocks[s].nrules; i++)
-			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
-				c = &r->blocks[s].rules[i]->conds[j];
-				for (k = 0; k < nseen; k++)
-					if (c->kind != COND_FLAG &&
-					    seen[k]->id == c->id &&
-					    seen[k]->set == c->set &&
-					    seen[k]->table == c->table)
-						c->memo = seen[k]->memo;
-			}
-}
-
-/* finish - derived facts: relay, uncertain DNS, stages used, stats */
-static void
-finish(struct rules *r)
-{
-	struct block *b;
-	struct rule *rule;
-	size_t  i, j;
-	int     s, helps, used_fact[RULES_NSTAGES] = {0};
-
-	for (s = 0; s < RULES_NSTAGES; s++) {
-		b = &r->blocks[s];
-		helps = 0;
-		for (i = 0; i < b->nrules; i++) {
-			int     name_pos = 0, name_neg = 0;
-
-			rule = b->rules[i];
-			for (j = 0; j < rule->nconds; j++) {
-				const struct cond *c = &rule->conds[j];
-				int     fs;
-
-				fs = c->kind == COND_FLAG ?
-				    (int) rules_flags_tab[c->id].stage :
-				    (int) rules_facts_tab[c->id].stage;
-				used_fact[fs] = 1;
-				if (!c->neg && c->kind != COND_FLAG &&
-				    (c->id == FACT_RCPT || c->id == FACT_RCPT_DOMAIN ||
-				    c->id == FACT_RCPT_MAILER))
-					rule->shows_local = 1;
-				name_pos |= cond_is(c, FACT_CLIENT_NAME, 0);
-				name_neg |= cond_is(c, FACT_CLIENT_NAME, 1);
-			}
-			if (rule->action == ACT_CHECK) {
-				used_fact[rules_facts_tab[rule->check_fact].stage] = 1;
-				if (rule->check_fact == FACT_RCPT ||
-				    rule->check_fact == FACT_RCPT_DOMAIN ||
-				    rule->check_fact == FACT_RCPT_MAILER)
-					rule->shows_local = 1;
-				if (rule->check_fact == FACT_CLIENT_NAME)
-					name_pos = 1;
-			}
-			if (rule->reply.text) {
-				if (strstr(rule->reply.text, "%{helo}"))
-					used_fact[RULES_HELO] = 1;
-				if (strstr(rule->reply.text, "%{sender}") ||
-				    strstr(rule->reply.text, "%{auth}"))
-					used_fact[RULES_MAIL] = 1;
-			}
-			rule->name_helps = helps || name_neg;
-			if (name_pos && rule->action != ACT_REJECT &&
-			    rule->action != ACT_TEMPFAIL)
-				helps = 1;
-			if (name_pos && rule->action == ACT_ACCEPT)
-				b->accept_on_name = 1;
-			r->all_rules = xreallocarray(r->all_rules, r->nall + 1,
-			    sizeof(*r->all_rules));
-			r->all_rules[r->nall++] = rule;
-		}
-	}
-	assign_memo(r);
-	for (s = 0; s < RULES_NSTAGES; s++)
-		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
-	/* Delayed refusals are delivered at RCPT. */
-	for (s = 0; s < RULES_RCPT; s++)
-		if (r->stage_used[s])
-			r->stage_used[RULES_RCPT] = 1;
-}
-
 /* rules_parse - parse and compile; NULL when there was any error */
 struct rules *
 rules_parse(const char *name, const char *text, int from_file,
@@ -1612,7 +1373,7 @@ rules_parse(const char *name, const char *text, int from_file,
 		rules_free(r);
 		return (NULL);
 	}
-	finish(r);
+	rules_finish(r);
 	return (r);
 }
 

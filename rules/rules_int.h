@@ -286,6 +286,11 @@ extern struct rules *rules_parse(const char *name, const char *text,
 	int from_file, struct strbuf *errs);
 extern void rules_free(struct rules *);
 
+/* reply.c, compile.c */
+extern int rules_reply_parse(const char *, int cls, struct reply *,
+	char *err, size_t errlen);
+extern void rules_finish(struct rules *);
+
 /* eval.c helpers shared with trace.c */
 struct rules_trace;
 extern void trace_add(struct rules_trace *, enum rules_stage, const char *where,
