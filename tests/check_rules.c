@@ -14,6 +14,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1493,6 +1495,62 @@ START_TEST(test_cache_reuse)
 }
 END_TEST
 
+/* Many threads share one rule set; the statistics add up. */
+#define NTHREADS	4
+#define NEVALS		5000
+
+static void *
+eval_thread(void *arg)
+{
+	struct rules_session *s = rules_session_new(arg);
+	struct rules_facts f;
+	struct rules_result res;
+	struct addr a;
+	int     k;
+
+	memset(&f, 0, sizeof(f));
+	addr_parse("203.0.113.1", &a);
+	f.client = &a;
+	for (k = 0; k < NEVALS; k++) {
+		f.rcpt = k % 2 ? "<user@example.com>" : "<victim@far.example>";
+		rules_eval(s, RULES_RCPT, &f, &res, NULL);
+		if (res.verdict != (k % 2 ? RULES_CONTINUE : RULES_REJECT))
+			break;
+	}
+	rules_session_free(s);
+	return ((void *) (intptr_t) k);
+}
+
+START_TEST(test_threads)
+{
+	struct rules *r = loaded[C_MAIN];
+	struct rules_rule_stats rs;
+	pthread_t t[NTHREADS];
+	unsigned long permits = 0, rejects = 0;
+	void   *ret;
+	size_t  i;
+	int     k;
+
+	/* Other tests may have counted before (CK_FORK=no): deltas. */
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		permits -= rs.count[RULES_STAT_PERMIT];
+		rejects -= rs.count[RULES_STAT_REJECT];
+	}
+	for (k = 0; k < NTHREADS; k++)
+		ck_assert_int_eq(pthread_create(&t[k], NULL, eval_thread, r), 0);
+	for (k = 0; k < NTHREADS; k++) {
+		ck_assert_int_eq(pthread_join(t[k], &ret), 0);
+		ck_assert_int_eq((int) (intptr_t) ret, NEVALS);
+	}
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		permits += rs.count[RULES_STAT_PERMIT];
+		rejects += rs.count[RULES_STAT_REJECT];
+	}
+	ck_assert_uint_eq(permits, NTHREADS * NEVALS / 2);
+	ck_assert_uint_eq(rejects, NTHREADS * NEVALS / 2);
+}
+END_TEST
+
 /* The first failure of a table is flagged once, then not. */
 START_TEST(test_error_first)
 {
@@ -1585,6 +1643,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_trace_reasons);
 	tcase_add_test(tc, test_error_first);
 	tcase_add_test(tc, test_load_files);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");
