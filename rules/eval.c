@@ -455,7 +455,11 @@ strip_angles(const char *v, char *buf, size_t len)
 		return ("");
 	n = strlen(v);
 	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-		snprintf(buf, len, "%.*s", (int) (n - 2), v + 1);
+		n -= 2;
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, v + 1, n);
+		buf[n] = '\0';
 		return (buf);
 	}
 	return (v);
@@ -499,24 +503,71 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 	strbuf_free(&sb);
 }
 
-/* expand - a reply template with %{macros} into res->text */
+/* copy - bounded string copy that always terminates */
 static void
-expand(struct ctx *c, const char *t, const char *where, char *out,
+copy(char *dst, size_t len, const char *src)
+{
+	size_t  n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* A reply being written: out[0..len), at most cap bytes and a NUL. */
+struct text {
+	char   *out;
+	size_t  len, cap;
+};
+
+/* put_clean - append a value: no control bytes, at most max of it */
+static void
+put_clean(struct text *t, const char *v, size_t max)
+{
+	size_t  n = 0;
+
+	for (; *v && n < max && t->len < t->cap; v++, n++) {
+		unsigned char ch = (unsigned char) *v;
+
+		if (ch < ' ' || ch == 0x7f)
+			continue;
+		t->out[t->len++] = (char) (ch >= 0x80 ? '?' : ch);
+	}
+	if (*v && n >= max)
+		for (v = "..."; *v && t->len < t->cap; v++)
+			t->out[t->len++] = *v;
+	t->out[t->len] = '\0';
+}
+
+/* expand - a reply template with %{macros} into out */
+static void
+expand(struct ctx *c, const char *tp, const char *where, char *out,
 	size_t outlen)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct text t = {out, 0, outlen - 1};
 	char    buf[RCPT_ARG_MAX + 1];
-	const char *e, *v;
+	const char *e, *v, *lit;
 	size_t  n;
 
-	for (; *t; t++) {
-		if (t[0] != '%' || t[1] != '{' || (e = strchr(t, '}')) == NULL) {
-			sanitise(&sb, (char[]) {*t, 0}, 1);
-			continue;
-		}
-		n = (size_t) (e - t - 2);
+	out[0] = '\0';
+	while (*tp) {
+		/* Template text is checked at load: copy it up to a macro. */
+		for (lit = tp; *tp && !(tp[0] == '%' && tp[1] == '{' &&
+		    strchr(tp, '}') != NULL); tp++)
+			 /* void */ ;
+		n = (size_t) (tp - lit);
+		if (n > t.cap - t.len)
+			n = t.cap - t.len;
+		memcpy(t.out + t.len, lit, n);
+		t.len += n;
+		t.out[t.len] = '\0';
+		if (*tp == '\0')
+			break;
+		e = strchr(tp, '}');
+		n = (size_t) (e - tp - 2);
 		v = "";
-#define IS(m)	(n == sizeof(m) - 1 && strncmp(t + 2, m, n) == 0)
+#define IS(m)	(n == sizeof(m) - 1 && strncmp(tp + 2, m, n) == 0)
 		if (IS("client")) {
 			if (c->f->client)
 				v = addr_format(c->f->client, buf, sizeof(buf));
@@ -536,13 +587,9 @@ expand(struct ctx *c, const char *t, const char *where, char *out,
 		else if (IS("rule"))
 			v = where;
 #undef IS
-		sanitise(&sb, v, VALUE_MAX);
-		t = e;
+		put_clean(&t, v, VALUE_MAX);
+		tp = e + 1;
 	}
-	n = sb.len < outlen - 1 ? sb.len : outlen - 1;
-	memcpy(out, strbuf_str(&sb), n);
-	out[n] = '\0';
-	strbuf_free(&sb);
 }
 
 /* set_default_reply - the stage default for a verdict */
@@ -940,25 +987,22 @@ fill(struct ctx *c, const struct decision *d, struct rules_result *res)
 {
 	res->verdict = d->verdict;
 	if (d->rule)
-		snprintf(res->rule, sizeof(res->rule), "%s", d->rule->where);
+		copy(res->rule, sizeof(res->rule), d->rule->where);
 	if (d->verdict == RULES_REJECT || d->verdict == RULES_TEMPFAIL) {
-		snprintf(res->code, sizeof(res->code), "%s", d->code);
-		snprintf(res->xcode, sizeof(res->xcode), "%s", d->xcode);
+		copy(res->code, sizeof(res->code), d->code);
+		copy(res->xcode, sizeof(res->xcode), d->xcode);
 		if (d->is_tmpl)
 			expand(c, d->tmpl, res->rule, res->text,
 			    sizeof(res->text));
 		else {
-			struct strbuf sb = STRBUF_INIT;
+			struct text t = {res->text, 0, sizeof(res->text) - 1};
 
-			sanitise(&sb, d->tmpl, sizeof(res->text) - 4);
-			snprintf(res->text, sizeof(res->text), "%s",
-			    strbuf_str(&sb));
-			strbuf_free(&sb);
+			put_clean(&t, d->tmpl, sizeof(res->text));
 		}
 	}
 	res->lookup_error = d->lookup_error;
 	if (d->lookup_error) {
-		snprintf(res->error, sizeof(res->error), "%s", d->error);
+		copy(res->error, sizeof(res->error), d->error);
 		res->error_first = d->error_first;
 	}
 }

@@ -15,7 +15,7 @@
  *	refuse: the code (optional) must be of the action's class with a
  *	second digit 0 to 5; the enhanced status code (optional, added as
  *	cls.7.1 when missing) must be class.subject.detail of the same
- *	class; the text must hold no control characters, at most 400
+ *	class; the text must be printable ASCII, at most 400
  *	characters, and only known %{macros}: client, client-name, helo,
  *	sender, rcpt, auth, rule. Any other '%' is text.
  * DIAGNOSTICS
@@ -45,6 +45,11 @@ macro_ok(const char *t, char *err, size_t errlen)
 	for (; *t; t++) {
 		if ((unsigned char) *t < ' ' || *t == 0x7f) {
 			snprintf(err, errlen, "control character in reply");
+			return (-1);
+		}
+		if ((unsigned char) *t >= 0x80) {
+			snprintf(err, errlen, "non-ASCII character in reply "
+			    "(SMTP replies are ASCII)");
 			return (-1);
 		}
 		if (*t != '%' || t[1] != '{')
