@@ -1,0 +1,206 @@
+/*
+ * NAME
+ *	noop-milter - a libmilter filter that lets everything through
+ * SYNOPSIS
+ *	noop-milter -p socket [-f] [-s] [-P pidfile]
+ * DESCRIPTION
+ *	A milter that answers SMFIS_CONTINUE to every callback (connect,
+ *	HELO, MAIL, RCPT, header, end of headers, body, end of message,
+ *	abort, close). It is the baseline for the benchmarks (what an MTA
+ *	costs with a milter that does nothing) and the stand-in that
+ *	proves the integration harness before the real daemon exists.
+ *
+ *	-p socket	libmilter socket: unix:/path, inet:port@host,
+ *			inet6:port@host
+ *	-f		stay in the foreground (the default is to detach)
+ *	-s		ask the MTA to skip the stages relayguard skips
+ *			(headers, end of headers, body, unknown commands,
+ *			DATA); by default no stage is skipped, so the MTA
+ *			sends and waits for every callback
+ *	-P pidfile	write the process id there
+ *
+ *	A Unix socket is made with mode 0666: the MTA runs as another
+ *	user, and the socket's directory is what guards it.
+ * DIAGNOSTICS
+ *	Exit status 0 after a clean stop (SIGTERM, SIGINT, SIGHUP, which
+ *	libmilter's signal thread takes), 64 on a usage error, 69 when
+ *	the socket cannot be opened.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+static int skip_stages;			/* -s: request stage skips */
+
+/* noop_negotiate - ask for no actions and, unless -s, no skips */
+static sfsistat
+noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = 0;
+
+	(void) ctx;
+	(void) f0;
+	(void) f2;
+	(void) f3;
+	if (skip_stages)
+		want = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY |
+		    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	*pf0 = 0;
+	*pf1 = want & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_connect - continue */
+static sfsistat
+noop_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	(void) ctx;
+	(void) host;
+	(void) addr;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_helo - continue */
+static sfsistat
+noop_helo(SMFICTX *ctx, char *helo)
+{
+	(void) ctx;
+	(void) helo;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_envaddr - continue (MAIL FROM and RCPT TO) */
+static sfsistat
+noop_envaddr(SMFICTX *ctx, char **argv)
+{
+	(void) ctx;
+	(void) argv;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_header - continue */
+static sfsistat
+noop_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void) ctx;
+	(void) name;
+	(void) value;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_body - continue */
+static sfsistat
+noop_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	(void) ctx;
+	(void) chunk;
+	(void) len;
+	return (SMFIS_CONTINUE);
+}
+
+/* noop_stage - continue (end of headers, end of message, abort, close) */
+static sfsistat
+noop_stage(SMFICTX *ctx)
+{
+	(void) ctx;
+	return (SMFIS_CONTINUE);
+}
+
+static struct smfiDesc noop_desc = {
+	.xxfi_name = "noop-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = 0,
+	.xxfi_connect = noop_connect,
+	.xxfi_helo = noop_helo,
+	.xxfi_envfrom = noop_envaddr,
+	.xxfi_envrcpt = noop_envaddr,
+	.xxfi_header = noop_header,
+	.xxfi_eoh = noop_stage,
+	.xxfi_body = noop_body,
+	.xxfi_eom = noop_stage,
+	.xxfi_abort = noop_stage,
+	.xxfi_close = noop_stage,
+	.xxfi_negotiate = noop_negotiate,
+};
+
+/* usage - print the synopsis and exit 64 */
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: noop-milter -p socket [-f] [-s] [-P pidfile]\n");
+	exit(64);
+}
+
+/* write_pidfile - write our process id to path, or die */
+static void
+write_pidfile(const char *path)
+{
+	FILE   *fp;
+
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
+		fprintf(stderr, "noop-milter: %s: %s\n", path, strerror(errno));
+		exit(73);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *sock = NULL, *pidfile = NULL;
+	int     foreground = 0, ch, rc;
+	mode_t  old;
+
+	while ((ch = getopt(argc, argv, "fp:sP:")) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'p':
+			sock = optarg;
+			break;
+		case 's':
+			skip_stages = 1;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (sock == NULL || optind != argc)
+		usage();
+
+	if (smfi_setconn((char *) (uintptr_t) sock) == MI_FAILURE ||
+	    smfi_register(noop_desc) == MI_FAILURE) {
+		fprintf(stderr, "noop-milter: bad socket %s\n", sock);
+		return (64);
+	}
+	old = umask(0);
+	rc = smfi_opensocket(1);
+	(void) umask(old);
+	if (rc == MI_FAILURE) {
+		fprintf(stderr, "noop-milter: cannot open %s\n", sock);
+		return (69);
+	}
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "noop-milter: daemon: %s\n", strerror(errno));
+		return (71);
+	}
+	if (pidfile)
+		write_pidfile(pidfile);
+	return (smfi_main() == MI_SUCCESS ? 0 : 70);
+}

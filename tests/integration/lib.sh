@@ -1,0 +1,533 @@
+# lib.sh - shared functions of the relayguard integration tests
+#
+# SYNOPSIS
+#	. "$RG_TOP/tests/integration/lib.sh"
+#	rg_init NAME
+#	...
+#	rg_finish
+#
+# DESCRIPTION
+#	Sourced by every tests/integration/NAME.test (a /bin/sh script run
+#	as root by make check, with RG_TOP, RG_BUILD and RG_SANITIZE set).
+#	It gives each test a temporary directory $RG_TMP and removes it,
+#	and stops every process the test started (and only those), when the
+#	script exits for any reason.
+#
+#	Processes and servers:
+#	rg_port			set RG_PORT to a free loopback TCP port of
+#				20100-20199, reserved for this test until it
+#				exits
+#	rg_spawn NAME CMD...	start CMD in the background, output in
+#				$RG_TMP/NAME.out; remembered for cleanup;
+#				its pid is in $RG_TMP/NAME.spawn
+#	rg_kill NAME		stop what rg_spawn NAME started
+#	rg_wait_port PORT	wait (10 s at most) for a listener on PORT
+#	rg_wait_file PATH	wait (10 s at most) for PATH to exist
+#	rg_noop_milter NAME	start build/noop-milter on unix:$RG_TMP/NAME.sock
+#
+#	Postfix (a private instance; the system one is never used):
+#	rg_postfix_setup NAME MILTER	make $RG_TMP/NAME/etc with main.cf from
+#				conf/postfix-main.cf.in + conf/postfix-relayguard.cf
+#				(smtpd_milters = MILTER) and master.cf from
+#				conf/postfix-master.cf.in + conf/postfix-submission.cf;
+#				ports in $RG_TMP/NAME/port and .../subport
+#	rg_postfix_conf NAME 'param = value'...	change main.cf (postconf -e)
+#	rg_postfix_start NAME, rg_postfix_stop NAME
+#
+#	Sendmail (Debian's sendmail-bin and sendmail-cf unpacked, not
+#	installed; they conflict with the postfix package):
+#	rg_sendmail_unpack	download (once) and unpack into $RG_DEB_CACHE
+#	rg_sendmail_setup NAME MILTER DAEMON	make $RG_TMP/NAME/sendmail.cf from
+#				conf/sendmail.mc.in + conf/sendmail-relayguard.mc
+#				with Name=DAEMON; port in $RG_TMP/NAME/port
+#	rg_sendmail_start NAME, rg_sendmail_stop NAME
+#
+#	SMTP AUTH (one Cyrus sasldb for every MTA of the test):
+#	rg_sasl_user USER PASSWORD	add USER@example.com
+#
+#	SMTP clients (swaks, from a chosen 127.0.0.0/8 source address):
+#	rg_smtp PORT SRC [swaks options]	run one session that stops after
+#				RCPT (unless the options say otherwise); the
+#				transcript is in $RG_TMP/swaks/N.log and
+#				$RG_REPLY is the answer that decided: the
+#				reply to RCPT, else the first 4xx/5xx reply,
+#				else "none"
+#	expect_rcpt LABEL WANT PORT SRC [swaks options]
+#				rg_smtp, then check that $RG_REPLY starts
+#				with WANT ("250", "4", "554 5.7.1 <x@y>: ...")
+#	rg_check LABEL COMMAND...	pass when COMMAND succeeds
+#	rg_finish		print "N passed, N failed" and exit 0 only
+#				when nothing failed
+#
+# ENVIRONMENT
+#	RG_TOP, RG_BUILD	source tree and build directory (required)
+#	RG_DEB_CACHE	where the sendmail packages are kept and unpacked
+#			(default /var/cache/relayguard-test)
+#	RG_KEEP=1	keep $RG_TMP after the test, for debugging
+#
+# BUGS
+#	Needs root (the MTAs are started as root and drop privileges
+#	themselves), swaks, postfix, sasl2-bin and m4: mk/deps.sh test
+#	installs them. The first Sendmail test needs the Debian archive to
+#	download two packages; later runs use the cache.
+
+RG_PASS=0
+RG_FAIL=0
+RG_PIDS=""
+RG_PORTS=""
+RG_POSTFIXES=""
+RG_SENDMAILS=""
+RG_SWAKS_N=0
+RG_PORT_LOCKS=/run/relayguard-test-ports
+RG_DEB_CACHE=${RG_DEB_CACHE:-/var/cache/relayguard-test}
+RG_SASL_REALM=example.com
+
+# rg_log - print a line of the test's own narrative
+rg_log()
+{
+	echo "=== $*"
+}
+
+# rg_die - fail the whole test at once
+rg_die()
+{
+	echo "FATAL: $*"
+	RG_FAIL=$((RG_FAIL + 1))
+	exit 1
+}
+
+# rg_init - check the environment, make the temporary directory, set traps
+rg_init()
+{
+	RG_TEST=$1
+	[ "$(id -u)" -eq 0 ] || { echo "$RG_TEST: must run as root"; exit 1; }
+	[ -n "${RG_TOP:-}" ] && [ -n "${RG_BUILD:-}" ] ||
+	    { echo "$RG_TEST: RG_TOP and RG_BUILD must be set"; exit 1; }
+	RG_CONF=$RG_TOP/tests/integration/conf
+	for tool in swaks postfix postconf saslpasswd2 m4 ss; do
+		command -v "$tool" >/dev/null 2>&1 ||
+		    { echo "$RG_TEST: $tool is missing (run mk/deps.sh test)"; exit 1; }
+	done
+	RG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rg-$RG_TEST.XXXXXX") || exit 1
+	# The MTAs' unprivileged processes must reach sockets in here.
+	chmod 0755 "$RG_TMP"
+	mkdir "$RG_TMP/swaks"
+	trap rg_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	rg_log "$RG_TEST: temporary directory $RG_TMP"
+}
+
+# rg_cleanup - stop everything this test started, remove its files
+rg_cleanup()
+{
+	rc=$?
+	trap - EXIT
+	for n in $RG_POSTFIXES; do rg_postfix_stop "$n" >/dev/null 2>&1; done
+	for n in $RG_SENDMAILS; do rg_sendmail_stop "$n" >/dev/null 2>&1; done
+	for p in $RG_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $RG_PIDS; do
+		rg_wait_pid "$p" 50 || kill -9 "$p" 2>/dev/null
+	done
+	for p in $RG_PORTS; do rm -rf "$RG_PORT_LOCKS/$p"; done
+	if [ "${RG_KEEP:-0}" = 1 ]; then
+		echo "RG_KEEP=1: keeping $RG_TMP"
+	else
+		rm -rf "$RG_TMP"
+	fi
+	exit "$rc"
+}
+
+# rg_wait_pid - wait up to N tenths of a second for process PID to end
+rg_wait_pid()
+{
+	local i
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$i" -ge "$2" ] && return 1
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# rg_port - reserve a free loopback port of 20100-20199 into RG_PORT
+rg_port()
+{
+	local start i port lock owner
+	mkdir -p "$RG_PORT_LOCKS"
+	start=$(( $$ % 100 ))
+	i=0
+	while [ "$i" -lt 100 ]; do
+		port=$((20100 + (start + i) % 100))
+		i=$((i + 1))
+		lock=$RG_PORT_LOCKS/$port
+		if ! mkdir "$lock" 2>/dev/null; then
+			# A lock whose owner is gone is stale.
+			owner=$(cat "$lock/pid" 2>/dev/null)
+			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+			rm -rf "$lock"
+			mkdir "$lock" 2>/dev/null || continue
+		fi
+		echo $$ > "$lock/pid"
+		if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+			rm -rf "$lock"
+			continue
+		fi
+		RG_PORTS="$RG_PORTS $port"
+		RG_PORT=$port
+		return 0
+	done
+	rg_die "no free port in 20100-20199"
+}
+
+# rg_wait_port - wait for a TCP listener on 127.0.0.1:PORT
+rg_wait_port()
+{
+	local i name d pid label
+	i=0
+	until ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; do
+		[ "$i" -ge 100 ] && return 1
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# rg_wait_file - wait for PATH to exist
+rg_wait_file()
+{
+	local i name d pid label
+	i=0
+	until [ -e "$1" ]; do
+		[ "$i" -ge 100 ] && return 1
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# rg_spawn - start a background process and remember it
+rg_spawn()
+{
+	local i name d pid label
+	name=$1
+	shift
+	"$@" > "$RG_TMP/$name.out" 2>&1 &
+	echo $! > "$RG_TMP/$name.spawn"
+	RG_PIDS="$RG_PIDS $!"
+}
+
+# rg_kill - stop what rg_spawn NAME started and wait for it
+rg_kill()
+{
+	local p
+	p=$(cat "$RG_TMP/$1.spawn" 2>/dev/null) || return 0
+	kill "$p" 2>/dev/null
+	rg_wait_pid "$p" 50 || { kill -9 "$p" 2>/dev/null; rg_wait_pid "$p" 20; }
+	return 0
+}
+
+# rg_noop_milter - start the no-op milter on unix:$RG_TMP/NAME.sock
+rg_noop_milter()
+{
+	rm -f "$RG_TMP/$1.sock"
+	rg_spawn "$1" "$RG_BUILD/noop-milter" -f -p "unix:$RG_TMP/$1.sock"
+	rg_wait_file "$RG_TMP/$1.sock" || rg_die "$1: no socket"
+}
+
+# rg_subst - copy FILE to standard output replacing @KEY@ by value (KEY=value...)
+rg_subst()
+{
+	local file script kv k v
+	file=$1
+	shift
+	script=""
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=$(printf '%s' "${kv#*=}" | sed 's/[|&\\]/\\&/g')
+		script="$script;s|@$k@|$v|g"
+	done
+	sed -e "${script#;}" "$file"
+}
+
+# ------------------------------------------------------------------ SASL
+
+# rg_sasl_init - make the test's sasldb and the Cyrus configuration files
+rg_sasl_init()
+{
+	[ -d "$RG_TMP/sasl" ] && return 0
+	mkdir -p "$RG_TMP/sasl"
+	RG_SASLDB=$RG_TMP/sasl/sasldb2
+	# Postfix reads smtpd.conf, Sendmail reads Sendmail.conf.
+	for app in smtpd Sendmail; do
+		cat > "$RG_TMP/sasl/$app.conf" <<-EOF
+		pwcheck_method: auxprop
+		auxprop_plugin: sasldb
+		sasldb_path: $RG_SASLDB
+		mech_list: PLAIN LOGIN
+		EOF
+	done
+	chmod 0755 "$RG_TMP/sasl"
+	chmod 0644 "$RG_TMP/sasl/"*.conf
+}
+
+# rg_sasl_user - add USER with PASSWORD to the test's sasldb
+rg_sasl_user()
+{
+	rg_sasl_init
+	printf '%s' "$2" | saslpasswd2 -p -f "$RG_SASLDB" -c -u "$RG_SASL_REALM" "$1" ||
+	    rg_die "saslpasswd2 $1"
+	# smtpd runs as postfix and must read it; nobody else may.
+	chown root:postfix "$RG_SASLDB"
+	chmod 0640 "$RG_SASLDB"
+}
+
+# --------------------------------------------------------------- Postfix
+
+# rg_postfix_setup - make a private Postfix instance NAME using MILTER
+rg_postfix_setup()
+{
+	local name milter d port subport
+	name=$1
+	milter=$2
+	d=$RG_TMP/$name
+	mkdir -p "$d/etc/sasl" "$d/spool" "$d/data"
+	rg_sasl_init
+	cp "$RG_TMP/sasl/smtpd.conf" "$d/etc/sasl/smtpd.conf"
+	rg_port
+	port=$RG_PORT
+	rg_port
+	subport=$RG_PORT
+	echo "$port" > "$d/port"
+	echo "$subport" > "$d/subport"
+	{
+		rg_subst "$RG_CONF/postfix-main.cf.in" DIR="$d" NAME="$name"
+		echo
+		rg_subst "$RG_CONF/postfix-relayguard.cf" MILTER="$milter"
+	} > "$d/etc/main.cf"
+	{
+		rg_subst "$RG_CONF/postfix-master.cf.in" NAME="$name" \
+		    SMTP="127.0.0.1:$port"
+		echo
+		sed "s|^submission |127.0.0.1:$subport |" \
+		    "$RG_CONF/postfix-submission.cf"
+	} > "$d/etc/master.cf"
+	chown -R postfix "$d/data"
+	chmod 0700 "$d/data"
+	# Fails early, with Postfix's own words, on a bad file.
+	postfix -c "$d/etc" check > "$d/check.out" 2>&1 ||
+	    { cat "$d/check.out"; rg_die "postfix check ($name)"; }
+	RG_POSTFIXES="$RG_POSTFIXES $name"
+}
+
+# rg_postfix_conf - set main.cf parameters of instance NAME
+rg_postfix_conf()
+{
+	local i name d pid label
+	name=$1
+	shift
+	postconf -c "$RG_TMP/$name/etc" -e "$@" || rg_die "postconf $*"
+}
+
+# rg_postfix_start - start instance NAME and wait for its SMTP port
+rg_postfix_start()
+{
+	local i name d pid label
+	d=$RG_TMP/$1
+	postfix -c "$d/etc" start > "$d/start.out" 2>&1 ||
+	    { cat "$d/start.out"; rg_die "postfix start ($1)"; }
+	rg_wait_port "$(cat "$d/port")" && rg_wait_port "$(cat "$d/subport")" ||
+	    { tail -20 "$d/maillog"; rg_die "postfix $1: port not open"; }
+}
+
+# rg_postfix_stop - stop instance NAME (and make sure its master is gone)
+rg_postfix_stop()
+{
+	local i name d pid label
+	d=$RG_TMP/$1
+	[ -f "$d/spool/pid/master.pid" ] || return 0
+	pid=$(tr -d ' ' < "$d/spool/pid/master.pid")
+	postfix -c "$d/etc" stop >/dev/null 2>&1
+	if [ -n "$pid" ] && ! rg_wait_pid "$pid" 100; then
+		kill -9 "$pid" 2>/dev/null
+	fi
+	rm -f "$d/spool/pid/master.pid"
+}
+
+# rg_postfix_reload - make instance NAME reread main.cf and master.cf
+rg_postfix_reload()
+{
+	postfix -c "$RG_TMP/$1/etc" reload >/dev/null 2>&1 || rg_die "postfix reload $1"
+	sleep 1
+}
+
+# -------------------------------------------------------------- Sendmail
+
+# rg_sendmail_unpack - download sendmail-bin and sendmail-cf once, unpack them
+rg_sendmail_unpack()
+{
+	RG_SM_ROOT=$RG_DEB_CACHE/root
+	RG_SENDMAIL=$RG_SM_ROOT/usr/libexec/sendmail/sendmail
+	RG_SM_CF=$RG_SM_ROOT/usr/share/sendmail/cf
+	[ -x "$RG_SENDMAIL" ] && [ -f "$RG_SM_CF/m4/cf.m4" ] && return 0
+	mkdir -p "$RG_DEB_CACHE/debs"
+	# apt's download sandbox user must be able to write here.
+	chown _apt "$RG_DEB_CACHE/debs" 2>/dev/null
+	if ! ls "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb >/dev/null 2>&1 ||
+	   ! ls "$RG_DEB_CACHE"/debs/sendmail-cf_*.deb >/dev/null 2>&1; then
+		(cd "$RG_DEB_CACHE/debs" &&
+		    { apt-get download sendmail-bin sendmail-cf ||
+		      { apt-get update -qq && apt-get download sendmail-bin sendmail-cf; }; }) ||
+		    rg_die "cannot download sendmail-bin and sendmail-cf"
+	fi
+	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX")
+	for deb in "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb \
+	    "$RG_DEB_CACHE"/debs/sendmail-cf_*.deb; do
+		dpkg-deb -x "$deb" "$tmp" || rg_die "dpkg-deb -x $deb"
+	done
+	# Not set-group-ID here: Cyrus SASL then honours SASL_CONF_PATH.
+	chmod g-s "$tmp/usr/libexec/sendmail/sendmail"
+	rm -rf "$RG_SM_ROOT"
+	mv "$tmp" "$RG_SM_ROOT" || rg_die "cannot unpack into $RG_SM_ROOT"
+	if ldd "$RG_SENDMAIL" | grep 'not found'; then
+		rg_die "sendmail needs libraries that are not installed (mk/deps.sh test)"
+	fi
+}
+
+# rg_sendmail_setup - make a private Sendmail NAME using MILTER, daemon name DAEMON
+rg_sendmail_setup()
+{
+	local name milter daemon d port
+	name=$1
+	milter=$2
+	daemon=$3
+	d=$RG_TMP/$name
+	rg_sendmail_unpack
+	rg_sasl_init
+	mkdir -p "$d/mqueue"
+	chmod 0700 "$d/mqueue"
+	rg_port
+	port=$RG_PORT
+	echo "$port" > "$d/port"
+	printf '127.0.0.1\tlocalhost mx.example.com\n' > "$d/hosts"
+	printf 'hosts\tfiles\naliases\tfiles\n' > "$d/service.switch"
+	: > "$d/aliases"
+	: > "$d/statistics"
+	: > "$d/helpfile"
+	: > "$d/trusted-users"
+	rg_subst "$RG_CONF/sendmail-relayguard.mc" MILTER="$milter" > "$d/relayguard.mc"
+	rg_subst "$RG_CONF/sendmail.mc.in" DIR="$d" NAME="$name" PORT="$port" \
+	    DAEMON="$daemon" RELAYGUARD_MC="$d/relayguard.mc" > "$d/sendmail.mc"
+	m4 -D_CF_DIR_="$RG_SM_CF/" "$RG_SM_CF/m4/cf.m4" "$d/sendmail.mc" \
+	    > "$d/sendmail.cf" 2> "$d/m4.err" || { cat "$d/m4.err"; rg_die "m4 $name"; }
+	[ -s "$d/m4.err" ] && { cat "$d/m4.err"; rg_die "m4 warnings for $name"; }
+	RG_SENDMAILS="$RG_SENDMAILS $name"
+}
+
+# rg_sendmail_start - start Sendmail NAME as a daemon and wait for its port
+rg_sendmail_start()
+{
+	local i name d pid label
+	d=$RG_TMP/$1
+	# Sendmail keeps only a few variables; SASL_CONF_PATH is read by
+	# Cyrus SASL in this process before it is cleared.
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SASL_CONF_PATH="$RG_TMP/sasl" \
+	    "$RG_SENDMAIL" -bd -C "$d/sendmail.cf" -L "sm-$1" \
+	    > "$d/start.out" 2>&1 || { cat "$d/start.out"; rg_die "sendmail start $1"; }
+	rg_wait_port "$(cat "$d/port")" ||
+	    { cat "$d/start.out"; rg_die "sendmail $1: port not open"; }
+}
+
+# rg_sendmail_stop - stop Sendmail NAME
+rg_sendmail_stop()
+{
+	local i name d pid label
+	d=$RG_TMP/$1
+	[ -f "$d/sendmail.pid" ] || return 0
+	pid=$(head -1 "$d/sendmail.pid")
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		rg_wait_pid "$pid" 100 || kill -9 "$pid" 2>/dev/null
+	fi
+	rm -f "$d/sendmail.pid"
+}
+
+# ------------------------------------------------------------ SMTP client
+
+# rg_smtp - one swaks session to 127.0.0.1:PORT from SRC; sets RG_REPLY
+rg_smtp()
+{
+	local port src
+	port=$1
+	src=$2
+	shift 2
+	RG_SWAKS_N=$((RG_SWAKS_N + 1))
+	RG_TRANSCRIPT=$RG_TMP/swaks/$RG_SWAKS_N.log
+	swaks --server 127.0.0.1 --port "$port" --local-interface "$src" \
+	    --helo client.example.org --from sender@example.org \
+	    --quit-after RCPT --timeout 30 "$@" > "$RG_TRANSCRIPT" 2>&1
+	RG_REPLY=$(awk '
+	function done_cmd() {
+		if (reply == "") return
+		if (cmd == "RCPT") rcpt = reply
+		else if (first == "" && reply ~ /^[45]/) first = reply
+	}
+	/^ -> / { done_cmd(); cmd = $2; reply = ""; next }
+	/^<(-|\*\*|~) / { sub(/^<(-|\*\*|~) +/, ""); reply = $0; next }
+	END {
+		done_cmd()
+		if (rcpt != "") print rcpt
+		else if (first != "") print first
+		else print "none"
+	}' "$RG_TRANSCRIPT")
+}
+
+# rg_result - count and print one check's result
+rg_result()
+{
+	if [ "$1" = ok ]; then
+		RG_PASS=$((RG_PASS + 1))
+		echo "PASS: $2"
+	else
+		RG_FAIL=$((RG_FAIL + 1))
+		echo "FAIL: $2"
+	fi
+}
+
+# expect_rcpt - run a session and check the reply that decided it
+expect_rcpt()
+{
+	local label want
+	label=$1
+	want=$2
+	shift 2
+	rg_smtp "$@"
+	case "$RG_REPLY" in
+	"$want"*)
+		rg_result ok "$label: $RG_REPLY" ;;
+	*)
+		rg_result fail "$label: want \"$want...\", got \"$RG_REPLY\""
+		sed 's/^/    | /' "$RG_TRANSCRIPT" ;;
+	esac
+}
+
+# rg_check - pass when the command succeeds
+rg_check()
+{
+	local i name d pid label
+	label=$1
+	shift
+	if "$@"; then rg_result ok "$label"; else rg_result fail "$label"; fi
+}
+
+# rg_finish - summary line and exit status
+rg_finish()
+{
+	echo "$RG_TEST: $RG_PASS passed, $RG_FAIL failed"
+	[ "$RG_FAIL" -eq 0 ] && [ "$RG_PASS" -gt 0 ]
+	exit $?
+}
