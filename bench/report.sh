@@ -79,21 +79,51 @@ get() {
 	if [ -s "$raw/memory.txt" ]; then
 		echo "## relayguard memory and table build"
 		echo
-		echo '```'
-		cat "$raw/memory.txt"
-		echo '```'
+		echo "Resident memory of the daemon from /proc/PID/status, in MiB:"
+		echo "RssAnon is its own memory (heap, stacks, in-memory lists),"
+		echo "RssFile mostly the shared LMDB and library mappings."
 		echo
+		echo "| when | RssAnon | RssFile |"
+		echo "|---|---:|---:|"
+		awk '
+		{
+			delete f
+			for (i = 1; i <= NF; i++) {
+				n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
+			}
+			if (!("rss_anon_kb" in f)) next
+			a = f["rss_anon_kb"] / 1024; r = f["rss_file_kb"] / 1024
+			if (f["label"] == "relayguard")
+				printf "| after the run at %s connections | %.1f | %.1f |\n", f["conns"], a, r
+			else if (f["label"] == "soak") {
+				if (!ns++) { fa = a; fr = r }
+				if (a > ma) ma = a
+				la = a; lr = r
+			}
+		}
+		END {
+			if (ns) {
+				printf "| soak: first sample | %.1f | %.1f |\n", fa, fr
+				printf "| soak: largest of %d samples | %.1f | |\n", ns, ma
+				printf "| soak: after the last session | %.1f | %.1f |\n", la, lr
+			}
+		}' "$raw/memory.txt"
+		echo
+		grep -q '^compile' "$raw/memory.txt" &&
+		    echo "Table build: $(grep '^compile' "$raw/memory.txt") (seconds)." && echo
 		if grep -q '^label=soak' "$raw/milter.txt" 2>/dev/null; then
-			echo "Soak run: $(grep '^label=soak' "$raw/milter.txt" |
-			    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(sessions|sess_s|wrong|errors)=/) printf "%s ", $i }')"
+			echo "Soak run (16 connections): $(grep '^label=soak' "$raw/milter.txt" |
+			    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(sessions|sess_s|wrong|errors|rcpt_p99|rcpt_p999)=/) printf "%s ", $i }')"
 			echo
 		fi
 	fi
 	if [ -s "$raw/postfix.txt" ]; then
 		echo "## End to end through Postfix (smtp-source)"
 		echo
+		echo "Median of the runs (seconds: median, fastest, slowest)."
+		echo
 		echo "| policy | messages/s | recipients/s | relative to native | relative to no-op milter | seconds |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "|---|---:|---:|---:|---:|---|"
 		awk '
 		{
 			delete f
@@ -102,7 +132,8 @@ get() {
 			}
 			lab[NR] = f["label"]; mps[NR] = f["msg_s"]; rps[NR] = f["rcpt_s"]
 			if ($2 == "unavailable") { un[NR] = 1; next }
-			sec[NR] = f["secs"]; by[f["label"]] = f["msg_s"]
+			sec[NR] = f["secs"] (f["min"] != "" ? " (" f["min"] ", " f["max"] ")" : "")
+			by[f["label"]] = f["msg_s"]
 		}
 		END {
 			for (i = 1; i <= NR; i++) {
