@@ -43,11 +43,19 @@ rules_error(struct strbuf *errs, int *nerr, const char *file, int line,
 	int col, const char *fmt, ...)
 {
 	va_list ap;
+	size_t  start = errs->len, i;
 
 	strbuf_printf(errs, "%s:%d:%d: error: ", file, line, col);
 	va_start(ap, fmt);
 	strbuf_vprintf(errs, fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote the text, and errors reach terminals and logs:
+	 * a control character (ESC, CR, NUL-free garbage) shows as '?'.
+	 */
+	for (i = start; i < errs->len; i++)
+		if ((unsigned char) errs->s[i] < 0x20 || errs->s[i] == 0x7f)
+			errs->s[i] = '?';
 	strbuf_putc(errs, '\n');
 	(*nerr)++;
 }
@@ -87,8 +95,8 @@ lex_err(struct lexer *lex, size_t at, const char *msg)
 static int
 is_delim(int c)
 {
-	return (c == '\0' || isspace(c) || c == '{' || c == '}' || c == '"' ||
-	    c == '#' || c == '=');
+	return (c < ' ' || c == 0x7f || c == ' ' || c == '{' || c == '}' ||
+	    c == '"' || c == '#' || c == '=');
 }
 
 /* lex_describe - a token as error messages name it */
@@ -213,8 +221,8 @@ lex_regex(struct lexer *lex)
 		lex->pos++;
 	} else if (lex->pos < lex->len &&
 	    !is_delim((unsigned char) lex->text[lex->pos])) {
-		lex_err(lex, lex->pos, "unknown regular expression flag "
-		    "(only i is known)");
+		lex_err(lex, lex->pos, "unknown flag after /regex/ (only i "
+		    "is known; quote a path or text that starts with '/')");
 		while (lex->pos < lex->len &&
 		    !is_delim((unsigned char) lex->text[lex->pos]))
 			lex->pos++;

@@ -72,9 +72,12 @@ hash_str(const char *s)
 	return (h ? h : 1);
 }
 
-/* hset_insert - add a key (not copied); duplicates are kept once */
+/*
+ * hset_insert - add a key, which the set takes over: a duplicate is
+ * kept once and the second copy freed here.
+ */
 static void
-hset_insert(struct hset *hs, const char *key)
+hset_insert(struct hset *hs, char *key)
 {
 	uint32_t h;
 	size_t  i;
@@ -99,8 +102,10 @@ hset_insert(struct hset *hs, const char *key)
 	}
 	h = hash_str(key);
 	for (i = h & hs->mask; hs->slots[i].key != NULL; i = (i + 1) & hs->mask)
-		if (hs->slots[i].hash == h && strcmp(hs->slots[i].key, key) == 0)
+		if (hs->slots[i].hash == h && strcmp(hs->slots[i].key, key) == 0) {
+			free(key);
 			return;
+		}
 	hs->slots[i].hash = h;
 	hs->slots[i].key = key;
 	hs->count++;
