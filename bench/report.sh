@@ -20,7 +20,8 @@ md=$dir/results.md
 png=$dir/milter.png
 dat=$raw/milter.dat
 
-# get FILE LABEL CONNS KEY - a value from the line with that label and conns
+# get FILE LABEL CONNS KEY - a value from the median run (by sess_s) of
+# the lines with that label and conns
 get() {
 	awk -v l="$2" -v c="$3" -v k="$4" '
 	{
@@ -28,9 +29,15 @@ get() {
 		for (i = 1; i <= NF; i++) {
 			n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
 		}
-		if (f["label"] == l && f["conns"] == c && (k in f)) v = f[k]
+		if (f["label"] == l && f["conns"] == c && (k in f)) {
+			n = ++cnt; s[n] = f["sess_s"] + 0; v[n] = f[k]
+			for (j = n; j > 1 && s[j - 1] > s[j]; j--) {
+				t = s[j]; s[j] = s[j - 1]; s[j - 1] = t
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		}
 	}
-	END { print (v == "" ? "-" : v) }' "$1"
+	END { print (cnt ? v[int((cnt + 1) / 2)] : "-") }' "$1"
 }
 
 {
@@ -46,6 +53,7 @@ get() {
 		echo "microseconds, over a Unix socket; relayguard's answers are"
 		echo "checked, the no-op milter must answer continue. One session"
 		echo "is one milter connection (negotiate, connect, HELO, MAIL, RCPTs)."
+		echo "Each figure is the median of $(awk '/^label=noop conns=1 /' "$raw/milter.txt" | wc -l) interleaved runs."
 		echo
 		echo "| connections | no-op sessions/s | relayguard sessions/s | ratio | no-op RCPT p50 / p99 / p99.9 | relayguard RCPT p50 / p99 / p99.9 | relayguard wrong / errors |"
 		echo "|---:|---:|---:|---:|---|---|---|"
@@ -146,6 +154,15 @@ get() {
 				printf "| %s | %s | %s | %s | %s | %s |\n", lab[i], mps[i], rps[i], nat, noop, sec[i]
 			}
 		}' "$raw/postfix.txt"
+		echo
+	fi
+	store=${RG_BUILD:-$top/build}/bench/store.txt
+	if [ -s "$store" ]; then
+		echo "## Tables: relayguardctl and postmap (bench-store)"
+		echo
+		echo '```'
+		sed "s|$top/||g" "$store"
+		echo '```'
 		echo
 	fi
 } >"$md"
