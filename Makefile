@@ -108,8 +108,11 @@ $(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
 $(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/check_main.o: ALL_CFLAGS += -I$(BUILD)/tests
 
+# Sub-makefiles may add objects as prerequisites of $(TESTBIN) (see
+# milter/milter.mk); they are linked before the library.
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(CHECK_LIBS) \
+	    $(PKG_LIBS)
 
 deps:
 	@sh mk/deps.sh build

@@ -93,7 +93,7 @@ log_level_parse(const char *name, enum log_level *level)
 }
 
 /* log_vmsg - format and send one message */
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	char    buf[2048];

@@ -150,6 +150,13 @@ extern struct rules *rules_session_rules(const struct rules_session *);
 extern void rules_session_end_message(struct rules_session *);
 
 /*
+ * rules_session_pending - the verdict of a refusal decided at connect,
+ * helo or mail and kept for the next RCPT (delay-reject), or
+ * RULES_CONTINUE when none is pending.
+ */
+extern enum rules_verdict rules_session_pending(const struct rules_session *);
+
+/*
  * rules_eval - decide one stage. With delay-reject, a refusal decided
  * at CONNECT, HELO or MAIL is remembered and returned at each RCPT
  * instead (the earlier stage then yields CONTINUE). trace may be NULL;
@@ -160,5 +167,80 @@ extern void rules_session_end_message(struct rules_session *);
 extern int rules_eval(struct rules_session *, enum rules_stage,
 	const struct rules_facts *, struct rules_result *,
 	struct rules_trace *);
+
+/* rules_stage_name, rules_verdict_name - "connect", "reject", ... */
+extern const char *rules_stage_name(enum rules_stage);
+extern const char *rules_verdict_name(enum rules_verdict);
+
+/*
+ * Statistics (spec section 7): every rule counts how often it decided
+ * and what. The counters are atomics, updated by rules_eval() without
+ * locks; a reader sees each counter's current value.
+ */
+enum rules_stat_verdict {
+	RULES_STAT_PERMIT,
+	RULES_STAT_ACCEPT,
+	RULES_STAT_REJECT,
+	RULES_STAT_TEMPFAIL,
+	RULES_STAT_DISCARD,
+	RULES_STAT_ERROR,		/* a failed lookup: on-error decided */
+	RULES_NSTAT,
+};
+
+struct rules_rule_stats {
+	const char *where;		/* "file:line" */
+	const char *text;		/* the rule as written */
+	enum rules_stage stage;
+	unsigned long matched;		/* times the rule decided */
+	unsigned long count[RULES_NSTAT];
+};
+
+/* rules_rule_count - how many rules the configuration has */
+extern size_t rules_rule_count(const struct rules *);
+
+/*
+ * rules_rule_stats - the i-th rule (stage order, then file order) and
+ * its counters. The strings are valid while the caller holds a
+ * reference. Returns 0, or -1 when i is out of range.
+ */
+extern int rules_rule_stats(const struct rules *, size_t i,
+	struct rules_rule_stats *);
+
+/* rules_list_count, rules_table_count - for summaries */
+extern size_t rules_list_count(const struct rules *);
+extern size_t rules_table_count(const struct rules *);
+
+/*
+ * rules_table_info - the i-th table: name, path, dynamic. Returns 0,
+ * or -1 when i is out of range. Strings live as long as the rules.
+ */
+extern int rules_table_info(const struct rules *, size_t i,
+	const char **name, const char **path, int *dynamic);
+
+/*
+ * Traces: what rules_eval() tried and why. A trace collects the steps
+ * of every rules_eval() call it is passed to, in order. The strings a
+ * step points to live as long as the trace.
+ */
+struct rules_trace_step {
+	enum rules_stage stage;
+	const char *where;		/* "file:line" or "" */
+	const char *text;		/* the rule, or "" */
+	const char *outcome;		/* "match", "no match", "dunno",
+					 * "error", "skipped", "note",
+					 * "result" */
+	const char *detail;		/* why, in words */
+};
+
+/* rules_trace_new, rules_trace_free - free is NULL-safe */
+extern struct rules_trace *rules_trace_new(void);
+extern void rules_trace_free(struct rules_trace *);
+
+/* rules_trace_count - the number of steps so far */
+extern size_t rules_trace_count(const struct rules_trace *);
+
+/* rules_trace_step - the i-th step; returns 0, or -1 out of range */
+extern int rules_trace_step(const struct rules_trace *, size_t i,
+	struct rules_trace_step *);
 
 #endif

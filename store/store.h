@@ -94,6 +94,8 @@ extern int store_lookup_addr(struct store *, const struct addr *,
 /*
  * store_grant_match - in a dynamic table, is there a grant for this
  * address that has not expired at now? Returns 1 yes, 0 no, -1 error.
+ * A dynamic table whose file does not exist yet holds no grants (0):
+ * the first "relayguardctl grant" creates it.
  */
 extern int store_grant_match(struct store *, const struct addr *,
 	time_t now, struct store_error *err);
@@ -109,5 +111,97 @@ extern int store_grant_match(struct store *, const struct addr *,
  */
 extern int store_action_parse(const char *value, enum store_action *act,
 	char *code, char *xcode, const char **text, char *err, size_t errlen);
+
+/*
+ * Writing tables: relayguardctl and the tests. The daemon only reads.
+ */
+
+/*
+ * store_open_write - like store_open(), but the environment is opened
+ * read-write (created when missing), as grant, revoke and purge need.
+ * A read-only environment of the same path in this process is reopened
+ * read-write. Returns 0, or -1 with a message in err when the file
+ * cannot be opened or is not a relayguard table of the wanted kind.
+ */
+extern int store_open_write(const char *path, int dynamic,
+	struct store **out, char *err, size_t errlen);
+
+/*
+ * store_set_owner - name the user whose group receives the table files
+ * this process creates when it runs as root (default "relayguard"):
+ * data files become root:GROUP 0640 and lock files root:GROUP 0660, so
+ * the daemon can read them and take reader slots. Without such a user,
+ * files stay root's (0640 and 0660). NULL restores the default.
+ * Not thread-safe: call it before opening tables.
+ */
+extern void store_set_owner(const char *user);
+
+/* What store_compile() reports; all may be NULL. */
+struct store_compile_hooks {
+	/* one diagnostic, "SRC:LINE: error: ..." or "...: warning: ..." */
+	void	(*diag) (void *arg, const char *msg);
+	/* progress, 0..100, at most once per percent */
+	void	(*progress) (void *arg, const char *phase, unsigned percent);
+	void   *arg;
+};
+
+struct store_compile_stats {
+	size_t	lines;			/* physical lines read */
+	size_t	entries;		/* keys written (both kinds) */
+	size_t	cidr;			/* of which CIDR keys */
+	size_t	duplicates;		/* later duplicates ignored */
+	size_t	errors;			/* errors reported */
+};
+
+/*
+ * store_compile - compile Postfix access(5) text into the table dst,
+ * replacing its contents atomically (see store_compile.c for how).
+ * text (len bytes) is modified in place and must have one writable
+ * byte at text[len]; srcname is used in diagnostics.
+ * Returns 0 when the table was written; 1 when the text has errors
+ * (each reported through hooks->diag; nothing written); -1 on a
+ * system or LMDB error (message in err; the old table is intact).
+ */
+extern int store_compile(const char *srcname, char *text, size_t len,
+	const char *dst, const struct store_compile_hooks *hooks,
+	struct store_compile_stats *stats, char *err, size_t errlen);
+
+#define STORE_USER_MAX	128	/* longest user name a grant keeps */
+
+/* One grant of a dynamic table. */
+struct store_grant_info {
+	char	addr[ADDR_STRLEN];	/* canonical text */
+	char	user[STORE_USER_MAX];	/* "" when none was given */
+	time_t	expiry;
+};
+
+/*
+ * store_grant - grant addr until expiry (a second grant replaces the
+ * first, so it refreshes the expiry). user may be NULL.
+ * Returns 0, or -1 with a message in err (the table is unchanged).
+ */
+extern int store_grant(struct store *, const struct addr *,
+	const char *user, time_t expiry, char *err, size_t errlen);
+
+/* store_revoke - remove a grant. Returns 1 removed, 0 none, -1 error. */
+extern int store_revoke(struct store *, const struct addr *, char *err,
+	size_t errlen);
+
+/*
+ * store_grant_list - call fn for every grant (expired ones included),
+ * in address order, inside one read transaction; fn returns non-zero
+ * to stop. Returns 0, or -1 with a message in err.
+ */
+extern int store_grant_list(struct store *,
+	int (*fn) (const struct store_grant_info *, void *), void *arg,
+	char *err, size_t errlen);
+
+/*
+ * store_purge - remove the grants expired at now, in one write
+ * transaction; *removed (may be NULL) receives the count.
+ * Returns 0, or -1 with a message in err (the table is unchanged).
+ */
+extern int store_purge(struct store *, time_t now, size_t *removed,
+	char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	check_integration - run the tests/integration scripts under Check
+ *	check_integration - run the integration scripts under Check
  * SYNOPSIS
  *	Suite *integration_suite(void)
  * DESCRIPTION
@@ -68,9 +68,9 @@ START_TEST(test_script)
 
 	ck_assert_msg(build != NULL, "RG_BUILD is not set: run via make check");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/tests/integration",
-	    build), (int) sizeof(dir));
+		build), (int) sizeof(dir));
 	ck_assert_int_lt(snprintf(log, sizeof(log), "%s/%s.log", dir,
-	    basename_of(script)), (int) sizeof(log));
+		basename_of(script)), (int) sizeof(log));
 	(void) mkdir(dir, 0755);
 	fprintf(stderr, "integration: %s ...\n", basename_of(script));
 

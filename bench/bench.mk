@@ -1,0 +1,44 @@
+# bench.mk - build the milter load generator and run the milter benchmarks
+#
+# Included by the top Makefile.
+#
+#	build/milterload	the load generator (bench/milterload.c); also
+#				built before the tests, which use it
+#	bench-milter		relayguard against the no-op milter at 1, 16
+#				and 128 connections (bench/run-milter.sh)
+#	bench-postfix		end to end through Postfix: native, no-op
+#				milter, postfwd, relayguard (bench/run-postfix.sh)
+#	bench-report		rewrite bench/results/results.md and the plot
+
+MILTERLOAD := $(BUILD)/milterload
+
+$(MILTERLOAD): $(BUILD)/bench/milterload.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+EXTRA_TEST_PROGS += $(MILTERLOAD)
+# check-build's prerequisites were expanded before this file was read.
+check-build: $(MILTERLOAD)
+
+-include $(BUILD)/bench/milterload.d
+
+# The benchmarks write raw key=value lines under bench/results/raw and
+# bench/report.sh turns everything there into bench/results/results.md
+# and milter.png. RG_BENCH_SECONDS, RG_BENCH_CONNS and RG_BENCH_SOAK
+# tune bench-milter (see bench/run-milter.sh).
+BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
+
+.PHONY: bench-milter bench-postfix bench-report
+bench-milter: all $(MILTERLOAD) $(NOOP_MILTER)
+	$(BENCH_ENV) sh bench/run-milter.sh
+	sh bench/report.sh
+
+# End to end: smtp-source through private Postfix instances (native
+# restrictions, no-op milter, postfwd, relayguard); needs root.
+bench-postfix: all $(NOOP_MILTER)
+	$(BENCH_ENV) sh bench/run-postfix.sh
+	sh bench/report.sh
+
+bench-report:
+	sh bench/report.sh
+
+BENCH_TARGETS += bench-milter bench-postfix

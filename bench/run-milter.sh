@@ -1,0 +1,206 @@
+#!/bin/sh
+# run-milter.sh - relayguard against the no-op milter, through milterload
+#
+# SYNOPSIS
+#	RG_TOP=. RG_BUILD=build sh bench/run-milter.sh
+# DESCRIPTION
+#	Generates the benchmark data into a scratch directory (100,000
+#	blocked networks, 100,000 local domains, a 1,000,000-entry client
+#	table compiled with relayguardctl compile, 10,000 dynamic grants
+#	made with relayguardctl grant), starts build/noop-milter (asking
+#	for the same stage skips as relayguard) and build/relayguard with
+#	bench/bench.conf.in, both on Unix sockets, and runs
+#	bench/scenarios/relayguard.scn through build/milterload against
+#	each, alternating, at every concurrency level. Every answer of
+#	relayguard is checked (-x for the no-op milter: all continue).
+#	Then a soak run of RG_BENCH_SOAK sessions samples relayguard's
+#	resident memory.
+#
+#	Results (key=value lines, one per run) go to
+#	$RG_BENCH_OUT/milter.txt and memory.txt; bench/report.sh turns
+#	them into results.md and the plot.
+#
+#	RG_BENCH_SECONDS	seconds per run (default 10)
+#	RG_BENCH_CONNS		concurrency levels (default "1 16 128")
+#	RG_BENCH_SOAK		soak sessions (default 1000000; 0 skips)
+#	RG_BENCH_OUT		raw results directory (default bench/results/raw)
+# DIAGNOSTICS
+#	Exit 1 when a run had wrong answers or errors. When build/relayguard
+#	cannot run the configuration yet (the daemon or the tables are not
+#	built), only the no-op milter is measured and relayguard's lines
+#	say "unavailable".
+set -u
+
+top=${RG_TOP:-$(pwd)}
+build=${RG_BUILD:-$top/build}
+out=${RG_BENCH_OUT:-$top/bench/results/raw}
+secs=${RG_BENCH_SECONDS:-10}
+conns=${RG_BENCH_CONNS:-"1 16 128"}
+soak=${RG_BENCH_SOAK:-1000000}
+scn=$top/bench/scenarios/relayguard.scn
+ml=$build/milterload
+ctl=$build/relayguardctl
+
+mkdir -p "$out"
+scratch=$(mktemp -d /tmp/rg-bench.XXXXXX)
+pids=""
+status=0
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+	done
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "bench-milter: $*" >&2; }
+
+# wait_milter SOCKET [-x] - wait until a milter answers a session
+wait_milter() {
+	i=0
+	while [ $i -lt 100 ]; do
+		"$ml" -s "$1" -f "$scn" -n 1 ${2:-} >/dev/null 2>&1 && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+# gen_data - the lists, table sources and config in $scratch
+gen_data() {
+	awk 'BEGIN {
+		for (i = 0; i < 50000; i++)
+			printf "10.%d.%d.0/24\n", int(i / 256), i % 256
+		for (i = 0; i < 50000; i++)
+			printf "2001:db8:ff00:%x::/64\n", i
+	}' >"$scratch/blocked.cidr"
+	awk 'BEGIN {
+		print "example.com"; print ".example.com"; print "example.net"
+		for (i = 0; i < 99997; i++) printf "d%06d.example\n", i
+	}' >"$scratch/local.domains"
+	# 100.64.0.0/10 holds 4M addresses: every fourth, one in ten REJECT
+	# (the ones ending in 9 in the last digit of i).
+	awk 'BEGIN {
+		for (i = 0; i < 1000000; i++) {
+			a = i * 4 + 2
+			if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
+			printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
+			    int(a / 256) % 256, a % 256, v
+		}
+	}' >"$scratch/client_access"
+	printf '%s\n' 'spammer@example.com REJECT' 'newsletter.example DUNNO' \
+	    '<> DUNNO' >"$scratch/sender_access"
+	awk 'BEGIN {
+		for (i = 0; i < 10000; i++)
+			printf "198.18.%d.%d\n", int(i / 256), i % 256
+	}' >"$scratch/grants"
+	sed "s|@DIR@|$scratch|g" "$top/bench/bench.conf.in" >"$scratch/relayguard.conf"
+}
+
+# build_tables - compile the tables and make the grants; 0 or 1
+build_tables() {
+	t0=$(date +%s.%N)
+	"$ctl" compile "$scratch/client_access" "$scratch/client_access.lmdb" \
+	    >"$scratch/compile.log" 2>&1 &&
+	"$ctl" compile "$scratch/sender_access" "$scratch/sender_access.lmdb" \
+	    >>"$scratch/compile.log" 2>&1 || {
+		say "relayguardctl compile failed:"; cat "$scratch/compile.log" >&2
+		return 1
+	}
+	t1=$(date +%s.%N)
+	while read -r a; do
+		"$ctl" grant -t "$scratch/popauth.lmdb" "$a" \
+		    --ttl 24h --user bench || return 1
+	done <"$scratch/grants" >"$scratch/grant.log" 2>&1 || {
+		say "relayguardctl grant failed:"; tail -5 "$scratch/grant.log" >&2
+		return 1
+	}
+	t2=$(date +%s.%N)
+	echo "compile_1M_s=$(echo "$t1 - $t0" | bc) grant_10k_s=$(echo "$t2 - $t1" | bc)"
+	return 0
+}
+
+# rss PID - resident memory of a process: anonymous and file kB
+rss() {
+	awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
+	    END { printf "rss_anon_kb=%d rss_file_kb=%d rss_shmem_kb=%d", a, f, s }' \
+	    "/proc/$1/status"
+}
+
+# run LABEL SOCKET CONNS [milterload flags] - one measured run
+run() {
+	label=$1 sock=$2 c=$3
+	shift 3
+	say "$label, $c connections, $secs s"
+	if ! "$ml" -s "$sock" -f "$scn" -c "$c" -d "$secs" -l "$label" \
+	    -r "$out/milter.txt" "$@" >"$scratch/run.out" 2>&1; then
+		say "$label at $c connections: wrong answers or errors:"
+		cat "$scratch/run.out" >&2
+		status=1
+	fi
+	sed -n 2p "$scratch/run.out" >&2
+}
+
+: >"$out/milter.txt"
+: >"$out/memory.txt"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(uname -srm), $(nproc) CPUs," \
+    "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+    >"$out/machine.txt"
+
+say "generating data in $scratch"
+gen_data
+
+"$build/noop-milter" -f -s -p "unix:$scratch/noop.sock" &
+pids="$pids $!"
+wait_milter "unix:$scratch/noop.sock" -x || { say "noop-milter did not start"; exit 1; }
+
+rg=0
+if "$build/relayguard" -n -c "$scratch/relayguard.conf" >"$scratch/n.log" 2>&1 &&
+    tables=$(build_tables); then
+	echo "$tables" >>"$out/memory.txt"
+	"$build/relayguard" -f -c "$scratch/relayguard.conf" \
+	    2>"$scratch/relayguard.log" &
+	rgpid=$!
+	pids="$pids $rgpid"
+	if wait_milter "unix:$scratch/relayguard.sock"; then
+		rg=1
+	else
+		say "relayguard did not answer:"; tail -5 "$scratch/relayguard.log" >&2
+		status=1
+	fi
+else
+	say "relayguard unavailable (daemon or tables not built yet):"
+	tail -3 "$scratch/n.log" >&2
+fi
+
+for c in $conns; do
+	run noop "unix:$scratch/noop.sock" "$c" -x
+	if [ $rg = 1 ]; then
+		run relayguard "unix:$scratch/relayguard.sock" "$c"
+		[ -d "/proc/$rgpid" ] &&
+		    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$out/memory.txt"
+	else
+		echo "label=relayguard conns=$c unavailable" >>"$out/milter.txt"
+	fi
+done
+
+if [ $rg = 1 ] && [ "$soak" -gt 0 ]; then
+	say "soak: $soak sessions at 16 connections, sampling memory"
+	"$ml" -s "unix:$scratch/relayguard.sock" -f "$scn" -c 16 -n "$soak" \
+	    -l soak -r "$out/milter.txt" >"$scratch/soak.out" 2>&1 &
+	soakpid=$!
+	n=0
+	while kill -0 $soakpid 2>/dev/null; do
+		echo "label=soak t=$n $(rss $rgpid)" >>"$out/memory.txt"
+		sleep 5; n=$((n + 5))
+	done
+	wait $soakpid || { say "soak failed:"; cat "$scratch/soak.out" >&2; status=1; }
+	echo "label=soak t=end $(rss $rgpid)" >>"$out/memory.txt"
+	sed -n 2p "$scratch/soak.out" >&2
+fi
+exit $status

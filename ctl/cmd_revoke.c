@@ -1,0 +1,77 @@
+/*
+ * NAME
+ *	cmd_revoke - relayguardctl revoke: remove a grant
+ * SYNOPSIS
+ *	relayguardctl revoke [-c conf] [-t table] ADDRESS
+ * DESCRIPTION
+ *	Removes the grant of ADDRESS from a dynamic table (see grant).
+ * DIAGNOSTICS
+ *	Exit 0 removed; 1 there was no such grant; 65 bad address; 74
+ *	the table could not be written; 64 usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "common/addr.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_store.h"
+#include "store/store.h"
+
+const char cmd_revoke_usage[] = "revoke [-c conf] [-t table] [-u user] ADDRESS";
+
+/* cmd_revoke - relayguardctl revoke */
+int
+cmd_revoke(int argc, char **argv)
+{
+	const char *conf = NULL, *table = NULL, *path;
+	struct store *s;
+	struct addr a;
+	char    err[512];
+	int     c, rc;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:t:u:")) != -1) {
+		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			table = optarg;
+			break;
+		case 'u':
+			ctl_owner_given(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1)
+		goto usage;
+	if (addr_parse(argv[optind], &a) < 0) {
+		fprintf(stderr, "relayguardctl: revoke: not an address: %s\n",
+		    argv[optind]);
+		return (CTL_EX_DATAERR);
+	}
+	if ((path = ctl_table_path("revoke", conf, table, 1)) == NULL)
+		return (CTL_EX_CONFIG);
+	if (store_open_write(path, 1, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "relayguardctl: revoke: %s\n", err);
+		return (CTL_EX_IOERR);
+	}
+	rc = store_revoke(s, &a, err, sizeof(err));
+	store_close(s);
+	if (rc < 0) {
+		fprintf(stderr, "relayguardctl: revoke: %s\n", err);
+		return (CTL_EX_IOERR);
+	}
+	if (rc == 0) {
+		fprintf(stderr, "relayguardctl: revoke: %s: no such grant\n",
+		    argv[optind]);
+		return (1);
+	}
+	return (CTL_EX_OK);
+
+usage:
+	fprintf(stderr, "usage: relayguardctl %s\n", cmd_revoke_usage);
+	return (CTL_EX_USAGE);
+}

@@ -1,0 +1,221 @@
+/*
+ * NAME
+ *	fuzz_eval - libFuzzer target for rule evaluation and reply text
+ * SYNOPSIS
+ *	int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+ * DESCRIPTION
+ *	Runs a fixed configuration (the spec's relay policy, with replies
+ *	that expand every %{...} macro) over hostile facts: the input is
+ *	split at NUL bytes into the client address, client name, resolve
+ *	status, daemon name, HELO, MAIL FROM, AUTH identity and type, TLS
+ *	version, verify status, certificate subject and issuer, RCPT and
+ *	rcpt mailer, in that order (missing fields are absent facts), and
+ *	the first byte picks which stages run. It checks:
+ *
+ *	1. Reply text never holds a control character (CR/LF would let a
+ *	   client inject SMTP replies), fits RULES_REPLY_MAX, and its code
+ *	   fits the verdict.
+ *	2. The relay policy holds: from a client outside <trusted>, with
+ *	   no AUTH (empty counts as none) and no verified certificate
+ *	   ({verify} OK, or a non-empty {cert_subject}: a superset of what
+ *	   the engine counts), a recipient is permitted
+ *	   only when it is not routed and its rcpt-domain is in <local>,
+ *	   as common/rcpt.c reads it; a routed recipient is refused.
+ *	3. Nothing is looked up (no tables): lookup_error never appears.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/addr.h"
+#include "common/rcpt.h"
+#include "common/strbuf.h"
+#include "rules/rules.h"
+
+int     LLVMFuzzerInitialize(int *, char ***);
+int     LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static const char conf_text[] =
+    "on-error tempfail\n"
+    "recipient-delimiter \"+\"\n"
+    "list trusted { 127.0.0.0/8 ::1 192.0.2.0/24 2001:db8:1::/48 }\n"
+    "list local { example.com .example.com example.net }\n"
+    "connect {\n"
+    "    reject client-name = blocked.example \"554 5.7.1 %{client} "
+	"%{client-name} %{rule}\"\n"
+    "    accept client in <trusted>\n"
+    "}\n"
+    "helo {\n"
+    "    tempfail helo = tempfail.example \"451 4.7.1 %{helo} %{client} "
+	"%{client-name} %{rule}\"\n"
+    "}\n"
+    "mail {\n"
+    "    reject sender-domain = bad.example \"550 5.7.1 %{sender} %{auth} "
+	"%{helo}\"\n"
+    "}\n"
+    "rcpt {\n"
+    "    reject routed and not auth \"554 5.7.1 <%{rcpt}> routed\"\n"
+    "    permit rcpt-domain in <local>\n"
+    "    permit auth\n"
+    "    permit tls-verified\n"
+    "    reject \"554 5.7.1 <%{rcpt}>: Relay access denied %{client} "
+	"%{client-name} %{helo} %{sender} %{auth} %{rule}\"\n"
+    "}\n";
+
+static struct rules *rules;
+static struct prefix trusted[4];
+
+/* LLVMFuzzerInitialize - load the fixed configuration once */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct strbuf errs = STRBUF_INIT;
+	static const char *const nets[] = {"127.0.0.0/8", "::1",
+	"192.0.2.0/24", "2001:db8:1::/48"};
+	size_t  i;
+
+	(void) argc;
+	(void) argv;
+	if ((rules = rules_load_string("fuzz.conf", conf_text, &errs)) == NULL) {
+		fprintf(stderr, "fuzz_eval: configuration refused:\n%s",
+		    errs.s ? errs.s : "");
+		exit(1);
+	}
+	for (i = 0; i < 4; i++)
+		if (prefix_parse(nets[i], &trusted[i], NULL, 0) != 0)
+			abort();
+	strbuf_free(&errs);
+	return (0);
+}
+
+/* fail - report a broken property and abort */
+static void
+fail(const char *what, const struct rules_facts *f,
+	const struct rules_result *res)
+{
+	fprintf(stderr, "fuzz_eval: property failed: %s\n"
+	    "  client-name=\"%s\" helo=\"%s\" sender=\"%s\" auth=\"%s\"\n"
+	    "  rcpt=\"%s\" rcpt-mailer=\"%s\"\n"
+	    "  verdict=%d code=%s xcode=%s rule=%s\n  text=\"%s\"\n",
+	    what, f->client_name ? f->client_name : "(null)",
+	    f->helo ? f->helo : "(null)", f->sender ? f->sender : "(null)",
+	    f->auth ? f->auth : "(null)", f->rcpt ? f->rcpt : "(null)",
+	    f->rcpt_mailer ? f->rcpt_mailer : "(null)", (int) res->verdict,
+	    res->code, res->xcode, res->rule, res->text);
+	abort();
+}
+
+/* check_reply - property 1 and 3 */
+static void
+check_reply(const struct rules_facts *f, const struct rules_result *res)
+{
+	size_t  len = strnlen(res->text, sizeof(res->text)), i;
+	char    want = 0;
+
+	if (len == sizeof(res->text))
+		fail("reply text not terminated", f, res);
+	for (i = 0; i < len; i++)
+		if ((unsigned char) res->text[i] < 0x20 || res->text[i] == 0x7f)
+			fail("control character in the reply text", f, res);
+	if (res->lookup_error)
+		fail("lookup error without a table", f, res);
+	if (res->verdict == RULES_REJECT)
+		want = '5';
+	else if (res->verdict == RULES_TEMPFAIL)
+		want = '4';
+	else if (res->code[0] != '\0' && res->verdict != RULES_DISCARD)
+		fail("reply code on a permit", f, res);
+	if (want && (res->code[0] != want || strlen(res->code) != 3 ||
+		res->xcode[0] != want))
+		fail("reply code does not fit the verdict", f, res);
+}
+
+/* is_local - rcpt-domain in { example.com .example.com example.net } */
+static int
+is_local(const char *d)
+{
+	size_t  n;
+
+	if (d == NULL)
+		return (0);
+	if (strcmp(d, "example.com") == 0 || strcmp(d, "example.net") == 0)
+		return (1);
+	n = strlen(d);
+	return (n > 12 && strcmp(d + n - 12, ".example.com") == 0);
+}
+
+/* LLVMFuzzerTestOneInput - one session's facts */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rules_session *sess;
+	struct rules_facts f;
+	struct rules_result res;
+	struct addr client;
+	const char *field[13];
+	char   *buf, *p, *end;
+	int     nf = 0, stages, stage, have_client, untrusted, i;
+	struct rcpt r;
+
+	if (size < 1)
+		return (0);
+	stages = data[0];
+	buf = malloc(size);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, data + 1, size - 1);
+	buf[size - 1] = '\0';
+	end = buf + size - 1;
+	memset(field, 0, sizeof(field));
+	for (p = buf; nf < 13 && p <= end; p += strlen(p) + 1)
+		field[nf++] = p;
+
+	memset(&f, 0, sizeof(f));
+	have_client = field[0] != NULL && addr_parse(field[0], &client) == 0;
+	f.client = have_client ? &client : NULL;
+	f.client_name = field[1];
+	f.client_resolve = field[2];
+	f.daemon = field[3];
+	f.helo = field[4];
+	f.sender = field[5];
+	f.auth = field[6];
+	f.auth_type = field[7];
+	f.tls_version = field[8];
+	f.verify = field[9];
+	f.cert_subject = field[10];
+	f.cert_issuer = field[11];
+	f.rcpt = field[12];
+
+	sess = rules_session_new(rules);
+	for (stage = RULES_CONNECT; stage < RULES_NSTAGES; stage++) {
+		/* RCPT always runs; bits 0-2 skip the earlier stages. */
+		if (stage != RULES_RCPT && (stages & (1 << stage)))
+			continue;
+		memset(&res, 0, sizeof(res));
+		rules_eval(sess, (enum rules_stage) stage, &f, &res, NULL);
+		check_reply(&f, &res);
+		if (res.verdict == RULES_ACCEPT)
+			break;
+	}
+
+	/* Property 2, for what reached RCPT from an outsider. */
+	untrusted = 1;
+	for (i = 0; i < 4 && have_client; i++)
+		if (prefix_contains(&trusted[i], &client))
+			untrusted = 0;
+	if (untrusted && res.verdict == RULES_CONTINUE && stage == RULES_NSTAGES &&
+	    (f.auth == NULL || f.auth[0] == '\0') &&
+	    (f.verify == NULL || strcasecmp(f.verify, "OK") != 0) &&
+	    (f.cert_subject == NULL || f.cert_subject[0] == '\0')) {
+		rcpt_parse(f.rcpt, &r);
+		if (r.routed || !is_local(r.rcpt_domain))
+			fail("relay permitted to a foreign or routed recipient",
+			    &f, &res);
+		rcpt_free(&r);
+	}
+	rules_session_free(sess);
+	free(buf);
+	return (0);
+}

@@ -1,0 +1,179 @@
+/*
+ * NAME
+ *	live 3
+ * SUMMARY
+ *	the current rule set, swapped atomically on reload
+ * SYNOPSIS
+ *	#include "milter/live.h"
+ *
+ *	void	live_init(const char *conf, int force_debug)
+ *	const char *live_conf_path(void)
+ *	struct rules *live_load(struct strbuf *errs)
+ *	void	live_set(struct rules *r)
+ *	struct rules *live_get(void)
+ *	int	live_reload(const char *why, struct strbuf *errs)
+ *	struct stats *live_stats(void)
+ *	void	live_apply_log_level(const struct rules *r)
+ * DESCRIPTION
+ *	live_init() records the -c argument (NULL: the default file when
+ *	it exists, else the embedded default) and whether -v forces the
+ *	debug log level, and makes the counters.
+ *
+ *	live_conf_path() is the file the next load reads, or NULL for
+ *	the embedded default; without -c it is decided again at every
+ *	reload, so that installing /etc/relayguard/relayguard.conf and
+ *	reloading picks it up.
+ *
+ *	live_load() loads that configuration; errors go to errs.
+ *
+ *	live_set() installs r (taking over the caller's reference) as the
+ *	rule set for new sessions and drops the old one's reference;
+ *	sessions still running hold their own references and finish
+ *	under the old rules. live_set(NULL) at shutdown drops the last.
+ *
+ *	live_get() returns a new reference to the current rules (NULL
+ *	only before the first live_set()).
+ *
+ *	live_reload() loads the configuration again. On success it swaps
+ *	the new rules in and logs "reload accepted"; on error it logs
+ *	"reload refused" with every error, keeps the old rules, appends
+ *	the errors to errs (which may be NULL) and returns -1. Reloads
+ *	from the signal thread and the control thread are serialised.
+ *
+ *	live_stats() is the daemon's counters.
+ * THREADS
+ *	The current pointer is read and replaced under a mutex held only
+ *	for a pointer copy and a reference count.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "milter/live.h"
+#include "milter/stats.h"
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rules *live_rules;
+static const char *live_conf;
+static int live_debug;
+static struct stats *live_counters;
+
+/* live_init - remember where the configuration comes from */
+void
+live_init(const char *conf, int force_debug)
+{
+	live_conf = conf;
+	live_debug = force_debug;
+	if (live_counters == NULL)
+		live_counters = stats_new();
+}
+
+/* live_conf_path - the file to load, or NULL for the embedded default */
+const char *
+live_conf_path(void)
+{
+	if (live_conf != NULL)
+		return (live_conf);
+	if (access(LIVE_DEFAULT_CONF, F_OK) == 0)
+		return (LIVE_DEFAULT_CONF);
+	return (NULL);
+}
+
+/* live_load - load the configuration */
+struct rules *
+live_load(struct strbuf *errs)
+{
+	return (rules_load(live_conf_path(), errs));
+}
+
+/* live_apply_log_level - follow the file's log-level unless -v */
+void
+live_apply_log_level(const struct rules *r)
+{
+	const struct rules_settings *s = rules_settings(r);
+
+	if (live_debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+	else if (s != NULL && s->log_level >= 0)
+		log_set_level((enum log_level) s->log_level);
+}
+
+/* live_set - install new rules; the old ones go with their last user */
+void
+live_set(struct rules *r)
+{
+	struct rules *old;
+
+	pthread_mutex_lock(&live_lock);
+	old = live_rules;
+	live_rules = r;
+	pthread_mutex_unlock(&live_lock);
+	rules_unref(old);
+}
+
+/* live_get - a reference to the current rules */
+struct rules *
+live_get(void)
+{
+	struct rules *r;
+
+	pthread_mutex_lock(&live_lock);
+	r = live_rules ? rules_ref(live_rules) : NULL;
+	pthread_mutex_unlock(&live_lock);
+	return (r);
+}
+
+/* live_stats - the counters */
+struct stats *
+live_stats(void)
+{
+	return (live_counters);
+}
+
+/* log_errors - log each line of errs */
+static void
+log_errors(const char *text)
+{
+	const char *nl;
+
+	while (text && *text) {
+		nl = strchr(text, '\n');
+		log_error("%.*s", nl ? (int) (nl - text) : (int) strlen(text),
+		    text);
+		text = nl ? nl + 1 : NULL;
+	}
+}
+
+/* live_reload - load again and swap, or keep the old rules */
+int
+live_reload(const char *why, struct strbuf *errs)
+{
+	struct strbuf e = STRBUF_INIT;
+	struct rules *r;
+	const char *path;
+	int     ret = 0;
+
+	pthread_mutex_lock(&reload_lock);
+	path = live_conf_path();
+	if ((r = rules_load(path, &e)) == NULL) {
+		log_error("reload (%s) refused: %s has errors; "
+		    "keeping the running configuration", why,
+		    path ? path : "(default)");
+		log_errors(strbuf_str(&e));
+		if (errs != NULL)
+			strbuf_puts(errs, strbuf_str(&e));
+		stats_inc(live_counters, STATS_RELOADS_REFUSED);
+		ret = -1;
+	} else {
+		live_apply_log_level(r);
+		live_set(r);
+		stats_inc(live_counters, STATS_RELOADS);
+		log_info("reload (%s) accepted: configuration %s", why,
+		    rules_source(r));
+	}
+	pthread_mutex_unlock(&reload_lock);
+	strbuf_free(&e);
+	return (ret);
+}

@@ -1,0 +1,23 @@
+#ifndef RG_MILTER_LIVE_H
+#define RG_MILTER_LIVE_H
+
+/*
+ * live - the daemon's current rule set, its reload, and its counters
+ */
+#include "common/strbuf.h"
+#include "rules/rules.h"
+
+struct stats;
+
+#define LIVE_DEFAULT_CONF	"/etc/relayguard/relayguard.conf"
+
+extern void live_init(const char *conf, int force_debug);
+extern const char *live_conf_path(void);
+extern struct rules *live_load(struct strbuf *errs);
+extern void live_set(struct rules *);
+extern struct rules *live_get(void);
+extern int live_reload(const char *why, struct strbuf *errs);
+extern struct stats *live_stats(void);
+extern void live_apply_log_level(const struct rules *);
+
+#endif

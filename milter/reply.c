@@ -1,0 +1,240 @@
+/*
+ * NAME
+ *	reply 3
+ * SUMMARY
+ *	safe SMTP reply text and log lines
+ * SYNOPSIS
+ *	#include "milter/reply.h"
+ *
+ *	size_t	text_sanitise(char *out, size_t outlen, const char *in,
+ *		int flags)
+ *	size_t	reply_escape(char *out, size_t outlen, const char *text)
+ *	const char *path_display(char *out, size_t outlen, const char *raw)
+ *	size_t	logline_format(char *buf, size_t len,
+ *		const struct logline *l)
+ * DESCRIPTION
+ *	text_sanitise() copies in to out (outlen bytes including the NUL,
+ *	outlen > 0) replacing every byte that is not printable ASCII by
+ *	'?'. With TEXT_UTF8, well-formed UTF-8 sequences of printable
+ *	characters are kept whole; invalid ones become one '?' per byte.
+ *	The result is cut at a character boundary when it does not fit.
+ *	Returns the length of out. in NULL yields "".
+ *
+ *	reply_escape() makes text fit for smfi_setreply(): sanitised to
+ *	printable ASCII, every '%' doubled (the MTA treats a lone '%' as
+ *	a format), never more than REPLY_TEXT_MAX bytes and never cut
+ *	inside a "%%" pair. Returns the length of out.
+ *
+ *	path_display() writes a MAIL or RCPT argument as logs show it:
+ *	without one pair of angle brackets, sanitised, cut at
+ *	LOGLINE_VALUE_MAX. The null sender shows as "". Returns out.
+ *
+ *	logline_format() writes one decision in the MTA's style:
+ *
+ *	QUEUEID: ACTION: STAGE from NAME[ADDR]: CODE XCODE TEXT; helo=<H>
+ *	sender=<S> rcpt=<R> auth=<A> rule=FILE:LINE
+ *
+ *	("permitted" replaces the reply for a relay, "NOQUEUE" a missing
+ *	queue id, "-" a missing rule, "unknown" a missing name and "local"
+ *	a missing address). Every value is sanitised (UTF-8 kept) and cut
+ *	at LOGLINE_VALUE_MAX; the line never holds CR, LF or other control
+ *	characters and is cut to len. Returns the length written.
+ * THREADS
+ *	Reentrant: no static state.
+ */
+#include <string.h>
+
+#include "milter/reply.h"
+
+/* utf8_len - length of a well-formed printable UTF-8 sequence at s, or 0 */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned int cp;
+	size_t  n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+	    (cp >= 0x80 && cp < 0xa0))
+		return (0);
+	return (n);
+}
+
+/* text_sanitise - printable copy of untrusted text */
+size_t
+text_sanitise(char *out, size_t outlen, const char *in, int flags)
+{
+	const unsigned char *s = (const unsigned char *) in;
+	size_t  o = 0, n;
+
+	if (outlen == 0)
+		return (0);
+	if (s == NULL) {
+		out[0] = 0;
+		return (0);
+	}
+	while (*s) {
+		if (*s >= 0x20 && *s < 0x7f) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char) *s++;
+		} else if ((flags & TEXT_UTF8) && (n = utf8_len(s)) > 0) {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, s, n);
+			o += n;
+			s += n;
+		} else {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = '?';
+			s++;
+		}
+	}
+	out[o] = 0;
+	return (o);
+}
+
+/* reply_escape - sanitise text and double every '%' for smfi_setreply */
+size_t
+reply_escape(char *out, size_t outlen, const char *text)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	size_t  o = 0, max;
+
+	if (outlen == 0)
+		return (0);
+	max = outlen - 1 < REPLY_TEXT_MAX ? outlen - 1 : REPLY_TEXT_MAX;
+	for (; s != NULL && *s; s++) {
+		if (*s == '%') {
+			if (o + 2 > max)
+				break;
+			out[o++] = '%';
+			out[o++] = '%';
+		} else {
+			if (o + 1 > max)
+				break;
+			out[o++] = (*s >= 0x20 && *s < 0x7f) ? (char) *s : '?';
+		}
+	}
+	out[o] = 0;
+	return (o);
+}
+
+/* path_display - a MAIL/RCPT argument as logs show it */
+const char *
+path_display(char *out, size_t outlen, const char *raw)
+{
+	char    tmp[LOGLINE_VALUE_MAX + 1];
+	size_t  n;
+
+	if (outlen == 0)
+		return (out);
+	if (raw == NULL) {
+		out[0] = 0;
+		return (out);
+	}
+	if (*raw == '<')
+		raw++;
+	n = strnlen(raw, sizeof(tmp) - 1);
+	memcpy(tmp, raw, n);
+	tmp[n] = 0;
+	if (n > 0 && tmp[n - 1] == '>' && raw[n] == 0)
+		tmp[n - 1] = 0;
+	text_sanitise(out, outlen < sizeof(tmp) ? outlen : sizeof(tmp), tmp,
+	    TEXT_UTF8);
+	return (out);
+}
+
+/* put - append a string to the line, cut at the end of buf */
+static void
+put(char *buf, size_t len, size_t *o, const char *s)
+{
+	size_t  n = strlen(s);
+
+	if (*o + 1 >= len)
+		return;
+	if (n > len - 1 - *o)
+		n = len - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	buf[*o] = 0;
+}
+
+/* put_value - append one sanitised, bounded value */
+static void
+put_value(char *buf, size_t len, size_t *o, const char *v, size_t max)
+{
+	char    tmp[REPLY_TEXT_MAX + 1];
+
+	if (max >= sizeof(tmp))
+		max = sizeof(tmp) - 1;
+	text_sanitise(tmp, max + 1, v, TEXT_UTF8);
+	put(buf, len, o, tmp);
+}
+
+/* logline_format - one decision in the MTA's log style */
+size_t
+logline_format(char *buf, size_t len, const struct logline *l)
+{
+	char    path[LOGLINE_VALUE_MAX + 1];
+	size_t  o = 0;
+
+	if (len == 0)
+		return (0);
+	buf[0] = 0;
+	put_value(buf, len, &o, l->queue_id && *l->queue_id ? l->queue_id :
+	    "NOQUEUE", 64);
+	put(buf, len, &o, ": ");
+	put_value(buf, len, &o, l->action ? l->action : "?", 32);
+	put(buf, len, &o, ": ");
+	put_value(buf, len, &o, l->stage ? l->stage : "?", 32);
+	put(buf, len, &o, " from ");
+	put_value(buf, len, &o, l->client_name && *l->client_name ?
+	    l->client_name : "unknown", LOGLINE_VALUE_MAX);
+	put(buf, len, &o, "[");
+	put_value(buf, len, &o, l->client_addr && *l->client_addr ?
+	    l->client_addr : "local", 64);
+	put(buf, len, &o, "]: ");
+	if (l->code && *l->code) {
+		put_value(buf, len, &o, l->code, 3);
+		if (l->xcode && *l->xcode) {
+			put(buf, len, &o, " ");
+			put_value(buf, len, &o, l->xcode, 15);
+		}
+		if (l->text && *l->text) {
+			put(buf, len, &o, " ");
+			put_value(buf, len, &o, l->text, 512);
+		}
+	} else
+		put(buf, len, &o, "permitted");
+	put(buf, len, &o, "; helo=<");
+	put_value(buf, len, &o, l->helo, LOGLINE_VALUE_MAX);
+	put(buf, len, &o, "> sender=<");
+	put(buf, len, &o, path_display(path, sizeof(path), l->sender));
+	put(buf, len, &o, "> rcpt=<");
+	put(buf, len, &o, path_display(path, sizeof(path), l->rcpt));
+	put(buf, len, &o, "> auth=<");
+	put_value(buf, len, &o, l->auth, LOGLINE_VALUE_MAX);
+	put(buf, len, &o, "> rule=");
+	put_value(buf, len, &o, l->rule && *l->rule ? l->rule : "-",
+	    LOGLINE_VALUE_MAX + 64);
+	return (o);
+}

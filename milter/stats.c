@@ -1,0 +1,212 @@
+/*
+ * NAME
+ *	stats 3
+ * SUMMARY
+ *	daemon counters: sessions, recipients, per-rule decisions
+ * SYNOPSIS
+ *	#include "milter/stats.h"
+#include "rules/rules.h"
+ *
+ *	struct stats *stats_new(void)
+ *	void	stats_free(struct stats *st)
+ *	void	stats_inc(struct stats *st, enum stats_counter c)
+ *	unsigned long long stats_get(struct stats *st, enum stats_counter c)
+ *	void	stats_format(struct stats *st, const struct rules *r,
+ *		struct strbuf *out)
+ *	void	stats_format_prometheus(struct stats *st,
+ *		const struct rules *r, struct strbuf *out)
+ * DESCRIPTION
+ *	The daemon's own counters (sessions, recipients by decision,
+ *	relays, lookup and internal errors, reloads) are atomics that live
+ *	as long as the process. Per-rule counters belong to the rule set
+ *	(the engine counts them, see rules_rule_stats()): they start at
+ *	zero when a reload swaps in a new configuration.
+ *
+ *	stats_format() appends "name value" lines, then "config SOURCE"
+ *	and one line per rule of r (which may be NULL):
+ *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N\n *	tempfail N discard N error N".
+ *
+ *	stats_format_prometheus() appends the Prometheus text exposition
+ *	format (version 0.0.4) with relayguard_ metric names; label
+ *	values are escaped.
+ * THREADS
+ *	Safe: every counter is an atomic.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "milter/stats.h"
+#include "rules/rules.h"
+
+struct stats {
+	atomic_ullong c[STATS_NCOUNTERS];
+};
+
+static const char *const counter_names[STATS_NCOUNTERS] = {
+	[STATS_SESSIONS] = "sessions",
+	[STATS_RCPT_PERMITTED] = "recipients_permitted",
+	[STATS_RCPT_REJECTED] = "recipients_rejected",
+	[STATS_RCPT_TEMPFAILED] = "recipients_tempfailed",
+	[STATS_RCPT_DISCARDED] = "recipients_discarded",
+	[STATS_RELAYS] = "relays_permitted",
+	[STATS_LOOKUP_ERRORS] = "lookup_errors",
+	[STATS_INTERNAL_ERRORS] = "internal_errors",
+	[STATS_RELOADS] = "reloads",
+	[STATS_RELOADS_REFUSED] = "reloads_refused",
+};
+
+static const char *const decision_names[RULES_NSTAT] = {
+	[RULES_STAT_PERMIT] = "permit",
+	[RULES_STAT_ACCEPT] = "accept",
+	[RULES_STAT_REJECT] = "reject",
+	[RULES_STAT_TEMPFAIL] = "tempfail",
+	[RULES_STAT_DISCARD] = "discard",
+	[RULES_STAT_ERROR] = "error",
+};
+
+/* stats_new - zeroed counters */
+struct stats *
+stats_new(void)
+{
+	struct stats *st = xcalloc(1, sizeof(*st));
+	int     i;
+
+	for (i = 0; i < STATS_NCOUNTERS; i++)
+		atomic_init(&st->c[i], 0);
+	return (st);
+}
+
+/* stats_free - release the counters; NULL-safe */
+void
+stats_free(struct stats *st)
+{
+	free(st);
+}
+
+/* stats_inc - count one event */
+void
+stats_inc(struct stats *st, enum stats_counter c)
+{
+	atomic_fetch_add(&st->c[c], 1);
+}
+
+/* stats_get - one global counter */
+unsigned long long
+stats_get(struct stats *st, enum stats_counter c)
+{
+	return (atomic_load(&st->c[c]));
+}
+
+/* stats_format - "name value" lines and one line per rule */
+void
+stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
+{
+	struct rules_rule_stats rs;
+	size_t  i;
+	int     c, d;
+
+	for (c = 0; c < STATS_NCOUNTERS; c++)
+		strbuf_printf(out, "%s %llu\n", counter_names[c],
+		    stats_get(st, (enum stats_counter) c));
+	if (r == NULL)
+		return;
+	strbuf_printf(out, "config %s\n", rules_source(r));
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		strbuf_printf(out, "rule %s stage %s matched %lu", rs.where,
+		    rules_stage_name(rs.stage), rs.matched);
+		for (d = 0; d < RULES_NSTAT; d++)
+			strbuf_printf(out, " %s %lu", decision_names[d],
+			    rs.count[d]);
+		strbuf_putc(out, '\n');
+	}
+}
+
+/* prom_label - append a label value escaped as Prometheus requires */
+static void
+prom_label(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"') {
+			strbuf_putc(out, '\\');
+			strbuf_putc(out, *s);
+		} else if (*s == '\n')
+			strbuf_puts(out, "\\n");
+		else
+			strbuf_putc(out, *s);
+	}
+}
+
+/* stats_format_prometheus - Prometheus text exposition format */
+void
+stats_format_prometheus(struct stats *st, const struct rules *r,
+	struct strbuf *out)
+{
+	struct rules_rule_stats rs;
+	static const struct {
+		enum stats_counter c;
+		const char *name, *label, *help;
+	}       m[] = {
+		{STATS_SESSIONS, "relayguard_sessions_total", NULL,
+		"SMTP sessions seen."},
+		{STATS_RCPT_PERMITTED, "relayguard_recipients_total",
+		"permitted", "Recipients by decision."},
+		{STATS_RCPT_REJECTED, "relayguard_recipients_total",
+		"rejected", NULL},
+		{STATS_RCPT_TEMPFAILED, "relayguard_recipients_total",
+		"tempfailed", NULL},
+		{STATS_RCPT_DISCARDED, "relayguard_recipients_total",
+		"discarded", NULL},
+		{STATS_RELAYS, "relayguard_relays_total", NULL,
+		"Recipients permitted for a non-local destination."},
+		{STATS_LOOKUP_ERRORS, "relayguard_lookup_errors_total", NULL,
+		"Table lookups that failed (on-error decided)."},
+		{STATS_INTERNAL_ERRORS, "relayguard_internal_errors_total",
+		NULL, "Callbacks that failed and tempfailed."},
+		{STATS_RELOADS, "relayguard_reloads_total", NULL,
+		"Configuration reloads accepted."},
+		{STATS_RELOADS_REFUSED, "relayguard_reloads_refused_total",
+		NULL, "Configuration reloads refused."},
+	};
+	size_t  i;
+	int     d;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (m[i].help) {
+			strbuf_printf(out, "# HELP %s %s\n", m[i].name,
+			    m[i].help);
+			strbuf_printf(out, "# TYPE %s counter\n", m[i].name);
+		}
+		if (m[i].label)
+			strbuf_printf(out, "%s{decision=\"%s\"} %llu\n",
+			    m[i].name, m[i].label, stats_get(st, m[i].c));
+		else
+			strbuf_printf(out, "%s %llu\n", m[i].name,
+			    stats_get(st, m[i].c));
+	}
+	if (r == NULL)
+		return;
+	strbuf_puts(out, "# HELP relayguard_rule_matches_total "
+	    "Times each rule (file:line) decided.\n"
+	    "# TYPE relayguard_rule_matches_total counter\n");
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		strbuf_puts(out, "relayguard_rule_matches_total{rule=\"");
+		prom_label(out, rs.where);
+		strbuf_printf(out, "\",stage=\"%s\"} %lu\n",
+		    rules_stage_name(rs.stage), rs.matched);
+	}
+	strbuf_puts(out, "# HELP relayguard_rule_decisions_total "
+	    "Decisions made by each rule (file:line).\n"
+	    "# TYPE relayguard_rule_decisions_total counter\n");
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		for (d = 0; d < RULES_NSTAT; d++) {
+			strbuf_puts(out,
+			    "relayguard_rule_decisions_total{rule=\"");
+			prom_label(out, rs.where);
+			strbuf_printf(out, "\",stage=\"%s\",decision=\"%s\"} "
+			    "%lu\n", rules_stage_name(rs.stage),
+			    decision_names[d], rs.count[d]);
+		}
+	}
+}

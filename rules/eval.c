@@ -1,0 +1,1015 @@
+/*
+ * NAME
+ *	eval 3
+ * SUMMARY
+ *	evaluate one SMTP stage against the compiled rules
+ * SYNOPSIS
+ *	#include "rules/rules.h"
+ *
+ *	struct rules_session *rules_session_new(struct rules *r)
+ *	void	rules_session_free(struct rules_session *s)
+ *	struct rules *rules_session_rules(const struct rules_session *s)
+ *	void	rules_session_end_message(struct rules_session *s)
+ *	enum rules_verdict rules_session_pending(
+ *		const struct rules_session *s)
+ *	int	rules_eval(struct rules_session *s, enum rules_stage stage,
+ *		const struct rules_facts *f, struct rules_result *res,
+ *		struct rules_trace *trace)
+ * DESCRIPTION
+ *	rules_eval() runs the block of a stage top to bottom; the first
+ *	rule whose conditions all hold decides (spec section 2.1). A
+ *	condition on an absent fact is false and its "not" true. Facts
+ *	are derived from the raw MTA values on demand, once per call:
+ *	domains normalised, recipient and sender through rcpt_parse()
+ *	(spec section 3), client-name only when verified.
+ *
+ *	Session state: an "accept" at connect or helo trusts the rest of
+ *	the connection (until the next HELO), at mail the message (until
+ *	rules_session_end_message()). With delay-reject, a refusal at
+ *	connect, helo or mail is kept and returned at every RCPT; while
+ *	one is pending the later non-RCPT stages run no rules.
+ *
+ *	A failed table lookup makes its rule yield the on-error action
+ *	(section 2.3); with on-error accept the stage is permitted, as
+ *	by "permit". When {client_resolve} is TEMP and the answer would
+ *	be a reject that a rule on client-name could have prevented (a
+ *	permit, accept or check on client-name before the deciding rule,
+ *	an accept on client-name in an earlier stage, or a "not
+ *	client-name" condition in the deciding rule), the answer is a
+ *	tempfail instead.
+ *
+ *	A routed recipient is never looked up as "rcpt" in a table (the
+ *	mailbox lookup order would find it by the domain after its last
+ *	'@', the next hop): "rcpt in <table>" is false for it and
+ *	"check rcpt" goes on; rcpt-domain, its final destination, is
+ *	looked up as usual. A table OK for a routed recipient counts as
+ *	DUNNO (spec section 4).
+ *
+ *	The result's relay flag is set for a permitted recipient (RCPT,
+ *	verdict CONTINUE or ACCEPT) unless it is unqualified or the
+ *	deciding rule showed it local: a permit with a positive
+ *	condition on rcpt, rcpt-domain or rcpt-mailer, or a check of one
+ *	of those facts that returned OK.
+ *
+ *	Reply templates are expanded here: values that come from the
+ *	client are sanitised (control characters dropped, bytes above
+ *	127 replaced by '?', each value at most 256 bytes); a '%' that
+ *	does not start %{macro} is text. The text is not %-escaped: the caller does that
+ *	for smfi_setreply().
+ * THREADS
+ *	A session is used by one thread at a time; any number of
+ *	sessions may evaluate the same rules at once.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/domain.h"
+#include "common/rcpt.h"
+#include "common/xalloc.h"
+#include "rules/rules_int.h"
+
+#define VALUE_MAX	256		/* longest client value in a reply */
+
+/* A decision made by a block, or kept for a later RCPT. */
+struct decision {
+	int     set;
+	enum rules_verdict verdict;
+	const struct rule *rule;	/* NULL: nobody decided */
+	char    code[4];
+	char    xcode[16];
+	char    tmpl[RULES_REPLY_MAX];
+	int     is_tmpl;		/* tmpl holds %{macros} */
+	int     lookup_error;
+	char    error[256];
+	int     error_first;
+	int     shows_local;
+};
+
+struct rules_session {
+	struct rules *r;
+	struct decision pending[RULES_RCPT];	/* delayed refusals */
+	const struct rule *accept_rule;
+	enum rules_stage accept_stage;
+};
+
+/* Facts derived from the raw values, on demand. */
+struct ctx {
+	const struct rules *r;
+	const struct rules_facts *f;
+	enum rules_stage stage;
+	struct rules_trace *trace;
+	int     have_rcpt, have_sender, have_cn, have_helo;
+	struct rcpt rcpt, sender;
+	char    rcpt_base[RCPT_ARG_MAX + 1], sender_base[RCPT_ARG_MAX + 1];
+	char    rcpt_dom[DOMAIN_MAX + 1], sender_dom[DOMAIN_MAX + 1];
+	int     rcpt_dom_ok, sender_dom_ok;
+	char    cn[DOMAIN_MAX + 1], helo[DOMAIN_MAX + 1];
+	int     cn_ok, helo_ok;
+	struct store_error err;
+};
+
+/* rules_stage_name - "connect", ... */
+const char *
+rules_stage_name(enum rules_stage s)
+{
+	return ((unsigned) s < RULES_NSTAGES ? rules_stage_names[s] : "?");
+}
+
+/* rules_verdict_name - "continue", "accept", ... */
+const char *
+rules_verdict_name(enum rules_verdict v)
+{
+	static const char *const names[] = {
+		"continue", "accept", "reject", "tempfail", "discard",
+	};
+
+	return ((unsigned) v <= RULES_DISCARD ? names[v] : "?");
+}
+
+/* rules_session_new - a session under rules r (takes a reference) */
+struct rules_session *
+rules_session_new(struct rules *r)
+{
+	struct rules_session *s = xcalloc(1, sizeof(*s));
+
+	s->r = rules_ref(r);
+	return (s);
+}
+
+/* rules_session_free - NULL-safe */
+void
+rules_session_free(struct rules_session *s)
+{
+	if (s == NULL)
+		return;
+	rules_unref(s->r);
+	free(s);
+}
+
+/* rules_session_rules - the rules of a session */
+struct rules *
+rules_session_rules(const struct rules_session *s)
+{
+	return (s->r);
+}
+
+/* rules_session_end_message - forget mail-stage state */
+void
+rules_session_end_message(struct rules_session *s)
+{
+	if (s == NULL)
+		return;
+	s->pending[RULES_MAIL].set = 0;
+	if (s->accept_rule != NULL && s->accept_stage == RULES_MAIL)
+		s->accept_rule = NULL;
+}
+
+/* rules_session_pending - a delayed refusal, or RULES_CONTINUE */
+enum rules_verdict
+rules_session_pending(const struct rules_session *s)
+{
+	int     i;
+
+	for (i = 0; i < RULES_RCPT; i++)
+		if (s->pending[i].set)
+			return (s->pending[i].verdict);
+	return (RULES_CONTINUE);
+}
+
+/* nonempty - a present, non-empty value */
+static const char *
+nonempty(const char *s)
+{
+	return (s != NULL && *s != '\0' ? s : NULL);
+}
+
+/* get_rcpt, get_sender - parse on first use */
+static struct rcpt *
+get_rcpt(struct ctx *c)
+{
+	if (c->f->rcpt == NULL || c->stage < RULES_RCPT)
+		return (NULL);
+	if (!c->have_rcpt) {
+		const char *d = c->r->settings.recipient_delimiter;
+
+		rcpt_parse(c->f->rcpt, &c->rcpt);
+		c->have_rcpt = 1;
+		if (rcpt_strip_extension(c->rcpt.local ? c->rcpt.local : "", d,
+		    c->rcpt_base, sizeof(c->rcpt_base)) != 1)
+			c->rcpt_base[0] = '\0';
+		c->rcpt_dom_ok = c->rcpt.rcpt_domain != NULL &&
+		    rules_domain_canon(c->rcpt.rcpt_domain, c->rcpt_dom,
+		    sizeof(c->rcpt_dom)) >= 0;
+	}
+	return (&c->rcpt);
+}
+
+static struct rcpt *
+get_sender(struct ctx *c)
+{
+	if (c->f->sender == NULL || c->stage < RULES_MAIL)
+		return (NULL);
+	if (!c->have_sender) {
+		const char *d = c->r->settings.recipient_delimiter;
+
+		rcpt_parse(c->f->sender, &c->sender);
+		c->have_sender = 1;
+		if (rcpt_strip_extension(c->sender.local ? c->sender.local : "",
+		    d, c->sender_base, sizeof(c->sender_base)) != 1)
+			c->sender_base[0] = '\0';
+		c->sender_dom_ok = c->sender.rcpt_domain != NULL &&
+		    rules_domain_canon(c->sender.rcpt_domain, c->sender_dom,
+		    sizeof(c->sender_dom)) >= 0;
+	}
+	return (&c->sender);
+}
+
+/* client_name_verified - client-name is present only when verified */
+static const char *
+client_name_verified(const struct rules_facts *f)
+{
+	const char *n = nonempty(f->client_name);
+
+	if (n == NULL || n[0] == '[' || strcasecmp(n, "unknown") == 0)
+		return (NULL);
+	if (f->client_resolve != NULL && strcasecmp(f->client_resolve, "OK"))
+		return (NULL);
+	return (n);
+}
+
+/* get_domain - a domain fact, normalised; NULL when absent */
+static const char *
+get_domain(struct ctx *c, int fact)
+{
+	struct rcpt *m;
+	const char *raw;
+
+	switch (fact) {
+	case FACT_CLIENT_NAME:
+		if (!c->have_cn) {
+			c->have_cn = 1;
+			raw = client_name_verified(c->f);
+			c->cn_ok = raw != NULL &&
+			    rules_domain_canon(raw, c->cn, sizeof(c->cn)) >= 0;
+		}
+		return (c->cn_ok ? c->cn : NULL);
+	case FACT_HELO:
+		if (c->stage < RULES_HELO)
+			return (NULL);
+		if (!c->have_helo) {
+			c->have_helo = 1;
+			raw = nonempty(c->f->helo);
+			c->helo_ok = raw != NULL &&
+			    rules_domain_canon(raw, c->helo, sizeof(c->helo)) >= 0;
+		}
+		return (c->helo_ok ? c->helo : NULL);
+	case FACT_SENDER_DOMAIN:
+		if ((m = get_sender(c)) == NULL || m->malformed)
+			return (NULL);
+		return (c->sender_dom_ok ? c->sender_dom : NULL);
+	case FACT_RCPT_DOMAIN:
+		if ((m = get_rcpt(c)) == NULL || m->malformed)
+			return (NULL);
+		return (c->rcpt_dom_ok ? c->rcpt_dom : NULL);
+	}
+	return (NULL);
+}
+
+/* get_mailbox - sender or rcpt as a mailbox; 0 when absent */
+static int
+get_mailbox(struct ctx *c, int fact, struct mbox_val *mv)
+{
+	struct rcpt *m;
+	int     snd = fact == FACT_SENDER;
+
+	m = snd ? get_sender(c) : get_rcpt(c);
+	if (m == NULL || m->malformed)
+		return (0);
+	memset(mv, 0, sizeof(*mv));
+	if (m->null_sender) {
+		mv->null = 1;
+		mv->text = "<>";
+		return (1);
+	}
+	if (m->local == NULL || m->local[0] == '\0')
+		return (0);
+	mv->local = m->local;
+	mv->local_base = snd ? (c->sender_base[0] ? c->sender_base : NULL) :
+	    (c->rcpt_base[0] ? c->rcpt_base : NULL);
+	mv->domain = snd ? (c->sender_dom_ok ? c->sender_dom : NULL) :
+	    (c->rcpt_dom_ok ? c->rcpt_dom : NULL);
+	mv->text = m->mailbox;
+	return (1);
+}
+
+/* get_string - a string fact; NULL when absent */
+static const char *
+get_string(struct ctx *c, int fact)
+{
+	const struct rules_facts *f = c->f;
+	enum rules_stage s = rules_facts_tab[fact].stage;
+
+	if (s > c->stage)
+		return (NULL);
+	switch (fact) {
+	case FACT_DAEMON:
+		return (nonempty(f->daemon));
+	case FACT_CERT_SUBJECT:
+		return (nonempty(f->cert_subject));
+	case FACT_CERT_ISSUER:
+		return (nonempty(f->cert_issuer));
+	case FACT_AUTH:
+		return (nonempty(f->auth));
+	case FACT_AUTH_TYPE:
+		return (nonempty(f->auth_type));
+	case FACT_RCPT_MAILER:
+		return (nonempty(f->rcpt_mailer));
+	}
+	return (NULL);
+}
+
+/* get_flag - 1 or 0 */
+static int
+get_flag(struct ctx *c, int flag)
+{
+	const struct rules_facts *f = c->f;
+	struct rcpt *m;
+
+	if (rules_flags_tab[flag].stage > c->stage)
+		return (0);
+	switch (flag) {
+	case FLAG_AUTH:
+		return (nonempty(f->auth) != NULL);
+	case FLAG_TLS:
+		return (nonempty(f->tls_version) != NULL);
+	case FLAG_TLS_VERIFIED:
+		if (f->verify != NULL)
+			return (strcasecmp(f->verify, "OK") == 0);
+		return (nonempty(f->cert_subject) != NULL);
+	case FLAG_ROUTED:
+		return ((m = get_rcpt(c)) != NULL && m->routed);
+	case FLAG_UNQUALIFIED:
+		return ((m = get_rcpt(c)) != NULL && m->unqualified);
+	}
+	return (0);
+}
+
+/* sanitise - append a client value: no control bytes, bounded */
+static void
+sanitise(struct strbuf *sb, const char *v, size_t max)
+{
+	size_t  n = 0;
+
+	for (; *v && n < max; v++, n++) {
+		unsigned char ch = (unsigned char) *v;
+
+		if (ch < ' ' || ch == 0x7f)
+			continue;
+		strbuf_putc(sb, ch >= 0x80 ? '?' : ch);
+	}
+	if (*v)
+		strbuf_puts(sb, "...");
+}
+
+/* strip_angles - "<a@b>" -> "a@b" into buf */
+static const char *
+strip_angles(const char *v, char *buf, size_t len)
+{
+	size_t  n;
+
+	if (v == NULL)
+		return ("");
+	n = strlen(v);
+	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
+		snprintf(buf, len, "%.*s", (int) (n - 2), v + 1);
+		return (buf);
+	}
+	return (v);
+}
+
+/* fact_text - a fact's value for traces; "" when absent */
+static void
+fact_text(struct ctx *c, int fact, char *buf, size_t len)
+{
+	const struct addr *a;
+	const char *s = NULL;
+	struct mbox_val mv;
+	struct strbuf sb = STRBUF_INIT;
+
+	switch (rules_facts_tab[fact].type) {
+	case ITEM_ADDRESS:
+		if ((a = c->f->client) != NULL && len >= ADDR_STRLEN) {
+			addr_format(a, buf, len);
+			return;
+		}
+		break;
+	case ITEM_DOMAIN:
+		s = get_domain(c, fact);
+		break;
+	case ITEM_MAILBOX:
+		if (get_mailbox(c, fact, &mv))
+			s = mv.text;
+		break;
+	case ITEM_STRING:
+		s = get_string(c, fact);
+		break;
+	default:
+		break;
+	}
+	if (s == NULL) {
+		snprintf(buf, len, "absent");
+		return;
+	}
+	sanitise(&sb, s, 100);
+	snprintf(buf, len, "%s", strbuf_str(&sb));
+	strbuf_free(&sb);
+}
+
+/* expand - a reply template with %{macros} into res->text */
+static void
+expand(struct ctx *c, const char *t, const char *where, char *out,
+	size_t outlen)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char    buf[RCPT_ARG_MAX + 1];
+	const char *e, *v;
+	size_t  n;
+
+	for (; *t; t++) {
+		if (t[0] != '%' || t[1] != '{' || (e = strchr(t, '}')) == NULL) {
+			sanitise(&sb, (char[]) {*t, 0}, 1);
+			continue;
+		}
+		n = (size_t) (e - t - 2);
+		v = "";
+#define IS(m)	(n == sizeof(m) - 1 && strncmp(t + 2, m, n) == 0)
+		if (IS("client")) {
+			if (c->f->client)
+				v = addr_format(c->f->client, buf, sizeof(buf));
+			else
+				v = "unknown";
+		} else if (IS("client-name"))
+			v = nonempty(c->f->client_name) ? c->f->client_name :
+			    "unknown";
+		else if (IS("helo"))
+			v = c->f->helo ? c->f->helo : "";
+		else if (IS("sender"))
+			v = strip_angles(c->f->sender, buf, sizeof(buf));
+		else if (IS("rcpt"))
+			v = strip_angles(c->f->rcpt, buf, sizeof(buf));
+		else if (IS("auth"))
+			v = c->f->auth ? c->f->auth : "";
+		else if (IS("rule"))
+			v = where;
+#undef IS
+		sanitise(&sb, v, VALUE_MAX);
+		t = e;
+	}
+	n = sb.len < outlen - 1 ? sb.len : outlen - 1;
+	memcpy(out, strbuf_str(&sb), n);
+	out[n] = '\0';
+	strbuf_free(&sb);
+}
+
+/* set_default_reply - the stage default for a verdict */
+static void
+set_default_reply(struct decision *d, enum rules_stage stage)
+{
+	if (d->verdict == RULES_TEMPFAIL) {
+		snprintf(d->code, sizeof(d->code), "451");
+		snprintf(d->xcode, sizeof(d->xcode), "4.7.1");
+		snprintf(d->tmpl, sizeof(d->tmpl), "Try again later");
+	} else if (d->verdict == RULES_REJECT) {
+		snprintf(d->code, sizeof(d->code), "554");
+		snprintf(d->xcode, sizeof(d->xcode), "5.7.1");
+		snprintf(d->tmpl, sizeof(d->tmpl), "%s", stage == RULES_RCPT ?
+		    "<%{rcpt}>: Relay access denied" : "Access denied");
+	} else {
+		d->code[0] = d->xcode[0] = d->tmpl[0] = '\0';
+	}
+	d->is_tmpl = 1;
+}
+
+/* on_error - the decision for a failed lookup */
+static void
+on_error(struct ctx *c, const struct rule *rule, struct decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->set = 1;
+	d->rule = rule;
+	d->lookup_error = 1;
+	snprintf(d->error, sizeof(d->error), "%s", c->err.msg);
+	d->error_first = c->err.first;
+	switch (c->r->settings.on_error) {
+	case RULES_ON_ERROR_ACCEPT:
+		d->verdict = RULES_CONTINUE;
+		break;
+	case RULES_ON_ERROR_REJECT:
+		d->verdict = RULES_REJECT;
+		set_default_reply(d, rule->stage);
+		break;
+	default:
+		d->verdict = RULES_TEMPFAIL;
+		snprintf(d->code, sizeof(d->code), "451");
+		snprintf(d->xcode, sizeof(d->xcode), "4.3.0");
+		snprintf(d->tmpl, sizeof(d->tmpl), "Temporary lookup failure");
+		d->is_tmpl = 0;
+		break;
+	}
+}
+
+/*
+ * table_lookup - a fact in a table: 1 found (value in val), 0 not
+ * found or fact absent (*absent set), -1 error (c->err).
+ */
+static int
+table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
+	size_t vallen, char *matched, size_t mlen, int *absent)
+{
+	const struct fact_def *fd = &rules_facts_tab[fact];
+	const char *key = NULL;
+	struct mbox_val mv;
+
+	*absent = 0;
+	memset(&c->err, 0, sizeof(c->err));
+	if (t->store == NULL) {
+		snprintf(c->err.msg, sizeof(c->err.msg), "table %s is not open",
+		    t->name);
+		return (-1);
+	}
+	if (fd->type == ITEM_ADDRESS) {
+		if (c->f->client == NULL) {
+			*absent = 1;
+			return (0);
+		}
+		if (t->dynamic)
+			return (store_grant_match(t->store, c->f->client,
+			    time(NULL), &c->err));
+		return (store_lookup_addr(t->store, c->f->client, val, vallen,
+		    matched, mlen, &c->err));
+	}
+	switch (fd->type) {
+	case ITEM_DOMAIN:
+		key = get_domain(c, fact);
+		break;
+	case ITEM_MAILBOX:
+		/*
+		 * A routed recipient would be found through the domain after
+		 * its last '@' (the next hop, often ours): a table must not
+		 * open a percent-hack relay, so it is not looked up.
+		 */
+		if (fact == FACT_RCPT && get_rcpt(c) != NULL &&
+		    c->rcpt.routed) {
+			*absent = 2;
+			return (0);
+		}
+		if (get_mailbox(c, fact, &mv))
+			key = mv.text;
+		break;
+	default:
+		key = get_string(c, fact);
+		break;
+	}
+	if (key == NULL || *key == '\0') {
+		*absent = 1;
+		return (0);
+	}
+	return (store_lookup(t->store, fd->sfact, key,
+	    c->r->settings.recipient_delimiter, val, vallen, matched, mlen,
+	    &c->err));
+}
+
+/* eval_cond - 1 holds, 0 does not, -1 lookup error */
+static int
+eval_cond(struct ctx *c, const struct cond *cd)
+{
+	const struct fact_def *fd;
+	struct mbox_val mv;
+	const char *s;
+	char    val[STORE_VALUE_MAX];
+	int     v = 0, absent;
+
+	if (cd->kind == COND_FLAG) {
+		v = get_flag(c, cd->id);
+		return (cd->neg ? !v : v);
+	}
+	if (cd->kind == COND_TABLE) {
+		v = table_lookup(c, cd->table, cd->id, val, sizeof(val), NULL, 0,
+		    &absent);
+		if (v < 0)
+			return (-1);
+		return (cd->neg ? !v : v);
+	}
+	fd = &rules_facts_tab[cd->id];
+	if (cd->set == NULL)
+		return (0);		/* cannot happen after a good load */
+	switch (fd->type) {
+	case ITEM_ADDRESS:
+		v = c->f->client != NULL && set_match_addr(cd->set, c->f->client);
+		break;
+	case ITEM_DOMAIN:
+		v = (s = get_domain(c, cd->id)) != NULL &&
+		    set_match_domain(cd->set, s);
+		break;
+	case ITEM_MAILBOX:
+		v = get_mailbox(c, cd->id, &mv) && set_match_mailbox(cd->set, &mv);
+		break;
+	case ITEM_STRING:
+		v = (s = get_string(c, cd->id)) != NULL &&
+		    set_match_string(cd->set, s);
+		break;
+	default:
+		break;
+	}
+	return (cd->neg ? !v : v);
+}
+
+/* count - bump a rule's statistics */
+static void
+count(const struct rule *rule, enum rules_stat st)
+{
+	struct rule *r = (struct rule *) (uintptr_t) rule;
+
+	atomic_fetch_add_explicit(&r->matched, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->stats[st], 1, memory_order_relaxed);
+}
+
+/* cond_failed_detail - why a condition did not hold, for traces */
+static void
+cond_failed(struct ctx *c, const struct rule *rule, const struct cond *cd)
+{
+	char    val[200];
+
+	if (c->trace == NULL)
+		return;
+	if (cd->kind == COND_FLAG)
+		snprintf(val, sizeof(val), "%s", get_flag(c, cd->id) ? "yes" : "no");
+	else
+		fact_text(c, cd->id, val, sizeof(val));
+	trace_add(c->trace, c->stage, rule->where, rule->text, "no match",
+	    "\"%s\" is false (%s: %s)", cd->text,
+	    cd->kind == COND_FLAG ? rules_flags_tab[cd->id].name :
+	    rules_facts_tab[cd->id].name, val);
+}
+
+/* do_check - a check rule: 1 decided (d filled), 0 go on */
+static int
+do_check(struct ctx *c, const struct rule *rule, struct decision *d)
+{
+	enum store_action act;
+	const char *text = "";
+	char    val[STORE_VALUE_MAX], matched[STORE_KEY_MAX];
+	char    code[4] = "", xcode[16] = "", err[200];
+	int     rc, absent;
+
+	matched[0] = '\0';
+	rc = table_lookup(c, rule->check_table, rule->check_fact, val,
+	    sizeof(val), matched, sizeof(matched), &absent);
+	if (rc < 0) {
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "error", "lookup failed: %s", c->err.msg);
+		on_error(c, rule, d);
+		return (1);
+	}
+	if (rc == 0) {
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "dunno", absent == 2 ? "%s is routed: not looked up" :
+			    absent ? "%s is absent" : "%s not found",
+			    rules_facts_tab[rule->check_fact].name);
+		return (0);
+	}
+	if (store_action_parse(val, &act, code, xcode, &text, err,
+	    sizeof(err)) < 0) {
+		snprintf(c->err.msg, sizeof(c->err.msg), "table %.60s: bad "
+		    "value for %.60s: %.100s", rule->check_table->name, matched,
+		    err);
+		c->err.first = 0;
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "error", "%s", c->err.msg);
+		on_error(c, rule, d);
+		return (1);
+	}
+	if (act == STORE_DUNNO || (act == STORE_OK && c->stage == RULES_RCPT &&
+	    get_rcpt(c) != NULL && get_rcpt(c)->routed)) {
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "dunno", "%s -> %s%s", matched, val,
+			    act == STORE_OK ? " (an OK for a routed recipient "
+			    "counts as DUNNO)" : "");
+		return (0);
+	}
+	memset(d, 0, sizeof(*d));
+	d->set = 1;
+	d->rule = rule;
+	switch (act) {
+	case STORE_OK:
+		d->verdict = RULES_CONTINUE;
+		d->shows_local = rule->shows_local;
+		break;
+	case STORE_REJECT:
+		d->verdict = RULES_REJECT;
+		break;
+	case STORE_TEMPFAIL:
+		d->verdict = RULES_TEMPFAIL;
+		break;
+	default:
+		d->verdict = RULES_DISCARD;
+		break;
+	}
+	set_default_reply(d, c->stage);
+	if (d->verdict == RULES_REJECT || d->verdict == RULES_TEMPFAIL) {
+		char    cls = d->verdict == RULES_REJECT ? '5' : '4';
+
+		if (code[0] == cls)
+			snprintf(d->code, sizeof(d->code), "%s", code);
+		if (xcode[0] == cls)
+			snprintf(d->xcode, sizeof(d->xcode), "%s", xcode);
+		if (*text) {
+			snprintf(d->tmpl, sizeof(d->tmpl), "%s", text);
+			d->is_tmpl = 0;
+		}
+	}
+	if (c->trace)
+		trace_add(c->trace, c->stage, rule->where, rule->text, "match",
+		    "%s -> %s", matched, val);
+	return (1);
+}
+
+/* run_block - the first matching rule of the stage's block decides */
+static void
+run_block(struct ctx *c, struct decision *d)
+{
+	const struct block *b = &c->r->blocks[c->stage];
+	const struct rule *rule;
+	size_t  i, j;
+	int     v;
+
+	memset(d, 0, sizeof(*d));
+	d->verdict = RULES_CONTINUE;
+	for (i = 0; i < b->nrules; i++) {
+		rule = b->rules[i];
+		for (j = 0, v = 1; j < rule->nconds; j++) {
+			if ((v = eval_cond(c, &rule->conds[j])) != 1)
+				break;
+		}
+		if (v < 0) {
+			if (c->trace)
+				trace_add(c->trace, c->stage, rule->where,
+				    rule->text, "error", "\"%s\": lookup failed: %s",
+				    rule->conds[j].text, c->err.msg);
+			on_error(c, rule, d);
+			count(rule, STAT_ERROR);
+			return;
+		}
+		if (v == 0) {
+			cond_failed(c, rule, &rule->conds[j]);
+			continue;
+		}
+		if (rule->action == ACT_CHECK) {
+			if (!do_check(c, rule, d))
+				continue;
+			count(rule, d->lookup_error ? STAT_ERROR :
+			    d->verdict == RULES_CONTINUE ? STAT_PERMIT :
+			    d->verdict == RULES_REJECT ? STAT_REJECT :
+			    d->verdict == RULES_TEMPFAIL ? STAT_TEMPFAIL :
+			    STAT_DISCARD);
+			return;
+		}
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "match", rule->nconds ? "all conditions hold" :
+			    "no conditions");
+		d->set = 1;
+		d->rule = rule;
+		switch (rule->action) {
+		case ACT_PERMIT:
+			d->verdict = RULES_CONTINUE;
+			d->shows_local = rule->shows_local;
+			count(rule, STAT_PERMIT);
+			break;
+		case ACT_ACCEPT:
+			d->verdict = RULES_ACCEPT;
+			count(rule, STAT_ACCEPT);
+			break;
+		case ACT_REJECT:
+		case ACT_TEMPFAIL:
+			d->verdict = rule->action == ACT_REJECT ? RULES_REJECT :
+			    RULES_TEMPFAIL;
+			set_default_reply(d, c->stage);
+			if (rule->reply.given) {
+				snprintf(d->code, sizeof(d->code), "%s",
+				    rule->reply.code);
+				snprintf(d->xcode, sizeof(d->xcode), "%s",
+				    rule->reply.xcode);
+				snprintf(d->tmpl, sizeof(d->tmpl), "%s",
+				    rule->reply.text);
+			}
+			count(rule, rule->action == ACT_REJECT ? STAT_REJECT :
+			    STAT_TEMPFAIL);
+			break;
+		default:
+			d->verdict = RULES_DISCARD;
+			count(rule, STAT_DISCARD);
+			break;
+		}
+		return;
+	}
+	if (c->trace)
+		trace_add(c->trace, c->stage, "", "", "note", b->nrules ?
+		    "no rule matched: the stage is permitted" :
+		    "no %s block: the stage is permitted",
+		    rules_stage_names[c->stage]);
+}
+
+/* uncertain_dns - turn a reject into a tempfail (spec section 2.3) */
+static void
+uncertain_dns(struct ctx *c, struct decision *d)
+{
+	int     s, helps;
+
+	if (d->verdict != RULES_REJECT || d->rule == NULL ||
+	    c->f->client_resolve == NULL ||
+	    strcasecmp(c->f->client_resolve, "TEMP") != 0)
+		return;
+	helps = d->rule->name_helps;
+	for (s = 0; s < (int) d->rule->stage; s++)
+		helps |= c->r->blocks[s].accept_on_name;
+	if (!helps)
+		return;
+	d->verdict = RULES_TEMPFAIL;
+	snprintf(d->code, sizeof(d->code), "451");
+	snprintf(d->xcode, sizeof(d->xcode), "4.7.25");
+	snprintf(d->tmpl, sizeof(d->tmpl), "Client host name lookup failed "
+	    "temporarily; try again later");
+	d->is_tmpl = 0;
+	if (c->trace)
+		trace_add(c->trace, c->stage, d->rule->where, d->rule->text, "note",
+		    "client host name lookup failed temporarily and a "
+		    "client-name rule could have permitted: tempfail "
+		    "instead of reject");
+}
+
+/* fill - the result from a decision */
+static void
+fill(struct ctx *c, const struct decision *d, struct rules_result *res)
+{
+	res->verdict = d->verdict;
+	if (d->rule)
+		snprintf(res->rule, sizeof(res->rule), "%s", d->rule->where);
+	if (d->verdict == RULES_REJECT || d->verdict == RULES_TEMPFAIL) {
+		snprintf(res->code, sizeof(res->code), "%s", d->code);
+		snprintf(res->xcode, sizeof(res->xcode), "%s", d->xcode);
+		if (d->is_tmpl)
+			expand(c, d->tmpl, res->rule, res->text,
+			    sizeof(res->text));
+		else {
+			struct strbuf sb = STRBUF_INIT;
+
+			sanitise(&sb, d->tmpl, sizeof(res->text) - 4);
+			snprintf(res->text, sizeof(res->text), "%s",
+			    strbuf_str(&sb));
+			strbuf_free(&sb);
+		}
+	}
+	res->lookup_error = d->lookup_error;
+	if (d->lookup_error) {
+		snprintf(res->error, sizeof(res->error), "%s", d->error);
+		res->error_first = d->error_first;
+	}
+}
+
+/* trace_result - the stage's answer, as trace steps */
+static void
+trace_result(struct ctx *c, const struct rules_result *res)
+{
+	if (c->trace == NULL)
+		return;
+	trace_add(c->trace, c->stage, res->rule, "", "result", "%s%s%s",
+	    res->verdict == RULES_CONTINUE ? "permit" :
+	    rules_verdict_name(res->verdict),
+	    res->lookup_error ? " (lookup error)" : "",
+	    c->stage == RULES_RCPT && res->relay ? " (relay)" : "");
+	if (res->code[0])
+		trace_add(c->trace, c->stage, res->rule, "", "reply", "%s %s %s",
+		    res->code, res->xcode, res->text);
+}
+
+/* rules_eval - decide one stage */
+int
+rules_eval(struct rules_session *s, enum rules_stage stage,
+	const struct rules_facts *f, struct rules_result *res,
+	struct rules_trace *trace)
+{
+	struct ctx c;
+	struct decision d;
+	int     i;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	c.r = s->r;
+	c.f = f;
+	c.stage = stage;
+	c.trace = trace;
+
+	/* A new stage forgets what belonged to the one it replaces. */
+	switch (stage) {
+	case RULES_CONNECT:
+		memset(s->pending, 0, sizeof(s->pending));
+		s->accept_rule = NULL;
+		break;
+	case RULES_HELO:
+		s->pending[RULES_HELO].set = s->pending[RULES_MAIL].set = 0;
+		if (s->accept_rule && s->accept_stage >= RULES_HELO)
+			s->accept_rule = NULL;
+		break;
+	case RULES_MAIL:
+		s->pending[RULES_MAIL].set = 0;
+		if (s->accept_rule && s->accept_stage >= RULES_MAIL)
+			s->accept_rule = NULL;
+		break;
+	default:
+		break;
+	}
+
+	if (s->accept_rule != NULL) {
+		res->verdict = RULES_ACCEPT;
+		snprintf(res->rule, sizeof(res->rule), "%s",
+		    s->accept_rule->where);
+		if (trace)
+			trace_add(trace, stage, s->accept_rule->where,
+			    s->accept_rule->text, "skipped", "accepted at %s: "
+			    "no rules run", rules_stage_names[s->accept_stage]);
+		if (stage == RULES_RCPT)
+			res->relay = get_rcpt(&c) == NULL || !c.rcpt.unqualified;
+		trace_result(&c, res);
+		goto out;
+	}
+	for (i = 0; i < (int) stage && i < RULES_RCPT; i++) {
+		if (!s->pending[i].set)
+			continue;
+		if (stage == RULES_RCPT) {
+			fill(&c, &s->pending[i], res);
+			res->error_first = 0;
+			if (trace)
+				trace_add(trace, stage, res->rule, "", "note",
+				    "%s decided at %s, delivered now "
+				    "(delay-reject)",
+				    rules_verdict_name(res->verdict),
+				    rules_stage_names[i]);
+			trace_result(&c, res);
+		} else {
+			if (trace)
+				trace_add(trace, stage, s->pending[i].rule ?
+				    s->pending[i].rule->where : "", "", "skipped",
+				    "a %s from %s is pending (delay-reject): no "
+				    "rules run", rules_verdict_name(
+				    s->pending[i].verdict), rules_stage_names[i]);
+			trace_result(&c, res);
+		}
+		goto out;
+	}
+
+	run_block(&c, &d);
+	uncertain_dns(&c, &d);
+	if ((d.verdict == RULES_REJECT || d.verdict == RULES_TEMPFAIL) &&
+	    stage < RULES_RCPT && s->r->settings.delay_reject) {
+		s->pending[stage] = d;
+		res->verdict = RULES_CONTINUE;
+		if (d.rule)
+			snprintf(res->rule, sizeof(res->rule), "%s", d.rule->where);
+		res->lookup_error = d.lookup_error;
+		if (d.lookup_error) {
+			snprintf(res->error, sizeof(res->error), "%s", d.error);
+			res->error_first = d.error_first;
+		}
+		if (trace)
+			trace_add(trace, stage, res->rule, "", "result",
+			    "%s delayed to each RCPT (delay-reject)",
+			    rules_verdict_name(d.verdict));
+		goto out;
+	}
+	fill(&c, &d, res);
+	if (d.verdict == RULES_ACCEPT && stage < RULES_RCPT) {
+		s->accept_rule = d.rule;
+		s->accept_stage = stage;
+	}
+	if (stage == RULES_RCPT && (res->verdict == RULES_CONTINUE ||
+	    res->verdict == RULES_ACCEPT))
+		res->relay = !d.shows_local &&
+		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
+	trace_result(&c, res);
+out:
+	if (c.have_rcpt)
+		rcpt_free(&c.rcpt);
+	if (c.have_sender)
+		rcpt_free(&c.sender);
+	return (0);
+}

@@ -1,0 +1,1618 @@
+/*
+ * NAME
+ *	parse 3
+ * SUMMARY
+ *	parse and compile a relayguard configuration
+ * SYNOPSIS
+ *	#include "rules/rules_int.h"
+ *
+ *	struct rules *rules_parse(const char *name, const char *text,
+ *		int from_file, struct strbuf *errs)
+ *	void	rules_free(struct rules *r)
+ * DESCRIPTION
+ *	A hand-written recursive-descent parser for the language of spec
+ *	section 2:
+ *
+ *	file	 := { stmt NL }
+ *	stmt	 := setting VALUE | list | table | include | block
+ *	list	 := "list" NAME ( "{" items "}" | "file" STRING )
+ *	table	 := "table" NAME [ "dynamic" ] STRING
+ *	include	 := "include" STRING
+ *	block	 := STAGE "{" { rule NL | include NL } "}"
+ *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ]
+ *		  | "check" FACT "<" NAME ">"
+ *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
+ *	set	 := "<" NAME ">" | "{" items "}"
+ *
+ *	Errors are appended to errs as "file:line:col: error: message"
+ *	saying what was expected and what was found. After an error the
+ *	parser skips to the end of the line (or the closing brace of an
+ *	item list) and goes on, so that every error is reported. Names
+ *	of lists and tables are resolved when the whole file has been
+ *	read (a rule may name a list defined further down), and the
+ *	rule set is refused if there was any error.
+ *
+ *	A list's items are kept as text and compiled once per item type
+ *	it is used with; a bad item is reported at its own position (in
+ *	the list file for "list NAME file"), with where the list was
+ *	used.
+ *
+ *	from_file says whether name is a file on disk; include and list
+ *	file paths are relative to the directory of the including file.
+ * DIAGNOSTICS
+ *	rules_parse() returns NULL when there was any error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/xalloc.h"
+#include "rules/lex.h"
+#include "rules/rules_int.h"
+
+#define INCLUDE_DEPTH	16
+#define FILE_MAX	(64 * 1024 * 1024)
+#define REPLY_TEXT_MAX	400
+
+enum kw_kind {
+	KW_SETTING,
+	KW_ACTION,
+	KW_STAGE,
+	KW_LIST,
+	KW_TABLE,
+	KW_INCLUDE,
+};
+
+enum setting_id {
+	SET_SOCKET,
+	SET_CONTROL,
+	SET_USER,
+	SET_ON_ERROR,
+	SET_DELAY_REJECT,
+	SET_DELIMITER,
+	SET_LOG_LEVEL,
+	SET_NSETTINGS,
+};
+
+struct keyword {
+	const char *name;
+	enum kw_kind kind;
+	int     id;
+};
+
+/* Sorted by name: searched with bsearch(). */
+static const struct keyword keywords[] = {
+	{"accept", KW_ACTION, ACT_ACCEPT},
+	{"check", KW_ACTION, ACT_CHECK},
+	{"connect", KW_STAGE, RULES_CONNECT},
+	{"control", KW_SETTING, SET_CONTROL},
+	{"delay-reject", KW_SETTING, SET_DELAY_REJECT},
+	{"discard", KW_ACTION, ACT_DISCARD},
+	{"helo", KW_STAGE, RULES_HELO},
+	{"include", KW_INCLUDE, 0},
+	{"list", KW_LIST, 0},
+	{"log-level", KW_SETTING, SET_LOG_LEVEL},
+	{"mail", KW_STAGE, RULES_MAIL},
+	{"on-error", KW_SETTING, SET_ON_ERROR},
+	{"permit", KW_ACTION, ACT_PERMIT},
+	{"rcpt", KW_STAGE, RULES_RCPT},
+	{"recipient-delimiter", KW_SETTING, SET_DELIMITER},
+	{"reject", KW_ACTION, ACT_REJECT},
+	{"socket", KW_SETTING, SET_SOCKET},
+	{"table", KW_TABLE, 0},
+	{"tempfail", KW_ACTION, ACT_TEMPFAIL},
+	{"user", KW_SETTING, SET_USER},
+};
+
+static const char *const setting_names[SET_NSETTINGS] = {
+	"socket", "control", "user", "on-error", "delay-reject",
+	"recipient-delimiter", "log-level",
+};
+
+/* A <name> to resolve when the whole configuration has been read. */
+struct ref {
+	struct rule *rule;
+	size_t  cond;			/* index, or (size_t) -1 for check */
+	char   *name;
+	int     fact;
+	struct source_pos pos;
+};
+
+struct parser {
+	struct rules *r;
+	struct strbuf *errs;
+	int     nerr;
+	struct lexer *lex;
+	const char *stack[INCLUDE_DEPTH + 1];	/* files being read */
+	int     depth;
+	struct source_pos setting_pos[SET_NSETTINGS];
+	struct ref *refs;
+	size_t  nrefs;
+};
+
+/* perr - report an error at the current token */
+static void
+perr(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+perr(struct parser *p, const char *fmt, ...)
+{
+	char    msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rules_error(p->errs, &p->nerr, p->lex->file, p->lex->tok.line,
+	    p->lex->tok.col, "%s", msg);
+}
+
+/* perr_at - report an error at a position */
+static void
+perr_at(struct parser *p, const struct source_pos *pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+perr_at(struct parser *p, const struct source_pos *pos, const char *fmt, ...)
+{
+	char    msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rules_error(p->errs, &p->nerr, pos->file, pos->line, pos->col, "%s",
+	    msg);
+}
+
+/* found - how the current token reads in a message */
+static const char *
+found(struct parser *p, char *buf, size_t len)
+{
+	lex_describe(&p->lex->tok, buf, len);
+	return (buf);
+}
+
+/* expected - "expected WHAT, found TOKEN" */
+static void
+expected(struct parser *p, const char *what)
+{
+	char    buf[100];
+
+	/* A bad token was reported by the lexer: say nothing more. */
+	if (p->lex->tok.type == TOK_BAD)
+		return;
+	perr(p, "expected %s, found %s", what, found(p, buf, sizeof(buf)));
+}
+
+/* intern - keep a file name for the lifetime of the rule set */
+static const char *
+intern(struct rules *r, const char *file)
+{
+	size_t  i;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (strcmp(r->files[i], file) == 0)
+			return (r->files[i]);
+	r->files = xreallocarray(r->files, r->nfiles + 1, sizeof(*r->files));
+	r->files[r->nfiles] = xstrdup(file);
+	return (r->files[r->nfiles++]);
+}
+
+/* here - the current token's position */
+static struct source_pos
+here(struct parser *p)
+{
+	struct source_pos pos;
+
+	pos.file = p->lex->file;
+	pos.line = p->lex->tok.line;
+	pos.col = p->lex->tok.col;
+	return (pos);
+}
+
+/* tok_is - is the current token this bare word? */
+static int
+tok_is(struct parser *p, const char *word)
+{
+	return (p->lex->tok.type == TOK_WORD &&
+	    strcmp(p->lex->tok.text, word) == 0);
+}
+
+/* at_eol - is the current token the end of a statement? */
+static int
+at_eol(struct parser *p)
+{
+	return (p->lex->tok.type == TOK_NL || p->lex->tok.type == TOK_EOF);
+}
+
+/*
+ * sync - skip to the end of the line, over whole { } groups. In a
+ * block, a '}' that closes the block is left for the block.
+ */
+static void
+sync(struct parser *p, int in_block)
+{
+	int     depth = 0;
+
+	for (;;) {
+		switch (p->lex->tok.type) {
+		case TOK_EOF:
+			return;
+		case TOK_NL:
+			if (depth == 0)
+				return;
+			break;
+		case TOK_LBRACE:
+			depth++;
+			break;
+		case TOK_RBRACE:
+			if (depth == 0 && in_block)
+				return;
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		lex_next(p->lex);
+	}
+}
+
+/* expect_eol - the statement must end here */
+static void
+expect_eol(struct parser *p, int in_block)
+{
+	if (at_eol(p) || (in_block && p->lex->tok.type == TOK_RBRACE))
+		return;
+	expected(p, "end of line");
+	sync(p, in_block);
+}
+
+/* keyword_cmp - bsearch comparison */
+static int
+keyword_cmp(const void *key, const void *elt)
+{
+	return (strcmp(key, ((const struct keyword *) elt)->name));
+}
+
+/* keyword_find - look a bare word up in the keyword table */
+static const struct keyword *
+keyword_find(const char *word)
+{
+	return (bsearch(word, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), keyword_cmp));
+}
+
+/* name_ok - list and table names: letters, digits, - _ . */
+static int
+name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return (0);
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && strchr("-_.", *s) == NULL)
+			return (0);
+	return (1);
+}
+
+/* resolve_path - a path relative to the directory of the current file */
+static char *
+resolve_path(const char *current, const char *path)
+{
+	const char *slash;
+	char   *out;
+	size_t  n;
+
+	if (path[0] == '/' || (slash = strrchr(current, '/')) == NULL)
+		return (xstrdup(path));
+	n = (size_t) (slash - current) + 1 + strlen(path) + 1;
+	out = xmalloc(n);
+	snprintf(out, n, "%.*s/%s", (int) (slash - current), current, path);
+	return (out);
+}
+
+/* read_file - the whole file in memory; NULL with errno */
+static char *
+read_file(const char *path, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char    buf[65536];
+	struct stat st;
+	FILE   *fp;
+	size_t  n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (NULL);
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(fp);
+		errno = EISDIR;
+		return (NULL);
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		strbuf_append(&sb, buf, n);
+		if (sb.len > FILE_MAX) {
+			fclose(fp);
+			strbuf_free(&sb);
+			errno = EFBIG;
+			return (NULL);
+		}
+	}
+	if (ferror(fp)) {
+		int     e = errno;
+
+		fclose(fp);
+		strbuf_free(&sb);
+		errno = e ? e : EIO;
+		return (NULL);
+	}
+	fclose(fp);
+	strbuf_puts(&sb, "");
+	*len = sb.len;
+	return (strbuf_detach(&sb));
+}
+
+/* find_list, find_table - a name defined so far */
+static struct list *
+find_list(struct rules *r, const char *name)
+{
+	size_t  i;
+
+	for (i = 0; i < r->nlists; i++)
+		if (strcmp(r->lists[i]->name, name) == 0)
+			return (r->lists[i]);
+	return (NULL);
+}
+
+static struct table *
+find_table(struct rules *r, const char *name)
+{
+	size_t  i;
+
+	for (i = 0; i < r->ntables; i++)
+		if (strcmp(r->tables[i]->name, name) == 0)
+			return (r->tables[i]);
+	return (NULL);
+}
+
+/* name_taken - report a duplicate list or table name */
+static int
+name_taken(struct parser *p, const char *name)
+{
+	const struct source_pos *first = NULL;
+	struct list *l;
+	struct table *t;
+
+	if ((l = find_list(p->r, name)) != NULL)
+		first = &l->pos;
+	else if ((t = find_table(p->r, name)) != NULL)
+		first = &t->pos;
+	if (first == NULL)
+		return (0);
+	perr(p, "duplicate name '%s' (first defined at %s:%d)", name,
+	    first->file, first->line);
+	return (1);
+}
+
+/* Items read from { ... } or a list file. */
+struct items {
+	struct set_item *v;
+	struct source_pos *pos;
+	size_t  n;
+};
+
+/* items_add - append one item */
+static void
+items_add(struct items *it, const char *text, int regex, int icase,
+	struct source_pos pos)
+{
+	it->v = xreallocarray(it->v, it->n + 1, sizeof(*it->v));
+	it->pos = xreallocarray(it->pos, it->n + 1, sizeof(*it->pos));
+	it->v[it->n].text = xstrdup(text);
+	it->v[it->n].regex = regex;
+	it->v[it->n].icase = icase;
+	it->pos[it->n] = pos;
+	it->n++;
+}
+
+/* items_free - free items not handed over */
+static void
+items_free(struct items *it)
+{
+	size_t  i;
+
+	for (i = 0; i < it->n; i++)
+		free((void *) (uintptr_t) it->v[i].text);
+	free(it->v);
+	free(it->pos);
+}
+
+/* parse_items - "{" items "}" across lines; current token is "{" */
+static void
+parse_items(struct parser *p, struct items *it)
+{
+	struct source_pos open = here(p);
+	char    what[100];
+
+	lex_next(p->lex);
+	for (;;) {
+		switch (p->lex->tok.type) {
+		case TOK_NL:
+			break;
+		case TOK_RBRACE:
+			lex_next(p->lex);
+			return;
+		case TOK_EOF:
+			snprintf(what, sizeof(what), "'}' to close the item list "
+			    "opened at line %d", open.line);
+			expected(p, what);
+			return;
+		case TOK_WORD:
+		case TOK_STRING:
+		case TOK_REGEX:
+			items_add(it, p->lex->tok.text,
+			    p->lex->tok.type == TOK_REGEX, p->lex->tok.icase,
+			    here(p));
+			break;
+		case TOK_BAD:
+			break;
+		default:
+			expected(p, "an item or '}'");
+			break;
+		}
+		lex_next(p->lex);
+	}
+}
+
+/* check_items - report every item that is wrong for the type */
+static int
+check_items(struct parser *p, const struct items *it, enum item_type type,
+	const char *fact, const char *usage)
+{
+	char    err[256];
+	size_t  i;
+	int     bad = 0;
+
+	for (i = 0; i < it->n; i++) {
+		if (set_item_check(type, &it->v[i], err, sizeof(err)) == 0)
+			continue;
+		perr_at(p, &it->pos[i], "%s%s%s is not a valid %s item for %s: "
+		    "%s%s", it->v[i].regex ? "/" : "'", it->v[i].text,
+		    it->v[i].regex ? "/" : "'", rules_item_type_names[type],
+		    fact, err, usage);
+		bad = 1;
+	}
+	return (bad ? -1 : 0);
+}
+
+/* build_set - compile checked items */
+static struct set *
+build_set(const struct items *it, enum item_type type)
+{
+	char    err[256];
+	size_t  bad;
+
+	return (set_build(type, it->v, it->n, &bad, err, sizeof(err)));
+}
+
+/* parse_list_file - read "list NAME file PATH" items */
+static void
+parse_list_file(struct parser *p, const char *path, struct items *it)
+{
+	struct source_pos pos = here(p);
+	const char *file;
+	char   *full, *text, *line, *end, *s, *e, *hash;
+	size_t  len;
+	int     lineno = 0;
+
+	full = resolve_path(p->lex->file, path);
+	if ((text = read_file(full, &len)) == NULL) {
+		perr_at(p, &pos, "cannot read list file '%s': %s", full,
+		    strerror(errno));
+		free(full);
+		return;
+	}
+	file = intern(p->r, full);
+	free(full);
+	for (line = text; line < text + len; line = end + 1) {
+		lineno++;
+		if ((end = memchr(line, '\n', (size_t) (text + len - line))) == NULL)
+			end = text + len;
+		*end = '\0';
+		/* A '#' at the start or after white space begins a comment. */
+		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == line || isspace((unsigned char) hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		for (s = line; isspace((unsigned char) *s); s++)
+			 /* void */ ;
+		for (e = s + strlen(s); e > s && isspace((unsigned char) e[-1]); e--)
+			 /* void */ ;
+		*e = '\0';
+		if (*s == '\0')
+			continue;
+		pos.file = file;
+		pos.line = lineno;
+		pos.col = (int) (s - line) + 1;
+		if (s[0] == '/' && e - s >= 2 && (e[-1] == '/' ||
+		    (e[-1] == 'i' && e - s >= 3 && e[-2] == '/'))) {
+			int     icase = e[-1] == 'i';
+
+			e[icase ? -2 : -1] = '\0';
+			items_add(it, s + 1, 1, icase, pos);
+		} else {
+			items_add(it, s, 0, 0, pos);
+		}
+	}
+	free(text);
+}
+
+/* parse_list - "list NAME { items }" or "list NAME file PATH" */
+static void
+parse_list(struct parser *p)
+{
+	struct items it = {0};
+	struct list *l;
+	struct source_pos pos;
+	char   *name;
+
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD) {
+		expected(p, "a list name after 'list'");
+		sync(p, 0);
+		return;
+	}
+	pos = here(p);
+	if (!name_ok(p->lex->tok.text)) {
+		perr(p, "bad list name '%s' (letters, digits, '-', '_', '.')",
+		    p->lex->tok.text);
+		sync(p, 0);
+		return;
+	}
+	if (name_taken(p, p->lex->tok.text)) {
+		sync(p, 0);
+		return;
+	}
+	name = xstrdup(p->lex->tok.text);
+	lex_next(p->lex);
+	if (p->lex->tok.type == TOK_LBRACE) {
+		parse_items(p, &it);
+	} else if (tok_is(p, "file")) {
+		lex_next(p->lex);
+		if (p->lex->tok.type != TOK_STRING) {
+			expected(p, "a quoted file name after 'file'");
+			sync(p, 0);
+			free(name);
+			return;
+		}
+		parse_list_file(p, p->lex->tok.text, &it);
+		lex_next(p->lex);
+	} else {
+		char    what[120];
+
+		snprintf(what, sizeof(what), "'{' or 'file' after list %s", name);
+		expected(p, what);
+		sync(p, 0);
+		free(name);
+		return;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->name = name;
+	l->pos = pos;
+	l->items = it.v;
+	l->item_pos = it.pos;
+	l->nitems = it.n;
+	p->r->lists = xreallocarray(p->r->lists, p->r->nlists + 1,
+	    sizeof(*p->r->lists));
+	p->r->lists[p->r->nlists++] = l;
+	expect_eol(p, 0);
+}
+
+/* parse_table - "table NAME [dynamic] PATH" */
+static void
+parse_table(struct parser *p)
+{
+	struct table *t;
+	struct source_pos pos, ppos;
+	char   *name, *path;
+	char    err[256];
+	int     dynamic = 0;
+
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD) {
+		expected(p, "a table name after 'table'");
+		sync(p, 0);
+		return;
+	}
+	pos = here(p);
+	if (!name_ok(p->lex->tok.text)) {
+		perr(p, "bad table name '%s' (letters, digits, '-', '_', '.')",
+		    p->lex->tok.text);
+		sync(p, 0);
+		return;
+	}
+	if (name_taken(p, p->lex->tok.text)) {
+		sync(p, 0);
+		return;
+	}
+	name = xstrdup(p->lex->tok.text);
+	lex_next(p->lex);
+	if (tok_is(p, "dynamic")) {
+		dynamic = 1;
+		lex_next(p->lex);
+	}
+	if (p->lex->tok.type != TOK_STRING) {
+		expected(p, dynamic ? "a quoted file name after 'dynamic'" :
+		    "'dynamic' or a quoted file name");
+		sync(p, 0);
+		free(name);
+		return;
+	}
+	ppos = here(p);
+	path = resolve_path(p->lex->file, p->lex->tok.text);
+	t = xcalloc(1, sizeof(*t));
+	t->name = name;
+	t->pos = pos;
+	t->path = path;
+	t->dynamic = dynamic;
+	err[0] = '\0';
+	if (store_open(path, dynamic, &t->store, err, sizeof(err)) < 0) {
+		perr_at(p, &ppos, "cannot open table '%s': %s", path,
+		    err[0] ? err : "error");
+		t->store = NULL;
+	}
+	p->r->tables = xreallocarray(p->r->tables, p->r->ntables + 1,
+	    sizeof(*p->r->tables));
+	p->r->tables[p->r->ntables++] = t;
+	lex_next(p->lex);
+	expect_eol(p, 0);
+}
+
+/* parse_setting - NAME VALUE */
+static void
+parse_setting(struct parser *p, int id)
+{
+	struct rules_settings *s = &p->r->settings;
+	struct source_pos pos = here(p);
+	const char *v;
+	char    what[100];
+
+	if (p->setting_pos[id].file != NULL) {
+		perr(p, "%s is already set at %s:%d", setting_names[id],
+		    p->setting_pos[id].file, p->setting_pos[id].line);
+		sync(p, 0);
+		return;
+	}
+	p->setting_pos[id] = pos;
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD && p->lex->tok.type != TOK_STRING) {
+		snprintf(what, sizeof(what), "a value after %s",
+		    setting_names[id]);
+		expected(p, what);
+		sync(p, 0);
+		return;
+	}
+	v = p->lex->tok.text;
+	switch (id) {
+	case SET_SOCKET:
+	case SET_CONTROL:
+	case SET_USER:
+		if (*v == '\0') {
+			perr(p, "%s must not be empty", setting_names[id]);
+			break;
+		}
+		if (id == SET_SOCKET)
+			s->socket = p->r->set_socket = xstrdup(v);
+		else if (id == SET_CONTROL)
+			s->control = p->r->set_control = xstrdup(v);
+		else
+			s->user = p->r->set_user = xstrdup(v);
+		break;
+	case SET_ON_ERROR:
+		if (strcmp(v, "tempfail") == 0)
+			s->on_error = RULES_ON_ERROR_TEMPFAIL;
+		else if (strcmp(v, "reject") == 0)
+			s->on_error = RULES_ON_ERROR_REJECT;
+		else if (strcmp(v, "accept") == 0)
+			s->on_error = RULES_ON_ERROR_ACCEPT;
+		else
+			expected(p, "tempfail, reject or accept");
+		break;
+	case SET_DELAY_REJECT:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0)
+			s->delay_reject = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0)
+			s->delay_reject = 0;
+		else
+			expected(p, "yes or no");
+		break;
+	case SET_DELIMITER:
+		if (*v == '\0' || strpbrk(v, "@<>\" \t%!") != NULL ||
+		    strlen(v) > 8) {
+			perr(p, "bad recipient-delimiter \"%s\" (one or more "
+			    "characters such as \"+\" or \"+-\"; not @, %%, !, "
+			    "quotes or white space)", v);
+			break;
+		}
+		s->recipient_delimiter = p->r->set_delim = xstrdup(v);
+		break;
+	case SET_LOG_LEVEL:
+		if (strcmp(v, "error") == 0)
+			s->log_level = 0;
+		else if (strcmp(v, "warning") == 0)
+			s->log_level = 1;
+		else if (strcmp(v, "info") == 0)
+			s->log_level = 2;
+		else if (strcmp(v, "debug") == 0)
+			s->log_level = 3;
+		else
+			expected(p, "error, warning, info or debug");
+		break;
+	}
+	lex_next(p->lex);
+	expect_eol(p, 0);
+}
+
+/* slice - source text from start to end, white space collapsed */
+static char *
+slice(struct parser *p, size_t start, size_t end)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t  i;
+	int     sp = 0;
+
+	for (i = start; i < end && i < p->lex->len; i++) {
+		int     c = (unsigned char) p->lex->text[i];
+
+		if (c == '#') {	/* a comment inside a multi-line set */
+			while (i < end && p->lex->text[i] != '\n')
+				i++;
+			sp = 1;
+			continue;
+		}
+		if (isspace(c)) {
+			sp = 1;
+			continue;
+		}
+		if (sp && sb.len > 0)
+			strbuf_putc(&sb, ' ');
+		sp = 0;
+		strbuf_putc(&sb, c);
+	}
+	strbuf_puts(&sb, "");
+	return (strbuf_detach(&sb));
+}
+
+/* macro_ok - reply template check: known %{macros}; other '%' are text */
+static int
+macro_ok(const char *t, char *err, size_t errlen)
+{
+	static const char *const macros[] = {
+		"client", "client-name", "helo", "sender", "rcpt", "auth",
+		"rule", NULL,
+	};
+	const char *e;
+	size_t  i;
+
+	for (; *t; t++) {
+		if ((unsigned char) *t < ' ' || *t == 0x7f) {
+			snprintf(err, errlen, "control character in reply");
+			return (-1);
+		}
+		if (*t != '%' || t[1] != '{')
+			continue;
+		if ((e = strchr(t, '}')) == NULL) {
+			snprintf(err, errlen, "unterminated %%{ in reply");
+			return (-1);
+		}
+		for (i = 0; macros[i]; i++)
+			if (strlen(macros[i]) == (size_t) (e - t - 2) &&
+			    strncmp(t + 2, macros[i], (size_t) (e - t - 2)) == 0)
+				break;
+		if (macros[i] == NULL) {
+			snprintf(err, errlen, "unknown macro %%{%.*s} in reply "
+			    "(known: client, client-name, helo, sender, rcpt, "
+			    "auth, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
+			    t + 2);
+			return (-1);
+		}
+		t = e;
+	}
+	return (0);
+}
+
+/*
+ * rules_reply_parse - split "554 5.7.1 text" for an action whose class
+ * is cls ('5' or '4'); codes are optional, the enhanced code is added
+ * when missing. Returns 0 or -1 with err.
+ */
+static int
+rules_reply_parse(const char *s, int cls, struct reply *rp, char *err,
+	size_t errlen)
+{
+	const char *t = s;
+	size_t  n;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->given = 1;
+	if (isdigit((unsigned char) t[0]) && isdigit((unsigned char) t[1]) &&
+	    isdigit((unsigned char) t[2]) && (t[3] == ' ' || t[3] == '\0')) {
+		if (t[0] != cls) {
+			snprintf(err, errlen, "%s needs a %cNN reply code, "
+			    "found %.3s", cls == '5' ? "reject" : "tempfail",
+			    cls, t);
+			return (-1);
+		}
+		if (t[1] > '5') {
+			snprintf(err, errlen, "bad reply code %.3s "
+			    "(the second digit is 0 to 5)", t);
+			return (-1);
+		}
+		memcpy(rp->code, t, 3);
+		t += 3;
+		while (*t == ' ')
+			t++;
+		/* An enhanced status code: class.subject.detail */
+		if (isdigit((unsigned char) t[0]) && t[1] == '.') {
+			const char *x = t + 2;
+			size_t  a = 0, b = 0;
+
+			while (isdigit((unsigned char) x[a]))
+				a++;
+			if (a >= 1 && a <= 3 && x[a] == '.') {
+				while (isdigit((unsigned char) x[a + 1 + b]))
+					b++;
+			}
+			if (a < 1 || a > 3 || b < 1 || b > 3 ||
+			    (x[a + 1 + b] != ' ' && x[a + 1 + b] != '\0')) {
+				snprintf(err, errlen, "bad enhanced status code "
+				    "(expected class.subject.detail, e.g. %c.7.1)",
+				    cls);
+				return (-1);
+			}
+			if (t[0] != cls) {
+				snprintf(err, errlen, "enhanced status code "
+				    "%.*s does not match reply code %s",
+				    (int) (a + b + 3), t, rp->code);
+				return (-1);
+			}
+			n = a + b + 3;
+			memcpy(rp->xcode, t, n);
+			rp->xcode[n] = '\0';
+			t += n;
+			while (*t == ' ')
+				t++;
+		}
+	}
+	if (rp->code[0] == '\0')
+		snprintf(rp->code, sizeof(rp->code), "%s",
+		    cls == '5' ? "554" : "451");
+	if (rp->xcode[0] == '\0')
+		snprintf(rp->xcode, sizeof(rp->xcode), "%c.7.1", cls);
+	if (strlen(t) > REPLY_TEXT_MAX) {
+		snprintf(err, errlen, "reply text longer than %d characters",
+		    REPLY_TEXT_MAX);
+		return (-1);
+	}
+	if (macro_ok(t, err, errlen) < 0)
+		return (-1);
+	rp->text = xstrdup(t);
+	return (0);
+}
+
+/* add_cond - append a condition to a rule; returns its index */
+static size_t
+add_cond(struct rule *rule, struct cond *c)
+{
+	rule->conds = xreallocarray(rule->conds, rule->nconds + 1,
+	    sizeof(*rule->conds));
+	rule->conds[rule->nconds] = *c;
+	return (rule->nconds++);
+}
+
+/* add_ref - remember a <name> to resolve later */
+static void
+add_ref(struct parser *p, struct rule *rule, size_t cond, int fact,
+	struct source_pos pos)
+{
+	p->refs = xreallocarray(p->refs, p->nrefs + 1, sizeof(*p->refs));
+	p->refs[p->nrefs].rule = rule;
+	p->refs[p->nrefs].cond = cond;
+	p->refs[p->nrefs].name = xstrdup(p->lex->tok.text);
+	p->refs[p->nrefs].fact = fact;
+	p->refs[p->nrefs].pos = pos;
+	p->nrefs++;
+}
+
+/* inline_set - compile items for a fact; NULL (reported) when bad */
+static const struct set *
+inline_set(struct parser *p, struct items *it, const struct fact_def *f)
+{
+	struct set *set;
+
+	if (check_items(p, it, f->type, f->name, "") < 0)
+		return (NULL);
+	if ((set = build_set(it, f->type)) == NULL)
+		return (NULL);
+	p->r->inline_sets = xreallocarray(p->r->inline_sets, p->r->ninline + 1,
+	    sizeof(*p->r->inline_sets));
+	p->r->inline_sets[p->r->ninline++] = set;
+	return (set);
+}
+
+/* stage_ok - may a fact or flag of stage fs be used in stage s? */
+static int
+stage_ok(struct parser *p, const struct source_pos *pos, const char *what,
+	enum rules_stage fs, enum rules_stage s)
+{
+	if (fs <= s)
+		return (1);
+	perr_at(p, pos, "%s is not known in the %s stage (it is known from %s "
+	    "on)", what, rules_stage_names[s], rules_stage_names[fs]);
+	return (0);
+}
+
+/* parse_cond - one condition; returns -1 after a syntax error */
+static int
+parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
+{
+	const struct fact_def *f;
+	const struct flag_def *fl;
+	struct source_pos pos;
+	struct cond c;
+	struct items it = {0};
+	size_t  start = p->lex->tok.start;
+	char    name[80];
+	int     bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (tok_is(p, "not")) {
+		c.neg = 1;
+		lex_next(p->lex);
+	}
+	if (p->lex->tok.type != TOK_WORD) {
+		expected(p, "a fact or flag");
+		return (-1);
+	}
+	pos = here(p);
+	snprintf(name, sizeof(name), "%s", p->lex->tok.text);
+	lex_next(p->lex);
+	if (tok_is(p, "in") || p->lex->tok.type == TOK_EQ) {
+		int     eq = p->lex->tok.type == TOK_EQ;
+
+		if ((f = rules_fact_find(name)) == NULL) {
+			if (rules_flag_find(name) != NULL)
+				perr_at(p, &pos, "%s is a flag: it stands alone, "
+				    "without '%s'", name, eq ? "=" : "in");
+			else
+				perr_at(p, &pos, "unknown fact '%s'", name);
+			bad = 1;
+		} else if (!stage_ok(p, &pos, f->name, f->stage, stage))
+			bad = 1;
+		c.id = f ? (int) f->id : 0;
+		lex_next(p->lex);
+		if (!eq && p->lex->tok.type == TOK_SETREF) {
+			c.kind = COND_SET;
+			c.text = slice(p, start, p->lex->tok.end);
+			if (!bad)
+				add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
+			else
+				free(c.text);
+			lex_next(p->lex);
+			return (0);
+		}
+		if (!eq && p->lex->tok.type == TOK_LBRACE) {
+			parse_items(p, &it);
+		} else if (eq && (p->lex->tok.type == TOK_WORD ||
+			    p->lex->tok.type == TOK_STRING ||
+			    p->lex->tok.type == TOK_REGEX)) {
+			items_add(&it, p->lex->tok.text,
+			    p->lex->tok.type == TOK_REGEX, p->lex->tok.icase,
+			    here(p));
+			lex_next(p->lex);
+		} else {
+			expected(p, eq ? "an item after '='" :
+			    "<name> or { items } after 'in'");
+			return (-1);
+		}
+		c.kind = COND_SET;
+		c.text = slice(p, start, it.n ? p->lex->tok.start : start);
+		{
+			/* trim to the end of the last token read */
+			char   *e = c.text + strlen(c.text);
+
+			while (e > c.text && e[-1] == ' ')
+				*--e = '\0';
+		}
+		if (!bad && (c.set = inline_set(p, &it, f)) != NULL)
+			add_cond(rule, &c);
+		else
+			free(c.text);
+		items_free(&it);
+		return (0);
+	}
+	if ((fl = rules_flag_find(name)) == NULL) {
+		char    buf[100];
+
+		if ((f = rules_fact_find(name)) != NULL)
+			perr_at(p, &pos, "fact '%s' needs 'in SET' or '= ITEM', "
+			    "found %s", name, found(p, buf, sizeof(buf)));
+		else
+			perr_at(p, &pos, "unknown fact or flag '%s'", name);
+		return (0);
+	}
+	if (!stage_ok(p, &pos, fl->name, fl->stage, stage))
+		return (0);
+	c.kind = COND_FLAG;
+	c.id = (int) fl->id;
+	c.text = slice(p, start, p->lex->tok.start);
+	{
+		char   *e = c.text + strlen(c.text);
+
+		while (e > c.text && e[-1] == ' ')
+			*--e = '\0';
+	}
+	add_cond(rule, &c);
+	return (0);
+}
+
+/* rule_free - free one rule */
+static void
+rule_free(struct rule *rule)
+{
+	size_t  i;
+
+	if (rule == NULL)
+		return;
+	for (i = 0; i < rule->nconds; i++)
+		free(rule->conds[i].text);
+	free(rule->conds);
+	free(rule->reply.text);
+	free(rule->where);
+	free(rule->text);
+	free(rule);
+}
+
+/* parse_rule - one rule in a stage block */
+static void
+parse_rule(struct parser *p, enum rules_stage stage)
+{
+	const struct keyword *kw;
+	const struct fact_def *f;
+	struct rule *rule;
+	struct source_pos pos = here(p);
+	size_t  start = p->lex->tok.start, end;
+	char    where[RULES_WHERE_MAX];
+	char    err[256];
+	int     nerr = p->nerr;
+
+	kw = p->lex->tok.type == TOK_WORD ? keyword_find(p->lex->tok.text) : NULL;
+	if (kw == NULL || kw->kind != KW_ACTION) {
+		expected(p, "an action (permit, accept, reject, tempfail, "
+		    "discard or check)");
+		sync(p, 1);
+		return;
+	}
+	rule = xcalloc(1, sizeof(*rule));
+	rule->action = (enum action) kw->id;
+	rule->stage = stage;
+	snprintf(where, sizeof(where), "%s:%d", pos.file, pos.line);
+	rule->where = xstrdup(where);
+	if (rule->action == ACT_ACCEPT && stage == RULES_RCPT)
+		perr(p, "accept is not allowed in rcpt (use permit)");
+	lex_next(p->lex);
+	end = p->lex->tok.start;
+	if (rule->action == ACT_CHECK) {
+		struct source_pos fpos = here(p);
+
+		if (p->lex->tok.type != TOK_WORD) {
+			expected(p, "a fact after 'check'");
+			goto bad;
+		}
+		if ((f = rules_fact_find(p->lex->tok.text)) == NULL) {
+			perr(p, "unknown fact '%s'", p->lex->tok.text);
+			goto bad;
+		}
+		rule->check_fact = (int) f->id;
+		stage_ok(p, &fpos, f->name, f->stage, stage);
+		lex_next(p->lex);
+		if (p->lex->tok.type != TOK_SETREF) {
+			char    what[100];
+
+			snprintf(what, sizeof(what), "a table <name> after check %s",
+			    f->name);
+			expected(p, what);
+			goto bad;
+		}
+		add_ref(p, rule, (size_t) -1, rule->check_fact, here(p));
+		end = p->lex->tok.end;
+		lex_next(p->lex);
+	} else {
+		if (p->lex->tok.type == TOK_WORD) {
+			for (;;) {
+				if (parse_cond(p, rule, stage) < 0)
+					goto bad;
+				end = p->lex->tok.start;
+				if (!tok_is(p, "and"))
+					break;
+				lex_next(p->lex);
+			}
+		}
+		if (p->lex->tok.type == TOK_STRING) {
+			int     cls = rule->action == ACT_REJECT ? '5' :
+			rule->action == ACT_TEMPFAIL ? '4' : 0;
+
+			if (cls == 0)
+				perr(p, "%s takes no reply text",
+				    rules_action_names[rule->action]);
+			else if (rules_reply_parse(p->lex->tok.text, cls,
+				    &rule->reply, err, sizeof(err)) < 0)
+				perr(p, "%s", err);
+			end = p->lex->tok.end;
+			lex_next(p->lex);
+		}
+	}
+	if (!at_eol(p) && p->lex->tok.type != TOK_RBRACE) {
+		expected(p, rule->action == ACT_CHECK ? "end of line" :
+		    "'and', a reply string or end of line");
+		goto bad;
+	}
+	if (p->nerr != nerr)
+		goto drop;
+	rule->text = slice(p, start, end);
+	{
+		char   *e = rule->text + strlen(rule->text);
+
+		while (e > rule->text && e[-1] == ' ')
+			*--e = '\0';
+	}
+	{
+		struct block *b = &p->r->blocks[stage];
+
+		b->rules = xreallocarray(b->rules, b->nrules + 1,
+		    sizeof(*b->rules));
+		b->rules[b->nrules++] = rule;
+	}
+	return;
+bad:
+	sync(p, 1);
+drop:
+	/* Forget refs to this rule: it is not kept. */
+	{
+		size_t  i, o = 0;
+
+		for (i = 0; i < p->nrefs; i++) {
+			if (p->refs[i].rule == rule) {
+				free(p->refs[i].name);
+				continue;
+			}
+			p->refs[o++] = p->refs[i];
+		}
+		p->nrefs = o;
+	}
+	rule_free(rule);
+}
+
+static void parse_stream(struct parser *, const char *, const char *, size_t,
+	int, enum rules_stage);
+
+/* parse_include - "include PATH", at top level or in a block */
+static void
+parse_include(struct parser *p, int in_block, enum rules_stage stage)
+{
+	struct source_pos pos;
+	char   *full, *text, *real;
+	const char *file;
+	size_t  len;
+	int     i;
+
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_STRING) {
+		expected(p, "a quoted file name after 'include'");
+		sync(p, in_block);
+		return;
+	}
+	pos = here(p);
+	full = resolve_path(p->lex->file, p->lex->tok.text);
+	lex_next(p->lex);
+	expect_eol(p, in_block);
+	if (p->depth >= INCLUDE_DEPTH) {
+		perr_at(p, &pos, "includes nested deeper than %d", INCLUDE_DEPTH);
+		free(full);
+		return;
+	}
+	if ((real = realpath(full, NULL)) == NULL) {
+		perr_at(p, &pos, "cannot read include file '%s': %s", full,
+		    strerror(errno));
+		free(full);
+		return;
+	}
+	for (i = 0; i < p->depth; i++) {
+		if (strcmp(p->stack[i], real) == 0) {
+			perr_at(p, &pos, "include loop: '%s' is already being "
+			    "read", full);
+			free(full);
+			free(real);
+			return;
+		}
+	}
+	if ((text = read_file(full, &len)) == NULL) {
+		perr_at(p, &pos, "cannot read include file '%s': %s", full,
+		    strerror(errno));
+		free(full);
+		free(real);
+		return;
+	}
+	file = intern(p->r, full);
+	free(full);
+	p->stack[p->depth++] = real;
+	parse_stream(p, file, text, len, in_block, stage);
+	p->depth--;
+	free(real);
+	free(text);
+}
+
+/* parse_block - STAGE "{" rules "}" */
+static void
+parse_block(struct parser *p, enum rules_stage stage)
+{
+	int     open_line;
+	char    what[100];
+
+	lex_next(p->lex);
+	while (p->lex->tok.type == TOK_NL)
+		lex_next(p->lex);
+	if (p->lex->tok.type != TOK_LBRACE) {
+		snprintf(what, sizeof(what), "'{' after %s",
+		    rules_stage_names[stage]);
+		expected(p, what);
+		sync(p, 0);
+		return;
+	}
+	open_line = p->lex->tok.line;
+	lex_next(p->lex);
+	for (;;) {
+		switch (p->lex->tok.type) {
+		case TOK_NL:
+			lex_next(p->lex);
+			continue;
+		case TOK_RBRACE:
+			lex_next(p->lex);
+			expect_eol(p, 0);
+			return;
+		case TOK_EOF:
+			snprintf(what, sizeof(what), "'}' to close the %s block "
+			    "opened at line %d", rules_stage_names[stage],
+			    open_line);
+			expected(p, what);
+			return;
+		default:
+			break;
+		}
+		if (tok_is(p, "include"))
+			parse_include(p, 1, stage);
+		else
+			parse_rule(p, stage);
+		if (p->lex->tok.type == TOK_NL)
+			lex_next(p->lex);
+	}
+}
+
+/* parse_statement - one top-level statement */
+static void
+parse_statement(struct parser *p)
+{
+	const struct keyword *kw;
+
+	if (p->lex->tok.type != TOK_WORD) {
+		expected(p, "a setting, list, table, include or a connect, "
+		    "helo, mail or rcpt block");
+		sync(p, 0);
+		if (p->lex->tok.type == TOK_RBRACE)
+			lex_next(p->lex);
+		return;
+	}
+	if ((kw = keyword_find(p->lex->tok.text)) == NULL) {
+		perr(p, "unknown statement '%s' (expected a setting, list, "
+		    "table, include or a connect, helo, mail or rcpt block)",
+		    p->lex->tok.text);
+		sync(p, 0);
+		return;
+	}
+	switch (kw->kind) {
+	case KW_SETTING:
+		parse_setting(p, kw->id);
+		break;
+	case KW_LIST:
+		parse_list(p);
+		break;
+	case KW_TABLE:
+		parse_table(p);
+		break;
+	case KW_INCLUDE:
+		parse_include(p, 0, RULES_CONNECT);
+		break;
+	case KW_STAGE:
+		parse_block(p, (enum rules_stage) kw->id);
+		break;
+	case KW_ACTION:
+		perr(p, "rule '%s' outside a connect, helo, mail or rcpt block",
+		    p->lex->tok.text);
+		sync(p, 0);
+		break;
+	}
+}
+
+/*
+ * parse_stream - read one file's text: statements, or (in_block) the
+ * rules of an included file inside a block.
+ */
+static void
+parse_stream(struct parser *p, const char *file, const char *text,
+	size_t len, int in_block, enum rules_stage stage)
+{
+	struct lexer lex, *saved = p->lex;
+
+	lex_init(&lex, file, text, len, p->errs, &p->nerr);
+	p->lex = &lex;
+	lex_next(&lex);
+	for (;;) {
+		if (lex.tok.type == TOK_EOF)
+			break;
+		if (lex.tok.type == TOK_NL) {
+			lex_next(&lex);
+			continue;
+		}
+		if (in_block) {
+			if (tok_is(p, "include"))
+				parse_include(p, 1, stage);
+			else if (lex.tok.type == TOK_RBRACE) {
+				expected(p, "a rule ('}' closes a block only in "
+				    "the file that opened it)");
+				lex_next(&lex);
+			} else
+				parse_rule(p, stage);
+		} else
+			parse_statement(p);
+	}
+	lex_free(&lex);
+	p->lex = saved;
+}
+
+/* list_set - the list compiled for a type (reported when bad) */
+static const struct set *
+list_set(struct parser *p, struct list *l, const struct fact_def *f,
+	const struct source_pos *use)
+{
+	struct items it;
+	char    usage[200];
+
+	if (l->compiled[f->type] != NULL)
+		return (l->compiled[f->type]);
+	if (l->failed[f->type])
+		return (NULL);
+	it.v = l->items;
+	it.pos = l->item_pos;
+	it.n = l->nitems;
+	snprintf(usage, sizeof(usage), " (list %s is used with %s at %s:%d:%d)",
+	    l->name, f->name, use->file, use->line, use->col);
+	if (check_items(p, &it, f->type, f->name, usage) < 0 ||
+	    (l->compiled[f->type] = build_set(&it, f->type)) == NULL) {
+		l->failed[f->type] = 1;
+		return (NULL);
+	}
+	return (l->compiled[f->type]);
+}
+
+/* resolve - give every <name> its list or table */
+static void
+resolve(struct parser *p)
+{
+	const struct fact_def *f;
+	struct list *l;
+	struct table *t;
+	struct ref *ref;
+	size_t  i;
+
+	for (i = 0; i < p->nrefs; i++) {
+		ref = &p->refs[i];
+		f = &rules_facts_tab[ref->fact];
+		l = find_list(p->r, ref->name);
+		t = l ? NULL : find_table(p->r, ref->name);
+		if (l == NULL && t == NULL) {
+			perr_at(p, &ref->pos, "unknown list or table <%s>",
+			    ref->name);
+			continue;
+		}
+		if (ref->cond == (size_t) -1) {
+			if (t == NULL)
+				perr_at(p, &ref->pos, "check needs a table, and "
+				    "<%s> is a list (use a rule with '%s in <%s>')",
+				    ref->name, f->name, ref->name);
+			else if (t->dynamic)
+				perr_at(p, &ref->pos, "check needs a static table, "
+				    "and <%s> is dynamic (use 'permit client in "
+				    "<%s>')", ref->name, ref->name);
+			else
+				ref->rule->check_table = t;
+			continue;
+		}
+		if (l != NULL) {
+			ref->rule->conds[ref->cond].set =
+			    list_set(p, l, f, &ref->pos);
+			continue;
+		}
+		if (t->dynamic && ref->fact != FACT_CLIENT) {
+			perr_at(p, &ref->pos, "dynamic table <%s> holds client "
+			    "addresses: it can only be used with client, not %s",
+			    ref->name, f->name);
+			continue;
+		}
+		ref->rule->conds[ref->cond].kind = COND_TABLE;
+		ref->rule->conds[ref->cond].table = t;
+	}
+}
+
+/* cond_is - does the condition test fact id positively? */
+static int
+cond_is(const struct cond *c, int id, int neg)
+{
+	return (c->kind != COND_FLAG && c->id == id && c->neg == neg);
+}
+
+/* finish - derived facts: relay, uncertain DNS, stages used, stats */
+static void
+finish(struct rules *r)
+{
+	struct block *b;
+	struct rule *rule;
+	size_t  i, j;
+	int     s, helps, used_fact[RULES_NSTAGES] = {0};
+
+	for (s = 0; s < RULES_NSTAGES; s++) {
+		b = &r->blocks[s];
+		helps = 0;
+		for (i = 0; i < b->nrules; i++) {
+			int     name_pos = 0, name_neg = 0;
+
+			rule = b->rules[i];
+			for (j = 0; j < rule->nconds; j++) {
+				const struct cond *c = &rule->conds[j];
+				int     fs;
+
+				fs = c->kind == COND_FLAG ?
+				    (int) rules_flags_tab[c->id].stage :
+				    (int) rules_facts_tab[c->id].stage;
+				used_fact[fs] = 1;
+				if (!c->neg && c->kind != COND_FLAG &&
+				    (c->id == FACT_RCPT || c->id == FACT_RCPT_DOMAIN ||
+				    c->id == FACT_RCPT_MAILER))
+					rule->shows_local = 1;
+				name_pos |= cond_is(c, FACT_CLIENT_NAME, 0);
+				name_neg |= cond_is(c, FACT_CLIENT_NAME, 1);
+			}
+			if (rule->action == ACT_CHECK) {
+				used_fact[rules_facts_tab[rule->check_fact].stage] = 1;
+				if (rule->check_fact == FACT_RCPT ||
+				    rule->check_fact == FACT_RCPT_DOMAIN ||
+				    rule->check_fact == FACT_RCPT_MAILER)
+					rule->shows_local = 1;
+				if (rule->check_fact == FACT_CLIENT_NAME)
+					name_pos = 1;
+			}
+			if (rule->reply.text) {
+				if (strstr(rule->reply.text, "%{helo}"))
+					used_fact[RULES_HELO] = 1;
+				if (strstr(rule->reply.text, "%{sender}") ||
+				    strstr(rule->reply.text, "%{auth}"))
+					used_fact[RULES_MAIL] = 1;
+			}
+			rule->name_helps = helps || name_neg;
+			if (name_pos && rule->action != ACT_REJECT &&
+			    rule->action != ACT_TEMPFAIL)
+				helps = 1;
+			if (name_pos && rule->action == ACT_ACCEPT)
+				b->accept_on_name = 1;
+			r->all_rules = xreallocarray(r->all_rules, r->nall + 1,
+			    sizeof(*r->all_rules));
+			r->all_rules[r->nall++] = rule;
+		}
+	}
+	for (s = 0; s < RULES_NSTAGES; s++)
+		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
+	/* Delayed refusals are delivered at RCPT. */
+	for (s = 0; s < RULES_RCPT; s++)
+		if (r->stage_used[s])
+			r->stage_used[RULES_RCPT] = 1;
+}
+
+/* rules_parse - parse and compile; NULL when there was any error */
+struct rules *
+rules_parse(const char *name, const char *text, int from_file,
+	struct strbuf *errs)
+{
+	struct parser p;
+	struct rules *r;
+	char   *real = NULL;
+	size_t  i;
+
+	memset(&p, 0, sizeof(p));
+	r = xcalloc(1, sizeof(*r));
+	atomic_init(&r->refs, 1);
+	r->source = xstrdup(name);
+	r->settings.on_error = RULES_ON_ERROR_TEMPFAIL;
+	r->settings.delay_reject = 1;
+	r->settings.log_level = 2;	/* LOG_LEVEL_INFO */
+	p.r = r;
+	p.errs = errs;
+	if (from_file && (real = realpath(name, NULL)) != NULL)
+		p.stack[p.depth++] = real;
+	parse_stream(&p, intern(r, name), text, strlen(text), 0, RULES_CONNECT);
+	resolve(&p);
+	free(real);
+	for (i = 0; i < p.nrefs; i++)
+		free(p.refs[i].name);
+	free(p.refs);
+	if (p.nerr > 0) {
+		rules_free(r);
+		return (NULL);
+	}
+	finish(r);
+	return (r);
+}
+
+/* rules_free - release a rule set (refs are not checked) */
+void
+rules_free(struct rules *r)
+{
+	size_t  i, j;
+	int     s;
+
+	if (r == NULL)
+		return;
+	for (s = 0; s < RULES_NSTAGES; s++) {
+		for (i = 0; i < r->blocks[s].nrules; i++)
+			rule_free(r->blocks[s].rules[i]);
+		free(r->blocks[s].rules);
+	}
+	for (i = 0; i < r->nlists; i++) {
+		struct list *l = r->lists[i];
+
+		for (j = 0; j < l->nitems; j++)
+			free((void *) (uintptr_t) l->items[j].text);
+		free(l->items);
+		free(l->item_pos);
+		for (s = 0; s < ITEM_NTYPES; s++)
+			set_free(l->compiled[s]);
+		free(l->name);
+		free(l);
+	}
+	free(r->lists);
+	for (i = 0; i < r->ntables; i++) {
+		store_close(r->tables[i]->store);
+		free(r->tables[i]->name);
+		free(r->tables[i]->path);
+		free(r->tables[i]);
+	}
+	free(r->tables);
+	for (i = 0; i < r->ninline; i++)
+		set_free(r->inline_sets[i]);
+	free(r->inline_sets);
+	for (i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
+	free(r->all_rules);
+	free(r->source);
+	free(r->set_socket);
+	free(r->set_control);
+	free(r->set_user);
+	free(r->set_delim);
+	free(r);
+}

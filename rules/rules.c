@@ -1,0 +1,207 @@
+/*
+ * NAME
+ *	rules 3
+ * SUMMARY
+ *	load, share and inspect a relayguard configuration
+ * SYNOPSIS
+ *	#include "rules/rules.h"
+ *
+ *	struct rules *rules_load(const char *path, struct strbuf *errs)
+ *	struct rules *rules_load_string(const char *name, const char *text,
+ *		struct strbuf *errs)
+ *	const char *rules_default_text(void)
+ *	struct rules *rules_ref(struct rules *r)
+ *	void	rules_unref(struct rules *r)
+ *	const struct rules_settings *rules_settings(const struct rules *r)
+ *	int	rules_stage_used(const struct rules *r, enum rules_stage s)
+ *	const char *rules_source(const struct rules *r)
+ *	size_t	rules_rule_count(const struct rules *r)
+ *	int	rules_rule_stats(const struct rules *r, size_t i,
+ *		struct rules_rule_stats *st)
+ *	size_t	rules_list_count(const struct rules *r)
+ *	size_t	rules_table_count(const struct rules *r)
+ *	int	rules_table_info(const struct rules *r, size_t i,
+ *		const char **name, const char **path, int *dynamic)
+ * DESCRIPTION
+ *	rules_load() reads a file (or, for a NULL path, the embedded
+ *	default configuration of spec section 6) and compiles it
+ *	(parse.c). The result is immutable and shared: rules_ref() and
+ *	rules_unref() count references with atomics, and the last unref
+ *	frees it, so a reload can swap rule sets while sessions keep the
+ *	one they started with.
+ * DIAGNOSTICS
+ *	rules_load() returns NULL after appending every error to errs,
+ *	one "file:line:col: error: message" line each. A file that
+ *	cannot be read is reported as "file:0:0: error: ...".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "rules/lex.h"
+#include "rules/rules_int.h"
+
+/*
+ * The embedded default (spec section 6): loopback is trusted,
+ * authenticated clients may relay, mail for the MTA's local transports
+ * is accepted, everything else is refused.
+ */
+static const char default_text[] =
+"# relayguard embedded default configuration (relayguard.conf(5))\n"
+"list loopback { 127.0.0.0/8 ::1 }\n"
+"\n"
+"connect {\n"
+"    accept  client in <loopback>            # local programs and the MTA itself\n"
+"}\n"
+"rcpt {\n"
+"    reject  routed and not auth             \"554 5.7.1 Source routing and %-hacks are not allowed\"\n"
+"    permit  auth                            # SASL-authenticated clients may relay\n"
+"    permit  rcpt-mailer in { local virtual lmtp }   # the MTA delivers it here\n"
+"    reject  \"554 5.7.1 <%{rcpt}>: Relay access denied\"\n"
+"}\n";
+
+/* rules_default_text - the embedded default configuration */
+const char *
+rules_default_text(void)
+{
+	return (default_text);
+}
+
+/* rules_load_string - parse text named name */
+struct rules *
+rules_load_string(const char *name, const char *text, struct strbuf *errs)
+{
+	return (rules_parse(name, text, 0, errs));
+}
+
+/* rules_load - parse a file, or the default for NULL */
+struct rules *
+rules_load(const char *path, struct strbuf *errs)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct rules *r;
+	char    buf[65536];
+	FILE   *fp;
+	size_t  n;
+	int     nerr = 0;
+
+	if (path == NULL)
+		return (rules_parse("(default)", default_text, 0, errs));
+	if ((fp = fopen(path, "r")) == NULL) {
+		rules_error(errs, &nerr, path, 0, 0, "cannot read: %s",
+		    strerror(errno));
+		return (NULL);
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		strbuf_append(&sb, buf, n);
+	if (ferror(fp)) {
+		rules_error(errs, &nerr, path, 0, 0, "cannot read: %s",
+		    strerror(errno ? errno : EIO));
+		fclose(fp);
+		strbuf_free(&sb);
+		return (NULL);
+	}
+	fclose(fp);
+	if (memchr(strbuf_str(&sb), '\0', sb.len) != NULL) {
+		rules_error(errs, &nerr, path, 0, 0, "binary file (NUL byte)");
+		strbuf_free(&sb);
+		return (NULL);
+	}
+	r = rules_parse(path, strbuf_str(&sb), 1, errs);
+	strbuf_free(&sb);
+	return (r);
+}
+
+/* rules_ref - take a reference */
+struct rules *
+rules_ref(struct rules *r)
+{
+	if (r != NULL)
+		atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+	return (r);
+}
+
+/* rules_unref - drop a reference; the last one frees */
+void
+rules_unref(struct rules *r)
+{
+	if (r != NULL &&
+	    atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		rules_free(r);
+}
+
+/* rules_settings - the daemon settings */
+const struct rules_settings *
+rules_settings(const struct rules *r)
+{
+	return (&r->settings);
+}
+
+/* rules_stage_used - does any rule need this stage? */
+int
+rules_stage_used(const struct rules *r, enum rules_stage s)
+{
+	return ((unsigned) s < RULES_NSTAGES ? r->stage_used[s] : 0);
+}
+
+/* rules_source - the configuration's name */
+const char *
+rules_source(const struct rules *r)
+{
+	return (r->source);
+}
+
+/* rules_rule_count - number of rules */
+size_t
+rules_rule_count(const struct rules *r)
+{
+	return (r->nall);
+}
+
+/* rules_rule_stats - one rule's counters */
+int
+rules_rule_stats(const struct rules *r, size_t i, struct rules_rule_stats *st)
+{
+	const struct rule *rule;
+	int     k;
+
+	if (i >= r->nall)
+		return (-1);
+	rule = r->all_rules[i];
+	st->where = rule->where;
+	st->text = rule->text;
+	st->stage = rule->stage;
+	st->matched = atomic_load_explicit(&rule->matched, memory_order_relaxed);
+	for (k = 0; k < RULES_NSTAT; k++)
+		st->count[k] = atomic_load_explicit(&rule->stats[k],
+		    memory_order_relaxed);
+	return (0);
+}
+
+/* rules_list_count, rules_table_count - how many of each */
+size_t
+rules_list_count(const struct rules *r)
+{
+	return (r->nlists);
+}
+
+size_t
+rules_table_count(const struct rules *r)
+{
+	return (r->ntables);
+}
+
+/* rules_table_info - the i-th table */
+int
+rules_table_info(const struct rules *r, size_t i, const char **name,
+	const char **path, int *dynamic)
+{
+	if (i >= r->ntables)
+		return (-1);
+	*name = r->tables[i]->name;
+	*path = r->tables[i]->path;
+	*dynamic = r->tables[i]->dynamic;
+	return (0);
+}

@@ -1,0 +1,278 @@
+#ifndef RG_RULES_INT_H
+#define RG_RULES_INT_H
+
+/*
+ * rules_int - the compiled rule set, shared by the files of rules/
+ *
+ * Nothing here is part of the contract with the daemon (rules.h is).
+ * A struct rules is built by the parser (parse.c), never changed after
+ * rules_load() returns, and read by the evaluator (eval.c) from any
+ * number of threads at once. Only the reference count and the per-rule
+ * statistics counters change after load, and they are atomics.
+ */
+#include <regex.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/strbuf.h"
+#include "rules/rules.h"
+#include "store/store.h"
+
+/* Item types: what the items of a set are, decided by the fact. */
+enum item_type {
+	ITEM_ADDRESS,
+	ITEM_DOMAIN,
+	ITEM_MAILBOX,
+	ITEM_STRING,
+	ITEM_NTYPES,
+};
+
+enum fact_id {
+	FACT_CLIENT,
+	FACT_CLIENT_NAME,
+	FACT_DAEMON,
+	FACT_HELO,
+	FACT_CERT_SUBJECT,
+	FACT_CERT_ISSUER,
+	FACT_SENDER,
+	FACT_SENDER_DOMAIN,
+	FACT_AUTH,
+	FACT_AUTH_TYPE,
+	FACT_RCPT,
+	FACT_RCPT_DOMAIN,
+	FACT_RCPT_MAILER,
+	FACT_NFACTS,
+};
+
+enum flag_id {
+	FLAG_AUTH,
+	FLAG_TLS,
+	FLAG_TLS_VERIFIED,
+	FLAG_ROUTED,
+	FLAG_UNQUALIFIED,
+	FLAG_NFLAGS,
+};
+
+/* The clause registry: one entry per fact. */
+struct fact_def {
+	const char *name;
+	enum fact_id id;
+	enum rules_stage stage;		/* first stage that knows it */
+	enum item_type type;
+	enum store_fact sfact;		/* lookup order in tables */
+};
+
+struct flag_def {
+	const char *name;
+	enum flag_id id;
+	enum rules_stage stage;
+};
+
+extern const struct fact_def rules_facts_tab[FACT_NFACTS];
+extern const struct flag_def rules_flags_tab[FLAG_NFLAGS];
+extern const char *const rules_item_type_names[ITEM_NTYPES];
+extern const char *const rules_stage_names[RULES_NSTAGES];
+
+extern const struct fact_def *rules_fact_find(const char *);
+extern const struct flag_def *rules_flag_find(const char *);
+
+/* A string hash set (open addressing), keys owned by the rule set. */
+struct hset_slot {
+	uint32_t hash;
+	const char *key;
+};
+
+struct hset {
+	struct hset_slot *slots;
+	size_t  mask;			/* size - 1; 0 slots when empty */
+	size_t  count;
+};
+
+struct range4 {
+	uint32_t lo, hi;
+};
+
+struct range6 {
+	unsigned __int128 lo, hi;
+};
+
+struct rx {
+	regex_t re;
+	char   *src;
+};
+
+/*
+ * A compiled set. Domain sets hold exact names and names whose
+ * subdomains match; mailbox sets add full mailboxes, local parts and
+ * the null sender; string sets hold exact strings. Regexes serve the
+ * domain, mailbox and string types.
+ */
+struct set {
+	enum item_type type;
+	struct range4 *v4;
+	size_t  n4;
+	struct range6 *v6;
+	size_t  n6;
+	struct hset exact;		/* domains, strings */
+	struct hset sub;		/* ".example.com" stored as "example.com" */
+	struct hset mbox;		/* "user@example.com" */
+	struct hset local;		/* "user" from "user@" */
+	int     null;			/* "<>" */
+	struct rx *rx;
+	size_t  nrx;
+};
+
+/* Longest "local@domain" the matcher builds. */
+#define RCPT_MAX_BOX	1100
+
+/* A fact's value as the matcher sees it. */
+struct mbox_val {
+	const char *local;		/* lowercased */
+	const char *local_base;		/* without extension, or NULL */
+	const char *domain;		/* normalised; NULL if none */
+	const char *text;		/* "local@domain", for regexes */
+	int     null;
+};
+
+/* set.c */
+struct set_item {
+	const char *text;
+	int     regex;
+	int     icase;
+};
+extern struct set *set_build(enum item_type, const struct set_item *, size_t,
+	size_t *bad, char *err, size_t errlen);
+extern void set_free(struct set *);
+extern int set_match_addr(const struct set *, const struct addr *);
+extern int set_match_domain(const struct set *, const char *);
+extern int set_match_mailbox(const struct set *, const struct mbox_val *);
+extern int set_match_string(const struct set *, const char *);
+extern int set_item_check(enum item_type, const struct set_item *,
+	char *err, size_t errlen);
+extern int rules_domain_canon(const char *in, char *out, size_t outlen);
+
+struct source_pos {
+	const char *file;		/* interned in the rule set */
+	int     line, col;
+};
+
+/* A named list: items are kept as text and compiled per item type. */
+struct list {
+	char   *name;
+	struct source_pos pos;
+	struct set_item *items;
+	struct source_pos *item_pos;
+	size_t  nitems;
+	struct set *compiled[ITEM_NTYPES];
+	int     failed[ITEM_NTYPES];
+};
+
+struct table {
+	char   *name;
+	struct source_pos pos;
+	char   *path;
+	int     dynamic;
+	struct store *store;
+};
+
+enum action {
+	ACT_PERMIT,
+	ACT_ACCEPT,
+	ACT_REJECT,
+	ACT_TEMPFAIL,
+	ACT_DISCARD,
+	ACT_CHECK,
+	ACT_NACTIONS,
+};
+
+extern const char *const rules_action_names[ACT_NACTIONS];
+
+enum cond_kind {
+	COND_FLAG,
+	COND_SET,
+	COND_TABLE,
+};
+
+struct cond {
+	enum cond_kind kind;
+	int     neg;
+	int     id;			/* enum fact_id or enum flag_id */
+	const struct set *set;		/* COND_SET */
+	struct table *table;		/* COND_TABLE */
+	char   *text;			/* "client in <trusted>" */
+};
+
+struct reply {
+	int     given;
+	char    code[4];
+	char    xcode[16];
+	char   *text;			/* template with %{macro} */
+};
+
+/* Statistics slots: what a rule decided. */
+enum rules_stat {
+	STAT_PERMIT,
+	STAT_ACCEPT,
+	STAT_REJECT,
+	STAT_TEMPFAIL,
+	STAT_DISCARD,
+	STAT_ERROR,
+	STAT_NSTATS,
+};
+
+struct rule {
+	enum action action;
+	enum rules_stage stage;
+	struct cond *conds;
+	size_t  nconds;
+	int     check_fact;		/* ACT_CHECK */
+	struct table *check_table;	/* ACT_CHECK */
+	struct reply reply;
+	char   *where;			/* "file:line" */
+	char   *text;			/* the rule as written */
+	int     shows_local;		/* a positive rcpt condition/check */
+	int     name_helps;		/* an earlier rule could permit on
+					 * client-name (section 2.3) */
+	atomic_ulong matched;
+	atomic_ulong stats[STAT_NSTATS];
+};
+
+struct block {
+	struct rule **rules;
+	size_t  nrules;
+	int     accept_on_name;		/* an accept rule tests client-name */
+};
+
+struct rules {
+	atomic_int refs;
+	char   *source;
+	struct rules_settings settings;
+	char   *set_socket, *set_control, *set_user, *set_delim;
+	struct block blocks[RULES_NSTAGES];
+	int     stage_used[RULES_NSTAGES];
+	struct list **lists;
+	size_t  nlists;
+	struct table **tables;
+	size_t  ntables;
+	struct set **inline_sets;
+	size_t  ninline;
+	char  **files;			/* interned file names */
+	size_t  nfiles;
+	struct rule **all_rules;	/* in file order, for stats */
+	size_t  nall;
+};
+
+/* parse.c */
+extern struct rules *rules_parse(const char *name, const char *text,
+	int from_file, struct strbuf *errs);
+extern void rules_free(struct rules *);
+
+/* eval.c helpers shared with trace.c */
+struct rules_trace;
+extern void trace_add(struct rules_trace *, enum rules_stage, const char *where,
+	const char *text, const char *outcome, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#endif

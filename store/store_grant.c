@@ -1,0 +1,369 @@
+/*
+ * NAME
+ *	store_grant - dynamic tables: grants with expiry (spec section 5)
+ * SYNOPSIS
+ *	#include "store/store.h"
+ *
+ *	int store_grant_match(s, addr, now, err)
+ *	int store_grant(s, addr, user, expiry, err, errlen)
+ *	int store_revoke(s, addr, err, errlen)
+ *	int store_grant_list(s, fn, arg, err, errlen)
+ *	int store_purge(s, now, removed, err, errlen)
+ * DESCRIPTION
+ *	A dynamic table maps the canonical text of a client address
+ *	(addr_format(); an IPv4-mapped IPv6 address is its IPv4 address,
+ *	so a grant for ::ffff:192.0.2.7 matches the IPv4 client) to
+ *	"EXPIRY USER", EXPIRY in seconds since the epoch. A grant matches
+ *	while now < EXPIRY: an expired grant never matches, purged or not.
+ *
+ *	Every change is one LMDB write transaction. LMDB serialises
+ *	writers of all processes with the lock file's writer mutex, so
+ *	any number of grant, revoke, purge and watch processes can run at
+ *	once without losing a grant: purge decides what to delete inside
+ *	its own write transaction, from the expiry it reads there, so a
+ *	grant refreshed before it runs is kept. A failed write (the map or
+ *	the disk is full) aborts its transaction and leaves the table as
+ *	it was; the map is grown (up to 4 GiB) when LMDB says it is full.
+ *
+ *	A dynamic table whose file does not exist yet holds no grants:
+ *	store_grant_match() answers 0, so a daemon may start before the
+ *	first grant.
+ * DIAGNOSTICS
+ *	See store.h for each function's return values.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define MAX_MAPSIZE	((size_t) 4 << 30)
+
+/* decode - parse a grant value "EXPIRY USER" */
+static int
+decode(const MDB_val *v, struct store_grant_info *g)
+{
+	char    buf[STORE_USER_MAX + 32];
+	char   *end;
+	size_t  n = v->mv_size < sizeof(buf) - 1 ? v->mv_size :
+	    sizeof(buf) - 1;
+	long long t;
+
+	memcpy(buf, v->mv_data, n);
+	buf[n] = 0;
+	errno = 0;
+	t = strtoll(buf, &end, 10);
+	if (end == buf || errno != 0 || (*end != ' ' && *end != 0))
+		return (-1);
+	g->expiry = (time_t) t;
+	snprintf(g->user, sizeof(g->user), "%s", *end ? end + 1 : "");
+	return (0);
+}
+
+/* store_grant_match - is there an unexpired grant for addr? */
+int
+store_grant_match(struct store *s, const struct addr *a, time_t now,
+	struct store_error *err)
+{
+	struct store_env *e = s->e;
+	struct store_grant_info g;
+	char    key[ADDR_STRLEN];
+	char    msg[sizeof(err->msg)];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int     rc, r, retried = 0;
+
+	if (err != NULL) {
+		err->msg[0] = 0;
+		err->first = 0;
+	}
+	if (!e->dynamic) {
+		snprintf(msg, sizeof(msg), "%s: not a dynamic table", e->path);
+		goto fail;
+	}
+again:
+	r = store_env_rdlock(s, msg, sizeof(msg));
+	if (r == 1) {
+		store_env_unlock(s);
+		atomic_store(&e->failing, 0);
+		return (0);
+	}
+	if (r < 0) {
+		store_env_unlock(s);
+		goto fail;
+	}
+	addr_format(a, key, sizeof(key));
+	k.mv_data = key;
+	k.mv_size = strlen(key);
+	/* Grants are rare and short: no transaction pool here. */
+	rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = mdb_get(txn, e->dbi_keys, &k, &v);
+		if (rc == 0)
+			rc = decode(&v, &g) == 0 ? 0 : MDB_CORRUPTED;
+		mdb_txn_abort(txn);
+	}
+	store_env_unlock(s);
+	if (rc == MDB_MAP_RESIZED && !retried) {
+		retried = 1;
+		if (store_env_grow(s, 0, NULL, 0) == 0)
+			goto again;
+	}
+	if (rc == 0 || rc == MDB_NOTFOUND) {
+		atomic_store(&e->failing, 0);
+		return (rc == 0 && now < g.expiry);
+	}
+	atomic_store(&e->stale, 1);
+	store_mdb_err(msg, sizeof(msg), e->path, "lookup", rc);
+fail:
+	if (err != NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+		err->first = !atomic_exchange(&e->failing, 1);
+	}
+	return (-1);
+}
+
+/*
+ * write_txn - run fn in one write transaction, growing the map and
+ * retrying when it is full. fn returns an LMDB code.
+ */
+static int
+write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
+	void *arg, char *err, size_t errlen)
+{
+	struct store_env *e = s->e;
+	MDB_txn *txn;
+	MDB_envinfo info;
+	int     rc;
+
+	for (;;) {
+		if (store_env_rdlock(s, err, errlen) != 0) {
+			store_env_unlock(s);
+			return (-1);
+		}
+		if (!e->writable) {
+			store_env_unlock(s);
+			snprintf(err, errlen, "%s: opened read-only", e->path);
+			return (-1);
+		}
+		rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+		if (rc == 0) {
+			rc = fn(e, txn, arg);
+			if (rc == 0)
+				rc = mdb_txn_commit(txn);
+			else
+				mdb_txn_abort(txn);
+		}
+		info.me_mapsize = 0;
+		if (rc == MDB_MAP_FULL)
+			(void) mdb_env_info(e->env, &info);
+		store_env_unlock(s);
+		if (rc == MDB_MAP_RESIZED) {
+			if (store_env_grow(s, 0, err, errlen) < 0)
+				return (-1);
+			continue;
+		}
+		if (rc == MDB_MAP_FULL && info.me_mapsize < MAX_MAPSIZE) {
+			if (store_env_grow(s, 2 * info.me_mapsize, err,
+			    errlen) < 0)
+				return (-1);
+			continue;
+		}
+		break;
+	}
+	if (rc != 0) {
+		store_mdb_err(err, errlen, e->path, rc == MDB_MAP_FULL ?
+		    "table full, nothing changed" : rc == ENOSPC ||
+		    rc == EIO ? "write failed (disk full?), nothing changed" :
+		    "write failed, nothing changed", rc);
+		return (-1);
+	}
+	return (0);
+}
+
+struct grant_arg {
+	const char *key;
+	char	val[STORE_USER_MAX + 32];
+	int	found;
+	time_t	now;
+	size_t	removed;
+};
+
+/* do_grant - put one grant */
+static int
+do_grant(struct store_env *e, MDB_txn *txn, void *arg)
+{
+	struct grant_arg *g = arg;
+	MDB_val k, v;
+
+	k.mv_data = UNCONST(g->key);
+	k.mv_size = strlen(g->key);
+	v.mv_data = g->val;
+	v.mv_size = strlen(g->val);
+	return (mdb_put(txn, e->dbi_keys, &k, &v, 0));
+}
+
+/* store_grant - grant addr until expiry (see store.h) */
+int
+store_grant(struct store *s, const struct addr *a, const char *user,
+	time_t expiry, char *err, size_t errlen)
+{
+	struct grant_arg g;
+	char    key[ADDR_STRLEN];
+	const char *u;
+
+	if (!s->e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
+	if (user != NULL && strlen(user) >= STORE_USER_MAX) {
+		snprintf(err, errlen, "user name longer than %d bytes",
+		    STORE_USER_MAX - 1);
+		return (-1);
+	}
+	for (u = user; u != NULL && *u; u++)
+		if ((unsigned char) *u < 0x20 || *u == 0x7f) {
+			snprintf(err, errlen, "control character in user name");
+			return (-1);
+		}
+	memset(&g, 0, sizeof(g));
+	g.key = addr_format(a, key, sizeof(key));
+	snprintf(g.val, sizeof(g.val), "%lld %s", (long long) expiry,
+	    user ? user : "");
+	return (write_txn(s, do_grant, &g, err, errlen));
+}
+
+/* do_revoke - delete one grant */
+static int
+do_revoke(struct store_env *e, MDB_txn *txn, void *arg)
+{
+	struct grant_arg *g = arg;
+	MDB_val k;
+	int     rc;
+
+	k.mv_data = UNCONST(g->key);
+	k.mv_size = strlen(g->key);
+	rc = mdb_del(txn, e->dbi_keys, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return (0);
+	g->found = rc == 0;
+	return (rc);
+}
+
+/* store_revoke - remove a grant (see store.h) */
+int
+store_revoke(struct store *s, const struct addr *a, char *err,
+	size_t errlen)
+{
+	struct grant_arg g;
+	char    key[ADDR_STRLEN];
+
+	if (!s->e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
+	memset(&g, 0, sizeof(g));
+	g.key = addr_format(a, key, sizeof(key));
+	if (write_txn(s, do_revoke, &g, err, errlen) < 0)
+		return (-1);
+	return (g.found);
+}
+
+/* do_purge - delete the expired grants */
+static int
+do_purge(struct store_env *e, MDB_txn *txn, void *arg)
+{
+	struct grant_arg *g = arg;
+	struct store_grant_info gi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int     rc;
+
+	g->removed = 0;
+	if ((rc = mdb_cursor_open(txn, e->dbi_keys, &cur)) != 0)
+		return (rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		/* Unreadable values are garbage too. */
+		if (decode(&v, &gi) < 0 || gi.expiry <= g->now) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			g->removed++;
+		}
+	}
+	mdb_cursor_close(cur);
+	return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* store_purge - remove expired grants (see store.h) */
+int
+store_purge(struct store *s, time_t now, size_t *removed, char *err,
+	size_t errlen)
+{
+	struct grant_arg g;
+
+	if (!s->e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
+	memset(&g, 0, sizeof(g));
+	g.now = now;
+	if (write_txn(s, do_purge, &g, err, errlen) < 0)
+		return (-1);
+	if (removed != NULL)
+		*removed = g.removed;
+	return (0);
+}
+
+/* store_grant_list - walk the grants (see store.h) */
+int
+store_grant_list(struct store *s,
+	int (*fn) (const struct store_grant_info *, void *), void *arg,
+	char *err, size_t errlen)
+{
+	struct store_env *e = s->e;
+	struct store_grant_info g;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int     rc, r;
+
+	if (!e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", e->path);
+		return (-1);
+	}
+	r = store_env_rdlock(s, err, errlen);
+	if (r != 0) {
+		store_env_unlock(s);
+		return (r == 1 ? 0 : -1);
+	}
+	rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = mdb_cursor_open(txn, e->dbi_keys, &cur);
+		if (rc == 0) {
+			for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+			    rc == 0;
+			    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+				memset(&g, 0, sizeof(g));
+				snprintf(g.addr, sizeof(g.addr), "%.*s",
+				    (int) k.mv_size, (const char *) k.mv_data);
+				if (decode(&v, &g) < 0)
+					g.expiry = 0;
+				if (fn(&g, arg) != 0) {
+					rc = MDB_NOTFOUND;
+					break;
+				}
+			}
+			mdb_cursor_close(cur);
+		}
+		mdb_txn_abort(txn);
+	}
+	store_env_unlock(s);
+	if (rc != MDB_NOTFOUND) {
+		store_mdb_err(err, errlen, e->path, "list", rc);
+		return (-1);
+	}
+	return (0);
+}

@@ -1,0 +1,118 @@
+#ifndef RG_STORE_INT_H
+#define RG_STORE_INT_H
+
+/*
+ * store_int - private parts shared by the store/ source files
+ *
+ * Nothing outside store/ includes this header.
+ */
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store/store.h"
+
+/* UNCONST - LMDB takes non-const pointers to data it does not change */
+#define UNCONST(p)	((void *) (uintptr_t) (const void *) (p))
+
+/* The "meta" database tells a relayguard table from any LMDB file. */
+#define STORE_FORMAT_STATIC	"relayguard-table 1 static"
+#define STORE_FORMAT_DYNAMIC	"relayguard-table 1 dynamic"
+
+#define STORE_DB_META	"meta"
+#define STORE_DB_KEYS	"keys"		/* static: plain keys */
+#define STORE_DB_CIDR	"cidr"		/* static: binary CIDR keys */
+#define STORE_DB_GRANTS	"grants"	/* dynamic: address -> grant */
+
+/* meta keys */
+#define STORE_META_FORMAT	"format"
+#define STORE_META_LEN4		"len4"	/* IPv4 prefix lengths, longest first */
+#define STORE_META_LEN6		"len6"	/* IPv6 prefix lengths, longest first */
+
+/* A CIDR key: family (4 or 6), length, network bytes (4 or 16). */
+#define STORE_CIDR_KEYLEN(fam)	((fam) == ADDR_V4 ? 6 : 18)
+
+/* Why an open failed (store_env.openkind). */
+#define STORE_OPEN_OK		0
+#define STORE_OPEN_SYS		1	/* missing, permissions, I/O */
+#define STORE_OPEN_BROKEN	2	/* not LMDB, truncated, corrupt */
+#define STORE_OPEN_FOREIGN	3	/* LMDB, but not a relayguard table */
+#define STORE_OPEN_WRONGKIND	4	/* static vs dynamic */
+
+#define STORE_POOL	16		/* reset read transactions kept */
+
+/* What a file looked like, to retry a failed open only after a change. */
+struct store_filesig {
+	int	err;			/* errno of stat(), or 0 */
+	dev_t	dev;
+	ino_t	ino;
+	off_t	size;
+	struct timespec mtim;
+	struct timespec ctim;
+};
+
+/*
+ * One open table file per process, shared by every handle on it. rw is
+ * held shared by every lookup and grant, exclusively to (re)open the
+ * environment or change its map size. pool_mu guards the pool of reset
+ * read transactions; len_mu the cached CIDR length lists.
+ */
+struct store_env {
+	char   *path;
+	char   *lockpath;
+	int	refs;			/* registry_mu */
+	int	dynamic;
+	int	writable;		/* opened read-write (tools, tests) */
+	struct store_env *next;		/* registry_mu */
+
+	pthread_rwlock_t rw;
+	MDB_env *env;			/* NULL: not open (see openerr) */
+	MDB_dbi	dbi_meta;
+	MDB_dbi	dbi_keys;		/* static: keys; dynamic: grants */
+	MDB_dbi	dbi_cidr;
+	dev_t	dev;
+	ino_t	ino;
+	char	openerr[200];		/* why env is NULL */
+	int	absent;			/* dynamic table file does not exist */
+	int	openkind;		/* STORE_OPEN_* of the last open */
+	off_t	minsize;		/* the file must be at least this big */
+
+	atomic_long checked;		/* monotonic second of the last stat */
+	atomic_int stale;		/* reopen on the next lookup */
+	atomic_int failing;		/* the last lookup failed */
+	struct store_filesig failsig;	/* the file when the last open failed */
+	int	writers;		/* write handles (registry_mu) */
+
+	pthread_mutex_t pool_mu;
+	MDB_txn *pool[STORE_POOL];
+	int	npool;
+
+	pthread_mutex_t len_mu;
+	size_t	len_txnid;		/* txn id the lists below belong to */
+	uint8_t	len4[33];
+	uint8_t	len6[129];
+	int	nlen4;
+	int	nlen6;
+};
+
+struct store {
+	struct store_env *e;
+	int	writer;			/* opened by store_open_write() */
+};
+
+/* Environment access for the other store/ files; see store.c. */
+extern int store_env_rdlock(struct store *, char *, size_t);
+extern void store_env_unlock(struct store *);
+extern int store_env_grow(struct store *, size_t, char *, size_t);
+extern void store_env_mark_stale(const char *path);
+extern int store_open_env(const char *path, int dynamic, int writable,
+	size_t mapsize, struct store **out, char *err, size_t errlen);
+extern void store_fix_owner(const char *path, const char *lockpath,
+	int datafile);
+extern void store_mdb_err(char *, size_t, const char *path,
+	const char *what, int rc);
+extern int store_key_cmp(const void *, size_t, const void *, size_t);
+
+#endif

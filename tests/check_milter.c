@@ -1,0 +1,554 @@
+/*
+ * NAME
+ *	check_milter - unit tests of the daemon's helpers
+ * SYNOPSIS
+ *	Suite *milter_suite(void)
+ * DESCRIPTION
+ *	What can be tested without an MTA: fact extraction (socket
+ *	address forms, host name verification, bounded macro copies),
+ *	reply escaping and sanitising with hostile input, the decision
+ *	log line, and the counters with their output formats. The daemon's objects other than
+ *	main.c are linked in through milter/milter.mk.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "milter/facts.h"
+#include "milter/reply.h"
+#include "milter/stats.h"
+#include "rules/rules.h"
+
+Suite  *milter_suite(void);
+
+/* has_control - 1 when s holds a byte below 0x20 or DEL */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char) *s < 0x20 || *s == 0x7f)
+			return (1);
+	return (0);
+}
+
+/* big - a heap string of n copies of c */
+static char *
+big(size_t n, char c)
+{
+	char   *s = xmalloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = 0;
+	return (s);
+}
+
+/* facts_set_client */
+
+static const struct {
+	const char *label;
+	int     family;		/* AF_INET, AF_INET6, AF_UNIX, 0: NULL */
+	const char *addr;
+	int     want_rc;
+	const char *want;	/* client_text */
+} client_tests[] = {
+	{"ipv4", AF_INET, "192.0.2.7", 0, "192.0.2.7"},
+	{"ipv4 loopback", AF_INET, "127.0.0.1", 0, "127.0.0.1"},
+	{"ipv6", AF_INET6, "2001:db8::1", 0, "2001:db8::1"},
+	{"ipv6 loopback", AF_INET6, "::1", 0, "::1"},
+	{"ipv4-mapped", AF_INET6, "::ffff:192.0.2.7", 0, "192.0.2.7"},
+	{"unix socket", AF_UNIX, "/run/x.sock", -1, ""},
+	{"null address", 0, NULL, -1, ""},
+};
+
+START_TEST(test_set_client)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
+	struct facts f;
+	struct rules_facts rf;
+	int     rc;
+
+	memset(&ss, 0, sizeof(ss));
+	facts_init(&f);
+	switch (client_tests[_i].family) {
+	case AF_INET:
+		sin->sin_family = AF_INET;
+		ck_assert_int_eq(inet_pton(AF_INET, client_tests[_i].addr,
+		    &sin->sin_addr), 1);
+		break;
+	case AF_INET6:
+		sin6->sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, client_tests[_i].addr,
+		    &sin6->sin6_addr), 1);
+		break;
+	case AF_UNIX:
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, client_tests[_i].addr);
+		break;
+	}
+	rc = facts_set_client(&f, client_tests[_i].family ?
+	    (struct sockaddr *) &ss : NULL);
+	ck_assert_msg(rc == client_tests[_i].want_rc, "%s: rc %d",
+	    client_tests[_i].label, rc);
+	ck_assert_str_eq(f.client_text, client_tests[_i].want);
+	facts_to_rules(&f, &rf);
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(rf.client);
+		ck_assert_int_eq(rf.client->family,
+		    strchr(client_tests[_i].want, ':') ? ADDR_V6 : ADDR_V4);
+	} else
+		ck_assert_ptr_null(rf.client);
+	facts_clear(&f);
+}
+END_TEST
+
+/* facts_name_verified */
+
+static const struct {
+	const char *label, *name, *resolve;
+	int     want;
+} name_tests[] = {
+	{"verified", "mail.example.com", "OK", 1},
+	{"no resolve macro", "mail.example.com", NULL, 1},
+	{"resolve lowercase ok", "mail.example.com", "ok", 1},
+	{"bracketed v4", "[192.0.2.7]", "OK", 0},
+	{"bracketed v6", "[IPv6:2001:db8::1]", NULL, 0},
+	{"unknown", "unknown", NULL, 0},
+	{"UNKNOWN", "UNKNOWN", "OK", 0},
+	{"empty", "", NULL, 0},
+	{"null", NULL, NULL, 0},
+	{"resolve FAIL", "mail.example.com", "FAIL", 0},
+	{"resolve TEMP", "mail.example.com", "TEMP", 0},
+	{"resolve FORGED", "mail.example.com", "FORGED", 0},
+};
+
+START_TEST(test_name_verified)
+{
+	ck_assert_msg(facts_name_verified(name_tests[_i].name,
+	    name_tests[_i].resolve) == name_tests[_i].want, "%s",
+	    name_tests[_i].label);
+}
+END_TEST
+
+/* facts_set: bounded copies */
+
+static const struct {
+	const char *label;
+	enum fact_id id;
+	size_t  len;		/* value of this many 'a's; (size_t) -1: NULL */
+	int     want_rc;
+	size_t  want_len;	/* (size_t) -1: absent */
+} set_tests[] = {
+	{"macro short", FACT_AUTH, 5, 0, 5},
+	{"macro empty", FACT_AUTH, 0, 0, 0},
+	{"macro at bound", FACT_CERT_SUBJECT, FACTS_MACRO_MAX, 0,
+	FACTS_MACRO_MAX},
+	{"macro over bound dropped", FACT_CERT_SUBJECT, FACTS_MACRO_MAX + 1,
+	-1, (size_t) -1},
+	{"macro 64 KiB dropped", FACT_DAEMON, 65536, -1, (size_t) -1},
+	{"macro null", FACT_AUTH, (size_t) -1, 1, (size_t) -1},
+	{"rcpt at bound", FACT_RCPT, FACTS_ARG_MAX, 0, FACTS_ARG_MAX},
+	{"rcpt 64 KiB cut", FACT_RCPT, 65536, -1, FACTS_ARG_MAX},
+	{"helo cut", FACT_HELO, FACTS_ARG_MAX + 1, -1, FACTS_ARG_MAX},
+	{"host name", FACT_CLIENT_NAME, 20, 0, 20},
+};
+
+START_TEST(test_set_bounds)
+{
+	struct facts f;
+	char   *v = set_tests[_i].len == (size_t) -1 ? NULL :
+	    big(set_tests[_i].len, 'a');
+	const char *got;
+	int     rc;
+
+	facts_init(&f);
+	facts_set(&f, set_tests[_i].id, "previous");
+	rc = facts_set(&f, set_tests[_i].id, v);
+	ck_assert_msg(rc == set_tests[_i].want_rc, "%s: rc %d",
+	    set_tests[_i].label, rc);
+	got = facts_get(&f, set_tests[_i].id);
+	if (set_tests[_i].want_len == (size_t) -1)
+		ck_assert_msg(got == NULL, "%s: not absent", set_tests[_i].label);
+	else {
+		ck_assert_ptr_nonnull(got);
+		ck_assert_ptr_ne(got, v);	/* a private copy */
+		ck_assert_uint_eq(strlen(got), set_tests[_i].want_len);
+	}
+	free(v);
+	facts_clear(&f);
+	ck_assert_ptr_null(facts_get(&f, set_tests[_i].id));
+}
+END_TEST
+
+START_TEST(test_clear_message)
+{
+	struct facts f;
+	struct rules_facts rf;
+
+	facts_init(&f);
+	facts_set(&f, FACT_HELO, "client.example");
+	facts_set(&f, FACT_AUTH, "alice");
+	facts_set(&f, FACT_SENDER, "<a@example.org>");
+	facts_set(&f, FACT_RCPT, "<b@example.com>");
+	facts_set(&f, FACT_RCPT_MAILER, "local");
+	facts_set(&f, FACT_QUEUE_ID, "ABC");
+	facts_clear_message(&f);
+	facts_to_rules(&f, &rf);
+	ck_assert_str_eq(rf.helo, "client.example");
+	ck_assert_str_eq(rf.auth, "alice");
+	ck_assert_ptr_null(rf.sender);
+	ck_assert_ptr_null(rf.rcpt);
+	ck_assert_ptr_null(rf.rcpt_mailer);
+	ck_assert_ptr_null(facts_get(&f, FACT_QUEUE_ID));
+	facts_clear(&f);
+}
+END_TEST
+
+/* text_sanitise */
+
+static const struct {
+	const char *label, *in;
+	int     flags;
+	size_t  outlen;
+	const char *want;
+} sanitise_tests[] = {
+	{"plain", "hello world", 0, 64, "hello world"},
+	{"null", NULL, 0, 64, ""},
+	{"crlf", "a\r\nb", 0, 64, "a??b"},
+	{"tab and nul-free controls", "a\tb\x01\x1b[0m", 0, 64, "a?b??[0m"},
+	{"del", "a\x7f" "b", 0, 64, "a?b"},
+	{"utf8 dropped without flag", "caf\xc3\xa9", 0, 64, "caf??"},
+	{"utf8 kept with flag", "caf\xc3\xa9", TEXT_UTF8, 64, "caf\xc3\xa9"},
+	{"invalid utf8", "a\xc3(b\xff\xfe", TEXT_UTF8, 64, "a?(b??"},
+	{"overlong utf8", "\xc0\xaf\xe0\x80\xaf", TEXT_UTF8, 64, "?????"},
+	{"surrogate", "\xed\xa0\x80", TEXT_UTF8, 64, "???"},
+	{"c1 control", "\xc2\x85", TEXT_UTF8, 64, "??"},
+	{"truncated at bound", "abcdef", 0, 4, "abc"},
+	{"utf8 not split", "ab\xc3\xa9", TEXT_UTF8, 4, "ab"},
+	{"4-byte utf8", "\xf0\x9f\x98\x80", TEXT_UTF8, 64, "\xf0\x9f\x98\x80"},
+};
+
+START_TEST(test_sanitise)
+{
+	char    out[64];
+	size_t  n;
+
+	n = text_sanitise(out, sanitise_tests[_i].outlen, sanitise_tests[_i].in,
+	    sanitise_tests[_i].flags);
+	ck_assert_msg(strcmp(out, sanitise_tests[_i].want) == 0,
+	    "%s: got \"%s\"", sanitise_tests[_i].label, out);
+	ck_assert_uint_eq(n, strlen(out));
+}
+END_TEST
+
+/* reply_escape */
+
+static const struct {
+	const char *label, *in, *want;
+} escape_tests[] = {
+	{"plain", "Relay access denied", "Relay access denied"},
+	{"percent", "100% sure", "100%% sure"},
+	{"percent hack", "<a%b@c>: no", "<a%%b@c>: no"},
+	{"double percent", "%%", "%%%%"},
+	{"format attack", "%s%n%x", "%%s%%n%%x"},
+	{"cr lf", "line\r\n250 OK", "line??250 OK"},
+	{"nul-free controls", "\x01\x7f", "??"},
+	{"utf8", "caf\xc3\xa9", "caf??"},
+	{"empty", "", ""},
+};
+
+START_TEST(test_escape)
+{
+	char    out[REPLY_TEXT_MAX + 1];
+
+	reply_escape(out, sizeof(out), escape_tests[_i].in);
+	ck_assert_msg(strcmp(out, escape_tests[_i].want) == 0,
+	    "%s: got \"%s\"", escape_tests[_i].label, out);
+}
+END_TEST
+
+/* lone_percent - 1 when s has a '%' not part of a "%%" pair */
+static int
+lone_percent(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%') {
+			if (s[1] != '%')
+				return (1);
+			s++;
+		}
+	}
+	return (0);
+}
+
+static const struct {
+	const char *label;
+	char    fill;
+	size_t  n;
+} escape_big_tests[] = {
+	{"64 KiB of %", '%', 65536},
+	{"64 KiB of text", 'x', 65536},
+	{"64 KiB of LF", '\n', 65536},
+	{"64 KiB of 0xff", (char) 0xff, 65536},
+	{"odd % count at bound", '%', REPLY_TEXT_MAX / 2 + 1},
+};
+
+START_TEST(test_escape_big)
+{
+	char   *in = big(escape_big_tests[_i].n, escape_big_tests[_i].fill);
+	char    out[4096];
+	size_t  n;
+
+	n = reply_escape(out, sizeof(out), in);
+	ck_assert_uint_le(n, REPLY_TEXT_MAX);
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert_msg(!has_control(out), "%s: control character",
+	    escape_big_tests[_i].label);
+	ck_assert_msg(!lone_percent(out), "%s: lone %%",
+	    escape_big_tests[_i].label);
+	for (size_t i = 0; out[i]; i++)
+		ck_assert_int_lt((unsigned char) out[i], 0x80);
+	/* A small buffer bounds it too. */
+	n = reply_escape(out, 8, in);
+	ck_assert_uint_le(n, 7);
+	ck_assert(!lone_percent(out));
+	free(in);
+}
+END_TEST
+
+/* path_display */
+
+static const struct {
+	const char *label, *in, *want;
+} path_tests[] = {
+	{"brackets", "<user@example.com>", "user@example.com"},
+	{"no brackets", "user@example.com", "user@example.com"},
+	{"null sender", "<>", ""},
+	{"null", NULL, ""},
+	{"control", "<a\r\nb@c>", "a??b@c"},
+	{"lone open", "<abc", "abc"},
+};
+
+START_TEST(test_path_display)
+{
+	char    out[LOGLINE_VALUE_MAX + 1];
+
+	path_display(out, sizeof(out), path_tests[_i].in);
+	ck_assert_msg(strcmp(out, path_tests[_i].want) == 0, "%s: got \"%s\"",
+	    path_tests[_i].label, out);
+}
+END_TEST
+
+/* logline_format */
+
+static const struct {
+	const char *label;
+	struct logline l;
+	const char *want;
+} logline_tests[] = {
+	{"reject", {"4AbC", "reject", "RCPT", "mail.example.net", "192.0.2.7",
+	    "554", "5.7.1", "<x@y.example>: Relay access denied",
+	    "client.example", "<s@example.org>", "<x@y.example>", "alice",
+	    "/etc/relayguard/relayguard.conf:25"},
+	    "4AbC: reject: RCPT from mail.example.net[192.0.2.7]: 554 5.7.1 "
+	    "<x@y.example>: Relay access denied; helo=<client.example> "
+	    "sender=<s@example.org> rcpt=<x@y.example> auth=<alice> "
+	    "rule=/etc/relayguard/relayguard.conf:25"},
+	{"relay, no queue id, no auth", {NULL, "relay", "RCPT", NULL,
+	    "2001:db8::1", NULL, NULL, NULL, "h", "<>", "<r@remote.example>",
+	    NULL, "(default):7"},
+	    "NOQUEUE: relay: RCPT from unknown[2001:db8::1]: permitted; "
+	    "helo=<h> sender=<> rcpt=<r@remote.example> auth=<> "
+	    "rule=(default):7"},
+	{"unix client, no rule", {"Q1", "tempfail", "MAIL", "localhost", NULL,
+	    "451", "4.3.0", "Temporary lookup failure", NULL, "<a@b>", NULL,
+	    NULL, ""},
+	    "Q1: tempfail: MAIL from localhost[local]: 451 4.3.0 Temporary "
+	    "lookup failure; helo=<> sender=<a@b> rcpt=<> auth=<> rule=-"},
+	{"hostile", {"Q\n2", "reject", "RCPT", "evil\r\nname", "192.0.2.1",
+	    "554", "5.7.1", "bad\ntext", "he\x1blo", "<a\nb>", "<c\rd>",
+	    "u\x7f", "f:1"},
+	    "Q?2: reject: RCPT from evil??name[192.0.2.1]: 554 5.7.1 bad?text; "
+	    "helo=<he?lo> sender=<a?b> rcpt=<c?d> auth=<u?> rule=f:1"},
+};
+
+START_TEST(test_logline)
+{
+	char    buf[2048];
+	size_t  n;
+
+	n = logline_format(buf, sizeof(buf), &logline_tests[_i].l);
+	ck_assert_msg(strcmp(buf, logline_tests[_i].want) == 0,
+	    "%s:\n got  %s\n want %s", logline_tests[_i].label, buf,
+	    logline_tests[_i].want);
+	ck_assert_uint_eq(n, strlen(buf));
+}
+END_TEST
+
+START_TEST(test_logline_big)
+{
+	char   *v = big(65536, 'v');
+	char   *ctl = big(65536, '\n');
+	char    buf[2048], small[40];
+	struct logline l = {v, "reject", "RCPT", v, v, "554", "5.7.1", ctl, v,
+	v, ctl, v, v};
+	size_t  n;
+
+	n = logline_format(buf, sizeof(buf), &l);
+	ck_assert_uint_lt(n, sizeof(buf));
+	ck_assert(!has_control(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "; helo=<"));
+	ck_assert_ptr_nonnull(strstr(buf, "> rcpt=<??"));
+	n = logline_format(small, sizeof(small), &l);
+	ck_assert_uint_eq(n, sizeof(small) - 1);
+	ck_assert_uint_eq(strlen(small), n);
+	free(v);
+	free(ctl);
+}
+END_TEST
+
+/* stats */
+
+static const char stats_conf[] =
+	"rcpt {\n"
+	"    permit client in { 127.0.0.0/8 }\n"
+	"    reject \"554 5.7.1 no\"\n"
+	"}\n";
+
+START_TEST(test_stats)
+{
+	struct stats *st = stats_new();
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+	struct rules_session *rs;
+	struct rules_facts rf;
+	struct rules_result res;
+	struct addr a;
+	const char *s;
+	int     i;
+
+	r = rules_load_string("t.conf", stats_conf, &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	rs = rules_session_new(r);
+	memset(&rf, 0, sizeof(rf));
+	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
+	rf.client = &a;
+	rf.rcpt = "<x@remote.example>";
+	for (i = 0; i < 2; i++)
+		rules_eval(rs, RULES_RCPT, &rf, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_REJECT);
+	for (i = 0; i < 3; i++)
+		stats_inc(st, STATS_SESSIONS);
+	stats_inc(st, STATS_RCPT_REJECTED);
+	ck_assert_uint_eq(stats_get(st, STATS_SESSIONS), 3);
+
+	stats_format(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_ptr_nonnull(strstr(s, "sessions 3\n"));
+	ck_assert_ptr_nonnull(strstr(s, "recipients_rejected 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "config t.conf\n"));
+	ck_assert_msg(strstr(s, "rule t.conf:2 stage rcpt matched 0 permit 0 "
+	    "accept 0 reject 0 tempfail 0 discard 0 error 0\n") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "rule t.conf:3 stage rcpt matched 2 permit 0 "
+	    "accept 0 reject 2 tempfail 0 discard 0 error 0\n") != NULL, "%s", s);
+	strbuf_free(&out);
+
+	stats_format_prometheus(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_ptr_nonnull(strstr(s,
+	    "# TYPE relayguard_sessions_total counter\n"
+	    "relayguard_sessions_total 3\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "relayguard_recipients_total{decision=\"rejected\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_decisions_total{rule="
+	    "\"t.conf:3\",stage=\"rcpt\",decision=\"reject\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_matches_total{rule="
+	    "\"t.conf:3\",stage=\"rcpt\"} 2\n"));
+	strbuf_free(&out);
+
+	/* Without rules: only the daemon's counters. */
+	stats_format(st, NULL, &out);
+	ck_assert_ptr_null(strstr(strbuf_str(&out), "rule "));
+	strbuf_free(&out);
+	rules_session_free(rs);
+	rules_unref(r);
+	strbuf_free(&errs);
+	stats_free(st);
+	stats_free(NULL);
+}
+END_TEST
+
+static const struct {
+	const char *label, *name;
+	const char *want;
+} prom_tests[] = {
+	{"quote, backslash, newline", "we\"ird\\na\nme.conf",
+	    "rule=\"we\\\"ird\\\\na\\nme.conf:2\""},
+};
+
+START_TEST(test_prom_escape)
+{
+	struct stats *st = stats_new();
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+
+	r = rules_load_string(prom_tests[_i].name, "rcpt {\n  reject\n}\n",
+	    &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	stats_format_prometheus(st, r, &out);
+	ck_assert_msg(strstr(strbuf_str(&out), prom_tests[_i].want) != NULL,
+	    "%s: %s", prom_tests[_i].label, strbuf_str(&out));
+	strbuf_free(&out);
+	strbuf_free(&errs);
+	rules_unref(r);
+	stats_free(st);
+}
+END_TEST
+
+#define NELEM(a)	((int) (sizeof(a) / sizeof((a)[0])))
+
+Suite *
+milter_suite(void)
+{
+	Suite  *s = suite_create("milter");
+	TCase  *tc;
+
+	tc = tcase_create("facts_set_client");
+	tcase_add_loop_test(tc, test_set_client, 0, NELEM(client_tests));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("facts_name_verified");
+	tcase_add_loop_test(tc, test_name_verified, 0, NELEM(name_tests));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("facts_set");
+	tcase_add_loop_test(tc, test_set_bounds, 0, NELEM(set_tests));
+	tcase_add_test(tc, test_clear_message);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("text_sanitise");
+	tcase_add_loop_test(tc, test_sanitise, 0, NELEM(sanitise_tests));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("reply_escape");
+	tcase_add_loop_test(tc, test_escape, 0, NELEM(escape_tests));
+	tcase_add_loop_test(tc, test_escape_big, 0, NELEM(escape_big_tests));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path_display");
+	tcase_add_loop_test(tc, test_path_display, 0, NELEM(path_tests));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("logline_format");
+	tcase_add_loop_test(tc, test_logline, 0, NELEM(logline_tests));
+	tcase_add_test(tc, test_logline_big);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stats");
+	tcase_add_test(tc, test_stats);
+	tcase_add_loop_test(tc, test_prom_escape, 0, NELEM(prom_tests));
+	suite_add_tcase(s, tc);
+	return (s);
+}

@@ -1,0 +1,967 @@
+/*
+ * NAME
+ *	check_store - unit tests of store/ (tables and grants)
+ * SYNOPSIS
+ *	Suite *store_suite(void)
+ * DESCRIPTION
+ *	Tables are built in a private directory under $TMPDIR with
+ *	store_compile(). The concurrency tests fork: LMDB environments
+ *	are opened only after the fork, in the process that uses them.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "store/store.h"
+
+Suite  *store_suite(void);
+
+static char dir[256];
+
+/* setup - a fresh scratch directory */
+static void
+setup(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/rgstore.XXXXXX", t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* teardown - remove the scratch directory */
+static void
+teardown(void)
+{
+	char    cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* path_of - a file in the scratch directory */
+static char *
+path_of(const char *name)
+{
+	static char buf[4][300];
+	static int n;
+	char   *p = buf[n++ % 4];
+
+	snprintf(p, 300, "%s/%s", dir, name);
+	return (p);
+}
+
+struct diags {
+	struct strbuf sb;
+};
+
+/* collect - gather diagnostics one a line */
+static void
+collect(void *arg, const char *msg)
+{
+	struct diags *d = arg;
+
+	strbuf_puts(&d->sb, msg);
+	strbuf_putc(&d->sb, '\n');
+}
+
+/* compile_text - compile text into dst; returns store_compile()'s code */
+static int
+compile_text(const char *text, const char *dst, struct strbuf *diag)
+{
+	struct store_compile_hooks hooks;
+	struct diags d = {STRBUF_INIT};
+	char   *buf = xstrdup(text);
+	char    err[512];
+	int     rc;
+
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.diag = collect;
+	hooks.arg = &d;
+	rc = store_compile("src", buf, strlen(buf), dst, &hooks, NULL, err,
+	    sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "compile: %s\n", err);
+	free(buf);
+	if (diag != NULL)
+		strbuf_puts(diag, d.sb.s ? d.sb.s : "");
+	strbuf_free(&d.sb);
+	return (rc);
+}
+
+/* ---- store_action_parse ---- */
+
+static const struct {
+	const char *label;
+	const char *value;
+	int     rc;
+	enum store_action act;
+	const char *code;
+	const char *xcode;
+	const char *text;
+} actions[] = {
+	{"ok", "OK", 0, STORE_OK, "", "", ""},
+	{"ok lower", "ok", 0, STORE_OK, "", "", ""},
+	{"relay", "RELAY", 0, STORE_OK, "", "", ""},
+	{"digits", "1700000000", 0, STORE_OK, "", "", ""},
+	{"digits look like code", "550", 0, STORE_OK, "", "", ""},
+	{"reject", "REJECT", 0, STORE_REJECT, "", "", ""},
+	{"reject text", "REJECT go away", 0, STORE_REJECT, "", "", "go away"},
+	{"reject xcode", "REJECT 5.7.1 no", 0, STORE_REJECT, "", "5.7.1", "no"},
+	{"5NN", "554 5.7.1 Denied here", 0, STORE_REJECT, "554", "5.7.1",
+	"Denied here"},
+	{"5NN text", "550 not here", 0, STORE_REJECT, "550", "", "not here"},
+	{"defer", "DEFER later", 0, STORE_TEMPFAIL, "", "", "later"},
+	{"tempfail", "TEMPFAIL 4.7.1 later", 0, STORE_TEMPFAIL, "", "4.7.1",
+	"later"},
+	{"4NN", "451 4.3.0 try later", 0, STORE_TEMPFAIL, "451", "4.3.0",
+	"try later"},
+	{"discard", "DISCARD", 0, STORE_DISCARD, "", "", ""},
+	{"discard text", "DISCARD spam", 0, STORE_DISCARD, "", "", "spam"},
+	{"dunno", "DUNNO", 0, STORE_DUNNO, "", "", ""},
+	{"ok text", "OK fine", -1, 0, "", "", ""},
+	{"dunno text", "DUNNO x", -1, 0, "", "", ""},
+	{"hold", "HOLD", -1, 0, "", "", ""},
+	{"filter", "FILTER smtp:[127.0.0.1]:10025", -1, 0, "", "", ""},
+	{"redirect", "REDIRECT a@b", -1, 0, "", "", ""},
+	{"prepend", "PREPEND X-Foo: bar", -1, 0, "", "", ""},
+	{"bcc", "BCC a@b", -1, 0, "", "", ""},
+	{"warn", "WARN hmm", -1, 0, "", "", ""},
+	{"info", "INFO hmm", -1, 0, "", "", ""},
+	{"restriction", "permit_mynetworks", -1, 0, "", "", ""},
+	{"restriction 2", "reject_unauth_destination", -1, 0, "", "", ""},
+	{"defer_if_permit", "DEFER_IF_PERMIT x", -1, 0, "", "", ""},
+	{"2NN", "250 ok", -1, 0, "", "", ""},
+	{"4 digit code", "4510 x", -1, 0, "", "", ""},
+	{"wrong xcode class", "550 4.7.1 x", -1, 0, "", "", ""},
+	{"bad xcode", "REJECT 5.x.1 x", -1, 0, "", "", ""},
+	{"empty", "", -1, 0, "", "", ""},
+	{"unknown", "MAYBE", -1, 0, "", "", ""},
+};
+
+START_TEST(test_action_parse)
+{
+	enum store_action act = STORE_DUNNO;
+	char    code[4], xcode[16], err[256];
+	const char *text = NULL;
+	int     rc;
+
+	rc = store_action_parse(actions[_i].value, &act, code, xcode, &text,
+	    err, sizeof(err));
+	ck_assert_msg(rc == actions[_i].rc, "%s: rc %d (%s)",
+	    actions[_i].label, rc, rc ? err : "");
+	if (rc == 0) {
+		ck_assert_int_eq(act, actions[_i].act);
+		ck_assert_str_eq(code, actions[_i].code);
+		ck_assert_str_eq(xcode, actions[_i].xcode);
+		ck_assert_str_eq(text, actions[_i].text);
+	} else
+		ck_assert_msg(err[0] != 0, "%s: no reason", actions[_i].label);
+}
+END_TEST
+
+/* ---- compile diagnostics ---- */
+
+static const char bad_src[] =
+	"# every line below but the OK ones is wrong\n"
+	"a.example OK\n"
+	"b.example HOLD\n"
+	"c.example FILTER smtp:x\n"
+	"d.example REDIRECT a@b\n"
+	"e.example PREPEND X: y\n"
+	"f.example BCC a@b\n"
+	"g.example WARN w\n"
+	"h.example INFO i\n"
+	"i.example permit_mynetworks\n"
+	"j.example\n"
+	"  continued OK\n"
+	"192.0.2.1/24 OK\n"
+	"192.0.2.0/33 OK\n"
+	"k.example 250 fine\n"
+	"l.example OK\n"
+	"a.example REJECT dup\n";
+
+static const struct {
+	const char *label;
+	const char *want;
+} bad_diags[] = {
+	{"HOLD", "src:3: error: b.example: unsupported action HOLD"},
+	{"FILTER", "src:4: error: c.example: unsupported action FILTER"},
+	{"REDIRECT", "src:5: error: d.example: unsupported action REDIRECT"},
+	{"PREPEND", "src:6: error: e.example: unsupported action PREPEND"},
+	{"BCC", "src:7: error: f.example: unsupported action BCC"},
+	{"WARN", "src:8: error: g.example: unsupported action WARN"},
+	{"INFO", "src:9: error: h.example: unsupported action INFO"},
+	{"restriction", "src:10: error: i.example: unsupported action"},
+	{"continued key", "src:11: error: j.example: unknown action \"continued\""},
+	{"host bits", "src:13: error: bad CIDR key 192.0.2.1/24"},
+	{"bad length", "src:14: error: bad CIDR key 192.0.2.0/33"},
+	{"2NN", "src:15: error: k.example: reply code 250"},
+	{"dup", "src:17: warning: duplicate key \"a.example\""},
+};
+
+START_TEST(test_compile_errors)
+{
+	struct strbuf d = STRBUF_INIT;
+	struct store *s;
+	char    err[256];
+	char    val[64];
+	struct store_error se;
+
+	/* Nothing is written: the table does not exist afterwards. */
+	ck_assert_int_eq(compile_text(bad_src, path_of("bad.lmdb"), &d), 1);
+	ck_assert_msg(strstr(d.s, bad_diags[_i].want) != NULL,
+	    "%s: want \"%s\" in:\n%s", bad_diags[_i].label, bad_diags[_i].want,
+	    d.s);
+	ck_assert_int_eq(access(path_of("bad.lmdb"), F_OK), -1);
+	ck_assert_int_eq(store_open(path_of("bad.lmdb"), 0, &s, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_lookup(s, STORE_EXACT, "a.example", NULL, val,
+	    sizeof(val), NULL, 0, &se), -1);
+	store_close(s);
+	strbuf_free(&d);
+}
+END_TEST
+
+/* A Postfix file with comments, continuation lines, every action. */
+static const char postfix_src[] =
+	"# /etc/postfix/client_access\n"
+	"\n"
+	"192.0.2.7        OK\n"
+	"192.0.2          REJECT\n"
+	"   # a comment inside\n"
+	"198.51.100.0/24  554 5.7.1 This network\n"
+	"    is not welcome\n"
+	"2001:DB8::/32    DEFER 4.7.1 try later\n"
+	"2001:db8:0::7    RELAY\n"
+	"spam.example     DISCARD\n"
+	"Mail.Example.COM TEMPFAIL\n"
+	"friend.example   1700000000\n"
+	"host.example     451 4.3.0 later\n"
+	"dunno.example\tDUNNO\n"
+	"user@sender.example  REJECT 5.7.1 forged\n"
+	"<>               REJECT no bounces here\n"
+	"postmaster@      OK\n";
+
+static const struct {
+	const char *label;
+	enum store_fact fact;
+	const char *key;
+	int     rc;
+	const char *val;
+	const char *matched;
+} postfix_cases[] = {
+	{"address", STORE_CLIENT, "192.0.2.7", 1, "OK", "192.0.2.7"},
+	{"network", STORE_CLIENT, "192.0.2.8", 1, "REJECT", "192.0.2"},
+	{"continued", STORE_CLIENT, "198.51.100.9", 1,
+	"554 5.7.1 This network is not welcome", "198.51.100.0/24"},
+	{"v6 cidr", STORE_CLIENT, "2001:db8::1", 1, "DEFER 4.7.1 try later",
+	"2001:db8::/32"},
+	{"v6 exact", STORE_CLIENT, "2001:DB8::7", 1, "RELAY", "2001:db8::7"},
+	{"mapped", STORE_CLIENT, "::ffff:192.0.2.7", 1, "OK", "192.0.2.7"},
+	{"no", STORE_CLIENT, "203.0.113.1", 0, "", ""},
+	{"discard", STORE_DOMAIN, "spam.example", 1, "DISCARD", "spam.example"},
+	{"lowercased", STORE_DOMAIN, "MAIL.example.com.", 1, "TEMPFAIL",
+	"mail.example.com"},
+	{"digits", STORE_DOMAIN, "a.friend.example", 1, "1700000000",
+	"friend.example"},
+	{"4NN", STORE_DOMAIN, "host.example", 1, "451 4.3.0 later",
+	"host.example"},
+	{"dunno", STORE_DOMAIN, "dunno.example", 1, "DUNNO", "dunno.example"},
+	{"sender", STORE_MAILBOX, "User@sender.example", 1,
+	"REJECT 5.7.1 forged", "user@sender.example"},
+	{"null sender", STORE_MAILBOX, "<>", 1, "REJECT no bounces here", "<>"},
+	{"user@", STORE_MAILBOX, "postmaster@any.example", 1, "OK",
+	"postmaster@"},
+	{"exact miss", STORE_EXACT, "192.0.2.8", 0, "", ""},
+};
+
+START_TEST(test_postfix_file)
+{
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[STORE_VALUE_MAX], m[STORE_KEY_MAX + 1];
+	int     rc;
+
+	ck_assert_int_eq(compile_text(postfix_src, path_of("pf.lmdb"), NULL),
+	    0);
+	ck_assert_int_eq(store_open(path_of("pf.lmdb"), 0, &s, err,
+	    sizeof(err)), 0);
+	val[0] = m[0] = 0;
+	rc = store_lookup(s, postfix_cases[_i].fact, postfix_cases[_i].key,
+	    "+", val, sizeof(val), m, sizeof(m), &se);
+	ck_assert_msg(rc == postfix_cases[_i].rc, "%s: rc %d %s",
+	    postfix_cases[_i].label, rc, se.msg);
+	if (rc == 1) {
+		ck_assert_str_eq(val, postfix_cases[_i].val);
+		ck_assert_str_eq(m, postfix_cases[_i].matched);
+	}
+	store_close(s);
+}
+END_TEST
+
+/* ---- lookup order: every level present, the most specific wins ---- */
+
+static const char order_src[] =
+	"192.0.2.7 1\n"
+	"192.0.2 2\n"
+	"192.0 3\n"
+	"192 4\n"
+	"192.0.0.0/8 5\n"
+	"192.0.0.0/16 6\n"
+	"192.0.2.0/24 7\n"
+	"193.0.0.0/8 8\n"
+	"193.0.0.0/16 9\n"
+	"193.0.2.0/24 10\n"
+	"193.0.2.128/25 11\n"
+	"193.0.2.200/32 12\n"
+	"0.0.0.0/0 13\n"
+	"2001:db8::7 20\n"
+	"2001:db8::/32 21\n"
+	"2001:db8:1::/48 22\n"
+	"::/0 23\n"
+	"host.sub.d.test 30\n"
+	".sub.d.test 31\n"
+	"sub.d.test 32\n"
+	".d.test 33\n"
+	"d.test 34\n"
+	"test 35\n"
+	"[192.0.2.1] 36\n"
+	"a+t@m.test 40\n"
+	"a@m.test 41\n"
+	"m.test 42\n"
+	".m.test 43\n"
+	"a+t@ 44\n"
+	"a@ 45\n"
+	"q+t@ 46\n"
+	"q@ 47\n"
+	"<> 48\n";
+
+static const struct {
+	const char *label;
+	enum store_fact fact;
+	const char *key;
+	const char *delims;
+	const char *want;		/* NULL: not found */
+} order_cases[] = {
+	{"full address", STORE_CLIENT, "192.0.2.7", NULL, "1"},
+	{"net 3", STORE_CLIENT, "192.0.2.8", NULL, "2"},
+	{"net 2", STORE_CLIENT, "192.0.3.1", NULL, "3"},
+	{"net 1", STORE_CLIENT, "192.1.0.1", NULL, "4"},
+	{"cidr /32", STORE_CLIENT, "193.0.2.200", NULL, "12"},
+	{"cidr /25", STORE_CLIENT, "193.0.2.201", NULL, "11"},
+	{"cidr /24", STORE_CLIENT, "193.0.2.1", NULL, "10"},
+	{"cidr /16", STORE_CLIENT, "193.0.3.1", NULL, "9"},
+	{"cidr /8", STORE_CLIENT, "193.1.0.1", NULL, "8"},
+	{"cidr /0", STORE_CLIENT, "8.8.8.8", NULL, "13"},
+	{"mapped v4", STORE_CLIENT, "::ffff:193.0.2.201", NULL, "11"},
+	{"v6 full", STORE_CLIENT, "2001:db8:0:0:0:0:0:7", NULL, "20"},
+	{"v6 /48", STORE_CLIENT, "2001:db8:1::9", NULL, "22"},
+	{"v6 /32", STORE_CLIENT, "2001:db8:2::9", NULL, "21"},
+	{"v6 /0", STORE_CLIENT, "2001:db9::1", NULL, "23"},
+	{"v6 never v4 /0", STORE_CLIENT, "::2", NULL, "23"},
+	{"domain exact", STORE_DOMAIN, "host.sub.d.test", NULL, "30"},
+	{"subdomain key first", STORE_DOMAIN, "x.sub.d.test", NULL, "31"},
+	{"domain itself", STORE_DOMAIN, "sub.d.test", NULL, "32"},
+	{"parent dot", STORE_DOMAIN, "x.d.test", NULL, "33"},
+	{"parent", STORE_DOMAIN, "d.test", NULL, "34"},
+	{"tld", STORE_DOMAIN, "other.test", NULL, "35"},
+	{"trailing dot", STORE_DOMAIN, "D.Test.", NULL, "34"},
+	{"literal", STORE_DOMAIN, "[192.0.2.1]", NULL, "36"},
+	{"literal no parent", STORE_DOMAIN, "[192.0.2.2]", NULL, NULL},
+	{"miss", STORE_DOMAIN, "example.org", NULL, NULL},
+	{"mbox full", STORE_MAILBOX, "a+t@m.test", "+", "40"},
+	{"mbox base", STORE_MAILBOX, "a+x@m.test", "+", "41"},
+	{"mbox base plain", STORE_MAILBOX, "a@m.test", "+", "41"},
+	{"mbox no delims", STORE_MAILBOX, "a+x@m.test", NULL, "42"},
+	{"mbox other delim", STORE_MAILBOX, "a-x@m.test", "+-", "41"},
+	{"mbox domain", STORE_MAILBOX, "b@m.test", "+", "42"},
+	{"mbox subdomain", STORE_MAILBOX, "a+t@x.m.test", "+", "43"},
+	{"mbox domain parents", STORE_MAILBOX, "z@y.sub.d.test", "+", "31"},
+	{"mbox user+tag@", STORE_MAILBOX, "a+t@zz.example", "+", "44"},
+	{"mbox user@", STORE_MAILBOX, "a+u@zz.example", "+", "45"},
+	{"mbox q+t@", STORE_MAILBOX, "q+t@zz.example", "+", "46"},
+	{"mbox q@", STORE_MAILBOX, "q+z@zz.example", "+", "47"},
+	{"mbox q@ plain", STORE_MAILBOX, "q@zz.example", "+", "47"},
+	{"mbox case", STORE_MAILBOX, "A+T@M.Test", "+", "40"},
+	{"mbox unqualified", STORE_MAILBOX, "q+t", "+", "46"},
+	{"null sender", STORE_MAILBOX, "<>", "+", "48"},
+	{"null sender empty", STORE_MAILBOX, "", "+", "48"},
+	{"mbox miss", STORE_MAILBOX, "x@zz.example", "+", NULL},
+	{"exact", STORE_EXACT, "192.0.2", NULL, "2"},
+	{"exact miss", STORE_EXACT, "192.0.2.8", NULL, NULL},
+	{"exact cidr", STORE_EXACT, "193.0.2.128/25", NULL, "11"},
+	{"exact cidr miss", STORE_EXACT, "193.0.2.0/25", NULL, NULL},
+};
+
+START_TEST(test_lookup_order)
+{
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[64];
+	int     rc;
+
+	ck_assert_int_eq(compile_text(order_src, path_of("o.lmdb"), NULL), 0);
+	ck_assert_int_eq(store_open(path_of("o.lmdb"), 0, &s, err,
+	    sizeof(err)), 0);
+	rc = store_lookup(s, order_cases[_i].fact, order_cases[_i].key,
+	    order_cases[_i].delims, val, sizeof(val), NULL, 0, &se);
+	if (order_cases[_i].want == NULL)
+		ck_assert_msg(rc == 0, "%s: rc %d val %s", order_cases[_i].label,
+		    rc, rc == 1 ? val : se.msg);
+	else {
+		ck_assert_msg(rc == 1, "%s: rc %d %s", order_cases[_i].label,
+		    rc, se.msg);
+		ck_assert_msg(strcmp(val, order_cases[_i].want) == 0,
+		    "%s: got %s want %s", order_cases[_i].label, val,
+		    order_cases[_i].want);
+	}
+	store_close(s);
+}
+END_TEST
+
+/* A CIDR-only table: the address order falls through to it. */
+START_TEST(test_lookup_addr)
+{
+	struct store *s, *s2;
+	struct store_error se;
+	struct addr a;
+	char    err[256], val[64], m[64];
+
+	ck_assert_int_eq(compile_text("10.0.0.0/8 REJECT\n10.1.0.0/16 OK\n",
+	    path_of("c.lmdb"), NULL), 0);
+	ck_assert_int_eq(store_open(path_of("c.lmdb"), 0, &s, err,
+	    sizeof(err)), 0);
+	/* A second open shares the environment. */
+	ck_assert_int_eq(store_open(path_of("c.lmdb"), 0, &s2, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(store_path(s2), path_of("c.lmdb"));
+	ck_assert_int_eq(addr_parse("10.1.2.3", &a), 0);
+	ck_assert_int_eq(store_lookup_addr(s, &a, val, sizeof(val), m,
+	    sizeof(m), &se), 1);
+	ck_assert_str_eq(val, "OK");
+	ck_assert_str_eq(m, "10.1.0.0/16");
+	store_close(s);
+	ck_assert_int_eq(addr_parse("10.2.2.3", &a), 0);
+	ck_assert_int_eq(store_lookup_addr(s2, &a, val, sizeof(val), m,
+	    sizeof(m), &se), 1);
+	ck_assert_str_eq(val, "REJECT");
+	ck_assert_int_eq(addr_parse("11.2.2.3", &a), 0);
+	ck_assert_int_eq(store_lookup_addr(s2, &a, val, sizeof(val), m,
+	    sizeof(m), &se), 0);
+	store_close(s2);
+}
+END_TEST
+
+/* ---- failures ---- */
+
+/* corrupt - overwrite the start of a file */
+static void
+corrupt(const char *path, off_t at, size_t n)
+{
+	char    junk[8192];
+	int     fd = open(path, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	memset(junk, 0x5a, sizeof(junk));
+	ck_assert_int_eq(pwrite(fd, junk, n, at), (ssize_t) n);
+	close(fd);
+}
+
+static const struct {
+	const char *label;
+	int     how;		/* 0 missing, 1 header junk, 2 truncated, 3 empty, 4 foreign text */
+} broken[] = {
+	{"missing", 0},
+	{"header junk", 1},
+	{"truncated", 2},
+	{"empty", 3},
+	{"not lmdb", 4},
+};
+
+START_TEST(test_broken_table)
+{
+	const char *p = path_of("b.lmdb");
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[64];
+	int     i, rc;
+
+	ck_assert_int_eq(compile_text("k OK\n", p, NULL), 0);
+	switch (broken[_i].how) {
+	case 0:
+		ck_assert_int_eq(unlink(p), 0);
+		break;
+	case 1:
+		corrupt(p, 0, 8192);
+		break;
+	case 2:
+		ck_assert_int_eq(truncate(p, 4096), 0);
+		break;
+	case 3:
+		ck_assert_int_eq(truncate(p, 0), 0);
+		break;
+	case 4:
+		{
+			FILE   *fp = fopen(p, "w");
+
+			ck_assert_ptr_nonnull(fp);
+			fputs("k OK\n", fp);
+			fclose(fp);
+		}
+		break;
+	}
+	ck_assert_int_eq(store_open(p, 0, &s, err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		rc = store_lookup(s, STORE_EXACT, "k", NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		ck_assert_msg(rc == -1, "%s: rc %d", broken[_i].label, rc);
+		ck_assert_int_eq(se.first, i == 0);
+		ck_assert_msg(se.msg[0] != 0, "no message");
+	}
+	/* compile replaces it; the open handle recovers by itself */
+	ck_assert_int_eq(compile_text("k REJECT\n", p, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		rc = store_lookup(s, STORE_EXACT, "k", NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (rc != -1)
+			break;
+		usleep(100000);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_str_eq(val, "REJECT");
+	/* a new failure is "first" again */
+	ck_assert_int_eq(unlink(p), 0);
+	for (i = 0; i < 30; i++) {
+		rc = store_lookup(s, STORE_EXACT, "k", NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (rc == -1)
+			break;
+		usleep(100000);
+	}
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(se.first, 1);
+	store_close(s);
+}
+END_TEST
+
+/* A file of another program is refused, not overwritten. */
+START_TEST(test_foreign_lmdb)
+{
+	const char *p = path_of("pf.db");
+	char    cmd[2048];
+	struct stat a, b;
+
+	snprintf(cmd, sizeof(cmd), "printf 'k OK\\n' > %s/pf && "
+	    "postmap -c /etc/postfix lmdb:%s/pf 2>/dev/null && "
+	    "mv %s/pf.lmdb %s", dir, dir, dir, p);
+	if (system(cmd) != 0) {
+		/* no postmap here: make an LMDB file with mdb_load */
+		snprintf(cmd, sizeof(cmd), "printf 'VERSION=3\\nformat=print\\n"
+		    "type=btree\\nHEADER=END\\n k\\n OK\\nDATA=END\\n' | "
+		    "mdb_load -n -f /dev/stdin %s", p);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ck_assert_int_eq(stat(p, &a), 0);
+	ck_assert_int_eq(compile_text("k REJECT\n", p, NULL), -1);
+	ck_assert_int_eq(stat(p, &b), 0);
+	ck_assert_int_eq(a.st_ino, b.st_ino);
+	ck_assert_int_eq(a.st_size, b.st_size);
+}
+END_TEST
+
+/* ---- atomic replacement ---- */
+
+#define GENS	100
+
+/* gen_src - a table whose every value is its generation */
+static char *
+gen_src(int g)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int     i;
+
+	for (i = 0; i < 200; i++)
+		strbuf_printf(&sb, "k%d.example %d\n", i, g);
+	for (i = 0; i < 50; i++)
+		strbuf_printf(&sb, "10.%d.0.0/16 %d\n", i, g);
+	strbuf_printf(&sb, "gen %d\n", g);
+	return (strbuf_detach(&sb));
+}
+
+/* reader - check answers until the pipe closes; exit status = errors */
+static void
+reader(const char *p, int fd)
+{
+	struct store *s;
+	struct store_error se;
+	struct addr a;
+	char    err[256], val[64], key[64];
+	long    last = 0, v;
+	int     bad = 0, n = 0, rc;
+	char    c;
+
+	if (store_open(p, 0, &s, err, sizeof(err)) < 0)
+		_exit(99);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (read(fd, &c, 1) < 0 && errno == EAGAIN) {
+		n++;
+		if (n % 2) {
+			snprintf(key, sizeof(key), "k%d.example", n % 200);
+			rc = store_lookup(s, STORE_DOMAIN, key, NULL, val,
+			    sizeof(val), NULL, 0, &se);
+		} else {
+			snprintf(key, sizeof(key), "10.%d.1.1", n % 50);
+			addr_parse(key, &a);
+			rc = store_lookup_addr(s, &a, val, sizeof(val), NULL,
+			    0, &se);
+		}
+		if (rc != 1) {
+			fprintf(stderr, "reader: %s: rc %d %s\n", key, rc,
+			    se.msg);
+			bad++;
+			continue;
+		}
+		v = strtol(val, NULL, 10);
+		if (v < last) {
+			fprintf(stderr, "reader: %s: generation %ld after "
+			    "%ld\n", key, v, last);
+			bad++;
+		}
+		last = v;
+	}
+	store_close(s);
+	if (last < 1)
+		bad++;
+	fprintf(stderr, "reader: %d lookups, last generation %ld\n", n, last);
+	_exit(bad > 100 ? 100 : bad);
+}
+
+START_TEST(test_atomic_replace)
+{
+	const char *p = path_of("r.lmdb");
+	pid_t   pid[2];
+	int     fds[2], st, g, i;
+	char   *src;
+
+	src = gen_src(0);
+	ck_assert_int_eq(compile_text(src, p, NULL), 0);
+	free(src);
+	ck_assert_int_eq(pipe(fds), 0);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0) {
+			close(fds[1]);
+			reader(p, fds[0]);
+		}
+	}
+	close(fds[0]);
+	for (g = 1; g <= GENS; g++) {
+		src = gen_src(g);
+		ck_assert_int_eq(compile_text(src, p, NULL), 0);
+		free(src);
+	}
+	close(fds[1]);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "reader %d: status %d", i, st);
+	}
+}
+END_TEST
+
+/* kill_at_half - progress hook that kills the compiling process */
+static void
+kill_at_half(void *arg, const char *phase, unsigned pct)
+{
+	(void) arg;
+	if (strcmp(phase, "writing") == 0 && pct >= 50)
+		raise(SIGKILL);
+}
+
+START_TEST(test_sigkill_compile)
+{
+	const char *p = path_of("k.lmdb");
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[64];
+	char   *src;
+	pid_t   pid;
+	int     st;
+
+	src = gen_src(1);
+	ck_assert_int_eq(compile_text(src, p, NULL), 0);
+	free(src);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store_compile_hooks hooks = {NULL, kill_at_half, NULL};
+		struct strbuf sb = STRBUF_INIT;
+		int     i;
+
+		for (i = 0; i < 100000; i++)
+			strbuf_printf(&sb, "x%d.example 2\n", i);
+		store_compile("big", sb.s, sb.len, p, &hooks, NULL, err,
+		    sizeof(err));
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_eq(store_open(p, 0, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_lookup(s, STORE_EXACT, "gen", NULL, val,
+	    sizeof(val), NULL, 0, &se), 1);
+	ck_assert_str_eq(val, "1");
+	ck_assert_int_eq(store_lookup(s, STORE_EXACT, "x5.example", NULL, val,
+	    sizeof(val), NULL, 0, &se), 0);
+	store_close(s);
+	/* the writer lock of the killed process is recovered */
+	src = gen_src(3);
+	ck_assert_int_eq(compile_text(src, p, NULL), 0);
+	free(src);
+	ck_assert_int_eq(store_open(p, 0, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_lookup(s, STORE_EXACT, "gen", NULL, val,
+	    sizeof(val), NULL, 0, &se), 1);
+	ck_assert_str_eq(val, "3");
+	store_close(s);
+}
+END_TEST
+
+/* ---- grants ---- */
+
+START_TEST(test_grants)
+{
+	const char *p = path_of("g.lmdb");
+	struct store *r, *w;
+	struct store_error se;
+	struct addr a, m, b;
+	char    err[256];
+	time_t  now = time(NULL);
+	size_t  n;
+
+	/* no file yet: no grants, and no error */
+	ck_assert_int_eq(store_open(p, 1, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("192.0.2.7", &a), 0);
+	ck_assert_int_eq(addr_parse("::ffff:192.0.2.8", &m), 0);
+	ck_assert_int_eq(addr_parse("2001:db8::8", &b), 0);
+	ck_assert_int_eq(store_grant_match(r, &a, now, &se), 0);
+
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_grant(w, &a, "alice", now + 60, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_grant(w, &m, NULL, now + 60, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(store_grant(w, &b, "bob", now - 1, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(store_grant_match(r, &a, now, &se), 1);
+	ck_assert_int_eq(store_grant_match(r, &a, now + 59, &se), 1);
+	ck_assert_int_eq(store_grant_match(r, &a, now + 60, &se), 0);
+	/* the mapped grant matches the IPv4 client */
+	ck_assert_int_eq(addr_parse("192.0.2.8", &m), 0);
+	ck_assert_int_eq(store_grant_match(r, &m, now, &se), 1);
+	/* expired and not purged: no match */
+	ck_assert_int_eq(store_grant_match(r, &b, now, &se), 0);
+	/* a second grant refreshes */
+	ck_assert_int_eq(store_grant(w, &a, "alice", now + 600, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_grant_match(r, &a, now + 300, &se), 1);
+	ck_assert_int_eq(store_purge(w, now, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_revoke(w, &a, err, sizeof(err)), 1);
+	ck_assert_int_eq(store_revoke(w, &a, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_grant_match(r, &a, now, &se), 0);
+	/* a static lookup in a dynamic table is an error */
+	ck_assert_int_eq(store_lookup(r, STORE_EXACT, "x", NULL, err,
+	    sizeof(err), NULL, 0, &se), -1);
+	store_close(w);
+	store_close(r);
+}
+END_TEST
+
+/* A grant that expires while a reader watches, in real time. */
+START_TEST(test_grant_expires)
+{
+	const char *p = path_of("e.lmdb");
+	struct store *w;
+	struct store_error se;
+	struct addr a;
+	char    err[256];
+	time_t  t0 = time(NULL), t;
+	int     r, seen = 0;
+
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("198.51.100.1", &a), 0);
+	ck_assert_int_eq(store_grant(w, &a, "u", t0 + 2, err, sizeof(err)),
+	    0);
+	for (;;) {
+		t = time(NULL);
+		r = store_grant_match(w, &a, t, &se);
+		ck_assert_int_ne(r, -1);
+		if (t < t0 + 2) {
+			ck_assert_int_eq(r, 1);
+			seen = 1;
+		} else {
+			ck_assert_int_eq(r, 0);
+			break;
+		}
+		ck_assert_int_lt(t, t0 + 5);
+		usleep(20000);
+	}
+	ck_assert_int_eq(seen, 1);
+	store_close(w);
+}
+END_TEST
+
+#define WRITERS		8
+#define PER_WRITER	150
+
+/* grant_child - grant PER_WRITER addresses, checking each */
+static void
+grant_child(const char *p, int id)
+{
+	struct store *s;
+	struct store_error se;
+	struct addr a;
+	char    err[256], buf[64];
+	time_t  now = time(NULL);
+	size_t  n;
+	int     i, bad = 0;
+
+	if (store_open_write(p, 1, &s, err, sizeof(err)) < 0)
+		_exit(99);
+	for (i = 0; i < PER_WRITER; i++) {
+		snprintf(buf, sizeof(buf), "10.%d.%d.%d", id, i / 250, i % 250);
+		addr_parse(buf, &a);
+		if (store_grant(s, &a, "w", now + 3600, err, sizeof(err)) < 0 ||
+		    store_grant_match(s, &a, now, &se) != 1)
+			bad++;
+		/* and something to purge, concurrently with the others */
+		snprintf(buf, sizeof(buf), "172.16.%d.%d", id, i % 250);
+		addr_parse(buf, &a);
+		if (store_grant(s, &a, "old", now - 10, err, sizeof(err)) < 0)
+			bad++;
+		if (i % 25 == 0 &&
+		    store_purge(s, now, &n, err, sizeof(err)) < 0)
+			bad++;
+	}
+	store_close(s);
+	_exit(bad > 100 ? 100 : bad);
+}
+
+/* count_live - count unexpired grants */
+static int
+count_live(const struct store_grant_info *g, void *arg)
+{
+	int    *n = arg;
+
+	if (g->expiry > time(NULL) && strncmp(g->addr, "10.", 3) == 0)
+		(*n)++;
+	return (0);
+}
+
+/* read_thread - readers in the parent while the children write */
+static void *
+read_thread(void *arg)
+{
+	struct store *s = arg;
+	struct store_error se;
+	struct addr a;
+	long    bad = 0;
+	int     i;
+
+	addr_parse("10.0.0.0", &a);
+	for (i = 0; i < 20000; i++)
+		if (store_grant_match(s, &a, time(NULL), &se) < 0 &&
+		    bad++ == 0)
+			fprintf(stderr, "read_thread: %s\n", se.msg);
+	return ((void *) bad);
+}
+
+START_TEST(test_concurrent_grants)
+{
+	const char *p = path_of("c.lmdb");
+	struct store *s;
+	pthread_t th[4];
+	pid_t   pid[WRITERS];
+	char    err[256];
+	void   *ret;
+	int     i, st, n = 0;
+
+	ck_assert_int_eq(store_open(p, 1, &s, err, sizeof(err)), 0);
+	for (i = 0; i < WRITERS; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0)
+			grant_child(p, i);
+	}
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, read_thread, s),
+		    0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_int_eq((long) ret, 0);
+	}
+	for (i = 0; i < WRITERS; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "writer %d: status %d", i, st);
+	}
+	ck_assert_int_eq(store_grant_list(s, count_live, &n, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(n, WRITERS * PER_WRITER);
+	store_close(s);
+}
+END_TEST
+
+Suite  *
+store_suite(void)
+{
+	Suite  *s = suite_create("store");
+	TCase  *tc;
+
+#define N(a)	((int) (sizeof(a) / sizeof((a)[0])))
+	tc = tcase_create("store_action_parse");
+	tcase_add_loop_test(tc, test_action_parse, 0, N(actions));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_compile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_compile_errors, 0, N(bad_diags));
+	tcase_add_loop_test(tc, test_postfix_file, 0, N(postfix_cases));
+	tcase_add_test(tc, test_foreign_lmdb);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_lookup");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_lookup_order, 0, N(order_cases));
+	tcase_add_test(tc, test_lookup_addr);
+	tcase_add_loop_test(tc, test_broken_table, 0, N(broken));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_replace");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_atomic_replace);
+	tcase_add_test(tc, test_sigkill_compile);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_grant");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_grants);
+	tcase_add_test(tc, test_grant_expires);
+	tcase_add_test(tc, test_concurrent_grants);
+	suite_add_tcase(s, tc);
+	return (s);
+}
