@@ -42,6 +42,14 @@
 #				with Name=DAEMON; port in $RG_TMP/NAME/port
 #	rg_sendmail_start NAME, rg_sendmail_stop NAME
 #
+#	relayguard (build/relayguard, tables from conf/ compiled by
+#	build/relayguardctl):
+#	rg_relayguard_setup NAME [TEMPLATE]	$RG_TMP/NAME/relayguard.conf from
+#				conf/TEMPLATE (default relayguard.conf.in)
+#	rg_relayguard_start NAME	start it with -f; log in $RG_TMP/NAME.out;
+#				socket unix:$RG_TMP/NAME/relayguard.sock
+#	rg_wait_log NAME REGEX	wait for a line in its log
+#
 #	SMTP AUTH (Cyrus sasldb, the same users for every MTA of the test):
 #	rg_sasl_user USER PASSWORD	add USER@example.com
 #
@@ -484,6 +492,59 @@ rg_sendmail_stop()
 		rg_wait_pid "$pid" 100 || kill -9 "$pid" 2>/dev/null
 	fi
 	rm -f "$d/sendmail.pid"
+}
+
+# ------------------------------------------------------------ relayguard
+
+# rg_relayguard_setup NAME [TEMPLATE] - make $RG_TMP/NAME/relayguard.conf
+# from conf/TEMPLATE (default relayguard.conf.in) and compile its tables
+rg_relayguard_setup()
+{
+	local d tpl t
+	d=$RG_TMP/$1
+	tpl=${2:-relayguard.conf.in}
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	rg_subst "$RG_CONF/$tpl" DIR="$d" > "$d/relayguard.conf"
+	for t in client_access sender_access; do
+		"$RG_BUILD/relayguardctl" compile -q -u postfix "$RG_CONF/$t" \
+		    "$d/$t.lmdb" || rg_die "relayguardctl compile $t"
+	done
+	"$RG_BUILD/relayguard" -n -c "$d/relayguard.conf" ||
+	    rg_die "relayguard -n $d/relayguard.conf"
+}
+
+# rg_relayguard_start NAME - run build/relayguard in the foreground on
+# $RG_TMP/NAME/relayguard.conf; its log (standard error) is
+# $RG_TMP/NAME.out, its socket unix:$RG_TMP/NAME/relayguard.sock
+rg_relayguard_start()
+{
+	local d
+	d=$RG_TMP/$1
+	rm -f "$d/relayguard.sock"
+	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$d/relayguard.conf" \
+	    -P "$d/relayguard.pid"
+	rg_wait_file "$d/relayguard.sock" ||
+	    { cat "$RG_TMP/$1.out"; rg_die "relayguard $1: no socket"; }
+}
+
+# rg_relayguard_log NAME - the daemon's log so far
+rg_relayguard_log()
+{
+	cat "$RG_TMP/$1.out"
+}
+
+# rg_wait_log NAME PATTERN - wait (5 s at most) for a log line (grep -E)
+rg_wait_log()
+{
+	local i
+	i=0
+	until grep -qE -- "$2" "$RG_TMP/$1.out"; do
+		[ "$i" -ge 50 ] && return 1
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 0
 }
 
 # ------------------------------------------------------------ SMTP client
