@@ -26,6 +26,7 @@
 
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_store.h"
 #include "store/store.h"
 
 const char cmd_compile_usage[] = "compile [-q] [-u user] SRC [DST]";
@@ -124,7 +125,7 @@ cmd_compile(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'u':
-			store_set_owner(optarg);
+			ctl_owner_given(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: relayguardctl %s\n",

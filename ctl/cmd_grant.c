@@ -25,7 +25,7 @@
 #include "store/store.h"
 
 const char cmd_grant_usage[] =
-	"grant [-c conf] [-t table] ADDRESS [--ttl 30m] [--user NAME]";
+	"grant [-c conf] [-t table] [-u user] ADDRESS [--ttl 30m] [--user NAME]";
 
 /* cmd_grant - relayguardctl grant */
 int
@@ -44,13 +44,16 @@ cmd_grant(int argc, char **argv)
 	int     c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:t:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:t:u:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 't':
 			table = optarg;
+			break;
+		case 'u':
+			ctl_owner_given(optarg);
 			break;
 		case 'T':
 			if (ctl_parse_ttl(optarg, &ttl) < 0) {

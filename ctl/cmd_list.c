@@ -19,7 +19,7 @@
 #include "ctl/ctl_store.h"
 #include "store/store.h"
 
-const char cmd_list_usage[] = "list [-a] [-c conf] [-t table]";
+const char cmd_list_usage[] = "list [-a] [-c conf] [-t table] [-u user]";
 
 struct list_arg {
 	time_t	now;
@@ -61,7 +61,7 @@ cmd_list(int argc, char **argv)
 
 	la.all = 0;
 	optind = 1;
-	while ((c = getopt(argc, argv, "ac:t:")) != -1) {
+	while ((c = getopt(argc, argv, "ac:t:u:")) != -1) {
 		switch (c) {
 		case 'a':
 			la.all = 1;
@@ -71,6 +71,9 @@ cmd_list(int argc, char **argv)
 			break;
 		case 't':
 			table = optarg;
+			break;
+		case 'u':
+			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;

@@ -20,7 +20,7 @@
 #include "ctl/ctl_store.h"
 #include "store/store.h"
 
-const char cmd_purge_usage[] = "purge [-v] [-c conf] [-t table]";
+const char cmd_purge_usage[] = "purge [-v] [-c conf] [-t table] [-u user]";
 
 /* cmd_purge - relayguardctl purge */
 int
@@ -33,13 +33,16 @@ cmd_purge(int argc, char **argv)
 	int     c, rc, verbose = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "c:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "c:t:vu:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 't':
 			table = optarg;
+			break;
+		case 'u':
+			ctl_owner_given(optarg);
 			break;
 		case 'v':
 			verbose = 1;

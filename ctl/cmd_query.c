@@ -10,8 +10,8 @@
  *	client-name, helo, sender, sender-domain, rcpt or rcpt-domain it
  *	is looked up in the order the daemon uses for that fact (spec
  *	section 4). -d gives the recipient-delimiter characters used for
- *	sender and rcpt ("+" in the example configuration; none by
- *	default).
+ *	sender and rcpt (default: the configuration's with -c, else
+ *	none). With -c conf, TABLE may be the name of a table there.
  *
  *	With one KEY the value alone is printed. With several keys, or
  *	"-" (one key a line on standard input, for bulk checks), every
@@ -33,7 +33,7 @@
 #include "store/store.h"
 
 const char cmd_query_usage[] =
-	"query [--as FACT] [-d delims] [-m] [-c conf] TABLE KEY...|-";
+	"query [--as FACT] [-d delims] [-m] [-u user] [-c conf] TABLE KEY...|-";
 
 static const struct {
 	const char *name;
@@ -111,7 +111,7 @@ cmd_query(int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	q.fact = STORE_EXACT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+a:c:d:m", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:c:d:mu:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
@@ -133,6 +133,9 @@ cmd_query(int argc, char **argv)
 		case 'm':
 			q.show_match = 1;
 			break;
+		case 'u':
+			ctl_owner_given(optarg);
+			break;
 		default:
 			goto usage;
 		}
@@ -141,6 +144,8 @@ cmd_query(int argc, char **argv)
 		goto usage;
 	if ((path = ctl_table_path("query", conf, argv[optind], 0)) == NULL)
 		return (CTL_EX_CONFIG);
+	if (q.delims == NULL)
+		q.delims = ctl_conf_delimiter();
 	if (store_open(path, 0, &q.s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "relayguardctl: query: %s\n", err);
 		return (CTL_EX_TEMPFAIL);

@@ -17,7 +17,7 @@
 #include "ctl/ctl_store.h"
 #include "store/store.h"
 
-const char cmd_revoke_usage[] = "revoke [-c conf] [-t table] ADDRESS";
+const char cmd_revoke_usage[] = "revoke [-c conf] [-t table] [-u user] ADDRESS";
 
 /* cmd_revoke - relayguardctl revoke */
 int
@@ -30,13 +30,16 @@ cmd_revoke(int argc, char **argv)
 	int     c, rc;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "c:t:")) != -1) {
+	while ((c = getopt(argc, argv, "c:t:u:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 't':
 			table = optarg;
+			break;
+		case 'u':
+			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;

@@ -7,11 +7,15 @@
  *	const char *ctl_table_path(cmd, conf, table, dynamic)
  *	int ctl_parse_ttl(text, seconds)
  * DESCRIPTION
- *	See ctl_store.h.
- * BUGS
- *	XXX Table names given with -c conf need the configuration parser
- *	of rules/: until it is wired in, TABLE must be a path (anything
- *	with a '/', or a file that exists), and -c is refused for names.
+ *	ctl_table_path() resolves a TABLE argument. Without -c conf it is
+ *	a path. With -c conf, a name of a "table" statement of that
+ *	configuration (a path, anything with a '/', still works); the
+ *	configuration's "user" becomes the owner of files created as
+ *	root unless -u was given, and its recipient-delimiter is
+ *	returned through ctl_conf_delimiter() for query. For the grant
+ *	commands with no -t, the configuration's only dynamic table is
+ *	used: that of -c conf, or of the default configuration file when
+ *	it exists, else /var/lib/relayguard/popauth.lmdb.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,26 +23,93 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/xalloc.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_rules.h"
 #include "ctl/ctl_store.h"
+#include "store/store.h"
+
+static char *conf_delimiter;
+static int owner_given;
+
+/* ctl_owner_given - -u was given: the configuration's user yields */
+void
+ctl_owner_given(const char *user)
+{
+	store_set_owner(user);
+	owner_given = 1;
+}
+
+/* ctl_conf_delimiter - the recipient-delimiter of the configuration */
+const char *
+ctl_conf_delimiter(void)
+{
+	return (conf_delimiter);
+}
 
 /* ctl_table_path - resolve a table argument (see ctl_store.h) */
 const char *
 ctl_table_path(const char *cmd, const char *conf, const char *table,
 	int dynamic)
 {
-	if (table == NULL) {
-		if (conf == NULL && dynamic)
+	static char *resolved;
+	const struct rules_settings *set;
+	struct rules *r;
+	const char *name, *path, *found = NULL;
+	size_t  i;
+	int     dyn, nfound = 0;
+
+	if (table != NULL && (conf == NULL || strchr(table, '/') != NULL))
+		return (table);
+	if (table == NULL && conf == NULL &&
+	    access(CTL_DEFAULT_CONF, F_OK) < 0) {
+		if (dynamic)
 			return (CTL_DEFAULT_GRANTS);
 		fprintf(stderr, "relayguardctl: %s: no table given\n", cmd);
 		return (NULL);
 	}
-	if (conf == NULL || strchr(table, '/') != NULL ||
-	    access(table, F_OK) == 0)
-		return (table);
-	fprintf(stderr, "relayguardctl: %s: %s: table names from a "
-	    "configuration file are not supported yet; give the table's "
-	    "path\n", cmd, table);
-	return (NULL);
+	if ((r = ctl_rules_load(conf)) == NULL)
+		return (NULL);
+	for (i = 0; rules_table_info(r, i, &name, &path, &dyn) == 0; i++) {
+		if (table != NULL ? strcmp(name, table) == 0 : dyn == dynamic) {
+			found = path;
+			nfound++;
+			if (table != NULL)
+				break;
+		}
+	}
+	if (nfound == 1 && dyn != dynamic && table != NULL) {
+		fprintf(stderr, "relayguardctl: %s: %s: table %s is %s\n", cmd,
+		    ctl_rules_name(conf), table, dynamic ? "not dynamic" :
+		    "dynamic");
+		found = NULL;
+	} else if (nfound == 0) {
+		if (table != NULL)
+			fprintf(stderr, "relayguardctl: %s: %s: no table named "
+			    "%s\n", cmd, ctl_rules_name(conf), table);
+		else
+			fprintf(stderr, "relayguardctl: %s: %s: no %s table; "
+			    "give one with -t\n", cmd, ctl_rules_name(conf),
+			    dynamic ? "dynamic" : "static");
+	} else if (nfound > 1) {
+		fprintf(stderr, "relayguardctl: %s: %s: several %s tables; "
+		    "name one with -t\n", cmd, ctl_rules_name(conf),
+		    dynamic ? "dynamic" : "static");
+		found = NULL;
+	}
+	if (found != NULL) {
+		free(resolved);
+		resolved = xstrdup(found);
+		set = rules_settings(r);
+		if (set->user != NULL && !owner_given) {
+			/* store_set_owner() keeps the pointer */
+			store_set_owner(xstrdup(set->user));
+		}
+		if (set->recipient_delimiter != NULL && conf_delimiter == NULL)
+			conf_delimiter = xstrdup(set->recipient_delimiter);
+	}
+	rules_unref(r);
+	return (found != NULL ? resolved : NULL);
 }
 
 /* ctl_parse_ttl - parse a duration (see ctl_store.h) */

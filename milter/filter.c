@@ -209,9 +209,10 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 		else
 			log_debug("lookup error: %s", err);
 	}
-	log_debug("%s: %s verdict %d rule %s", facts_get(&c->f, FACT_QUEUE_ID) ?
+	log_debug("%s: %s: %s%s rule %s", facts_get(&c->f, FACT_QUEUE_ID) ?
 	    facts_get(&c->f, FACT_QUEUE_ID) : "NOQUEUE", stage_names[stage],
-	    (int) res.verdict, res.rule[0] ? res.rule : "-");
+	    rules_verdict_name(res.verdict), res.relay ? " (relay)" : "",
+	    res.rule[0] ? res.rule : "-");
 
 	switch (res.verdict) {
 	case RULES_CONTINUE:

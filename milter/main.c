@@ -281,6 +281,7 @@ main(int argc, char **argv)
 	live_init(conf, verbose);
 	if ((r = live_load(&errs)) == NULL) {
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);
+		strbuf_free(&errs);
 		return (EX_CONFIG_);
 	}
 	strbuf_free(&errs);

@@ -38,6 +38,13 @@
  *	client-name" condition in the deciding rule), the answer is a
  *	tempfail instead.
  *
+ *	A routed recipient is never looked up as "rcpt" in a table (the
+ *	mailbox lookup order would find it by the domain after its last
+ *	'@', the next hop): "rcpt in <table>" is false for it and
+ *	"check rcpt" goes on; rcpt-domain, its final destination, is
+ *	looked up as usual. A table OK for a routed recipient counts as
+ *	DUNNO (spec section 4).
+ *
  *	The result's relay flag is set for a permitted recipient (RCPT,
  *	verdict CONTINUE or ACCEPT) unless it is unqualified or the
  *	deciding rule showed it local: a permit with a positive
@@ -551,6 +558,16 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 		key = get_domain(c, fact);
 		break;
 	case ITEM_MAILBOX:
+		/*
+		 * A routed recipient would be found through the domain after
+		 * its last '@' (the next hop, often ours): a table must not
+		 * open a percent-hack relay, so it is not looked up.
+		 */
+		if (fact == FACT_RCPT && get_rcpt(c) != NULL &&
+		    c->rcpt.routed) {
+			*absent = 2;
+			return (0);
+		}
 		if (get_mailbox(c, fact, &mv))
 			key = mv.text;
 		break;
@@ -663,15 +680,15 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d)
 	if (rc == 0) {
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "dunno", absent ? "%s is absent" : "%s not found",
+			    "dunno", absent == 2 ? "%s is routed: not looked up" :
+			    absent ? "%s is absent" : "%s not found",
 			    rules_facts_tab[rule->check_fact].name);
 		return (0);
 	}
 	if (store_action_parse(val, &act, code, xcode, &text, err,
 	    sizeof(err)) < 0) {
-		/* Bounded parts: gcc -O1 (SANITIZE=1) refuses a possible cut. */
-		snprintf(c->err.msg, sizeof(c->err.msg), "table %.64s: bad "
-		    "value for %.64s: %.100s", rule->check_table->name, matched,
+		snprintf(c->err.msg, sizeof(c->err.msg), "table %.60s: bad "
+		    "value for %.60s: %.100s", rule->check_table->name, matched,
 		    err);
 		c->err.first = 0;
 		if (c->trace)

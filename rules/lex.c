@@ -95,8 +95,8 @@ lex_err(struct lexer *lex, size_t at, const char *msg)
 static int
 is_delim(int c)
 {
-	return (c == '\0' || isspace(c) || c == '{' || c == '}' || c == '"' ||
-	    c == '#' || c == '=');
+	return (c < ' ' || c == 0x7f || c == ' ' || c == '{' || c == '}' ||
+	    c == '"' || c == '#' || c == '=');
 }
 
 /* lex_describe - a token as error messages name it */
@@ -221,8 +221,8 @@ lex_regex(struct lexer *lex)
 		lex->pos++;
 	} else if (lex->pos < lex->len &&
 	    !is_delim((unsigned char) lex->text[lex->pos])) {
-		lex_err(lex, lex->pos, "unknown regular expression flag "
-		    "(only i is known)");
+		lex_err(lex, lex->pos, "unknown flag after /regex/ (only i "
+		    "is known; quote a path or text that starts with '/')");
 		while (lex->pos < lex->len &&
 		    !is_delim((unsigned char) lex->text[lex->pos]))
 			lex->pos++;

@@ -185,6 +185,9 @@ expected(struct parser *p, const char *what)
 {
 	char    buf[100];
 
+	/* A bad token was reported by the lexer: say nothing more. */
+	if (p->lex->tok.type == TOK_BAD)
+		return;
 	perr(p, "expected %s, found %s", what, found(p, buf, sizeof(buf)));
 }
 

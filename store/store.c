@@ -293,6 +293,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	MDB_txn *txn;
 	int     fd;
 	int     rc;
+	int     lock_existed;
 	unsigned flags;
 
 	env_close_locked(e);
@@ -326,6 +327,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
 	if (!e->writable)
 		flags |= MDB_RDONLY;
+	lock_existed = access(e->lockpath, F_OK) == 0;
 	if ((rc = mdb_env_open(e->env, e->path, flags, 0640)) != 0) {
 		int     kind = (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
 		    rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
@@ -335,7 +337,9 @@ env_open_locked(struct store_env *e, size_t mapsize)
 		e->env = NULL;
 		return (open_fail(e, kind, "open", rc));
 	}
-	store_fix_owner(e->path, e->lockpath, 0);
+	/* Only a lock file we made: never take one from the daemon. */
+	if (!lock_existed)
+		store_fix_owner(NULL, e->lockpath, 0);
 
 	/* A truncated file would SIGBUS us later: refuse it now. */
 	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
@@ -921,6 +925,23 @@ probe_mailbox(struct probe *p, const char *mbox, const char *delims)
 	return (0);
 }
 
+/* probe_exact - a key as given; a CIDR key such as 192.0.2.0/24 too */
+static int
+probe_exact(struct probe *p, const char *key)
+{
+	struct prefix pfx;
+	uint8_t k[18];
+	size_t  n;
+
+	if (strchr(key, '/') == NULL || prefix_parse(key, &pfx, NULL, 0) < 0)
+		return (probe_str(p, key));
+	n = (size_t) STORE_CIDR_KEYLEN(pfx.addr.family);
+	k[0] = (uint8_t) pfx.addr.family;
+	k[1] = (uint8_t) pfx.len;
+	memcpy(k + 2, pfx.addr.bytes, n - 2);
+	return (probe_get(p, p->e->dbi_cidr, k, n, key));
+}
+
 /* lookup_fail - fill err, once-per-outage flag */
 static int
 lookup_fail(struct store_env *e, struct store_error *err)
@@ -1009,7 +1030,7 @@ again:
 		break;
 	case STORE_EXACT:
 	default:
-		r = probe_str(&p, key);
+		r = probe_exact(&p, key);
 		break;
 	}
 	txn_put(e, p.txn);

@@ -94,6 +94,8 @@ extern int store_lookup_addr(struct store *, const struct addr *,
 /*
  * store_grant_match - in a dynamic table, is there a grant for this
  * address that has not expired at now? Returns 1 yes, 0 no, -1 error.
+ * A dynamic table whose file does not exist yet holds no grants (0):
+ * the first "relayguardctl grant" creates it.
  */
 extern int store_grant_match(struct store *, const struct addr *,
 	time_t now, struct store_error *err);

@@ -424,9 +424,10 @@ put_lengths(struct store_env *e, MDB_txn *txn, const char *name,
 	return (mdb_put(txn, e->dbi_meta, &k, &v, 0));
 }
 
-/* fill - write every entry in one transaction */
+/* fill_once - write every entry in one transaction */
 static int
-fill(struct compile *c, struct store *s, char *err, size_t errlen)
+fill_once(struct compile *c, struct store *s, int *mdbrc, char *err,
+	size_t errlen)
 {
 	struct store_env *e = s->e;
 	MDB_txn *txn = NULL;
@@ -489,7 +490,41 @@ fail:
 		mdb_txn_abort(txn);
 	store_mdb_err(err, errlen, e->path, "write", rc);
 	store_env_unlock(s);
+	*mdbrc = rc;
 	return (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) ? -2 : -1;
+}
+
+/*
+ * fill - fill_once(), adopting a map another process grew
+ * (MDB_MAP_RESIZED) or growing a map our estimate made too small
+ * (MDB_MAP_FULL; the aborted transaction changed nothing).
+ */
+static int
+fill(struct compile *c, struct store *s, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	int     tries, rc, mdbrc;
+
+	for (tries = 0; tries < 4; tries++) {
+		mdbrc = 0;
+		rc = fill_once(c, s, &mdbrc, err, errlen);
+		if (rc == 0 || (mdbrc != MDB_MAP_RESIZED && mdbrc != MDB_MAP_FULL))
+			return (rc);
+		if (store_env_grow(s, 0, err, errlen) < 0)
+			return (-1);
+		if (mdbrc == MDB_MAP_FULL) {
+			if (store_env_rdlock(s, err, errlen) != 0 ||
+			    mdb_env_info(s->e->env, &info) != 0) {
+				store_env_unlock(s);
+				return (-1);
+			}
+			store_env_unlock(s);
+			if (store_env_grow(s, 2 * info.me_mapsize, err,
+			    errlen) < 0)
+				return (-1);
+		}
+	}
+	return (-1);
 }
 
 /* touch_meta - a second commit, so that both meta pages are current */
@@ -586,6 +621,16 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 			    strerror(errno));
 			rc = -1;
 		} else {
+			/*
+			 * A fresh, empty lock file, so that an unprivileged
+			 * daemon need not create one in a directory it
+			 * cannot write (LMDB initialises it on first open).
+			 */
+			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL,
+			    0660)) >= 0) {
+				(void) close(fd);
+				store_fix_owner(NULL, dstlock, 0);
+			}
 			sync_dir(dst);
 			store_env_mark_stale(dst);
 		}

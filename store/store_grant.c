@@ -175,8 +175,9 @@ write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
 	}
 	if (rc != 0) {
 		store_mdb_err(err, errlen, e->path, rc == MDB_MAP_FULL ?
-		    "table full, nothing changed" : "write, nothing changed",
-		    rc);
+		    "table full, nothing changed" : rc == ENOSPC ||
+		    rc == EIO ? "write failed (disk full?), nothing changed" :
+		    "write failed, nothing changed", rc);
 		return (-1);
 	}
 	return (0);

@@ -401,6 +401,8 @@ static const struct {
 	{"mbox miss", STORE_MAILBOX, "x@zz.example", "+", NULL},
 	{"exact", STORE_EXACT, "192.0.2", NULL, "2"},
 	{"exact miss", STORE_EXACT, "192.0.2.8", NULL, NULL},
+	{"exact cidr", STORE_EXACT, "193.0.2.128/25", NULL, "11"},
+	{"exact cidr miss", STORE_EXACT, "193.0.2.0/25", NULL, NULL},
 };
 
 START_TEST(test_lookup_order)

@@ -4,7 +4,8 @@
 # SYNOPSIS
 #	miltertest.py -s SOCKET [--family 4|6|unix|none] [--client ADDR]
 #	    [--hostname NAME] [--helo NAME] [--mail ARG] [--rcpt ARG]...
-#	    [--macro STAGE:NAME=VALUE]... [--sessions N] [--quiet]
+#	    [--macro STAGE:NAME=VALUE]... [--sessions N] [--reuse N]
+#	    [--quit-after optneg|connect|helo|mail] [--quiet]
 #
 # DESCRIPTION
 #	Acts as the MTA side of one SMTP session per --sessions: OPTNEG,
@@ -19,6 +20,9 @@
 #	session the way an MTA would (no later stages; RCPT refusals go
 #	on with the next recipient). SOCKET is unix:/path or inet:PORT@HOST.
 #	STAGE is C, H, M or R (macros sent before that command).
+#	--quit-after ends the session early (close without connect, ...).
+#	--reuse N runs N SMTP sessions on one milter connection, separated
+#	by QUIT_NC (as Sendmail does), without a new option negotiation.
 #	Exit status 0 when the filter answered every command, 1 on a
 #	protocol or connection error.
 import argparse
@@ -90,6 +94,20 @@ def verdict(cmd, data):
 def session(args, out):
     m = Milter(args.socket)
     m.send(b'O', struct.pack('!III', 6, ALL_ACTIONS, ALL_PROTOCOL))
+    prot = negotiate(m, out)
+    if args.quit_after == 'optneg':
+        m.send(b'Q')
+        m.close()
+        return
+    for n in range(args.reuse):
+        if n > 0:
+            m.send(b'K')
+        smtp(m, prot, args, out)
+    m.send(b'Q')
+    m.close()
+
+
+def negotiate(m, out):
     cmd, data = m.recv()
     if cmd != b'O':
         raise EOFError('optneg answered with %r' % cmd)
@@ -101,6 +119,10 @@ def session(args, out):
         macros.append('%d:%s' % (where, lst.decode()))
     out('optneg version=%d actions=%#x protocol=%#x macros=%s' %
         (ver, act, prot, '|'.join(macros)))
+    return prot
+
+
+def smtp(m, prot, args, out):
 
     def macros_for(stage):
         data = b''
@@ -134,20 +156,20 @@ def session(args, out):
     else:
         conn = enc(args.hostname) + fam.encode() + \
             struct.pack('!H', 25025) + enc(args.client)
+    q = args.quit_after
     v = step('connect', b'C', conn, 'C', 0x1000)
-    if v in ('continue',) and args.helo is not None:
+    if v == 'continue' and args.helo is not None and q != 'connect':
         v = step('helo', b'H', enc(args.helo), 'H', 0x2000)
-    if v == 'continue' and args.mail is not None:
+    if v == 'continue' and args.mail is not None and q not in ('connect',
+                                                               'helo'):
         v = step('mail', b'M', enc(args.mail), 'M', 0x4000)
-        if v == 'continue':
+        if v == 'continue' and q != 'mail':
             for r in args.rcpt:
                 rv = step('rcpt %s' % r, b'R', enc(r), 'R', 0x8000)
                 if rv in ('accept', 'discard'):
                     break
-    if v == 'continue' and args.mail is not None:
-        m.send(b'A')
-    m.send(b'Q')
-    m.close()
+        if v == 'continue':
+            m.send(b'A')
 
 
 def main():
@@ -162,6 +184,9 @@ def main():
     p.add_argument('--rcpt', action='append', default=[])
     p.add_argument('--macro', action='append', default=[])
     p.add_argument('--sessions', type=int, default=1)
+    p.add_argument('--reuse', type=int, default=1)
+    p.add_argument('--quit-after', default=None,
+                   choices=['optneg', 'connect', 'helo', 'mail'])
     p.add_argument('--quiet', action='store_true')
     args = p.parse_args()
     if not args.rcpt:
