@@ -20,7 +20,7 @@ pkgs_test="postfix postfix-lmdb swaks sasl2-bin libsasl2-modules m4 openssl
 	python3
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
 pkgs_bench="postfix postfix-lmdb postfwd gnuplot-nox lmdb-utils bc swaks
-	sasl2-bin libsasl2-modules m4 iproute2"
+	sasl2-bin libsasl2-modules m4 iproute2 time"
 pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=""
