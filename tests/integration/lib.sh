@@ -396,8 +396,23 @@ rg_sendmail_unpack()
 	RG_SM_ROOT=$RG_DEB_CACHE/root
 	RG_SENDMAIL=$RG_SM_ROOT/usr/libexec/sendmail/sendmail
 	RG_SM_CF=$RG_SM_ROOT/usr/share/sendmail/cf
+	if [ ! -x "$RG_SENDMAIL" ] || [ ! -f "$RG_SM_CF/m4/cf.m4" ]; then
+		mkdir -p "$RG_DEB_CACHE" || rg_die "cannot make $RG_DEB_CACHE"
+		# One test at a time unpacks; the others wait and use it.
+		( flock -w 300 9 || exit 1; rg_sendmail_fetch ) \
+		    9> "$RG_DEB_CACHE/.lock" || rg_die "cannot unpack sendmail"
+	fi
+	if ldd "$RG_SENDMAIL" | grep 'not found'; then
+		rg_die "sendmail needs libraries that are not installed (mk/deps.sh test)"
+	fi
+}
+
+# rg_sendmail_fetch - the download and unpacking of rg_sendmail_unpack
+rg_sendmail_fetch()
+{
+	local tmp deb
 	[ -x "$RG_SENDMAIL" ] && [ -f "$RG_SM_CF/m4/cf.m4" ] && return 0
-	mkdir -p "$RG_DEB_CACHE/debs"
+	mkdir -p "$RG_DEB_CACHE/debs" || return 1
 	# apt's download sandbox user must be able to write here.
 	chown _apt "$RG_DEB_CACHE/debs" 2>/dev/null
 	if ! ls "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb >/dev/null 2>&1 ||
@@ -405,20 +420,18 @@ rg_sendmail_unpack()
 		(cd "$RG_DEB_CACHE/debs" &&
 		    { apt-get download sendmail-bin sendmail-cf ||
 		      { apt-get update -qq && apt-get download sendmail-bin sendmail-cf; }; }) ||
-		    rg_die "cannot download sendmail-bin and sendmail-cf"
+		    { echo "cannot download sendmail-bin and sendmail-cf"; return 1; }
 	fi
-	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX")
+	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX") || return 1
 	for deb in "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb \
 	    "$RG_DEB_CACHE"/debs/sendmail-cf_*.deb; do
-		dpkg-deb -x "$deb" "$tmp" || rg_die "dpkg-deb -x $deb"
+		dpkg-deb -x "$deb" "$tmp" || { echo "dpkg-deb -x $deb"; return 1; }
 	done
-	# Not set-group-ID here: Cyrus SASL then honours SASL_CONF_PATH.
+	# Not set-group-ID here: nothing needs it, and a set-group-ID
+	# program gets a cleaned environment.
 	chmod g-s "$tmp/usr/libexec/sendmail/sendmail"
 	rm -rf "$RG_SM_ROOT"
-	mv "$tmp" "$RG_SM_ROOT" || rg_die "cannot unpack into $RG_SM_ROOT"
-	if ldd "$RG_SENDMAIL" | grep 'not found'; then
-		rg_die "sendmail needs libraries that are not installed (mk/deps.sh test)"
-	fi
+	mv "$tmp" "$RG_SM_ROOT"
 }
 
 # rg_sendmail_setup - make a private Sendmail NAME using MILTER, daemon name DAEMON
