@@ -40,7 +40,10 @@
 #	rg_sendmail_setup NAME MILTER DAEMON	make $RG_TMP/NAME/sendmail.cf from
 #				conf/sendmail.mc.in + conf/sendmail-relayguard.mc
 #				with Name=DAEMON; port in $RG_TMP/NAME/port
-#	rg_sendmail_start NAME, rg_sendmail_stop NAME
+#	rg_sendmail_start NAME, rg_sendmail_stop NAME	(it runs in a private
+#				mount namespace with the test's hosts,
+#				nsswitch.conf and Cyrus Sendmail.conf bound over
+#				the system's: no DNS, the test's sasldb)
 #
 #	relayguard (build/relayguard, tables from conf/ compiled by
 #	build/relayguardctl):
@@ -80,7 +83,8 @@
 #	Needs root (the MTAs are started as root and drop privileges
 #	themselves), swaks, postfix, sasl2-bin and m4: mk/deps.sh test
 #	installs them. The first Sendmail test needs the Debian archive to
-#	download two packages; later runs use the cache.
+#	download two packages; later runs use the cache. Sendmail needs
+#	unshare -m (root with CAP_SYS_ADMIN, as in any normal root shell).
 
 RG_PASS=0
 RG_FAIL=0
