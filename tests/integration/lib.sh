@@ -52,6 +52,8 @@
 #	rg_relayguard_start NAME	start it with -f; log in $RG_TMP/NAME.out;
 #				socket unix:$RG_TMP/NAME/relayguard.sock
 #	rg_wait_log NAME REGEX	wait for a line in its log
+#	rg_relayguard_stop NAME	SIGTERM, and check a clean stop (status 0,
+#				logged, no sanitizer report)
 #
 #	SMTP AUTH (Cyrus sasldb, the same users for every MTA of the test):
 #	rg_sasl_user USER PASSWORD	add USER@example.com
@@ -545,10 +547,31 @@ rg_relayguard_start()
 	    { cat "$RG_TMP/$1.out"; rg_die "relayguard $1: no socket"; }
 }
 
-# rg_relayguard_log NAME - the daemon's log so far
-rg_relayguard_log()
+# rg_relayguard_stop NAME - SIGTERM; check that it stopped cleanly: exit
+# status 0 within 15 s, "stopping relayguard" logged, and no sanitizer
+# report (under SANITIZE=1, LeakSanitizer runs at exit)
+rg_relayguard_stop()
 {
-	cat "$RG_TMP/$1.out"
+	local p st
+	p=$(cat "$RG_TMP/$1.spawn")
+	kill -TERM "$p" 2>/dev/null
+	if rg_wait_pid "$p" 150; then
+		wait "$p"
+		st=$?
+	else
+		kill -9 "$p" 2>/dev/null
+		st=timeout
+	fi
+	rg_check "relayguard $1 stopped on SIGTERM with status 0 (got $st)" \
+	    test "$st" = 0
+	rg_check "relayguard $1 logged its stop" \
+	    grep -q 'stopping relayguard' "$RG_TMP/$1.out"
+	if grep -qE 'Sanitizer|runtime error:' "$RG_TMP/$1.out"; then
+		rg_result fail "relayguard $1: sanitizer report"
+		grep -E -A20 'Sanitizer|runtime error:' "$RG_TMP/$1.out" | head -60
+	else
+		rg_result ok "relayguard $1: no sanitizer report"
+	fi
 }
 
 # rg_wait_log NAME PATTERN - wait (5 s at most) for a log line (grep -E)
