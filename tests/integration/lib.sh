@@ -59,7 +59,8 @@
 #	rg_sasl_user USER PASSWORD	add USER@example.com
 #
 #	SMTP clients (swaks, from a chosen 127.0.0.0/8 source address):
-#	rg_smtp PORT SRC [swaks options]	run one session that stops after
+#	rg_smtp PORT SRC [swaks options]	run one session to
+#				${RG_SERVER:-127.0.0.1} that stops after
 #				RCPT (RG_QUIT_AFTER= sends the message); the
 #				transcript is in $RG_TMP/swaks/N.log and
 #				$RG_REPLY is the answer that decided: the
@@ -601,7 +602,8 @@ rg_smtp()
 	RG_T0=$(date +%s.%N)
 	[ -n "${RG_QUIT_AFTER-RCPT}" ] &&
 	    set -- --quit-after "${RG_QUIT_AFTER-RCPT}" "$@"
-	swaks --server 127.0.0.1 --port "$port" --local-interface "$src" \
+	swaks --server "${RG_SERVER:-127.0.0.1}" --port "$port" \
+	    --local-interface "$src" \
 	    --helo client.example.org --from sender@example.org \
 	    --timeout 30 "$@" > "$RG_TRANSCRIPT" 2>&1
 	RG_REPLY=$(awk '
