@@ -141,6 +141,10 @@ run-build: all
 	@echo "    milter_default_action = tempfail"
 	@echo "    milter_protocol = 6"
 	@echo "    smtpd_relay_restrictions = check_client_access static:OK, reject"
+	@echo "or Sendmail, in sendmail.mc:"
+	@echo "    INPUT_MAIL_FILTER(\`relayguard', \`S=inet:8894@127.0.0.1, F=T')"
+	@echo "(embedded default rules unless /etc/relayguard/relayguard.conf exists;"
+	@echo " relayguardctl stats / reload talk to it as root)"
 	$(DAEMON) -f -p inet:8894@127.0.0.1
 
 install: all

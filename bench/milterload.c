@@ -47,7 +47,8 @@
  *	-t SECONDS	reply timeout, default 10
  *	-l label	label for the result record
  *	-r file		append one line of key=value results to file
- *	-v		print each session's answers
+ *	-v		print each session's answers and what each
+ *			connection negotiated
  *	-x		expect continue for every recipient and check no
  *			stage on its own, whatever the scenario says: runs
  *			a scenario written for relayguard against a no-op
@@ -1040,6 +1041,15 @@ open_conn(struct worker *w)
 		w->symlist[st] = xstrdup(data + 4);
 		w->asked = 1;
 		data = nul + 1;
+	}
+	if (opt_verbose) {
+		printf("negotiated: version %" PRIu32 " actions 0x%" PRIx32
+		    " protocol 0x%" PRIx32, ntohl(opt[0]), ntohl(opt[1]),
+		    w->pflags);
+		for (i = 0; i < NMACSTAGES; i++)
+			if (w->symlist[i])
+				printf(" macros[%d]=\"%s\"", i, w->symlist[i]);
+		putchar('\n');
 	}
 	return (0);
 }

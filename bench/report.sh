@@ -20,7 +20,8 @@ md=$dir/results.md
 png=$dir/milter.png
 dat=$raw/milter.dat
 
-# get FILE LABEL CONNS KEY - a value from the line with that label and conns
+# get FILE LABEL CONNS KEY - a value from the median run (by sess_s) of
+# the lines with that label and conns
 get() {
 	awk -v l="$2" -v c="$3" -v k="$4" '
 	{
@@ -28,9 +29,15 @@ get() {
 		for (i = 1; i <= NF; i++) {
 			n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
 		}
-		if (f["label"] == l && f["conns"] == c && (k in f)) v = f[k]
+		if (f["label"] == l && f["conns"] == c && (k in f)) {
+			n = ++cnt; s[n] = f["sess_s"] + 0; v[n] = f[k]
+			for (j = n; j > 1 && s[j - 1] > s[j]; j--) {
+				t = s[j]; s[j] = s[j - 1]; s[j - 1] = t
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		}
 	}
-	END { print (v == "" ? "-" : v) }' "$1"
+	END { print (cnt ? v[int((cnt + 1) / 2)] : "-") }' "$1"
 }
 
 {
@@ -46,6 +53,7 @@ get() {
 		echo "microseconds, over a Unix socket; relayguard's answers are"
 		echo "checked, the no-op milter must answer continue. One session"
 		echo "is one milter connection (negotiate, connect, HELO, MAIL, RCPTs)."
+		echo "Each figure is the median of $(awk '/^label=noop conns=1 /' "$raw/milter.txt" | wc -l) interleaved runs."
 		echo
 		echo "| connections | no-op sessions/s | relayguard sessions/s | ratio | no-op RCPT p50 / p99 / p99.9 | relayguard RCPT p50 / p99 / p99.9 | relayguard wrong / errors |"
 		echo "|---:|---:|---:|---:|---|---|---|"
@@ -79,21 +87,51 @@ get() {
 	if [ -s "$raw/memory.txt" ]; then
 		echo "## relayguard memory and table build"
 		echo
-		echo '```'
-		cat "$raw/memory.txt"
-		echo '```'
+		echo "Resident memory of the daemon from /proc/PID/status, in MiB:"
+		echo "RssAnon is its own memory (heap, stacks, in-memory lists),"
+		echo "RssFile mostly the shared LMDB and library mappings."
 		echo
+		echo "| when | RssAnon | RssFile |"
+		echo "|---|---:|---:|"
+		awk '
+		{
+			delete f
+			for (i = 1; i <= NF; i++) {
+				n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
+			}
+			if (!("rss_anon_kb" in f)) next
+			a = f["rss_anon_kb"] / 1024; r = f["rss_file_kb"] / 1024
+			if (f["label"] == "relayguard")
+				printf "| after the run at %s connections | %.1f | %.1f |\n", f["conns"], a, r
+			else if (f["label"] == "soak") {
+				if (!ns++) { fa = a; fr = r }
+				if (a > ma) ma = a
+				la = a; lr = r
+			}
+		}
+		END {
+			if (ns) {
+				printf "| soak: first sample | %.1f | %.1f |\n", fa, fr
+				printf "| soak: largest of %d samples | %.1f | |\n", ns, ma
+				printf "| soak: after the last session | %.1f | %.1f |\n", la, lr
+			}
+		}' "$raw/memory.txt"
+		echo
+		grep -q '^compile' "$raw/memory.txt" &&
+		    echo "Table build: $(grep '^compile' "$raw/memory.txt") (seconds)." && echo
 		if grep -q '^label=soak' "$raw/milter.txt" 2>/dev/null; then
-			echo "Soak run: $(grep '^label=soak' "$raw/milter.txt" |
-			    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(sessions|sess_s|wrong|errors)=/) printf "%s ", $i }')"
+			echo "Soak run (16 connections): $(grep '^label=soak' "$raw/milter.txt" |
+			    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(sessions|sess_s|wrong|errors|rcpt_p99|rcpt_p999)=/) printf "%s ", $i }')"
 			echo
 		fi
 	fi
 	if [ -s "$raw/postfix.txt" ]; then
 		echo "## End to end through Postfix (smtp-source)"
 		echo
+		echo "Median of the runs (seconds: median, fastest, slowest)."
+		echo
 		echo "| policy | messages/s | recipients/s | relative to native | relative to no-op milter | seconds |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "|---|---:|---:|---:|---:|---|"
 		awk '
 		{
 			delete f
@@ -102,7 +140,8 @@ get() {
 			}
 			lab[NR] = f["label"]; mps[NR] = f["msg_s"]; rps[NR] = f["rcpt_s"]
 			if ($2 == "unavailable") { un[NR] = 1; next }
-			sec[NR] = f["secs"]; by[f["label"]] = f["msg_s"]
+			sec[NR] = f["secs"] (f["min"] != "" ? " (" f["min"] ", " f["max"] ")" : "")
+			by[f["label"]] = f["msg_s"]
 		}
 		END {
 			for (i = 1; i <= NR; i++) {
@@ -115,6 +154,15 @@ get() {
 				printf "| %s | %s | %s | %s | %s | %s |\n", lab[i], mps[i], rps[i], nat, noop, sec[i]
 			}
 		}' "$raw/postfix.txt"
+		echo
+	fi
+	store=${RG_BUILD:-$top/build}/bench/store.txt
+	if [ -s "$store" ]; then
+		echo "## Tables: relayguardctl and postmap (bench-store)"
+		echo
+		echo '```'
+		sed "s|$top/||g" "$store"
+		echo '```'
 		echo
 	fi
 } >"$md"

@@ -11,7 +11,8 @@
 #	for the same stage skips as relayguard) and build/relayguard with
 #	bench/bench.conf.in, both on Unix sockets, and runs
 #	bench/scenarios/relayguard.scn through build/milterload against
-#	each, alternating, at every concurrency level. Every answer of
+#	each, alternating, at every concurrency level, RG_BENCH_ROUNDS
+#	times (report.sh keeps the median run). Every answer of
 #	relayguard is checked (-x for the no-op milter: all continue).
 #	Then a soak run of RG_BENCH_SOAK sessions samples relayguard's
 #	resident memory.
@@ -20,7 +21,8 @@
 #	$RG_BENCH_OUT/milter.txt and memory.txt; bench/report.sh turns
 #	them into results.md and the plot.
 #
-#	RG_BENCH_SECONDS	seconds per run (default 10)
+#	RG_BENCH_SECONDS	seconds per run (default 5)
+#	RG_BENCH_ROUNDS		runs per milter and level, interleaved (default 3)
 #	RG_BENCH_CONNS		concurrency levels (default "1 16 128")
 #	RG_BENCH_SOAK		soak sessions (default 1000000; 0 skips)
 #	RG_BENCH_OUT		raw results directory (default bench/results/raw)
@@ -34,7 +36,8 @@ set -u
 top=${RG_TOP:-$(pwd)}
 build=${RG_BUILD:-$top/build}
 out=${RG_BENCH_OUT:-$top/bench/results/raw}
-secs=${RG_BENCH_SECONDS:-10}
+secs=${RG_BENCH_SECONDS:-5}
+rounds=${RG_BENCH_ROUNDS:-3}
 conns=${RG_BENCH_CONNS:-"1 16 128"}
 soak=${RG_BENCH_SOAK:-1000000}
 scn=$top/bench/scenarios/relayguard.scn
@@ -178,15 +181,21 @@ else
 	tail -3 "$scratch/n.log" >&2
 fi
 
-for c in $conns; do
-	run noop "unix:$scratch/noop.sock" "$c" -x
-	if [ $rg = 1 ]; then
-		run relayguard "unix:$scratch/relayguard.sock" "$c"
-		[ -d "/proc/$rgpid" ] &&
-		    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$out/memory.txt"
-	else
-		echo "label=relayguard conns=$c unavailable" >>"$out/milter.txt"
-	fi
+# Rounds interleave the two milters, so that a burst of other work on
+# the machine hits both; report.sh takes each one's median run.
+r=0
+while [ $r -lt "$rounds" ]; do
+	r=$((r + 1))
+	for c in $conns; do
+		run noop "unix:$scratch/noop.sock" "$c" -x
+		if [ $rg = 1 ]; then
+			run relayguard "unix:$scratch/relayguard.sock" "$c"
+			[ $r = "$rounds" ] && [ -d "/proc/$rgpid" ] &&
+			    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$out/memory.txt"
+		elif [ $r = 1 ]; then
+			echo "label=relayguard conns=$c unavailable" >>"$out/milter.txt"
+		fi
+	done
 done
 
 if [ $rg = 1 ] && [ "$soak" -gt 0 ]; then

@@ -217,12 +217,14 @@ done
 
 : >"$out/postfix.txt"
 for p in $ready; do
-	med=$(awk -v p="$p" '$1 == p { print $2 }' "$RG_TMP/times" | sort -n |
-	    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
-	[ -n "$med" ] || continue
-	awk -v p="$p" -v s="$med" -v m="$messages" -v c="$sessions" -v n="$repeat" 'BEGIN {
-		printf "label=%s sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f runs=%d\n",
-		    p, c, m, 3 * m, s, m / s, 3 * m / s, n
+	awk -v p="$p" '$1 == p { print $2 }' "$RG_TMP/times" | sort -n |
+	    awk -v p="$p" -v m="$messages" -v c="$sessions" '
+	{ v[NR] = $1 }
+	END {
+		if (!NR) exit
+		s = v[int((NR + 1) / 2)]
+		printf "label=%s sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f runs=%d min=%.3f max=%.3f\n",
+		    p, c, m, 3 * m, s, m / s, 3 * m / s, NR, v[1], v[NR]
 	}' >>"$out/postfix.txt"
 done
 [ -f "$RG_TMP/skipped" ] && cat "$RG_TMP/skipped" >>"$out/postfix.txt"

@@ -4,19 +4,28 @@
 #
 # Environment: RG_BUILD (binaries), RG_BENCH_STORE_LINES (default
 # 1000000). Work files go to $RG_BUILD/bench/store (removed at the end);
-# the figures are printed and kept in $RG_BUILD/bench/store.txt.
+# the figures are printed and kept in bench/results/store.txt.
 set -eu
 : "${RG_BUILD:?}"
 LINES=${RG_BENCH_STORE_LINES:-1000000}
 CTL="$RG_BUILD/relayguardctl"
 W="$RG_BUILD/bench/store"
-OUT="$RG_BUILD/bench/store.txt"
+OUT="${RG_TOP:-.}/bench/results/store.txt"
 rm -rf "$W"
 mkdir -p "$W/postfix"
 trap 'rm -rf "$W"' EXIT INT TERM
 
 now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+# timed CMD...: run CMD (stdin/stdout as given); sets WALL and CPU (user
+# + system seconds), so that figures taken on a busy machine still say
+# something.
+timed() {
+	/usr/bin/time -f '%e %U %S' -o "$W/time" "$@"
+	WALL=$(awk '{ printf "%.2f", $1 }' "$W/time")
+	CPU=$(awk '{ printf "%.2f", $2 + $3 }' "$W/time")
+}
+ratio() { echo "$1 $2" | awk '{ printf "%.1fx", ($2 > 0 ? $1 / $2 : 0) }'; }
 say() { echo "$*"; echo "$*" >> "$OUT"; }
 : > "$OUT"
 
@@ -49,28 +58,28 @@ awk -v n="$LINES" -v keys="$W/keys" -v clients="$W/clients" 'BEGIN {
 		print key > keys
 	}
 }' > "$W/access"
-say "store benchmark: $(wc -l < "$W/access") lines, $(wc -c < "$W/access") bytes ($W/access)"
+say "store benchmark ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)): $(wc -l < "$W/access") lines, $(wc -c < "$W/access") bytes ($W/access)"
 
 # postmap needs a configuration directory; an empty main.cf will do.
 : > "$W/postfix/main.cf"
 PM="postmap -c $W/postfix"
 
-t0=$(now); $PM lmdb:"$W/access" 2>"$W/pm.err"; t1=$(now)
-pm_compile=$(secs "$t0" "$t1")
-t0=$(now); "$CTL" compile "$W/access" "$W/access.rg" 2>"$W/rg.err"; t1=$(now)
+timed $PM lmdb:"$W/access" 2>"$W/pm.err"
+pm_wall=$WALL pm_cpu=$CPU
+timed "$CTL" compile "$W/access" "$W/access.rg" 2>"$W/rg.err"
+rg_wall=$WALL rg_cpu=$CPU
 [ -s "$W/pm.err" ] && say "  postmap said: $(head -3 "$W/pm.err")"
 [ -s "$W/rg.err" ] && say "  relayguardctl said: $(head -3 "$W/rg.err")"
-rg_compile=$(secs "$t0" "$t1")
-say "compile: postmap lmdb:FILE ${pm_compile}s, relayguardctl compile ${rg_compile}s ($(echo "$pm_compile $rg_compile" | awk '{ printf "%.1fx", $1 / $2 }') faster)"
+say "compile: postmap lmdb:FILE ${pm_wall}s (cpu ${pm_cpu}s), relayguardctl compile ${rg_wall}s (cpu ${rg_cpu}s): $(ratio "$pm_wall" "$rg_wall") faster ($(ratio "$pm_cpu" "$rg_cpu") in cpu)"
 say "  commands: $PM lmdb:$W/access; $CTL compile $W/access $W/access.rg"
-t0=$(now); "$CTL" compile "$W/access" "$W/access.rg" 2>/dev/null; t1=$(now)
-say "  recompile over the existing table (in place, one transaction): $(secs "$t0" "$t1")s"
+timed "$CTL" compile "$W/access" "$W/access.rg" 2>/dev/null
+say "  recompile over the existing table (in place, one transaction): ${WALL}s (cpu ${CPU}s)"
 
-t0=$(now); $PM -q - lmdb:"$W/access" < "$W/keys" > "$W/pm.out"; t1=$(now)
-pm_query=$(secs "$t0" "$t1")
-t0=$(now); "$CTL" query "$W/access.rg" - < "$W/keys" > "$W/rg.out" || :; t1=$(now)
-rg_query=$(secs "$t0" "$t1")
-say "bulk query of $(wc -l < "$W/keys") keys: postmap -q - ${pm_query}s, relayguardctl query - ${rg_query}s ($(echo "$pm_query $rg_query" | awk '{ printf "%.1fx", $1 / $2 }') faster); answers: postmap $(wc -l < "$W/pm.out"), relayguardctl $(wc -l < "$W/rg.out")"
+timed sh -c "$PM -q - lmdb:$W/access < $W/keys > $W/pm.out"
+pm_wall=$WALL pm_cpu=$CPU
+timed sh -c "$CTL query $W/access.rg - < $W/keys > $W/rg.out || :"
+rg_wall=$WALL rg_cpu=$CPU
+say "bulk query of $(wc -l < "$W/keys") keys: postmap -q - ${pm_wall}s (cpu ${pm_cpu}s), relayguardctl query - ${rg_wall}s (cpu ${rg_cpu}s): $(ratio "$pm_wall" "$rg_wall") faster ($(ratio "$pm_cpu" "$rg_cpu") in cpu)"
 say "  commands: $PM -q - lmdb:$W/access < keys; $CTL query $W/access.rg - < keys"
 # Both print KEY<TAB>VALUE: the answers must agree.
 if cmp -s "$W/pm.out" "$W/rg.out"; then

@@ -30,8 +30,11 @@
  *	one connection's callbacks on different threads.
  *
  *	Every refused recipient and every permitted relay is logged as
- *	one line (see logline_format()); lookup errors are logged once
- *	per failing table, as the engine reports them.
+ *	one line (see logline_format()), and so is an accept at connect,
+ *	HELO or MAIL: SMFIS_ACCEPT makes the MTA stop calling the filter
+ *	for the connection or message, so the recipients it then relays
+ *	are not seen one by one. Lookup errors are logged once per
+ *	failing table, as the engine reports them.
  * DIAGNOSTICS
  *	An internal failure (no rules, smfi_setpriv() failing) logs an
  *	error and answers 451 4.3.0 (tempfail), never a permit.
@@ -231,8 +234,16 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 			}
 			return (SMFIS_CONTINUE);
 		}
-		if (res.verdict == RULES_ACCEPT)
+		if (res.verdict == RULES_ACCEPT) {
+			/*
+			 * The MTA stops asking for this connection or
+			 * message, so its recipients are never seen: log
+			 * the accept itself, the trail of those relays.
+			 */
+			res.code[0] = 0;
+			log_decision(c, stage, "accept", &res);
 			return (SMFIS_ACCEPT);
+		}
 		if (c->discard && stage == RULES_MAIL)
 			return (SMFIS_DISCARD);
 		return (SMFIS_CONTINUE);

@@ -39,6 +39,8 @@
  *	"reload refused" with every error, keeps the old rules, appends
  *	the errors to errs (which may be NULL) and returns -1. Reloads
  *	from the signal thread and the control thread are serialised.
+ *	Changed socket, control and user settings are logged as waiting
+ *	for the next start.
  *
  *	live_stats() is the daemon's counters.
  * THREADS
@@ -146,6 +148,40 @@ log_errors(const char *text)
 	}
 }
 
+/* differs - 1 when two optional settings differ */
+static int
+differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != b);
+	return (strcmp(a, b) != 0);
+}
+
+/* warn_restart - say which changed settings wait for a restart */
+static void
+warn_restart(const struct rules *nr)
+{
+	struct rules *old = live_get();
+	const struct rules_settings *o, *n;
+
+	if (old == NULL)
+		return;
+	o = rules_settings(old);
+	n = rules_settings(nr);
+	if (o != NULL && n != NULL) {
+		if (differs(o->socket, n->socket))
+			log_warning("reload: the socket setting changes at the "
+			    "next start, not now");
+		if (differs(o->control, n->control))
+			log_warning("reload: the control setting changes at "
+			    "the next start, not now");
+		if (differs(o->user, n->user))
+			log_warning("reload: the user setting changes at the "
+			    "next start, not now");
+	}
+	rules_unref(old);
+}
+
 /* live_reload - load again and swap, or keep the old rules */
 int
 live_reload(const char *why, struct strbuf *errs)
@@ -167,6 +203,7 @@ live_reload(const char *why, struct strbuf *errs)
 		stats_inc(live_counters, STATS_RELOADS_REFUSED);
 		ret = -1;
 	} else {
+		warn_restart(r);
 		live_apply_log_level(r);
 		live_set(r);
 		stats_inc(live_counters, STATS_RELOADS);

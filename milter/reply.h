@@ -26,7 +26,8 @@ extern const char *path_display(char *out, size_t outlen, const char *raw);
 /* One decision, as logged. Any string may be NULL. */
 struct logline {
 	const char *queue_id;	/* NULL: "NOQUEUE" */
-	const char *action;	/* "reject", "tempfail", "discard", "relay" */
+	const char *action;	/* "reject", "tempfail", "discard", "relay",
+				 * "accept" */
 	const char *stage;	/* "CONNECT", "HELO", "MAIL", "RCPT" */
 	const char *client_name;	/* verified name, else "unknown" */
 	const char *client_addr;	/* NULL: no address (Unix socket) */

@@ -24,7 +24,8 @@
  *
  *	stats_format() appends "name value" lines, then "config SOURCE"
  *	and one line per rule of r (which may be NULL):
- *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N\n *	tempfail N discard N error N".
+ *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N
+ *	tempfail N discard N error N".
  *
  *	stats_format_prometheus() appends the Prometheus text exposition
  *	format (version 0.0.4) with relayguard_ metric names; label

@@ -14,9 +14,10 @@ set -eu
 
 pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check"
 pkgs_test="postfix postfix-lmdb swaks sasl2-bin libsasl2-modules m4 openssl
-	iproute2 procps psmisc lmdb-utils valgrind clang libclang-rt-14-dev"
+	iproute2 procps psmisc lmdb-utils valgrind clang libclang-rt-14-dev
+	python3"
 pkgs_bench="postfix postfix-lmdb postfwd gnuplot-nox lmdb-utils bc swaks
-	sasl2-bin libsasl2-modules m4 iproute2"
+	sasl2-bin libsasl2-modules m4 iproute2 time"
 pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=""

@@ -62,6 +62,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,33 @@ struct decision {
 	int     shows_local;
 };
 
+/*
+ * Facts that stay the same across the RCPTs of a message are derived
+ * once and kept in the session, keyed by their raw text (the caller
+ * may change or reuse its strings between calls).
+ */
+struct sender_cache {
+	char   *raw;
+	struct rcpt r;
+	char    base[RCPT_ARG_MAX + 1];
+	char    dom[DOMAIN_MAX + 1];
+	const char *domp;
+	int     dom_ok;
+};
+
+struct dom_cache {
+	char   *raw;
+	char    canon[DOMAIN_MAX + 1];
+	int     ok;
+};
+
 struct rules_session {
 	struct rules *r;
 	struct decision pending[RULES_RCPT];	/* delayed refusals */
 	const struct rule *accept_rule;
 	enum rules_stage accept_stage;
+	struct sender_cache snd;
+	struct dom_cache cn, helo;
 };
 
 /* Facts derived from the raw values, on demand. */
@@ -103,14 +126,19 @@ struct ctx {
 	const struct rules_facts *f;
 	enum rules_stage stage;
 	struct rules_trace *trace;
-	int     have_rcpt, have_sender, have_cn, have_helo;
-	struct rcpt rcpt, sender;
-	char    rcpt_base[RCPT_ARG_MAX + 1], sender_base[RCPT_ARG_MAX + 1];
-	char    rcpt_dom[DOMAIN_MAX + 1], sender_dom[DOMAIN_MAX + 1];
-	int     rcpt_dom_ok, sender_dom_ok;
-	char    cn[DOMAIN_MAX + 1], helo[DOMAIN_MAX + 1];
-	int     cn_ok, helo_ok;
+	int     have_rcpt, have_sender;
+	int     rcpt_dom_ok;
+	uint64_t memo_have;		/* bit n: memo_v[n] is known */
+	signed char memo_v[RULES_MEMO_MAX];
+	int     mv_rcpt_state, mv_sender_state;	/* 0 not yet, 1, -1 absent */
+	struct rules_session *s;
+	struct rcpt rcpt;
+	const char *rcpt_domp;
+	/* Not cleared per call: valid only where the flags above say. */
+	struct mbox_val mv_rcpt, mv_sender;
 	struct store_error err;
+	char    rcpt_base[RCPT_ARG_MAX + 1];
+	char    rcpt_dom[DOMAIN_MAX + 1];
 };
 
 /* rules_stage_name - "connect", ... */
@@ -147,6 +175,11 @@ rules_session_free(struct rules_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->snd.raw != NULL)
+		rcpt_free(&s->snd.r);
+	free(s->snd.raw);
+	free(s->cn.raw);
+	free(s->helo.raw);
 	rules_unref(s->r);
 	free(s);
 }
@@ -188,6 +221,25 @@ nonempty(const char *s)
 	return (s != NULL && *s != '\0' ? s : NULL);
 }
 
+/*
+ * canon_fact - a domain from rcpt_parse(), already normalised: only
+ * address literals are rewritten to the form set items use.
+ */
+static int
+canon_fact(const char *d, const char **out, char *buf, size_t len)
+{
+	if (d == NULL)
+		return (0);
+	if (d[0] != '[') {
+		*out = d;
+		return (1);
+	}
+	if (rules_domain_canon(d, buf, len) < 0)
+		return (0);
+	*out = buf;
+	return (1);
+}
+
 /* get_rcpt, get_sender - parse on first use */
 static struct rcpt *
 get_rcpt(struct ctx *c)
@@ -202,9 +254,8 @@ get_rcpt(struct ctx *c)
 		if (rcpt_strip_extension(c->rcpt.local ? c->rcpt.local : "", d,
 		    c->rcpt_base, sizeof(c->rcpt_base)) != 1)
 			c->rcpt_base[0] = '\0';
-		c->rcpt_dom_ok = c->rcpt.rcpt_domain != NULL &&
-		    rules_domain_canon(c->rcpt.rcpt_domain, c->rcpt_dom,
-		    sizeof(c->rcpt_dom)) >= 0;
+		c->rcpt_dom_ok = canon_fact(c->rcpt.rcpt_domain, &c->rcpt_domp,
+		    c->rcpt_dom, sizeof(c->rcpt_dom));
 	}
 	return (&c->rcpt);
 }
@@ -212,21 +263,42 @@ get_rcpt(struct ctx *c)
 static struct rcpt *
 get_sender(struct ctx *c)
 {
+	struct sender_cache *sc = &c->s->snd;
+
 	if (c->f->sender == NULL || c->stage < RULES_MAIL)
 		return (NULL);
 	if (!c->have_sender) {
 		const char *d = c->r->settings.recipient_delimiter;
 
-		rcpt_parse(c->f->sender, &c->sender);
 		c->have_sender = 1;
-		if (rcpt_strip_extension(c->sender.local ? c->sender.local : "",
-		    d, c->sender_base, sizeof(c->sender_base)) != 1)
-			c->sender_base[0] = '\0';
-		c->sender_dom_ok = c->sender.rcpt_domain != NULL &&
-		    rules_domain_canon(c->sender.rcpt_domain, c->sender_dom,
-		    sizeof(c->sender_dom)) >= 0;
+		if (sc->raw != NULL && strcmp(sc->raw, c->f->sender) == 0)
+			return (&sc->r);
+		if (sc->raw != NULL)
+			rcpt_free(&sc->r);
+		free(sc->raw);
+		sc->raw = xstrdup(c->f->sender);
+		rcpt_parse(c->f->sender, &sc->r);
+		if (rcpt_strip_extension(sc->r.local ? sc->r.local : "", d,
+		    sc->base, sizeof(sc->base)) != 1)
+			sc->base[0] = '\0';
+		sc->dom_ok = canon_fact(sc->r.rcpt_domain, &sc->domp, sc->dom,
+		    sizeof(sc->dom));
 	}
-	return (&c->sender);
+	return (&sc->r);
+}
+
+/* dom_cached - a domain fact normalised, through the session cache */
+static const char *
+dom_cached(struct dom_cache *dc, const char *raw)
+{
+	if (raw == NULL)
+		return (NULL);
+	if (dc->raw == NULL || strcmp(dc->raw, raw) != 0) {
+		free(dc->raw);
+		dc->raw = xstrdup(raw);
+		dc->ok = rules_domain_canon(raw, dc->canon, sizeof(dc->canon)) >= 0;
+	}
+	return (dc->ok ? dc->canon : NULL);
 }
 
 /* client_name_verified - client-name is present only when verified */
@@ -247,64 +319,61 @@ static const char *
 get_domain(struct ctx *c, int fact)
 {
 	struct rcpt *m;
-	const char *raw;
 
 	switch (fact) {
 	case FACT_CLIENT_NAME:
-		if (!c->have_cn) {
-			c->have_cn = 1;
-			raw = client_name_verified(c->f);
-			c->cn_ok = raw != NULL &&
-			    rules_domain_canon(raw, c->cn, sizeof(c->cn)) >= 0;
-		}
-		return (c->cn_ok ? c->cn : NULL);
+		return (dom_cached(&c->s->cn, client_name_verified(c->f)));
 	case FACT_HELO:
 		if (c->stage < RULES_HELO)
 			return (NULL);
-		if (!c->have_helo) {
-			c->have_helo = 1;
-			raw = nonempty(c->f->helo);
-			c->helo_ok = raw != NULL &&
-			    rules_domain_canon(raw, c->helo, sizeof(c->helo)) >= 0;
-		}
-		return (c->helo_ok ? c->helo : NULL);
+		return (dom_cached(&c->s->helo, nonempty(c->f->helo)));
 	case FACT_SENDER_DOMAIN:
 		if ((m = get_sender(c)) == NULL || m->malformed)
 			return (NULL);
-		return (c->sender_dom_ok ? c->sender_dom : NULL);
+		return (c->s->snd.dom_ok ? c->s->snd.domp : NULL);
 	case FACT_RCPT_DOMAIN:
 		if ((m = get_rcpt(c)) == NULL || m->malformed)
 			return (NULL);
-		return (c->rcpt_dom_ok ? c->rcpt_dom : NULL);
+		return (c->rcpt_dom_ok ? c->rcpt_domp : NULL);
 	}
 	return (NULL);
 }
 
-/* get_mailbox - sender or rcpt as a mailbox; 0 when absent */
-static int
-get_mailbox(struct ctx *c, int fact, struct mbox_val *mv)
+/* get_mailbox - sender or rcpt as a mailbox; NULL when absent */
+static const struct mbox_val *
+get_mailbox(struct ctx *c, int fact)
 {
+	struct mbox_val *mv;
 	struct rcpt *m;
 	int     snd = fact == FACT_SENDER;
+	int    *state = snd ? &c->mv_sender_state : &c->mv_rcpt_state;
 
+	if (*state)
+		return (*state > 0 ? (snd ? &c->mv_sender : &c->mv_rcpt) : NULL);
+	*state = -1;
 	m = snd ? get_sender(c) : get_rcpt(c);
 	if (m == NULL || m->malformed)
-		return (0);
-	memset(mv, 0, sizeof(*mv));
+		return (NULL);
+	mv = snd ? &c->mv_sender : &c->mv_rcpt;
+	mv->null = 0;
+	mv->local = mv->local_base = mv->domain = NULL;
 	if (m->null_sender) {
 		mv->null = 1;
 		mv->text = "<>";
-		return (1);
+		*state = 1;
+		return (mv);
 	}
 	if (m->local == NULL || m->local[0] == '\0')
-		return (0);
+		return (NULL);
 	mv->local = m->local;
-	mv->local_base = snd ? (c->sender_base[0] ? c->sender_base : NULL) :
+	mv->local_base = snd ? (c->s->snd.base[0] ? c->s->snd.base : NULL) :
 	    (c->rcpt_base[0] ? c->rcpt_base : NULL);
-	mv->domain = snd ? (c->sender_dom_ok ? c->sender_dom : NULL) :
-	    (c->rcpt_dom_ok ? c->rcpt_dom : NULL);
+	mv->domain = snd ? (c->s->snd.dom_ok ? c->s->snd.domp : NULL) :
+	    (c->rcpt_dom_ok ? c->rcpt_domp : NULL);
 	mv->text = m->mailbox;
-	return (1);
+	mbox_prepare(mv);
+	*state = 1;
+	return (mv);
 }
 
 /* get_string - a string fact; NULL when absent */
@@ -386,7 +455,11 @@ strip_angles(const char *v, char *buf, size_t len)
 		return ("");
 	n = strlen(v);
 	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-		snprintf(buf, len, "%.*s", (int) (n - 2), v + 1);
+		n -= 2;
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, v + 1, n);
+		buf[n] = '\0';
 		return (buf);
 	}
 	return (v);
@@ -398,7 +471,7 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 {
 	const struct addr *a;
 	const char *s = NULL;
-	struct mbox_val mv;
+	const struct mbox_val *mv;
 	struct strbuf sb = STRBUF_INIT;
 
 	switch (rules_facts_tab[fact].type) {
@@ -412,8 +485,8 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 		s = get_domain(c, fact);
 		break;
 	case ITEM_MAILBOX:
-		if (get_mailbox(c, fact, &mv))
-			s = mv.text;
+		if ((mv = get_mailbox(c, fact)) != NULL)
+			s = mv->text;
 		break;
 	case ITEM_STRING:
 		s = get_string(c, fact);
@@ -430,24 +503,71 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 	strbuf_free(&sb);
 }
 
-/* expand - a reply template with %{macros} into res->text */
+/* copy - bounded string copy that always terminates */
 static void
-expand(struct ctx *c, const char *t, const char *where, char *out,
+copy(char *dst, size_t len, const char *src)
+{
+	size_t  n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* A reply being written: out[0..len), at most cap bytes and a NUL. */
+struct text {
+	char   *out;
+	size_t  len, cap;
+};
+
+/* put_clean - append a value: no control bytes, at most max of it */
+static void
+put_clean(struct text *t, const char *v, size_t max)
+{
+	size_t  n = 0;
+
+	for (; *v && n < max && t->len < t->cap; v++, n++) {
+		unsigned char ch = (unsigned char) *v;
+
+		if (ch < ' ' || ch == 0x7f)
+			continue;
+		t->out[t->len++] = (char) (ch >= 0x80 ? '?' : ch);
+	}
+	if (*v && n >= max)
+		for (v = "..."; *v && t->len < t->cap; v++)
+			t->out[t->len++] = *v;
+	t->out[t->len] = '\0';
+}
+
+/* expand - a reply template with %{macros} into out */
+static void
+expand(struct ctx *c, const char *tp, const char *where, char *out,
 	size_t outlen)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct text t = {out, 0, outlen - 1};
 	char    buf[RCPT_ARG_MAX + 1];
-	const char *e, *v;
+	const char *e, *v, *lit;
 	size_t  n;
 
-	for (; *t; t++) {
-		if (t[0] != '%' || t[1] != '{' || (e = strchr(t, '}')) == NULL) {
-			sanitise(&sb, (char[]) {*t, 0}, 1);
-			continue;
-		}
-		n = (size_t) (e - t - 2);
+	out[0] = '\0';
+	while (*tp) {
+		/* Template text is checked at load: copy it up to a macro. */
+		for (lit = tp; *tp && !(tp[0] == '%' && tp[1] == '{' &&
+		    strchr(tp, '}') != NULL); tp++)
+			 /* void */ ;
+		n = (size_t) (tp - lit);
+		if (n > t.cap - t.len)
+			n = t.cap - t.len;
+		memcpy(t.out + t.len, lit, n);
+		t.len += n;
+		t.out[t.len] = '\0';
+		if (*tp == '\0')
+			break;
+		e = strchr(tp, '}');
+		n = (size_t) (e - tp - 2);
 		v = "";
-#define IS(m)	(n == sizeof(m) - 1 && strncmp(t + 2, m, n) == 0)
+#define IS(m)	(n == sizeof(m) - 1 && strncmp(tp + 2, m, n) == 0)
 		if (IS("client")) {
 			if (c->f->client)
 				v = addr_format(c->f->client, buf, sizeof(buf));
@@ -467,13 +587,9 @@ expand(struct ctx *c, const char *t, const char *where, char *out,
 		else if (IS("rule"))
 			v = where;
 #undef IS
-		sanitise(&sb, v, VALUE_MAX);
-		t = e;
+		put_clean(&t, v, VALUE_MAX);
+		tp = e + 1;
 	}
-	n = sb.len < outlen - 1 ? sb.len : outlen - 1;
-	memcpy(out, strbuf_str(&sb), n);
-	out[n] = '\0';
-	strbuf_free(&sb);
 }
 
 /* set_default_reply - the stage default for a verdict */
@@ -533,7 +649,7 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 {
 	const struct fact_def *fd = &rules_facts_tab[fact];
 	const char *key = NULL;
-	struct mbox_val mv;
+	const struct mbox_val *mv;
 
 	*absent = 0;
 	memset(&c->err, 0, sizeof(c->err));
@@ -568,8 +684,8 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 			*absent = 2;
 			return (0);
 		}
-		if (get_mailbox(c, fact, &mv))
-			key = mv.text;
+		if ((mv = get_mailbox(c, fact)) != NULL)
+			key = mv->text;
 		break;
 	default:
 		key = get_string(c, fact);
@@ -589,7 +705,7 @@ static int
 eval_cond(struct ctx *c, const struct cond *cd)
 {
 	const struct fact_def *fd;
-	struct mbox_val mv;
+	const struct mbox_val *mv;
 	const char *s;
 	char    val[STORE_VALUE_MAX];
 	int     v = 0, absent;
@@ -598,12 +714,14 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		v = get_flag(c, cd->id);
 		return (cd->neg ? !v : v);
 	}
+	if (cd->memo >= 0 && (c->memo_have & ((uint64_t) 1 << cd->memo))) {
+		v = c->memo_v[cd->memo];
+		return (v < 0 ? -1 : cd->neg ? !v : v);
+	}
 	if (cd->kind == COND_TABLE) {
 		v = table_lookup(c, cd->table, cd->id, val, sizeof(val), NULL, 0,
 		    &absent);
-		if (v < 0)
-			return (-1);
-		return (cd->neg ? !v : v);
+		goto done;
 	}
 	fd = &rules_facts_tab[cd->id];
 	if (cd->set == NULL)
@@ -617,7 +735,8 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		    set_match_domain(cd->set, s);
 		break;
 	case ITEM_MAILBOX:
-		v = get_mailbox(c, cd->id, &mv) && set_match_mailbox(cd->set, &mv);
+		v = (mv = get_mailbox(c, cd->id)) != NULL &&
+		    set_match_mailbox(cd->set, mv);
 		break;
 	case ITEM_STRING:
 		v = (s = get_string(c, cd->id)) != NULL &&
@@ -626,7 +745,12 @@ eval_cond(struct ctx *c, const struct cond *cd)
 	default:
 		break;
 	}
-	return (cd->neg ? !v : v);
+done:
+	if (cd->memo >= 0) {
+		c->memo_have |= (uint64_t) 1 << cd->memo;
+		c->memo_v[cd->memo] = (signed char) v;
+	}
+	return (v < 0 ? -1 : cd->neg ? !v : v);
 }
 
 /* count - bump a rule's statistics */
@@ -851,7 +975,7 @@ uncertain_dns(struct ctx *c, struct decision *d)
 	    "temporarily; try again later");
 	d->is_tmpl = 0;
 	if (c->trace)
-		trace_add(c->trace, c->stage, d->rule->where, d->rule->text, "note",
+		trace_add(c->trace, c->stage, d->rule->where, "", "note",
 		    "client host name lookup failed temporarily and a "
 		    "client-name rule could have permitted: tempfail "
 		    "instead of reject");
@@ -863,25 +987,22 @@ fill(struct ctx *c, const struct decision *d, struct rules_result *res)
 {
 	res->verdict = d->verdict;
 	if (d->rule)
-		snprintf(res->rule, sizeof(res->rule), "%s", d->rule->where);
+		copy(res->rule, sizeof(res->rule), d->rule->where);
 	if (d->verdict == RULES_REJECT || d->verdict == RULES_TEMPFAIL) {
-		snprintf(res->code, sizeof(res->code), "%s", d->code);
-		snprintf(res->xcode, sizeof(res->xcode), "%s", d->xcode);
+		copy(res->code, sizeof(res->code), d->code);
+		copy(res->xcode, sizeof(res->xcode), d->xcode);
 		if (d->is_tmpl)
 			expand(c, d->tmpl, res->rule, res->text,
 			    sizeof(res->text));
 		else {
-			struct strbuf sb = STRBUF_INIT;
+			struct text t = {res->text, 0, sizeof(res->text) - 1};
 
-			sanitise(&sb, d->tmpl, sizeof(res->text) - 4);
-			snprintf(res->text, sizeof(res->text), "%s",
-			    strbuf_str(&sb));
-			strbuf_free(&sb);
+			put_clean(&t, d->tmpl, sizeof(res->text));
 		}
 	}
 	res->lookup_error = d->lookup_error;
 	if (d->lookup_error) {
-		snprintf(res->error, sizeof(res->error), "%s", d->error);
+		copy(res->error, sizeof(res->error), d->error);
 		res->error_first = d->error_first;
 	}
 }
@@ -913,8 +1034,11 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 	int     i;
 
 	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
+	memset(&c, 0, offsetof(struct ctx, mv_rcpt));
+	c.err.msg[0] = '\0';
+	c.err.first = 0;
 	c.r = s->r;
+	c.s = s;
 	c.f = f;
 	c.stage = stage;
 	c.trace = trace;
@@ -1009,7 +1133,5 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 out:
 	if (c.have_rcpt)
 		rcpt_free(&c.rcpt);
-	if (c.have_sender)
-		rcpt_free(&c.sender);
 	return (0);
 }

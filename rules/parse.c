@@ -57,7 +57,6 @@
 
 #define INCLUDE_DEPTH	16
 #define FILE_MAX	(64 * 1024 * 1024)
-#define REPLY_TEXT_MAX	400
 
 enum kw_kind {
 	KW_SETTING,
@@ -790,123 +789,6 @@ slice(struct parser *p, size_t start, size_t end)
 	return (strbuf_detach(&sb));
 }
 
-/* macro_ok - reply template check: known %{macros}; other '%' are text */
-static int
-macro_ok(const char *t, char *err, size_t errlen)
-{
-	static const char *const macros[] = {
-		"client", "client-name", "helo", "sender", "rcpt", "auth",
-		"rule", NULL,
-	};
-	const char *e;
-	size_t  i;
-
-	for (; *t; t++) {
-		if ((unsigned char) *t < ' ' || *t == 0x7f) {
-			snprintf(err, errlen, "control character in reply");
-			return (-1);
-		}
-		if (*t != '%' || t[1] != '{')
-			continue;
-		if ((e = strchr(t, '}')) == NULL) {
-			snprintf(err, errlen, "unterminated %%{ in reply");
-			return (-1);
-		}
-		for (i = 0; macros[i]; i++)
-			if (strlen(macros[i]) == (size_t) (e - t - 2) &&
-			    strncmp(t + 2, macros[i], (size_t) (e - t - 2)) == 0)
-				break;
-		if (macros[i] == NULL) {
-			snprintf(err, errlen, "unknown macro %%{%.*s} in reply "
-			    "(known: client, client-name, helo, sender, rcpt, "
-			    "auth, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
-			    t + 2);
-			return (-1);
-		}
-		t = e;
-	}
-	return (0);
-}
-
-/*
- * rules_reply_parse - split "554 5.7.1 text" for an action whose class
- * is cls ('5' or '4'); codes are optional, the enhanced code is added
- * when missing. Returns 0 or -1 with err.
- */
-static int
-rules_reply_parse(const char *s, int cls, struct reply *rp, char *err,
-	size_t errlen)
-{
-	const char *t = s;
-	size_t  n;
-
-	memset(rp, 0, sizeof(*rp));
-	rp->given = 1;
-	if (isdigit((unsigned char) t[0]) && isdigit((unsigned char) t[1]) &&
-	    isdigit((unsigned char) t[2]) && (t[3] == ' ' || t[3] == '\0')) {
-		if (t[0] != cls) {
-			snprintf(err, errlen, "%s needs a %cNN reply code, "
-			    "found %.3s", cls == '5' ? "reject" : "tempfail",
-			    cls, t);
-			return (-1);
-		}
-		if (t[1] > '5') {
-			snprintf(err, errlen, "bad reply code %.3s "
-			    "(the second digit is 0 to 5)", t);
-			return (-1);
-		}
-		memcpy(rp->code, t, 3);
-		t += 3;
-		while (*t == ' ')
-			t++;
-		/* An enhanced status code: class.subject.detail */
-		if (isdigit((unsigned char) t[0]) && t[1] == '.') {
-			const char *x = t + 2;
-			size_t  a = 0, b = 0;
-
-			while (isdigit((unsigned char) x[a]))
-				a++;
-			if (a >= 1 && a <= 3 && x[a] == '.') {
-				while (isdigit((unsigned char) x[a + 1 + b]))
-					b++;
-			}
-			if (a < 1 || a > 3 || b < 1 || b > 3 ||
-			    (x[a + 1 + b] != ' ' && x[a + 1 + b] != '\0')) {
-				snprintf(err, errlen, "bad enhanced status code "
-				    "(expected class.subject.detail, e.g. %c.7.1)",
-				    cls);
-				return (-1);
-			}
-			if (t[0] != cls) {
-				snprintf(err, errlen, "enhanced status code "
-				    "%.*s does not match reply code %s",
-				    (int) (a + b + 3), t, rp->code);
-				return (-1);
-			}
-			n = a + b + 3;
-			memcpy(rp->xcode, t, n);
-			rp->xcode[n] = '\0';
-			t += n;
-			while (*t == ' ')
-				t++;
-		}
-	}
-	if (rp->code[0] == '\0')
-		snprintf(rp->code, sizeof(rp->code), "%s",
-		    cls == '5' ? "554" : "451");
-	if (rp->xcode[0] == '\0')
-		snprintf(rp->xcode, sizeof(rp->xcode), "%c.7.1", cls);
-	if (strlen(t) > REPLY_TEXT_MAX) {
-		snprintf(err, errlen, "reply text longer than %d characters",
-		    REPLY_TEXT_MAX);
-		return (-1);
-	}
-	if (macro_ok(t, err, errlen) < 0)
-		return (-1);
-	rp->text = xstrdup(t);
-	return (0);
-}
-
 /* add_cond - append a condition to a rule; returns its index */
 static size_t
 add_cond(struct rule *rule, struct cond *c)
@@ -1184,18 +1066,16 @@ parse_rule(struct parser *p, enum rules_stage stage)
 bad:
 	sync(p, 1);
 drop:
-	/* Forget refs to this rule: it is not kept. */
+	/*
+	 * The rule is not kept, but its names are still checked, so that
+	 * an unknown list on the same line is reported too.
+	 */
 	{
-		size_t  i, o = 0;
+		size_t  i;
 
-		for (i = 0; i < p->nrefs; i++) {
-			if (p->refs[i].rule == rule) {
-				free(p->refs[i].name);
-				continue;
-			}
-			p->refs[o++] = p->refs[i];
-		}
-		p->nrefs = o;
+		for (i = 0; i < p->nrefs; i++)
+			if (p->refs[i].rule == rule)
+				p->refs[i].rule = NULL;
 	}
 	rule_free(rule);
 }
@@ -1431,6 +1311,8 @@ resolve(struct parser *p)
 			    ref->name);
 			continue;
 		}
+		if (ref->rule == NULL)	/* a rule dropped after an error */
+			continue;
 		if (ref->cond == (size_t) -1) {
 			if (t == NULL)
 				perr_at(p, &ref->pos, "check needs a table, and "
@@ -1458,79 +1340,6 @@ resolve(struct parser *p)
 		ref->rule->conds[ref->cond].kind = COND_TABLE;
 		ref->rule->conds[ref->cond].table = t;
 	}
-}
-
-/* cond_is - does the condition test fact id positively? */
-static int
-cond_is(const struct cond *c, int id, int neg)
-{
-	return (c->kind != COND_FLAG && c->id == id && c->neg == neg);
-}
-
-/* finish - derived facts: relay, uncertain DNS, stages used, stats */
-static void
-finish(struct rules *r)
-{
-	struct block *b;
-	struct rule *rule;
-	size_t  i, j;
-	int     s, helps, used_fact[RULES_NSTAGES] = {0};
-
-	for (s = 0; s < RULES_NSTAGES; s++) {
-		b = &r->blocks[s];
-		helps = 0;
-		for (i = 0; i < b->nrules; i++) {
-			int     name_pos = 0, name_neg = 0;
-
-			rule = b->rules[i];
-			for (j = 0; j < rule->nconds; j++) {
-				const struct cond *c = &rule->conds[j];
-				int     fs;
-
-				fs = c->kind == COND_FLAG ?
-				    (int) rules_flags_tab[c->id].stage :
-				    (int) rules_facts_tab[c->id].stage;
-				used_fact[fs] = 1;
-				if (!c->neg && c->kind != COND_FLAG &&
-				    (c->id == FACT_RCPT || c->id == FACT_RCPT_DOMAIN ||
-				    c->id == FACT_RCPT_MAILER))
-					rule->shows_local = 1;
-				name_pos |= cond_is(c, FACT_CLIENT_NAME, 0);
-				name_neg |= cond_is(c, FACT_CLIENT_NAME, 1);
-			}
-			if (rule->action == ACT_CHECK) {
-				used_fact[rules_facts_tab[rule->check_fact].stage] = 1;
-				if (rule->check_fact == FACT_RCPT ||
-				    rule->check_fact == FACT_RCPT_DOMAIN ||
-				    rule->check_fact == FACT_RCPT_MAILER)
-					rule->shows_local = 1;
-				if (rule->check_fact == FACT_CLIENT_NAME)
-					name_pos = 1;
-			}
-			if (rule->reply.text) {
-				if (strstr(rule->reply.text, "%{helo}"))
-					used_fact[RULES_HELO] = 1;
-				if (strstr(rule->reply.text, "%{sender}") ||
-				    strstr(rule->reply.text, "%{auth}"))
-					used_fact[RULES_MAIL] = 1;
-			}
-			rule->name_helps = helps || name_neg;
-			if (name_pos && rule->action != ACT_REJECT &&
-			    rule->action != ACT_TEMPFAIL)
-				helps = 1;
-			if (name_pos && rule->action == ACT_ACCEPT)
-				b->accept_on_name = 1;
-			r->all_rules = xreallocarray(r->all_rules, r->nall + 1,
-			    sizeof(*r->all_rules));
-			r->all_rules[r->nall++] = rule;
-		}
-	}
-	for (s = 0; s < RULES_NSTAGES; s++)
-		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
-	/* Delayed refusals are delivered at RCPT. */
-	for (s = 0; s < RULES_RCPT; s++)
-		if (r->stage_used[s])
-			r->stage_used[RULES_RCPT] = 1;
 }
 
 /* rules_parse - parse and compile; NULL when there was any error */
@@ -1564,7 +1373,7 @@ rules_parse(const char *name, const char *text, int from_file,
 		rules_free(r);
 		return (NULL);
 	}
-	finish(r);
+	rules_finish(r);
 	return (r);
 }
 

@@ -88,6 +88,9 @@ struct hset {
 	struct hset_slot *slots;
 	size_t  mask;			/* size - 1; 0 slots when empty */
 	size_t  count;
+	uint64_t *filter;		/* one bit per hash: a probe that
+					 * misses mostly stops here, in cache */
+	uint32_t fmask;			/* filter bits - 1 */
 };
 
 struct range4 {
@@ -134,6 +137,11 @@ struct mbox_val {
 	const char *domain;		/* normalised; NULL if none */
 	const char *text;		/* "local@domain", for regexes */
 	int     null;
+	/* Filled by mbox_prepare(), so that each string is hashed once
+	 * per evaluation however many sets it is matched against. */
+	char    full[RCPT_MAX_BOX];	/* "local@domain" or "" */
+	char    full_base[RCPT_MAX_BOX];	/* "base@domain" or "" */
+	uint32_t h_local, h_base, h_full, h_full_base, h_domain;
 };
 
 /* set.c */
@@ -148,6 +156,8 @@ extern void set_free(struct set *);
 extern int set_match_addr(const struct set *, const struct addr *);
 extern int set_match_domain(const struct set *, const char *);
 extern int set_match_mailbox(const struct set *, const struct mbox_val *);
+extern void mbox_prepare(struct mbox_val *);
+extern uint32_t rules_hash(const char *);
 extern int set_match_string(const struct set *, const char *);
 extern int set_item_check(enum item_type, const struct set_item *,
 	char *err, size_t errlen);
@@ -202,7 +212,14 @@ struct cond {
 	const struct set *set;		/* COND_SET */
 	struct table *table;		/* COND_TABLE */
 	char   *text;			/* "client in <trusted>" */
+	int     memo;			/* slot shared by the conditions on the
+					 * same fact and set or table, whose
+					 * answer is computed once per
+					 * evaluation; -1 none */
 };
+
+/* Distinct (fact, set or table) pairs remembered per evaluation. */
+#define RULES_MEMO_MAX	64
 
 struct reply {
 	int     given;
@@ -268,6 +285,11 @@ struct rules {
 extern struct rules *rules_parse(const char *name, const char *text,
 	int from_file, struct strbuf *errs);
 extern void rules_free(struct rules *);
+
+/* reply.c, compile.c */
+extern int rules_reply_parse(const char *, int cls, struct reply *,
+	char *err, size_t errlen);
+extern void rules_finish(struct rules *);
 
 /* eval.c helpers shared with trace.c */
 struct rules_trace;

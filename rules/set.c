@@ -24,7 +24,9 @@
  *
  *	Address sets are sorted, merged ranges per family, searched by
  *	bisection: a list of 100,000 networks costs 17 compares. Domain,
- *	mailbox and string sets are open-addressing hash sets; a domain
+ *	mailbox and string sets are open-addressing hash sets, each with
+ *	a bit filter (8 bits a key) that answers most misses without
+ *	touching the table; a domain
  *	matches an item ".example.com" by walking its parent labels,
  *	so the cost is one probe per label.
  *
@@ -59,18 +61,31 @@
 #include "common/xalloc.h"
 #include "rules/rules_int.h"
 
-/* hash_str - FNV-1a of a NUL-terminated string */
-static uint32_t
-hash_str(const char *s)
+/*
+ * rules_hash - hash of a NUL-terminated string, eight bytes a step
+ * (the hot path hashes every fact value against every set).
+ */
+uint32_t
+rules_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
+	size_t  n = strlen(s);
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	uint32_t r;
 
-	while (*s) {
-		h ^= (unsigned char) *s++;
-		h *= 16777619u;
+	for (; n >= 8; n -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return (h ? h : 1);
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	r = (uint32_t) h;
+	return (r ? r : 1);
 }
+
+#define hash_str(s)	rules_hash(s)
 
 /*
  * hset_insert - add a key, which the set takes over: a duplicate is
@@ -111,20 +126,61 @@ hset_insert(struct hset *hs, char *key)
 	hs->count++;
 }
 
-/* hset_has - is key in the set? */
-static int
-hset_has(const struct hset *hs, const char *key)
+/* filter_bit - the filter bit of a hash (other bits than the slot's) */
+static uint32_t
+filter_bit(uint32_t h, uint32_t fmask)
 {
-	uint32_t h;
+	return ((h * 2654435761u) >> 7 ^ h >> 19) & fmask;
+}
+
+/* hset_finish - build the filter once every key is in */
+static void
+hset_finish(struct hset *hs)
+{
+	size_t  bits = 1024, i;
+	uint32_t b;
+
+	if (hs->count == 0)
+		return;
+	while (bits < hs->count * 8 && bits < ((size_t) 1 << 31))
+		bits *= 2;
+	hs->filter = xcalloc(bits / 64, sizeof(*hs->filter));
+	hs->fmask = (uint32_t) (bits - 1);
+	for (i = 0; i <= hs->mask; i++) {
+		if (hs->slots[i].key == NULL)
+			continue;
+		b = filter_bit(hs->slots[i].hash, hs->fmask);
+		hs->filter[b / 64] |= (uint64_t) 1 << (b % 64);
+	}
+}
+
+/* hset_has_h - is key (whose hash is h) in the set? */
+static int
+hset_has_h(const struct hset *hs, const char *key, uint32_t h)
+{
+	uint32_t b;
 	size_t  i;
 
 	if (hs->count == 0)
 		return (0);
-	h = hash_str(key);
+	if (hs->filter != NULL) {
+		b = filter_bit(h, hs->fmask);
+		if ((hs->filter[b / 64] & ((uint64_t) 1 << (b % 64))) == 0)
+			return (0);
+	}
 	for (i = h & hs->mask; hs->slots[i].key != NULL; i = (i + 1) & hs->mask)
 		if (hs->slots[i].hash == h && strcmp(hs->slots[i].key, key) == 0)
 			return (1);
 	return (0);
+}
+
+/* hset_has - is key in the set? */
+static int
+hset_has(const struct hset *hs, const char *key)
+{
+	if (hs->count == 0)
+		return (0);
+	return (hset_has_h(hs, key, hash_str(key)));
 }
 
 /* hset_free - free the slots and the keys */
@@ -138,7 +194,9 @@ hset_free(struct hset *hs)
 	for (i = 0; i <= hs->mask; i++)
 		free((void *) (uintptr_t) hs->slots[i].key);
 	free(hs->slots);
+	free(hs->filter);
 	hs->slots = NULL;
+	hs->filter = NULL;
 }
 
 /* rules_domain_canon - normalise a domain, canonical address literals */
@@ -447,6 +505,10 @@ set_build(enum item_type type, const struct set_item *items, size_t n,
 	}
 	merge4(set);
 	merge6(set);
+	hset_finish(&set->exact);
+	hset_finish(&set->sub);
+	hset_finish(&set->mbox);
+	hset_finish(&set->local);
 	return (set);
 }
 
@@ -524,13 +586,14 @@ match_rx(const struct set *set, const char *s)
 	return (0);
 }
 
-/* match_dom - exact, then each parent against the subdomain items */
+/* match_dom - exact (hash h, 0: not known), then each parent */
 static int
-match_dom(const struct set *set, const char *dom)
+match_dom(const struct set *set, const char *dom, uint32_t h)
 {
 	const char *p;
 
-	if (hset_has(&set->exact, dom))
+	if (set->exact.count && hset_has_h(&set->exact, dom,
+	    h ? h : hash_str(dom)))
 		return (1);
 	if (set->sub.count != 0)
 		for (p = domain_parent(dom); p != NULL; p = domain_parent(p))
@@ -543,32 +606,62 @@ match_dom(const struct set *set, const char *dom)
 int
 set_match_domain(const struct set *set, const char *dom)
 {
-	return (match_dom(set, dom) || (set->nrx && match_rx(set, dom)));
+	return (match_dom(set, dom, 0) || (set->nrx && match_rx(set, dom)));
+}
+
+/* join_box - "local@domain" into buf, "" when it does not fit */
+static void
+join_box(char *buf, size_t len, const char *local, const char *domain)
+{
+	size_t  ln = strlen(local), dn = strlen(domain);
+
+	if (ln + dn + 2 > len) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, local, ln);
+	buf[ln] = '@';
+	memcpy(buf + ln + 1, domain, dn + 1);
+}
+
+/* mbox_prepare - the strings and hashes set_match_mailbox() probes */
+void
+mbox_prepare(struct mbox_val *m)
+{
+	m->full[0] = m->full_base[0] = '\0';
+	if (m->null || m->local == NULL)
+		return;
+	m->h_local = hash_str(m->local);
+	m->h_base = m->local_base ? hash_str(m->local_base) : 0;
+	if (m->domain) {
+		m->h_domain = hash_str(m->domain);
+		join_box(m->full, sizeof(m->full), m->local, m->domain);
+		m->h_full = hash_str(m->full);
+		if (m->local_base) {
+			join_box(m->full_base, sizeof(m->full_base),
+			    m->local_base, m->domain);
+			m->h_full_base = hash_str(m->full_base);
+		}
+	}
 }
 
 /* set_match_mailbox - local part with and without its extension */
 int
 set_match_mailbox(const struct set *set, const struct mbox_val *m)
 {
-	char    buf[RCPT_MAX_BOX];
-	const char *locs[2];
-	int     i;
-
 	if (m->null)
 		return (set->null || (set->nrx && match_rx(set, "<>")));
-	locs[0] = m->local;
-	locs[1] = m->local_base;
-	for (i = 0; i < 2; i++) {
-		if (locs[i] == NULL)
-			continue;
-		if (hset_has(&set->local, locs[i]))
-			return (1);
-		if (m->domain && set->mbox.count &&
-		    (size_t) snprintf(buf, sizeof(buf), "%s@%s", locs[i],
-		    m->domain) < sizeof(buf) && hset_has(&set->mbox, buf))
-			return (1);
-	}
-	if (m->domain && match_dom(set, m->domain))
+	if (m->local == NULL)
+		return (0);
+	if (set->local.count && (hset_has_h(&set->local, m->local, m->h_local) ||
+	    (m->local_base && hset_has_h(&set->local, m->local_base,
+	    m->h_base))))
+		return (1);
+	if (set->mbox.count && ((m->full[0] && hset_has_h(&set->mbox, m->full,
+	    m->h_full)) || (m->full_base[0] && hset_has_h(&set->mbox,
+	    m->full_base, m->h_full_base))))
+		return (1);
+	if (m->domain && match_dom(set, m->domain, m->h_domain))
 		return (1);
 	return (set->nrx && m->text && match_rx(set, m->text));
 }

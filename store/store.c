@@ -62,6 +62,8 @@
  * THREADS
  *	Every function is thread-safe except store_set_owner().
  */
+/* pthread_rwlockattr_setkind_np(): writers must not starve (below). */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +85,10 @@ static struct store_env *registry;
 
 static const char *owner_user = "relayguard";
 
-#define DEFAULT_MAPSIZE	((size_t) 256 << 20)
+/* Map sizes; variables only so that tests can make maps fill quickly. */
+size_t	store_map_min = (size_t) 256 << 20;
+size_t	store_map_slack = (size_t) 64 << 20;
+atomic_long store_map_resized;
 
 /* mono_sec - a coarse monotonic clock in seconds */
 static long
@@ -321,7 +326,7 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	(void) mdb_env_set_maxdbs(e->env, 4);
 	(void) mdb_env_set_maxreaders(e->env, 510);
 	if (mapsize == 0 && e->writable)
-		mapsize = DEFAULT_MAPSIZE;
+		mapsize = store_map_min;
 	if (mapsize != 0 && (rc = mdb_env_set_mapsize(e->env, mapsize)) != 0)
 		goto fail_sys;
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
@@ -341,12 +346,17 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	if (!lock_existed)
 		store_fix_owner(NULL, e->lockpath, 0);
 
-	/* A truncated file would SIGBUS us later: refuse it now. */
-	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
-		goto fail_sys;
+	/*
+	 * A truncated file would SIGBUS us later: refuse it now. The meta
+	 * page first, then the size: a writer extends the file before it
+	 * writes the meta page that points into the new part, so another
+	 * process committing in between cannot make a good file look short.
+	 */
 	if ((rc = mdb_env_info(e->env, &info)) != 0 ||
 	    (rc = mdb_env_stat(e->env, &mst)) != 0)
 		goto fail_broken;
+	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
+		goto fail_sys;
 	e->minsize = (off_t) (info.me_last_pgno + 1) * mst.ms_psize;
 	if (st.st_size < e->minsize) {
 		snprintf(e->openerr, sizeof(e->openerr),
@@ -419,6 +429,24 @@ out:
 	return (rc);
 }
 
+/*
+ * rwlock_init - a writer-preferring lock: glibc's default prefers
+ * readers, and a daemon whose threads look up without pause would
+ * never let a reopen (after a rebuild, MDB_MAP_RESIZED) through. No
+ * thread takes the lock shared twice, so the non-recursive kind is safe.
+ */
+static void
+rwlock_init(pthread_rwlock_t *rw)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
 /* store_open_env - find or create the registry entry of a table */
 int
 store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
@@ -457,7 +485,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		sprintf(e->lockpath, "%s-lock", path);
 		e->dynamic = dynamic;
 		e->writable = writable;
-		pthread_rwlock_init(&e->rw, NULL);
+		rwlock_init(&e->rw);
 		pthread_mutex_init(&e->pool_mu, NULL);
 		pthread_mutex_init(&e->len_mu, NULL);
 		e->next = registry;
@@ -646,6 +674,8 @@ store_env_grow(struct store *s, size_t size, char *err, size_t errlen)
 	pthread_rwlock_wrlock(&e->rw);
 	if (e->env != NULL) {
 		pool_drain(e);
+		if (size == 0)
+			atomic_fetch_add(&store_map_resized, 1);
 		rc = mdb_env_set_mapsize(e->env, size);
 		if (rc != 0)
 			store_mdb_err(err, errlen, e->path, "map size", rc);

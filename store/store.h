@@ -190,7 +190,8 @@ extern int store_revoke(struct store *, const struct addr *, char *err,
 /*
  * store_grant_list - call fn for every grant (expired ones included),
  * in address order, inside one read transaction; fn returns non-zero
- * to stop. Returns 0, or -1 with a message in err.
+ * to stop, and must not call store functions on the same table.
+ * Returns 0, or -1 with a message in err.
  */
 extern int store_grant_list(struct store *,
 	int (*fn) (const struct store_grant_info *, void *), void *arg,

@@ -177,11 +177,20 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 	}
 
 	if ((slash = strchr(key, '/')) != NULL) {
+		char    unbr[STORE_KEY_MAX + 1];
+
+		/* cidr_table(5) allows "[2001:db8::]/32" */
+		if (key[0] == '[' && slash > key + 1 && slash[-1] == ']')
+			snprintf(unbr, sizeof(unbr), "%.*s%s",
+			    (int) (slash - key - 2), key + 1, slash);
+		else
+			snprintf(unbr, sizeof(unbr), "%s", key);
+		slash = strchr(unbr, '/');
 		*slash = 0;
-		i = addr_parse(key, &a) == 0 && key[0] != '[';
+		i = addr_parse(unbr, &a) == 0 && unbr[0] != '[';
 		*slash = '/';
 		if (i) {
-			if (prefix_parse(key, &pfx, why, sizeof(why)) < 0) {
+			if (prefix_parse(unbr, &pfx, why, sizeof(why)) < 0) {
 				diag(c, line, "error", "bad CIDR key %.*s: %s",
 				    shown_len(klen), key, why);
 				return;
@@ -440,6 +449,8 @@ fill_once(struct compile *c, struct store *s, int *mdbrc, char *err,
 		store_env_unlock(s);
 		return (-1);
 	}
+	/* Slots of dead readers would pin the old pages for ever. */
+	(void) mdb_reader_check(e->env, NULL);
 	if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
 		goto fail;
 	if ((rc = mdb_drop(txn, e->dbi_keys, 0)) != 0 ||
@@ -688,12 +699,12 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 		total += c.ents[i].klen + c.ents[i].vlen + 16;
 	for (i = 0; i < c.ncents; i++)
 		total += c.cents[i].klen + c.cents[i].vlen + 16;
-	mapsize = 2 * total + ((size_t) 64 << 20);
+	mapsize = 2 * total + store_map_slack;
 	if (stat(dst, &st) == 0)
 		mapsize += (size_t) st.st_size;
 	mapsize = (mapsize + ((size_t) 1 << 20) - 1) & ~(((size_t) 1 << 20) - 1);
-	if (mapsize < ((size_t) 256 << 20))
-		mapsize = (size_t) 256 << 20;
+	if (mapsize < store_map_min)
+		mapsize = store_map_min;
 
 	if (stat(dst, &st) < 0) {
 		if (errno != ENOENT) {

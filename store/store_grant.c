@@ -148,6 +148,7 @@ write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
 			snprintf(err, errlen, "%s: opened read-only", e->path);
 			return (-1);
 		}
+		(void) mdb_reader_check(e->env, NULL);
 		rc = mdb_txn_begin(e->env, NULL, 0, &txn);
 		if (rc == 0) {
 			rc = fn(e, txn, arg);

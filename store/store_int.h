@@ -102,6 +102,17 @@ struct store {
 	int	writer;			/* opened by store_open_write() */
 };
 
+/*
+ * The smallest map a writer asks for (256 MiB), and the room compile
+ * adds to its estimate (64 MiB). Tests lower them to reach
+ * MDB_MAP_FULL and MDB_MAP_RESIZED quickly.
+ */
+extern size_t store_map_min;
+extern size_t store_map_slack;
+
+/* How often this process adopted a map another one grew (tests). */
+extern atomic_long store_map_resized;
+
 /* Environment access for the other store/ files; see store.c. */
 extern int store_env_rdlock(struct store *, char *, size_t);
 extern void store_env_unlock(struct store *);

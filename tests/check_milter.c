@@ -7,8 +7,9 @@
  *	What can be tested without an MTA: fact extraction (socket
  *	address forms, host name verification, bounded macro copies),
  *	reply escaping and sanitising with hostile input, the decision
- *	log line, and the counters with their output formats. The daemon's objects other than
- *	main.c are linked in through milter/milter.mk.
+ *	log line, and the counters with their output formats. The
+ *	daemon's objects other than main.c are linked in through
+ *	milter/milter.mk.
  */
 #include <arpa/inet.h>
 #include <check.h>

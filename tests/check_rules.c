@@ -14,6 +14,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1439,6 +1441,116 @@ START_TEST(test_end_message)
 }
 END_TEST
 
+/* Facts kept in the session follow the caller's strings, even when
+ * the caller rewrites the same buffer. */
+START_TEST(test_cache_reuse)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r;
+	struct rules_session *s;
+	struct rules_facts f;
+	struct rules_result res;
+	char    sender[64], helo[64], cname[64];
+
+	r = rules_load_string("c.conf", "rcpt {\n"
+	    " permit sender = a@x.example and helo = h1.example\n"
+	    " permit sender = b@x.example and client-name = n2.example\n"
+	    " reject\n}\n", &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	s = rules_session_new(r);
+	memset(&f, 0, sizeof(f));
+	f.sender = sender;
+	f.helo = helo;
+	f.client_name = cname;
+	f.rcpt = "<x@far.example>";
+	strcpy(sender, "<a@x.example>");
+	strcpy(helo, "h1.example");
+	strcpy(cname, "n1.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:2");
+	strcpy(sender, "<b@x.example>");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:4");
+	strcpy(cname, "n2.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:3");
+	strcpy(sender, "<a@x.example>");
+	strcpy(helo, "h2.example");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:4");
+	/* client-name becomes absent; rule 3 could have permitted. */
+	f.client_resolve = "TEMP";
+	strcpy(sender, "<b@x.example>");
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_TEMPFAIL);
+	f.client_resolve = "FAIL";
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_int_eq(res.verdict, RULES_REJECT);
+	f.client_resolve = "OK";
+	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	ck_assert_str_eq(res.rule, "c.conf:3");
+	rules_session_free(s);
+	rules_unref(r);
+	strbuf_free(&errs);
+}
+END_TEST
+
+/* Many threads share one rule set; the statistics add up. */
+#define NTHREADS	4
+#define NEVALS		5000
+
+static void *
+eval_thread(void *arg)
+{
+	struct rules_session *s = rules_session_new(arg);
+	struct rules_facts f;
+	struct rules_result res;
+	struct addr a;
+	int     k;
+
+	memset(&f, 0, sizeof(f));
+	addr_parse("203.0.113.1", &a);
+	f.client = &a;
+	for (k = 0; k < NEVALS; k++) {
+		f.rcpt = k % 2 ? "<user@example.com>" : "<victim@far.example>";
+		rules_eval(s, RULES_RCPT, &f, &res, NULL);
+		if (res.verdict != (k % 2 ? RULES_CONTINUE : RULES_REJECT))
+			break;
+	}
+	rules_session_free(s);
+	return ((void *) (intptr_t) k);
+}
+
+START_TEST(test_threads)
+{
+	struct rules *r = loaded[C_MAIN];
+	struct rules_rule_stats rs;
+	pthread_t t[NTHREADS];
+	unsigned long permits = 0, rejects = 0;
+	void   *ret;
+	size_t  i;
+	int     k;
+
+	/* Other tests may have counted before (CK_FORK=no): deltas. */
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		permits -= rs.count[RULES_STAT_PERMIT];
+		rejects -= rs.count[RULES_STAT_REJECT];
+	}
+	for (k = 0; k < NTHREADS; k++)
+		ck_assert_int_eq(pthread_create(&t[k], NULL, eval_thread, r), 0);
+	for (k = 0; k < NTHREADS; k++) {
+		ck_assert_int_eq(pthread_join(t[k], &ret), 0);
+		ck_assert_int_eq((int) (intptr_t) ret, NEVALS);
+	}
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
+		permits += rs.count[RULES_STAT_PERMIT];
+		rejects += rs.count[RULES_STAT_REJECT];
+	}
+	ck_assert_uint_eq(permits, NTHREADS * NEVALS / 2);
+	ck_assert_uint_eq(rejects, NTHREADS * NEVALS / 2);
+}
+END_TEST
+
 /* The first failure of a table is flagged once, then not. */
 START_TEST(test_error_first)
 {
@@ -1531,6 +1643,7 @@ rules_suite(void)
 	tcase_add_test(tc, test_trace_reasons);
 	tcase_add_test(tc, test_error_first);
 	tcase_add_test(tc, test_load_files);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");
@@ -1545,6 +1658,7 @@ rules_suite(void)
 	    (int) (sizeof(defcases) / sizeof(defcases[0])));
 	tcase_add_test(tc, test_settings_stats);
 	tcase_add_test(tc, test_end_message);
+	tcase_add_test(tc, test_cache_reuse);
 	suite_add_tcase(s, tc);
 	return (s);
 }

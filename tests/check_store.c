@@ -25,6 +25,7 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 Suite  *store_suite(void);
 
@@ -252,7 +253,8 @@ static const char postfix_src[] =
 	"dunno.example\tDUNNO\n"
 	"user@sender.example  REJECT 5.7.1 forged\n"
 	"<>               REJECT no bounces here\n"
-	"postmaster@      OK\n";
+	"postmaster@      OK\n"
+	"[2001:db8:5::]/48 REJECT bracketed\n";
 
 static const struct {
 	const char *label;
@@ -285,6 +287,8 @@ static const struct {
 	{"user@", STORE_MAILBOX, "postmaster@any.example", 1, "OK",
 	"postmaster@"},
 	{"exact miss", STORE_EXACT, "192.0.2.8", 0, "", ""},
+	{"bracketed cidr", STORE_CLIENT, "2001:db8:5::1", 1, "REJECT bracketed",
+	"2001:db8:5::/48"},
 };
 
 START_TEST(test_postfix_file)
@@ -682,6 +686,78 @@ START_TEST(test_atomic_replace)
 }
 END_TEST
 
+struct tread {
+	const char *path;
+	volatile int *stop;
+	long	bad;
+	long	n;
+};
+
+/* thread_reader - lookups on a shared handle while compile replaces */
+static void *
+thread_reader(void *arg)
+{
+	struct tread *t = arg;
+	struct store *s;
+	struct store_error se;
+	char    err[256], val[64], key[64];
+	long    last = 0, v;
+	int     rc;
+
+	if (store_open(t->path, 0, &s, err, sizeof(err)) < 0) {
+		t->bad++;
+		return (NULL);
+	}
+	while (!__atomic_load_n(t->stop, __ATOMIC_ACQUIRE)) {
+		snprintf(key, sizeof(key), "10.%ld.9.9", t->n++ % 50);
+		rc = store_lookup(s, STORE_CLIENT, key, NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (rc != 1 || (v = strtol(val, NULL, 10)) < last) {
+			if (t->bad++ == 0)
+				fprintf(stderr, "thread_reader: %s: rc %d %s\n",
+				    key, rc, rc == 1 ? val : se.msg);
+			continue;
+		}
+		last = v;
+	}
+	store_close(s);
+	return (NULL);
+}
+
+/* In one process: threads read while the same process compiles. */
+START_TEST(test_replace_threads)
+{
+	const char *p = path_of("t.lmdb");
+	struct tread t[4];
+	pthread_t th[4];
+	volatile int stop = 0;
+	char   *src;
+	int     i, g;
+
+	src = gen_src(0);
+	ck_assert_int_eq(compile_text(src, p, NULL), 0);
+	free(src);
+	for (i = 0; i < 4; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].path = p;
+		t[i].stop = &stop;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, thread_reader,
+		    &t[i]), 0);
+	}
+	for (g = 1; g <= 30; g++) {
+		src = gen_src(g);
+		ck_assert_int_eq(compile_text(src, p, NULL), 0);
+		free(src);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		ck_assert_int_eq(t[i].bad, 0);
+		ck_assert_int_gt(t[i].n, 0);
+	}
+}
+END_TEST
+
 /* kill_at_half - progress hook that kills the compiling process */
 static void
 kill_at_half(void *arg, const char *phase, unsigned pct)
@@ -838,8 +914,10 @@ grant_child(const char *p, int id)
 	size_t  n;
 	int     i, bad = 0;
 
-	if (store_open_write(p, 1, &s, err, sizeof(err)) < 0)
+	if (store_open_write(p, 1, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "grant_child %d: %s\n", id, err);
 		_exit(99);
+	}
 	for (i = 0; i < PER_WRITER; i++) {
 		snprintf(buf, sizeof(buf), "10.%d.%d.%d", id, i / 250, i % 250);
 		addr_parse(buf, &a);
@@ -867,6 +945,15 @@ count_live(const struct store_grant_info *g, void *arg)
 
 	if (g->expiry > time(NULL) && strncmp(g->addr, "10.", 3) == 0)
 		(*n)++;
+	return (0);
+}
+
+/* count_all - count grants */
+static int
+count_all(const struct store_grant_info *g, void *arg)
+{
+	(void) g;
+	(*(int *) arg)++;
 	return (0);
 }
 
@@ -924,6 +1011,133 @@ START_TEST(test_concurrent_grants)
 }
 END_TEST
 
+/* ---- maps that fill up and grow under readers ---- */
+
+/* setup_shm - a scratch directory where fsync is cheap, if there is one */
+static void
+setup_shm(void)
+{
+	snprintf(dir, sizeof(dir), "%s/rgstore.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* resize_reader - look key up until the pipe closes; exit = problems */
+static void
+resize_reader(const char *p, int fd, int dynamic)
+{
+	struct store *s;
+	struct store_error se;
+	struct addr a;
+	char    err[256], val[64];
+	int     bad = 0, n = 0, r;
+	char    c;
+
+	if (store_open(p, dynamic, &s, err, sizeof(err)) < 0)
+		_exit(99);
+	addr_parse("10.0.0.1", &a);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (read(fd, &c, 1) < 0 && errno == EAGAIN) {
+		n++;
+		r = dynamic ? store_grant_match(s, &a, time(NULL), &se) :
+		    store_lookup(s, STORE_EXACT, "gen", NULL, val, sizeof(val),
+		    NULL, 0, &se);
+		if (r != 1 && bad++ == 0)
+			fprintf(stderr, "resize_reader: rc %d %s\n", r, se.msg);
+		usleep(1000);
+	}
+	store_close(s);
+	fprintf(stderr, "resize_reader: %d lookups, %ld map resizes\n", n,
+	    atomic_load(&store_map_resized));
+	if (atomic_load(&store_map_resized) == 0)
+		bad++;
+	_exit(bad > 100 ? 100 : bad);
+}
+
+/* A static table outgrows the map its readers opened with. */
+START_TEST(test_map_resized)
+{
+	const char *p = path_of("m.lmdb");
+	struct strbuf sb = STRBUF_INIT;
+	int     fds[2], st, i, g;
+	pid_t   pid;
+	char    err[256];
+
+	store_map_min = (size_t) 1 << 20;
+	store_map_slack = 0;
+	ck_assert_int_eq(compile_text("gen 1\n", p, NULL), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		resize_reader(p, fds[0], 0);
+	}
+	close(fds[0]);
+	usleep(50000);
+	for (g = 2; g <= 4; g++) {
+		strbuf_reset(&sb);
+		for (i = 0; i < 20000 * g; i++)
+			strbuf_printf(&sb, "key%d.example.com REJECT %040d\n",
+			    i, g);
+		strbuf_printf(&sb, "gen %d\n", g);
+		ck_assert_int_eq(store_compile("src", sb.s, sb.len, p, NULL,
+		    NULL, err, sizeof(err)), 0);
+		usleep(50000);
+	}
+	strbuf_free(&sb);
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reader: %d",
+	    st);
+}
+END_TEST
+
+/* Grants fill a small map: it grows, nothing is lost, readers follow. */
+START_TEST(test_grant_map_full)
+{
+	const char *p = path_of("gm.lmdb");
+	struct store *w;
+	struct addr a;
+	char    err[256], buf[64], user[STORE_USER_MAX];
+	int     fds[2], st, i, n = 0;
+	pid_t   pid;
+
+	store_map_min = (size_t) 64 << 10;
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	addr_parse("10.0.0.1", &a);
+	ck_assert_int_eq(store_grant(w, &a, "keep", time(NULL) + 3600, err,
+	    sizeof(err)), 0);
+	store_close(w);			/* no environment across fork() */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[1]);
+		resize_reader(p, fds[0], 1);
+	}
+	close(fds[0]);
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	memset(user, 'u', sizeof(user) - 1);
+	user[sizeof(user) - 1] = 0;
+	for (i = 0; i < 2000; i++) {
+		snprintf(buf, sizeof(buf), "10.1.%d.%d", i / 250, i % 250);
+		addr_parse(buf, &a);
+		ck_assert_msg(store_grant(w, &a, user, time(NULL) + 3600, err,
+		    sizeof(err)) == 0, "grant %d: %s", i, err);
+	}
+	usleep(50000);
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reader: %d",
+	    st);
+	ck_assert_int_eq(store_grant_list(w, count_all, &n, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(n, 2001);
+	store_close(w);
+}
+END_TEST
+
 Suite  *
 store_suite(void)
 {
@@ -953,6 +1167,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_atomic_replace);
+	tcase_add_test(tc, test_replace_threads);
 	tcase_add_test(tc, test_sigkill_compile);
 	suite_add_tcase(s, tc);
 
@@ -962,6 +1177,13 @@ store_suite(void)
 	tcase_add_test(tc, test_grants);
 	tcase_add_test(tc, test_grant_expires);
 	tcase_add_test(tc, test_concurrent_grants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_map");
+	tcase_add_checked_fixture(tc, setup_shm, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_map_resized);
+	tcase_add_test(tc, test_grant_map_full);
 	suite_add_tcase(s, tc);
 	return (s);
 }

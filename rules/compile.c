@@ -1,0 +1,154 @@
+/*
+ * NAME
+ *	compile 3
+ * SUMMARY
+ *	what the evaluator needs to know about a parsed rule set
+ * SYNOPSIS
+ *	#include "rules/rules_int.h"
+ *
+ *	void	rules_finish(struct rules *r)
+ * DESCRIPTION
+ *	Runs once, after a configuration parsed without error, and
+ *	derives from the rules:
+ *
+ *	shows_local: a rule with a positive condition on rcpt,
+ *	rcpt-domain or rcpt-mailer, or a check of one of them; a
+ *	recipient it permits is not a relay.
+ *
+ *	name_helps, accept_on_name: whether a client-name rule could
+ *	have prevented a reject (spec section 2.3, see eval.c).
+ *
+ *	memo slots: conditions that test the same fact against the same
+ *	set or table share a slot, so that the answer is computed once
+ *	per evaluation.
+ *
+ *	stage_used: the stages whose facts some rule or reply needs.
+ *
+ *	all_rules: every rule, for the statistics iterator.
+ */
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "rules/rules_int.h"
+
+/* cond_is - does the condition test fact id positively? */
+static int
+cond_is(const struct cond *c, int id, int neg)
+{
+	return (c->kind != COND_FLAG && c->id == id && c->neg == neg);
+}
+
+/*
+ * assign_memo - conditions that test the same fact against the same
+ * set or table share a slot, so a block that asks "client in <nets>"
+ * ten times looks it up once per evaluation. Only pairs used more than
+ * once get a slot.
+ */
+static void
+assign_memo(struct rules *r)
+{
+	struct cond *c, *seen[RULES_MEMO_MAX * 4];
+	size_t  nseen = 0, i, j, k;
+	int     s, next = 0;
+
+	for (s = 0; s < RULES_NSTAGES; s++)
+		for (i = 0; i < r->blocks[s].nrules; i++)
+			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
+				c = &r->blocks[s].rules[i]->conds[j];
+				c->memo = -1;
+				if (c->kind == COND_FLAG)
+					continue;
+				for (k = 0; k < nseen; k++)
+					if (seen[k]->id == c->id &&
+					    seen[k]->set == c->set &&
+					    seen[k]->table == c->table)
+						break;
+				if (k < nseen) {
+					if (seen[k]->memo < 0 &&
+					    next < RULES_MEMO_MAX)
+						seen[k]->memo = next++;
+					c->memo = seen[k]->memo;
+				} else if (nseen < sizeof(seen) / sizeof(seen[0]))
+					seen[nseen++] = c;
+			}
+	/* A first occurrence got its slot after later ones were seen. */
+	for (s = 0; s < RULES_NSTAGES; s++)
+		for (i = 0; i < r->blocks[s].nrules; i++)
+			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
+				c = &r->blocks[s].rules[i]->conds[j];
+				for (k = 0; k < nseen; k++)
+					if (c->kind != COND_FLAG &&
+					    seen[k]->id == c->id &&
+					    seen[k]->set == c->set &&
+					    seen[k]->table == c->table)
+						c->memo = seen[k]->memo;
+			}
+}
+
+/* rules_finish - derived facts: relay, uncertain DNS, stages used, stats */
+void
+rules_finish(struct rules *r)
+{
+	struct block *b;
+	struct rule *rule;
+	size_t  i, j;
+	int     s, helps, used_fact[RULES_NSTAGES] = {0};
+
+	for (s = 0; s < RULES_NSTAGES; s++) {
+		b = &r->blocks[s];
+		helps = 0;
+		for (i = 0; i < b->nrules; i++) {
+			int     name_pos = 0, name_neg = 0;
+
+			rule = b->rules[i];
+			for (j = 0; j < rule->nconds; j++) {
+				const struct cond *c = &rule->conds[j];
+				int     fs;
+
+				fs = c->kind == COND_FLAG ?
+				    (int) rules_flags_tab[c->id].stage :
+				    (int) rules_facts_tab[c->id].stage;
+				used_fact[fs] = 1;
+				if (!c->neg && c->kind != COND_FLAG &&
+				    (c->id == FACT_RCPT || c->id == FACT_RCPT_DOMAIN ||
+				    c->id == FACT_RCPT_MAILER))
+					rule->shows_local = 1;
+				name_pos |= cond_is(c, FACT_CLIENT_NAME, 0);
+				name_neg |= cond_is(c, FACT_CLIENT_NAME, 1);
+			}
+			if (rule->action == ACT_CHECK) {
+				used_fact[rules_facts_tab[rule->check_fact].stage] = 1;
+				if (rule->check_fact == FACT_RCPT ||
+				    rule->check_fact == FACT_RCPT_DOMAIN ||
+				    rule->check_fact == FACT_RCPT_MAILER)
+					rule->shows_local = 1;
+				if (rule->check_fact == FACT_CLIENT_NAME)
+					name_pos = 1;
+			}
+			if (rule->reply.text) {
+				if (strstr(rule->reply.text, "%{helo}"))
+					used_fact[RULES_HELO] = 1;
+				if (strstr(rule->reply.text, "%{sender}") ||
+				    strstr(rule->reply.text, "%{auth}"))
+					used_fact[RULES_MAIL] = 1;
+			}
+			rule->name_helps = helps || name_neg;
+			if (name_pos && rule->action != ACT_REJECT &&
+			    rule->action != ACT_TEMPFAIL)
+				helps = 1;
+			if (name_pos && rule->action == ACT_ACCEPT)
+				b->accept_on_name = 1;
+			r->all_rules = xreallocarray(r->all_rules, r->nall + 1,
+			    sizeof(*r->all_rules));
+			r->all_rules[r->nall++] = rule;
+		}
+	}
+	assign_memo(r);
+	for (s = 0; s < RULES_NSTAGES; s++)
+		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
+	/* Delayed refusals are delivered at RCPT. */
+	for (s = 0; s < RULES_RCPT; s++)
+		if (r->stage_used[s])
+			r->stage_used[RULES_RCPT] = 1;
+}
+
