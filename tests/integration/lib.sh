@@ -492,6 +492,10 @@ rg_sendmail_start()
 	for dir in /etc/sasl2 /etc/sasl /usr/lib/sasl2; do
 		[ -d "$dir" ] && mounts="$mounts mount --bind '$RG_TMP/sasl-sendmail' '$dir' &&"
 	done
+	# libsasl2-2 ships /usr/lib/sasl2, so there is always one.
+	case "$mounts" in *sasl-sendmail*) ;; *)
+		rg_die "no Cyrus SASL configuration directory to bind over" ;;
+	esac
 	unshare -m --propagation private sh -c "$mounts exec env -i \
 	    PATH=/usr/sbin:/usr/bin:/sbin:/bin '$RG_SENDMAIL' -bd \
 	    -C '$d/sendmail.cf' -L 'sm-$1'" > "$d/start.out" 2>&1 ||
