@@ -16,8 +16,9 @@
  *	   1 with at least one, and never -1 (the scratch table is always
  *	   writable: -1 would be a compiler fault). Every diagnostic reads
  *	   "fuzz.txt:LINE: error|warning: ..." with LINE within the text.
- *	3. After a successful compile, every plain key of the text (no
- *	   CIDR, IPv6 or literal: those are rewritten) is found by
+ *	3. After a successful compile, every plain or IPv6 address key of
+ *	   the text (IPv6 in its compressed form, IPv4-mapped as IPv4; not
+ *	   CIDR keys or literals) is found by
  *	   store_lookup(STORE_EXACT), lowercased, with the value of its
  *	   first line, as access(5) reads the text: a line starting with
  *	   white space continues the logical line, and blank lines and
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/addr.h"
 #include "store/store.h"
 
 int     LLVMFuzzerInitialize(int *, char ***);
@@ -161,6 +163,7 @@ check_keys(const char *text)
 	const char *p, *e, *q, *qe, *next, *v;
 	size_t  n, k, nseen = 0, i;
 	int     rc, dup;
+	struct addr a;
 
 	if (store_open(table_path, 0, &st, err, sizeof(err)) != 0)
 		fail("cannot open the compiled table", err);
@@ -203,7 +206,15 @@ check_keys(const char *text)
 		key[k] = '\0';
 		for (i = 0; i < k; i++)
 			key[i] = (char) tolower((unsigned char) key[i]);
-		if (strpbrk(key, "/:[") != NULL)
+		/*
+		 * An IPv6 address key is stored in its compressed form, an
+		 * IPv4-mapped one as the IPv4 address (store_compile.c), and
+		 * then collides with that key: first line wins.
+		 */
+		if (strchr(key, ':') != NULL && key[0] != '[' &&
+		    strchr(key, '/') == NULL && addr_parse(key, &a) == 0)
+			addr_format(&a, key, sizeof(key));
+		else if (strpbrk(key, "/:[") != NULL)
 			continue;
 		/* The first line of a key wins. */
 		for (i = dup = 0; i < nseen; i++)

@@ -224,8 +224,19 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 		if (n <= klen) {
 			memcpy(key, canon, n);
 			key[n] = 0;
-			klen = (unsigned) n;
+		} else {
+			/*
+			 * Longer than the text ("::a:b" is "::0.10.0.11"):
+			 * keep a copy with the joined lines, freed with them.
+			 */
+			if (c->njoins == c->ajoins) {
+				c->ajoins = c->ajoins ? 2 * c->ajoins : 16;
+				c->joins = xreallocarray(c->joins, c->ajoins,
+				    sizeof(*c->joins));
+			}
+			key = c->joins[c->njoins++] = xstrdup(canon);
 		}
+		klen = (unsigned) n;
 	}
 	if (c->nents == c->aents) {
 		c->aents = c->aents ? 2 * c->aents : 4096;
