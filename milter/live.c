@@ -47,6 +47,7 @@
  *	The current pointer is read and replaced under a mutex held only
  *	for a pointer copy and a reference count.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,11 +84,25 @@ live_conf_path(void)
 	return (NULL);
 }
 
+/*
+ * load_trimmed - rules_load(), then hand the memory the parser used
+ * back to the system: glibc keeps freed heap otherwise, and the parse
+ * of large lists costs more than the compiled sets that remain.
+ */
+static struct rules *
+load_trimmed(const char *path, struct strbuf *errs)
+{
+	struct rules *r = rules_load(path, errs);
+
+	(void) malloc_trim(0);
+	return (r);
+}
+
 /* live_load - load the configuration */
 struct rules *
 live_load(struct strbuf *errs)
 {
-	return (rules_load(live_conf_path(), errs));
+	return (load_trimmed(live_conf_path(), errs));
 }
 
 /* live_apply_log_level - follow the file's log-level unless -v */
@@ -193,7 +208,7 @@ live_reload(const char *why, struct strbuf *errs)
 
 	pthread_mutex_lock(&reload_lock);
 	path = live_conf_path();
-	if ((r = rules_load(path, &e)) == NULL) {
+	if ((r = load_trimmed(path, &e)) == NULL) {
 		log_error("reload (%s) refused: %s has errors; "
 		    "keeping the running configuration", why,
 		    path ? path : "(default)");

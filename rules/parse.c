@@ -1343,6 +1343,8 @@ resolve(struct parser *p)
 }
 
 /* rules_parse - parse and compile; NULL when there was any error */
+static void lists_drop_items(struct rules *);
+
 struct rules *
 rules_parse(const char *name, const char *text, int from_file,
 	struct strbuf *errs)
@@ -1373,8 +1375,32 @@ rules_parse(const char *name, const char *text, int from_file,
 		rules_free(r);
 		return (NULL);
 	}
+	lists_drop_items(r);
 	rules_finish(r);
 	return (r);
+}
+
+/*
+ * lists_drop_items - every use of every list is compiled once the file
+ * is resolved, so the item text is no longer needed. A daemon with
+ * lists of 100,000 entries keeps about 64 bytes an entry less.
+ */
+static void
+lists_drop_items(struct rules *r)
+{
+	struct list *l;
+	size_t  i, j;
+
+	for (i = 0; i < r->nlists; i++) {
+		l = r->lists[i];
+		for (j = 0; j < l->nitems; j++)
+			free((void *) (uintptr_t) l->items[j].text);
+		free(l->items);
+		free(l->item_pos);
+		l->items = NULL;
+		l->item_pos = NULL;
+		l->nitems = 0;
+	}
 }
 
 /* rules_free - release a rule set (refs are not checked) */
