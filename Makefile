@@ -122,7 +122,7 @@ check:
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory check-run
 
-check-build: all $(TESTBIN) $(EXTRA_TEST_PROGS)
+check-build: all $(TESTBIN)
 
 # Unit suites and integration tests run in one Check runner, so that
 # the last line is Check's summary of everything.
@@ -167,6 +167,9 @@ clean:
 # EXTRA_TEST_PROGS (built before the tests run).
 BENCH_TARGETS :=
 -include $(wildcard */*.mk tests/*/*.mk)
+
+# After the sub-makefiles, so that their additions are seen.
+check-build: $(EXTRA_TEST_PROGS)
 
 bench:
 	@sh mk/deps.sh bench

@@ -101,6 +101,8 @@ policy_setup() {
 		    --pidfile "$RG_TMP/postfwd.pid" --daemon \
 		    >"$RG_TMP/postfwd.out" 2>&1 ||
 		    { cat "$RG_TMP/postfwd.out"; return 1; }
+		# It daemonizes: hand its pid to lib.sh's cleanup.
+		RG_PIDS="$RG_PIDS $(cat "$RG_TMP/postfwd.pid" 2>/dev/null)"
 		rg_wait_port "$pfport" || { cat "$RG_TMP/postfwd.out"; return 1; }
 		rg_postfix_setup postfwd ""
 		rg_postfix_conf postfwd "smtpd_relay_restrictions = check_client_access lmdb:$RG_TMP/client_access, check_policy_service inet:127.0.0.1:$pfport, reject"
