@@ -553,6 +553,37 @@ parse_list_file(struct parser *p, const char *path, struct items *it)
 	free(text);
 }
 
+/*
+ * decl_name - the NAME of "list NAME" or "table NAME" (what): a copy
+ * for the caller to free, or NULL when it is missing, malformed or
+ * taken (reported, and the parser moved to the next line).
+ */
+static char *
+decl_name(struct parser *p, const char *what, struct source_pos *pos)
+{
+	char    want[64];
+
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD) {
+		snprintf(want, sizeof(want), "a %s name after '%s'", what, what);
+		expected(p, want);
+		sync(p, 0);
+		return (NULL);
+	}
+	*pos = here(p);
+	if (!name_ok(p->lex->tok.text)) {
+		perr(p, "bad %s name '%s' (letters, digits, '-', '_', '.')",
+		    what, p->lex->tok.text);
+		sync(p, 0);
+		return (NULL);
+	}
+	if (name_taken(p, p->lex->tok.text)) {
+		sync(p, 0);
+		return (NULL);
+	}
+	return (xstrdup(p->lex->tok.text));
+}
+
 /* parse_list - "list NAME { items }" or "list NAME file PATH" */
 static void
 parse_list(struct parser *p)
@@ -562,24 +593,8 @@ parse_list(struct parser *p)
 	struct source_pos pos;
 	char   *name;
 
-	lex_next(p->lex);
-	if (p->lex->tok.type != TOK_WORD) {
-		expected(p, "a list name after 'list'");
-		sync(p, 0);
+	if ((name = decl_name(p, "list", &pos)) == NULL)
 		return;
-	}
-	pos = here(p);
-	if (!name_ok(p->lex->tok.text)) {
-		perr(p, "bad list name '%s' (letters, digits, '-', '_', '.')",
-		    p->lex->tok.text);
-		sync(p, 0);
-		return;
-	}
-	if (name_taken(p, p->lex->tok.text)) {
-		sync(p, 0);
-		return;
-	}
-	name = xstrdup(p->lex->tok.text);
 	lex_next(p->lex);
 	if (p->lex->tok.type == TOK_LBRACE) {
 		parse_items(p, &it);
@@ -624,24 +639,8 @@ parse_table(struct parser *p)
 	char    err[256];
 	int     dynamic = 0;
 
-	lex_next(p->lex);
-	if (p->lex->tok.type != TOK_WORD) {
-		expected(p, "a table name after 'table'");
-		sync(p, 0);
+	if ((name = decl_name(p, "table", &pos)) == NULL)
 		return;
-	}
-	pos = here(p);
-	if (!name_ok(p->lex->tok.text)) {
-		perr(p, "bad table name '%s' (letters, digits, '-', '_', '.')",
-		    p->lex->tok.text);
-		sync(p, 0);
-		return;
-	}
-	if (name_taken(p, p->lex->tok.text)) {
-		sync(p, 0);
-		return;
-	}
-	name = xstrdup(p->lex->tok.text);
 	lex_next(p->lex);
 	if (tok_is(p, "dynamic")) {
 		dynamic = 1;
