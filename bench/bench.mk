@@ -13,14 +13,14 @@
 
 MILTERLOAD := $(BUILD)/milterload
 
-$(MILTERLOAD): $(BUILD)/bench/milterload.o $(LIB)
+$(MILTERLOAD): $(BUILD)/bench/milterload.o $(BUILD)/bench/mlscenario.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 EXTRA_TEST_PROGS += $(MILTERLOAD)
 # check-build's prerequisites were expanded before this file was read.
 check-build: $(MILTERLOAD)
 
--include $(BUILD)/bench/milterload.d
+-include $(BUILD)/bench/milterload.d $(BUILD)/bench/mlscenario.d
 
 # The benchmarks write raw key=value lines under bench/results/raw and
 # bench/report.sh turns everything there into bench/results/results.md

@@ -28,6 +28,12 @@
  *	   "host!user").
  *	6. A path with no domain that is not routed is unqualified.
  *
+ *	next_hop is where the MTA hands the message first: the first hop
+ *	of a source route, else the domain after the last '@'. For
+ *	"<user%example.com@evil.example>" rcpt_domain is example.com but
+ *	the MTA relays to evil.example, so a routed address may be called
+ *	local only when next_hop, domain and rcpt_domain all are.
+ *
  *	An open relay is made of exactly the inputs that do not fit, so
  *	the parser fails closed: whatever it cannot read with certainty is
  *	malformed, which makes it routed with no rcpt_domain. No domain
@@ -240,6 +246,13 @@ rcpt_parse(const char *arg, struct rcpt *out)
 			set_malformed(out, arg);
 			return (0);
 		}
+		mark = memchr(path, ',', (size_t) (colon - path));
+		out->next_hop = final_domain(path + 1, (size_t) ((mark ? mark :
+			colon) - path - 1));
+		if (out->next_hop == NULL) {
+			set_malformed(out, arg);
+			return (0);
+		}
 		len -= (size_t) (colon + 1 - path);
 		path = colon + 1;
 		out->routed = 1;
@@ -274,6 +287,8 @@ rcpt_parse(const char *arg, struct rcpt *out)
 		out->rcpt_domain = xstrdup(out->domain);
 	}
 	out->unqualified = (out->domain == NULL && !out->routed);
+	if (out->next_hop == NULL && out->domain != NULL)
+		out->next_hop = xstrdup(out->domain);
 
 	/* The mailbox: local@domain, or the local part alone. */
 	if (out->domain != NULL) {
@@ -299,6 +314,7 @@ rcpt_free(struct rcpt *r)
 	free(r->local);
 	free(r->domain);
 	free(r->rcpt_domain);
+	free(r->next_hop);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -21,6 +21,10 @@ struct rcpt {
 	char   *local;		/* local part, unquoted, lowercased */
 	char   *domain;		/* the domain after the last '@'; NULL if none */
 	char   *rcpt_domain;	/* where it would finally go; NULL if none */
+	char   *next_hop;	/* where the MTA sends it first: the first
+				 * source-route hop, else domain; NULL if
+				 * none. A routed address is local only when
+				 * next_hop, domain and rcpt_domain all are. */
 	int	routed;		/* source route, %, !, or extra @ */
 	int	unqualified;	/* no domain and not routed */
 	int	null_sender;	/* the path was <> */

@@ -36,7 +36,8 @@ cmd_grant(int argc, char **argv)
 		{"user", required_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *conf = NULL, *table = NULL, *user = NULL, *path;
+	struct ctl_table_opts to = {NULL, NULL};
+	const char *user = NULL;
 	struct store *s;
 	struct addr a;
 	time_t  ttl = 30 * 60;
@@ -45,16 +46,9 @@ cmd_grant(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:t:u:", longopts, NULL)) != -1) {
+		if (ctl_table_option(&to, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'u':
-			ctl_owner_given(optarg);
-			break;
 		case 'T':
 			if (ctl_parse_ttl(optarg, &ttl) < 0) {
 				fprintf(stderr, "relayguardctl: grant: bad TTL: "
@@ -76,12 +70,8 @@ cmd_grant(int argc, char **argv)
 		    argv[optind]);
 		return (CTL_EX_DATAERR);
 	}
-	if ((path = ctl_table_path("grant", conf, table, 1)) == NULL)
-		return (CTL_EX_CONFIG);
-	if (store_open_write(path, 1, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "relayguardctl: grant: %s\n", err);
-		return (CTL_EX_IOERR);
-	}
+	if ((rc = ctl_grants_open("grant", &to, 1, &s)) != 0)
+		return (rc);
 	rc = store_grant(s, &a, user, time(NULL) + ttl, err, sizeof(err));
 	store_close(s);
 	if (rc < 0) {

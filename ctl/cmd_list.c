@@ -53,7 +53,7 @@ show(const struct store_grant_info *g, void *arg)
 int
 cmd_list(int argc, char **argv)
 {
-	const char *conf = NULL, *table = NULL, *path;
+	struct ctl_table_opts to = {NULL, NULL};
 	struct list_arg la;
 	struct store *s;
 	char    err[512];
@@ -62,18 +62,11 @@ cmd_list(int argc, char **argv)
 	la.all = 0;
 	optind = 1;
 	while ((c = getopt(argc, argv, "ac:t:u:")) != -1) {
+		if (ctl_table_option(&to, c, optarg))
+			continue;
 		switch (c) {
 		case 'a':
 			la.all = 1;
-			break;
-		case 'c':
-			conf = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'u':
-			ctl_owner_given(optarg);
 			break;
 		default:
 			goto usage;
@@ -81,12 +74,8 @@ cmd_list(int argc, char **argv)
 	}
 	if (argc != optind)
 		goto usage;
-	if ((path = ctl_table_path("list", conf, table, 1)) == NULL)
-		return (CTL_EX_CONFIG);
-	if (store_open(path, 1, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "relayguardctl: list: %s\n", err);
-		return (CTL_EX_IOERR);
-	}
+	if ((rc = ctl_grants_open("list", &to, 0, &s)) != 0)
+		return (rc);
 	la.now = time(NULL);
 	rc = store_grant_list(s, show, &la, err, sizeof(err));
 	store_close(s);

@@ -26,7 +26,8 @@ const char cmd_purge_usage[] = "purge [-v] [-c conf] [-t table] [-u user]";
 int
 cmd_purge(int argc, char **argv)
 {
-	const char *conf = NULL, *table = NULL, *path;
+	struct ctl_table_opts to = {NULL, NULL};
+	const char *path;
 	struct store *s;
 	size_t  removed = 0;
 	char    err[512];
@@ -34,16 +35,9 @@ cmd_purge(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "c:t:vu:")) != -1) {
+		if (ctl_table_option(&to, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'u':
-			ctl_owner_given(optarg);
-			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -53,7 +47,7 @@ cmd_purge(int argc, char **argv)
 	}
 	if (argc != optind)
 		goto usage;
-	if ((path = ctl_table_path("purge", conf, table, 1)) == NULL)
+	if ((path = ctl_table_path("purge", to.conf, to.table, 1)) == NULL)
 		return (CTL_EX_CONFIG);
 	if (access(path, F_OK) < 0) {
 		/* No table, no grants: nothing to purge, nothing to create. */

@@ -23,7 +23,7 @@ const char cmd_revoke_usage[] = "revoke [-c conf] [-t table] [-u user] ADDRESS";
 int
 cmd_revoke(int argc, char **argv)
 {
-	const char *conf = NULL, *table = NULL, *path;
+	struct ctl_table_opts to = {NULL, NULL};
 	struct store *s;
 	struct addr a;
 	char    err[512];
@@ -31,16 +31,9 @@ cmd_revoke(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "c:t:u:")) != -1) {
+		if (ctl_table_option(&to, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'u':
-			ctl_owner_given(optarg);
-			break;
 		default:
 			goto usage;
 		}
@@ -52,12 +45,8 @@ cmd_revoke(int argc, char **argv)
 		    argv[optind]);
 		return (CTL_EX_DATAERR);
 	}
-	if ((path = ctl_table_path("revoke", conf, table, 1)) == NULL)
-		return (CTL_EX_CONFIG);
-	if (store_open_write(path, 1, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "relayguardctl: revoke: %s\n", err);
-		return (CTL_EX_IOERR);
-	}
+	if ((rc = ctl_grants_open("revoke", &to, 1, &s)) != 0)
+		return (rc);
 	rc = store_revoke(s, &a, err, sizeof(err));
 	store_close(s);
 	if (rc < 0) {

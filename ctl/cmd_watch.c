@@ -200,7 +200,8 @@ cmd_watch(int argc, char **argv)
 		{"format", required_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *conf = NULL, *table = NULL, *format = "dovecot", *path;
+	struct ctl_table_opts to = {NULL, NULL};
+	const char *format = "dovecot", *path;
 	const char *re = NULL;
 	struct watch w;
 	char    err[512];
@@ -212,18 +213,11 @@ cmd_watch(int argc, char **argv)
 	w.fd = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:st:u:", longopts, NULL)) != -1) {
+		if (ctl_table_option(&to, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
 		case 's':
 			from_start = 1;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'u':
-			ctl_owner_given(optarg);
 			break;
 		case 'T':
 			if (ctl_parse_ttl(optarg, &w.ttl) < 0) {
@@ -278,7 +272,7 @@ cmd_watch(int argc, char **argv)
 		regfree(&w.re);
 		return (CTL_EX_NOINPUT);
 	}
-	if ((path = ctl_table_path("watch", conf, table, 1)) == NULL) {
+	if ((path = ctl_table_path("watch", to.conf, to.table, 1)) == NULL) {
 		regfree(&w.re);
 		return (CTL_EX_CONFIG);
 	}

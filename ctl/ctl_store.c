@@ -5,6 +5,8 @@
  *	#include "ctl/ctl_store.h"
  *
  *	const char *ctl_table_path(cmd, conf, table, dynamic)
+ *	int ctl_table_option(opts, opt, arg)
+ *	int ctl_grants_open(cmd, opts, write, store)
  *	int ctl_parse_ttl(text, seconds)
  * DESCRIPTION
  *	ctl_table_path() resolves a TABLE argument. Without -c conf it is
@@ -38,6 +40,45 @@ ctl_owner_given(const char *user)
 {
 	store_set_owner(user);
 	owner_given = 1;
+}
+
+/* ctl_table_option - -c, -t and -u, shared by the table commands */
+int
+ctl_table_option(struct ctl_table_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		o->conf = arg;
+		return (1);
+	case 't':
+		o->table = arg;
+		return (1);
+	case 'u':
+		ctl_owner_given(arg);
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+/* ctl_grants_open - resolve and open the grant table of the options */
+int
+ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
+	struct store **s)
+{
+	const char *path;
+	char    err[512];
+	int     rc;
+
+	if ((path = ctl_table_path(cmd, o->conf, o->table, 1)) == NULL)
+		return (CTL_EX_CONFIG);
+	rc = write ? store_open_write(path, 1, s, err, sizeof(err)) :
+	    store_open(path, 1, s, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "relayguardctl: %s: %s\n", cmd, err);
+		return (CTL_EX_IOERR);
+	}
+	return (0);
 }
 
 /* ctl_conf_delimiter - the recipient-delimiter of the configuration */

@@ -31,6 +31,29 @@ extern int ctl_parse_ttl(const char *, time_t *);
 /* ctl_owner_given - -u USER: use it, whatever the configuration says */
 extern void ctl_owner_given(const char *user);
 
+/* The -c conf, -t table and -u user options every table command takes. */
+struct ctl_table_opts {
+	const char *conf;
+	const char *table;
+};
+
+/*
+ * ctl_table_option - take getopt's opt if it is -c, -t or -u; returns 1
+ * when it was one of them, 0 when the caller must handle it.
+ */
+extern int ctl_table_option(struct ctl_table_opts *, int opt,
+	const char *arg);
+
+/*
+ * ctl_grants_open - resolve the dynamic table of the options and open
+ * it, for writing when write is set. Prints "relayguardctl: CMD: ..."
+ * on failure. Returns 0, or the exit status (CTL_EX_CONFIG when the
+ * table cannot be resolved, CTL_EX_IOERR when it cannot be opened).
+ */
+struct store;
+extern int ctl_grants_open(const char *cmd, const struct ctl_table_opts *,
+	int write, struct store **);
+
 /* ctl_conf_delimiter - recipient-delimiter of the last configuration */
 extern const char *ctl_conf_delimiter(void);
 

@@ -139,6 +139,10 @@ struct ctx {
 	struct store_error err;
 	char    rcpt_base[RCPT_ARG_MAX + 1];
 	char    rcpt_dom[DOMAIN_MAX + 1];
+	/* A routed rcpt's other hops (next hop, domain), canonical. */
+	int     rcpt_nhops;
+	const char *rcpt_hopp[2];
+	char    rcpt_hop[2][DOMAIN_MAX + 1];
 };
 
 /* rules_stage_name - "connect", ... */
@@ -240,6 +244,33 @@ canon_fact(const char *d, const char **out, char *buf, size_t len)
 	return (1);
 }
 
+/*
+ * rcpt_hops - the domains a routed recipient passes through besides its
+ * final destination: the next hop and the domain after the last '@'.
+ * Spec section 3 names the final destination rcpt-domain, but for
+ * "user%example.com@evil.example" the MTA relays to evil.example: the
+ * address is local only when every hop is, so rcpt_in_all() tests them
+ * all.
+ */
+static void
+rcpt_hops(struct ctx *c)
+{
+	const char *cand[2] = {c->rcpt.next_hop, c->rcpt.domain};
+	const char *p;
+	int     i;
+
+	c->rcpt_nhops = 0;
+	for (i = 0; i < 2; i++) {
+		if (cand[i] == NULL || !canon_fact(cand[i], &p,
+			c->rcpt_hop[c->rcpt_nhops], DOMAIN_MAX + 1))
+			continue;
+		if ((c->rcpt_dom_ok && strcmp(p, c->rcpt_domp) == 0) ||
+		    (c->rcpt_nhops == 1 && strcmp(p, c->rcpt_hopp[0]) == 0))
+			continue;
+		c->rcpt_hopp[c->rcpt_nhops++] = p;
+	}
+}
+
 /* get_rcpt, get_sender - parse on first use */
 static struct rcpt *
 get_rcpt(struct ctx *c)
@@ -256,6 +287,9 @@ get_rcpt(struct ctx *c)
 			c->rcpt_base[0] = '\0';
 		c->rcpt_dom_ok = canon_fact(c->rcpt.rcpt_domain, &c->rcpt_domp,
 		    c->rcpt_dom, sizeof(c->rcpt_dom));
+		c->rcpt_nhops = 0;
+		if (c->rcpt.routed)
+			rcpt_hops(c);
 	}
 	return (&c->rcpt);
 }
@@ -700,6 +734,36 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 	    &c->err));
 }
 
+/* rcpt_hops_in_set - are a routed rcpt's other hops in the set too? */
+static int
+rcpt_hops_in_set(struct ctx *c, const struct set *set)
+{
+	int     i;
+
+	for (i = 0; i < c->rcpt_nhops; i++)
+		if (!set_match_domain(set, c->rcpt_hopp[i]))
+			return (0);
+	return (1);
+}
+
+/* rcpt_hops_in_table - the same for a table: 1, 0, or -1 error */
+static int
+rcpt_hops_in_table(struct ctx *c, const struct table *t)
+{
+	char    val[STORE_VALUE_MAX];
+	int     i, rc;
+
+	if (t->dynamic)
+		return (1);		/* cannot hold domains */
+	for (i = 0; i < c->rcpt_nhops; i++) {
+		rc = store_lookup(t->store, STORE_DOMAIN, c->rcpt_hopp[i], NULL,
+		    val, sizeof(val), NULL, 0, &c->err);
+		if (rc != 1)
+			return (rc);
+	}
+	return (1);
+}
+
 /* eval_cond - 1 holds, 0 does not, -1 lookup error */
 static int
 eval_cond(struct ctx *c, const struct cond *cd)
@@ -721,6 +785,8 @@ eval_cond(struct ctx *c, const struct cond *cd)
 	if (cd->kind == COND_TABLE) {
 		v = table_lookup(c, cd->table, cd->id, val, sizeof(val), NULL, 0,
 		    &absent);
+		if (v == 1 && cd->id == FACT_RCPT_DOMAIN)
+			v = rcpt_hops_in_table(c, cd->table);
 		goto done;
 	}
 	fd = &rules_facts_tab[cd->id];
@@ -733,8 +799,13 @@ eval_cond(struct ctx *c, const struct cond *cd)
 	case ITEM_DOMAIN:
 		v = (s = get_domain(c, cd->id)) != NULL &&
 		    set_match_domain(cd->set, s);
+		if (v && cd->id == FACT_RCPT_DOMAIN)
+			v = rcpt_hops_in_set(c, cd->set);
 		break;
 	case ITEM_MAILBOX:
+		/* As in tables: a routed rcpt is no mailbox of any domain. */
+		if (cd->id == FACT_RCPT && get_rcpt(c) != NULL && c->rcpt.routed)
+			break;
 		v = (mv = get_mailbox(c, cd->id)) != NULL &&
 		    set_match_mailbox(cd->set, mv);
 		break;
@@ -775,6 +846,22 @@ cond_failed(struct ctx *c, const struct rule *rule, const struct cond *cd)
 		snprintf(val, sizeof(val), "%s", get_flag(c, cd->id) ? "yes" : "no");
 	else
 		fact_text(c, cd->id, val, sizeof(val));
+	if (cd->kind != COND_FLAG && !cd->neg && cd->id == FACT_RCPT_DOMAIN &&
+	    c->have_rcpt && c->rcpt_nhops > 0) {
+		trace_add(c->trace, c->stage, rule->where, rule->text,
+		    "no match", "\"%s\" is false (rcpt-domain: %s, routed via "
+		    "%s%s%s: every hop must be in the set)", cd->text, val,
+		    c->rcpt_hopp[0], c->rcpt_nhops > 1 ? ", " : "",
+		    c->rcpt_nhops > 1 ? c->rcpt_hopp[1] : "");
+		return;
+	}
+	if (cd->kind == COND_SET && !cd->neg && cd->id == FACT_RCPT &&
+	    c->have_rcpt && c->rcpt.routed) {
+		trace_add(c->trace, c->stage, rule->where, rule->text,
+		    "no match", "\"%s\" is false (rcpt is routed: it matches "
+		    "no mailbox item)", cd->text);
+		return;
+	}
 	trace_add(c->trace, c->stage, rule->where, rule->text, "no match",
 	    "\"%s\" is false (%s: %s)", cd->text,
 	    cd->kind == COND_FLAG ? rules_flags_tab[cd->id].name :

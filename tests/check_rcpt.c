@@ -212,6 +212,49 @@ START_TEST(test_rcpt_garbage)
 }
 END_TEST
 
+/* Where the MTA sends the message first, beside where it ends up. */
+static const struct {
+	const char *in;
+	const char *next_hop;		/* NULL: none */
+	const char *rcpt_domain;
+}       hop_cases[] = {
+	{"<user@example.com>", "example.com", "example.com"},
+	{"<user%example.com@evil.example>", "evil.example", "example.com"},
+	{"<user%evil.example@example.com>", "example.com", "evil.example"},
+	{"<\"user@example.com\"@evil.example>", "evil.example", "example.com"},
+	{"<example.com!user@evil.example>", "evil.example", "example.com"},
+	{"<@evil.example:user@example.com>", "evil.example", "example.com"},
+	{"<@evil.example,@b.example:user@example.com>", "evil.example",
+	"example.com"},
+	{"<@[192.0.2.1]:user@example.com>", "[192.0.2.1]", "example.com"},
+	{"<@Hop.Example.:user@example.com>", "hop.example", "example.com"},
+	{"<postmaster>", NULL, NULL},
+	{"<user%other.example>", NULL, "other.example"},
+	{"<@:user@example.com>", NULL, NULL},
+	{"<@bad host:user@example.com>", NULL, NULL},
+};
+
+START_TEST(test_rcpt_next_hop)
+{
+	struct rcpt r;
+
+	ck_assert_int_eq(rcpt_parse(hop_cases[_i].in, &r), 0);
+	if (hop_cases[_i].next_hop == NULL)
+		ck_assert_msg(r.next_hop == NULL, "%s: next_hop \"%s\"",
+		    hop_cases[_i].in, r.next_hop);
+	else
+		ck_assert_msg(r.next_hop != NULL &&
+		    strcmp(r.next_hop, hop_cases[_i].next_hop) == 0,
+		    "%s: next_hop \"%s\"", hop_cases[_i].in,
+		    r.next_hop ? r.next_hop : "(null)");
+	if (hop_cases[_i].rcpt_domain == NULL)
+		ck_assert_ptr_null(r.rcpt_domain);
+	else
+		ck_assert_str_eq(r.rcpt_domain, hop_cases[_i].rcpt_domain);
+	rcpt_free(&r);
+}
+END_TEST
+
 static const struct {
 	const char *local;
 	const char *delims;
@@ -249,6 +292,7 @@ rcpt_suite(void)
 	tc = tcase_create("rcpt_parse");
 	tcase_add_loop_test(tc, test_rcpt_parse, 0, NCASES(cases));
 	tcase_add_test(tc, test_rcpt_garbage);
+	tcase_add_loop_test(tc, test_rcpt_next_hop, 0, NCASES(hop_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rcpt_strip_extension");
 	tcase_add_loop_test(tc, test_rcpt_strip_extension, 0, NCASES(ext_cases));

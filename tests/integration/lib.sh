@@ -40,7 +40,10 @@
 #	rg_sendmail_setup NAME MILTER DAEMON	make $RG_TMP/NAME/sendmail.cf from
 #				conf/sendmail.mc.in + conf/sendmail-relayguard.mc
 #				with Name=DAEMON; port in $RG_TMP/NAME/port
-#	rg_sendmail_start NAME, rg_sendmail_stop NAME
+#	rg_sendmail_start NAME, rg_sendmail_stop NAME	(it runs in a private
+#				mount namespace with the test's hosts,
+#				nsswitch.conf and Cyrus Sendmail.conf bound over
+#				the system's: no DNS, the test's sasldb)
 #
 #	relayguard (build/relayguard, tables from conf/ compiled by
 #	build/relayguardctl):
@@ -49,12 +52,15 @@
 #	rg_relayguard_start NAME	start it with -f; log in $RG_TMP/NAME.out;
 #				socket unix:$RG_TMP/NAME/relayguard.sock
 #	rg_wait_log NAME REGEX	wait for a line in its log
+#	rg_relayguard_stop NAME	SIGTERM, and check a clean stop (status 0,
+#				logged, no sanitizer report)
 #
 #	SMTP AUTH (Cyrus sasldb, the same users for every MTA of the test):
 #	rg_sasl_user USER PASSWORD	add USER@example.com
 #
 #	SMTP clients (swaks, from a chosen 127.0.0.0/8 source address):
-#	rg_smtp PORT SRC [swaks options]	run one session that stops after
+#	rg_smtp PORT SRC [swaks options]	run one session to
+#				${RG_SERVER:-127.0.0.1} that stops after
 #				RCPT (RG_QUIT_AFTER= sends the message); the
 #				transcript is in $RG_TMP/swaks/N.log and
 #				$RG_REPLY is the answer that decided: the
@@ -80,7 +86,8 @@
 #	Needs root (the MTAs are started as root and drop privileges
 #	themselves), swaks, postfix, sasl2-bin and m4: mk/deps.sh test
 #	installs them. The first Sendmail test needs the Debian archive to
-#	download two packages; later runs use the cache.
+#	download two packages; later runs use the cache. Sendmail needs
+#	unshare -m (root with CAP_SYS_ADMIN, as in any normal root shell).
 
 RG_PASS=0
 RG_FAIL=0
@@ -396,8 +403,23 @@ rg_sendmail_unpack()
 	RG_SM_ROOT=$RG_DEB_CACHE/root
 	RG_SENDMAIL=$RG_SM_ROOT/usr/libexec/sendmail/sendmail
 	RG_SM_CF=$RG_SM_ROOT/usr/share/sendmail/cf
+	if [ ! -x "$RG_SENDMAIL" ] || [ ! -f "$RG_SM_CF/m4/cf.m4" ]; then
+		mkdir -p "$RG_DEB_CACHE" || rg_die "cannot make $RG_DEB_CACHE"
+		# One test at a time unpacks; the others wait and use it.
+		( flock -w 300 9 || exit 1; rg_sendmail_fetch ) \
+		    9> "$RG_DEB_CACHE/.lock" || rg_die "cannot unpack sendmail"
+	fi
+	if ldd "$RG_SENDMAIL" | grep 'not found'; then
+		rg_die "sendmail needs libraries that are not installed (mk/deps.sh test)"
+	fi
+}
+
+# rg_sendmail_fetch - the download and unpacking of rg_sendmail_unpack
+rg_sendmail_fetch()
+{
+	local tmp deb
 	[ -x "$RG_SENDMAIL" ] && [ -f "$RG_SM_CF/m4/cf.m4" ] && return 0
-	mkdir -p "$RG_DEB_CACHE/debs"
+	mkdir -p "$RG_DEB_CACHE/debs" || return 1
 	# apt's download sandbox user must be able to write here.
 	chown _apt "$RG_DEB_CACHE/debs" 2>/dev/null
 	if ! ls "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb >/dev/null 2>&1 ||
@@ -405,20 +427,18 @@ rg_sendmail_unpack()
 		(cd "$RG_DEB_CACHE/debs" &&
 		    { apt-get download sendmail-bin sendmail-cf ||
 		      { apt-get update -qq && apt-get download sendmail-bin sendmail-cf; }; }) ||
-		    rg_die "cannot download sendmail-bin and sendmail-cf"
+		    { echo "cannot download sendmail-bin and sendmail-cf"; return 1; }
 	fi
-	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX")
+	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX") || return 1
 	for deb in "$RG_DEB_CACHE"/debs/sendmail-bin_*.deb \
 	    "$RG_DEB_CACHE"/debs/sendmail-cf_*.deb; do
-		dpkg-deb -x "$deb" "$tmp" || rg_die "dpkg-deb -x $deb"
+		dpkg-deb -x "$deb" "$tmp" || { echo "dpkg-deb -x $deb"; return 1; }
 	done
-	# Not set-group-ID here: Cyrus SASL then honours SASL_CONF_PATH.
+	# Not set-group-ID here: nothing needs it, and a set-group-ID
+	# program gets a cleaned environment.
 	chmod g-s "$tmp/usr/libexec/sendmail/sendmail"
 	rm -rf "$RG_SM_ROOT"
-	mv "$tmp" "$RG_SM_ROOT" || rg_die "cannot unpack into $RG_SM_ROOT"
-	if ldd "$RG_SENDMAIL" | grep 'not found'; then
-		rg_die "sendmail needs libraries that are not installed (mk/deps.sh test)"
-	fi
+	mv "$tmp" "$RG_SM_ROOT"
 }
 
 # rg_sendmail_setup - make a private Sendmail NAME using MILTER, daemon name DAEMON
@@ -472,6 +492,10 @@ rg_sendmail_start()
 	for dir in /etc/sasl2 /etc/sasl /usr/lib/sasl2; do
 		[ -d "$dir" ] && mounts="$mounts mount --bind '$RG_TMP/sasl-sendmail' '$dir' &&"
 	done
+	# libsasl2-2 ships /usr/lib/sasl2, so there is always one.
+	case "$mounts" in *sasl-sendmail*) ;; *)
+		rg_die "no Cyrus SASL configuration directory to bind over" ;;
+	esac
 	unshare -m --propagation private sh -c "$mounts exec env -i \
 	    PATH=/usr/sbin:/usr/bin:/sbin:/bin '$RG_SENDMAIL' -bd \
 	    -C '$d/sendmail.cf' -L 'sm-$1'" > "$d/start.out" 2>&1 ||
@@ -528,10 +552,31 @@ rg_relayguard_start()
 	    { cat "$RG_TMP/$1.out"; rg_die "relayguard $1: no socket"; }
 }
 
-# rg_relayguard_log NAME - the daemon's log so far
-rg_relayguard_log()
+# rg_relayguard_stop NAME - SIGTERM; check that it stopped cleanly: exit
+# status 0 within 15 s, "stopping relayguard" logged, and no sanitizer
+# report (under SANITIZE=1, LeakSanitizer runs at exit)
+rg_relayguard_stop()
 {
-	cat "$RG_TMP/$1.out"
+	local p st
+	p=$(cat "$RG_TMP/$1.spawn")
+	kill -TERM "$p" 2>/dev/null
+	if rg_wait_pid "$p" 150; then
+		wait "$p"
+		st=$?
+	else
+		kill -9 "$p" 2>/dev/null
+		st=timeout
+	fi
+	rg_check "relayguard $1 stopped on SIGTERM with status 0 (got $st)" \
+	    test "$st" = 0
+	rg_check "relayguard $1 logged its stop" \
+	    grep -q 'stopping relayguard' "$RG_TMP/$1.out"
+	if grep -qE 'Sanitizer|runtime error:' "$RG_TMP/$1.out"; then
+		rg_result fail "relayguard $1: sanitizer report"
+		grep -E -A20 'Sanitizer|runtime error:' "$RG_TMP/$1.out" | head -60
+	else
+		rg_result ok "relayguard $1: no sanitizer report"
+	fi
 }
 
 # rg_wait_log NAME PATTERN - wait (5 s at most) for a log line (grep -E)
@@ -561,7 +606,8 @@ rg_smtp()
 	RG_T0=$(date +%s.%N)
 	[ -n "${RG_QUIT_AFTER-RCPT}" ] &&
 	    set -- --quit-after "${RG_QUIT_AFTER-RCPT}" "$@"
-	swaks --server 127.0.0.1 --port "$port" --local-interface "$src" \
+	swaks --server "${RG_SERVER:-127.0.0.1}" --port "$port" \
+	    --local-interface "$src" \
 	    --helo client.example.org --from sender@example.org \
 	    --timeout 30 "$@" > "$RG_TRANSCRIPT" 2>&1
 	RG_REPLY=$(awk '
