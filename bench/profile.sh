@@ -29,6 +29,10 @@
 #	perf report -i.
 # DIAGNOSTICS
 #	Exit 1 when a milter did not start or a run had wrong answers.
+# BUGS
+#	perf stat -p sometimes writes no counts for relayguard at 128
+#	connections (threads come and go while it attaches); the line
+#	"system calls per session" is then empty. Run it again.
 set -u
 
 top=${RG_TOP:-$(pwd)}
