@@ -12,6 +12,9 @@
 #				from the raw results of earlier runs
 
 MILTERLOAD := $(BUILD)/milterload
+# noop.mk is read after this file (the include is alphabetical), so its
+# NOOP_MILTER is still empty here: name the program directly.
+BENCH_NOOP := $(BUILD)/noop-milter
 
 $(MILTERLOAD): $(BUILD)/bench/milterload.o $(BUILD)/bench/mlscenario.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
@@ -27,13 +30,13 @@ EXTRA_TEST_PROGS += $(MILTERLOAD)
 BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
 
 .PHONY: bench-milter bench-postfix bench-report
-bench-milter: all $(MILTERLOAD) $(NOOP_MILTER)
+bench-milter: all $(MILTERLOAD) $(BENCH_NOOP)
 	$(BENCH_ENV) sh bench/run-milter.sh
 	$(BENCH_ENV) sh bench/report.sh
 
 # End to end: smtp-source through private Postfix instances (native
 # restrictions, no-op milter, postfwd, relayguard); needs root.
-bench-postfix: all $(NOOP_MILTER)
+bench-postfix: all $(BENCH_NOOP)
 	$(BENCH_ENV) sh bench/run-postfix.sh
 	$(BENCH_ENV) sh bench/report.sh
 
