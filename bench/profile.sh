@@ -60,26 +60,9 @@ say() { echo "profile: $*" >&2; }
 
 perf stat -e cpu-clock true >/dev/null 2>&1 || { say "perf does not run"; exit 1; }
 
-# The data of run-milter.sh's gen_data, fewer grants.
-awk 'BEGIN {
-	for (i = 0; i < 50000; i++) printf "10.%d.%d.0/24\n", int(i / 256), i % 256
-	for (i = 0; i < 50000; i++) printf "2001:db8:ff00:%x::/64\n", i
-}' >"$scratch/blocked.cidr"
-awk 'BEGIN {
-	print "example.com"; print ".example.com"; print "example.net"
-	for (i = 0; i < 99997; i++) printf "d%06d.example\n", i
-}' >"$scratch/local.domains"
-awk 'BEGIN {
-	for (i = 0; i < 1000000; i++) {
-		a = i * 4 + 2
-		if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
-		printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
-		    int(a / 256) % 256, a % 256, v
-	}
-}' >"$scratch/client_access"
-printf '%s\n' 'spammer@example.com REJECT' 'newsletter.example DUNNO' \
-    '<> DUNNO' >"$scratch/sender_access"
-sed "s|@DIR@|$scratch|g" "$top/bench/bench.conf.in" >"$scratch/relayguard.conf"
+# run-milter.sh's data (fewer grants are made below).
+. "$top/bench/gendata.sh"
+gen_data
 "$ctl" compile -q "$scratch/client_access" "$scratch/client_access.lmdb" &&
 "$ctl" compile -q "$scratch/sender_access" "$scratch/sender_access.lmdb" ||
     { say "compile failed"; exit 1; }

@@ -74,36 +74,7 @@ wait_milter() {
 	return 1
 }
 
-# gen_data - the lists, table sources and config in $scratch
-gen_data() {
-	awk 'BEGIN {
-		for (i = 0; i < 50000; i++)
-			printf "10.%d.%d.0/24\n", int(i / 256), i % 256
-		for (i = 0; i < 50000; i++)
-			printf "2001:db8:ff00:%x::/64\n", i
-	}' >"$scratch/blocked.cidr"
-	awk 'BEGIN {
-		print "example.com"; print ".example.com"; print "example.net"
-		for (i = 0; i < 99997; i++) printf "d%06d.example\n", i
-	}' >"$scratch/local.domains"
-	# 100.64.0.0/10 holds 4M addresses: every fourth, one in ten REJECT
-	# (the ones ending in 9 in the last digit of i).
-	awk 'BEGIN {
-		for (i = 0; i < 1000000; i++) {
-			a = i * 4 + 2
-			if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
-			printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
-			    int(a / 256) % 256, a % 256, v
-		}
-	}' >"$scratch/client_access"
-	printf '%s\n' 'spammer@example.com REJECT' 'newsletter.example DUNNO' \
-	    '<> DUNNO' >"$scratch/sender_access"
-	awk 'BEGIN {
-		for (i = 0; i < 10000; i++)
-			printf "198.18.%d.%d\n", int(i / 256), i % 256
-	}' >"$scratch/grants"
-	sed "s|@DIR@|$scratch|g" "$top/bench/bench.conf.in" >"$scratch/relayguard.conf"
-}
+. "$top/bench/gendata.sh"
 
 # build_tables - compile the tables and make the grants; 0 or 1
 build_tables() {
