@@ -62,10 +62,15 @@
  *	in a lookup or an open runs under store_guard_call(): a fault is a
  *	lookup error like any other, the read transaction is aborted and
  *	the environment reopened on the next lookup.
+ *	Compile's write transaction is guarded too (store_compile.c): a
+ *	damaged table is then built afresh beside and renamed in.
  * BUGS
- *	Writers (compile, grant, revoke, purge) are not guarded: a table
- *	cut short under relayguardctl can still crash relayguardctl (but
- *	not corrupt the table: its write transaction never commits).
+ *	grant, revoke and purge are not guarded: a dynamic table cut short
+ *	under them can crash relayguardctl (its write transaction never
+ *	commits). Random bytes written into a table's pages can read as
+ *	"not found" rather than as damage: LMDB keeps no page checksums.
+ *	A table whose main database is garbage cannot be told from an
+ *	LMDB file of another program, and compile refuses to overwrite it.
  * THREADS
  *	Every function is thread-safe except store_set_owner().
  */
@@ -253,7 +258,9 @@ open_dbs(struct store_env *e, MDB_txn *txn)
 		if (st.ms_entries != 0) {
 			snprintf(e->openerr, sizeof(e->openerr),
 			    "%s: not a relayguard table (an LMDB file of "
-			    "another program?)", e->path);
+			    "another program, or a table damaged in place? "
+			    "if it is ours, remove it and compile again)",
+			    e->path);
 			e->openkind = STORE_OPEN_FOREIGN;
 			return (-1);
 		}

@@ -444,16 +444,90 @@ put_lengths(struct store_env *e, MDB_txn *txn, const char *name,
 	return (mdb_put(txn, e->dbi_meta, &k, &v, 0));
 }
 
-/* fill_once - write every entry in one transaction */
+/* One write transaction of fill_once() (fill_txn() is guarded). */
+struct fill_state {
+	struct compile *c;
+	struct store_env *e;
+	MDB_txn *txn;			/* aborted by the caller after a fault */
+	int     rc;
+};
+
+/*
+ * fill_txn - write every entry in one transaction. It runs under
+ * store_guard_call(): dropping the old keys and allocating pages read
+ * the old table, and a table damaged in place (truncate, cp over it)
+ * faults there; the caller then builds a fresh file instead.
+ */
+static int
+fill_txn(void *arg)
+{
+	struct fill_state *f = arg;
+	struct compile *c = f->c;
+	struct store_env *e = f->e;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t  i, total = c->nents + c->ncents;
+	int     rc;
+
+	/* A write transaction's cursors end with it: no close on errors. */
+	if ((rc = mdb_txn_begin(e->env, NULL, 0, &f->txn)) != 0) {
+		f->txn = NULL;
+		goto out;
+	}
+	if ((rc = mdb_drop(f->txn, e->dbi_keys, 0)) != 0 ||
+	    (rc = mdb_drop(f->txn, e->dbi_cidr, 0)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(f->txn, e->dbi_keys, &cur)) != 0)
+		goto out;
+	for (i = 0; i < c->nents; i++) {
+		k.mv_data = UNCONST(c->ents[i].key);
+		k.mv_size = c->ents[i].klen;
+		v.mv_data = UNCONST(c->ents[i].val);
+		v.mv_size = c->ents[i].vlen;
+		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
+			goto out;
+		if ((i & 0x3fff) == 0)
+			progress(c, "writing", i, total);
+	}
+	mdb_cursor_close(cur);
+	if ((rc = mdb_cursor_open(f->txn, e->dbi_cidr, &cur)) != 0)
+		goto out;
+	for (i = 0; i < c->ncents; i++) {
+		k.mv_data = c->cents[i].key;
+		k.mv_size = c->cents[i].klen;
+		v.mv_data = UNCONST(c->cents[i].val);
+		v.mv_size = c->cents[i].vlen;
+		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
+			goto out;
+		if ((i & 0x3fff) == 0)
+			progress(c, "writing", c->nents + i, total);
+	}
+	mdb_cursor_close(cur);
+	if ((rc = put_lengths(e, f->txn, STORE_META_LEN4, c->have[0], 32)) ||
+	    (rc = put_lengths(e, f->txn, STORE_META_LEN6, c->have[1], 128)))
+		goto out;
+	progress(c, "committing", 100, 100);
+	rc = mdb_txn_commit(f->txn);
+	f->txn = NULL;
+out:
+	if (f->txn != NULL) {
+		mdb_txn_abort(f->txn);
+		f->txn = NULL;
+	}
+	f->rc = rc;
+	return (0);
+}
+
+/*
+ * fill_once - write every entry in one transaction: 0, -1 error, or
+ * -2 when the old table is damaged (rebuild it beside and rename).
+ */
 static int
 fill_once(struct compile *c, struct store *s, int *mdbrc, char *err,
 	size_t errlen)
 {
 	struct store_env *e = s->e;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	size_t  i, total = c->nents + c->ncents;
+	struct fill_state f;
 	int     rc;
 
 	if (store_env_rdlock(s, err, errlen) != 0) {
@@ -462,56 +536,21 @@ fill_once(struct compile *c, struct store *s, int *mdbrc, char *err,
 	}
 	/* Slots of dead readers would pin the old pages for ever. */
 	(void) mdb_reader_check(e->env, NULL);
-	if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_drop(txn, e->dbi_keys, 0)) != 0 ||
-	    (rc = mdb_drop(txn, e->dbi_cidr, 0)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, e->dbi_keys, &cur)) != 0)
-		goto fail;
-	for (i = 0; i < c->nents; i++) {
-		k.mv_data = UNCONST(c->ents[i].key);
-		k.mv_size = c->ents[i].klen;
-		v.mv_data = UNCONST(c->ents[i].val);
-		v.mv_size = c->ents[i].vlen;
-		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
-			goto fail;
-		if ((i & 0x3fff) == 0)
-			progress(c, "writing", i, total);
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	f.e = e;
+	if (store_guard_call(fill_txn, &f) == STORE_GUARD_FAULT) {
+		if (f.txn != NULL)
+			mdb_txn_abort(f.txn);
+		store_fault_msg(err, errlen, e->path);
+		store_env_unlock(s);
+		*mdbrc = MDB_CORRUPTED;
+		return (-2);
 	}
-	mdb_cursor_close(cur);
-	if ((rc = mdb_cursor_open(txn, e->dbi_cidr, &cur)) != 0)
-		goto fail;
-	for (i = 0; i < c->ncents; i++) {
-		k.mv_data = c->cents[i].key;
-		k.mv_size = c->cents[i].klen;
-		v.mv_data = UNCONST(c->cents[i].val);
-		v.mv_size = c->cents[i].vlen;
-		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND)) != 0)
-			goto fail;
-		if ((i & 0x3fff) == 0)
-			progress(c, "writing", c->nents + i, total);
-	}
-	mdb_cursor_close(cur);
-	cur = NULL;
-	if ((rc = put_lengths(e, txn, STORE_META_LEN4, c->have[0], 32)) != 0 ||
-	    (rc = put_lengths(e, txn, STORE_META_LEN6, c->have[1], 128)) != 0)
-		goto fail;
-	progress(c, "committing", 100, 100);
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
 	store_env_unlock(s);
-	return (0);
-
-fail:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	if ((rc = f.rc) == 0)
+		return (0);
 	store_mdb_err(err, errlen, e->path, "write", rc);
-	store_env_unlock(s);
 	*mdbrc = rc;
 	return (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) ? -2 : -1;
 }

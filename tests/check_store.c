@@ -570,9 +570,17 @@ END_TEST
  * read: the fault guard (store_guard.c), not the size check, is what
  * is tested.
  */
+/*
+ * how: 0 truncate to 0, 1 to one page, 2 a pattern over the first
+ * 64 KiB, 3 text written over it, 4 seeded random bytes over the pages
+ * after the two meta pages (seed = 4 + entry). Random garbage in a
+ * B-tree page can read as "not found" rather than as damage (LMDB has
+ * no page checksums), so for 4 only "no crash" and the rebuild by
+ * compile are asserted.
+ */
 static const struct {
 	const char *label;
-	int     how;		/* 0 truncate 0, 1 truncate 4096, 2 pattern, 3 text */
+	int     how;
 	int     dynamic;
 } in_place[] = {
 	{"static, truncated to 0", 0, 0},
@@ -582,6 +590,12 @@ static const struct {
 	{"dynamic, truncated to 0", 0, 1},
 	{"dynamic, truncated to one page", 1, 1},
 	{"dynamic, pattern over 64 KiB", 2, 1},
+	{"static, random bytes over the pages, seed 11", 4, 0},
+	{"static, random bytes over the pages, seed 12", 4, 0},
+	{"static, random bytes over the pages, seed 13", 4, 0},
+	{"static, random bytes over the pages, seed 14", 4, 0},
+	{"static, random bytes over the pages, seed 15", 4, 0},
+	{"static, random bytes over the pages, seed 16", 4, 0},
 };
 
 /* in_place_src - enough keys for a multi-page tree */
@@ -673,16 +687,28 @@ START_TEST(test_broken_in_place)
 		ck_assert_int_eq(write(fd, "host77.example OK\n", 18), 18);
 		close(fd);
 		break;
+	case 4:
+		srandom((unsigned) (_i + 4));
+		for (i = 0; i < (int) sizeof(pat); i++)
+			pat[i] = (char) (random() & 0xff);
+		fd = open(p, O_WRONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pwrite(fd, pat, sizeof(pat), 8192),
+		    (ssize_t) sizeof(pat));
+		close(fd);
+		break;
 	}
 	for (i = 0; i < 3; i++) {
 		rc = in_place_lookup(s, dynamic, &se, &first);
+		if (in_place[_i].how == 4)
+			continue;
 		ck_assert_msg(rc == -1, "%s: lookup %d: rc %d",
 		    in_place[_i].label, i, rc);
 		ck_assert_msg(se.msg[0] != 0, "no message");
 		firsts += first;
 	}
-	ck_assert_msg(firsts == 1, "%s: %d lookups said first",
-	    in_place[_i].label, firsts);
+	ck_assert_msg(firsts == 1 || in_place[_i].how == 4,
+	    "%s: %d lookups said first", in_place[_i].label, firsts);
 
 	/* Rebuilt, by compile or by the first grant: the handle recovers. */
 	if (dynamic) {
