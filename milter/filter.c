@@ -13,6 +13,11 @@
  *	negotiate: asks the MTA to skip headers, end of headers, body,
  *	DATA and unknown commands, and requests the macros the rules
  *	read with smfi_setsymlist(), per stage, when the MTA supports it.
+ *	With filter_set_noreply(1) it also tells the MTA that HELO and
+ *	MAIL get no reply (SMFIP_NR_HELO, SMFIP_NR_MAIL): the MTA sends
+ *	them and goes on without waiting, which saves two round trips per
+ *	message (libmilter answers "continue" itself to an MTA that cannot
+ *	do this).
  *
  *	connect, helo, envfrom, envrcpt: copy the stage's facts (the
  *	callback arguments and macros are valid only during the call),
@@ -38,13 +43,25 @@
  * DIAGNOSTICS
  *	An internal failure (no rules, smfi_setpriv() failing) logs an
  *	error and answers 451 4.3.0 (tempfail), never a permit.
+ *	No-reply mode: what the rules decide at HELO and MAIL is delivered
+ *	at RCPT, where the MTA waits for an answer. A refusal is kept by
+ *	the engine for each RCPT (rules_session_delay(), as delay-reject
+ *	does); an accept makes the first RCPT answer SMFIS_ACCEPT, which
+ *	accepts the message (the "accept" line is logged then); a discard
+ *	makes the first RCPT answer SMFIS_DISCARD. The mode is set once,
+ *	before smfi_main(), from the configuration the daemon starts with
+ *	(delay-reject yes), and never changes while it runs: a milter
+ *	connection is negotiated once and may be reused for later SMTP
+ *	sessions (SMFIC_QUIT_NC), so every callback must know, without
+ *	any per-connection record, whether its stage may answer. A reload
+ *	to delay-reject no therefore takes full effect at the next start.
+ *
+ *	Connection state is made at connect only: a HELO, MAIL or RCPT
+ *	without it (which libmilter should never send) is an internal
+ *	error, answered with a tempfail at RCPT.
  * BUGS
- *	Stages the rules do not use are still requested: skipping them
- *	(SMFIP_NOHELO, SMFIP_NR_*) is decided at negotiation, and a
- *	reused milter connection (SMFIC_QUIT_NC, e.g. Sendmail after
- *	STARTTLS) starts a new session without negotiating again, possibly
- *	under reloaded rules that need the skipped stage. The cost is one
- *	short round trip per stage.
+ *	Stages the rules do not use are still sent (no SMFIP_NOHELO):
+ *	under reloaded rules a reused milter connection may need them.
  */
 #include <string.h>
 #include <stdint.h>
@@ -63,7 +80,26 @@ struct conn {
 	struct rules_session *rs;
 	struct facts f;
 	int     discard;		/* a connection-level discard */
+	int     discard_msg;		/* a discard at MAIL (no-reply mode) */
+	int     broken;			/* an internal error at HELO or MAIL */
 };
+
+/* HELO and MAIL answer nothing; see filter_set_noreply(). */
+static int noreply;
+
+/* filter_set_noreply - choose no-reply mode, before smfi_main() */
+void
+filter_set_noreply(int on)
+{
+	noreply = on != 0;
+}
+
+/* filter_get_noreply - is no-reply mode on? */
+int
+filter_get_noreply(void)
+{
+	return (noreply);
+}
 
 static const char *const stage_names[RULES_NSTAGES] = {
 	[RULES_CONNECT] = "CONNECT",
@@ -83,21 +119,28 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* conn_get - the connection's state, made on first use */
+/* conn_new - the connection's state, made at connect */
 static struct conn *
-conn_get(SMFICTX *ctx)
+conn_new(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct rules *r;
 
-	if (c != NULL)
-		return (c);
+	/* A CONNECT without close in between: start over. */
+	if (c != NULL) {
+		(void) smfi_setpriv(ctx, NULL);
+		conn_free(c);
+	}
 	if ((r = live_get()) == NULL)
 		return (NULL);
 	c = xcalloc(1, sizeof(*c));
 	facts_init(&c->f);
 	c->rs = rules_session_new(r);
 	rules_unref(r);
+	if (c->rs != NULL && noreply) {
+		rules_session_delay(c->rs, RULES_HELO);
+		rules_session_delay(c->rs, RULES_MAIL);
+	}
 	if (c->rs == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		conn_free(c);
 		return (NULL);
@@ -221,12 +264,18 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 	case RULES_CONTINUE:
 	case RULES_ACCEPT:
 		if (stage == RULES_RCPT) {
-			/*
-			 * SMFIS_ACCEPT from RCPT would accept the whole
-			 * message unchecked; the engine never accepts in
-			 * rcpt, but if it did, permit just this recipient.
-			 */
 			stats_inc(st, STATS_RCPT_PERMITTED);
+			if (res.verdict == RULES_ACCEPT) {
+				/*
+				 * An accept from an earlier stage (the engine
+				 * never accepts in rcpt), delivered here in
+				 * no-reply mode: SMFIS_ACCEPT accepts the rest
+				 * of the message, as it would have there.
+				 */
+				res.code[0] = 0;
+				log_decision(c, stage, "accept", &res);
+				return (SMFIS_ACCEPT);
+			}
 			if (res.relay) {
 				stats_inc(st, STATS_RELAYS);
 				res.code[0] = 0;
@@ -241,7 +290,8 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 			 * the accept itself, the trail of those relays.
 			 */
 			res.code[0] = 0;
-			log_decision(c, stage, "accept", &res);
+			if (!noreply || stage == RULES_CONNECT)
+				log_decision(c, stage, "accept", &res);
 			return (SMFIS_ACCEPT);
 		}
 		if (c->discard && stage == RULES_MAIL)
@@ -294,10 +344,13 @@ filter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		"{cert_subject} {cert_issuer} {verify}"},
 		{SMFIM_ENVRCPT, "i {rcpt_mailer}"},
 	};
-	const unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
+	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
 	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	size_t  i;
 
+	/* libmilter offers the NR flags even when the MTA lacks them. */
+	if (noreply)
+		skip |= SMFIP_NR_HELO | SMFIP_NR_MAIL;
 	(void) f2;
 	(void) f3;
 	*pf0 = f0 & SMFIF_SETSYMLIST;
@@ -316,11 +369,39 @@ filter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return (SMFIS_CONTINUE);
 }
 
+/*
+ * quiet - no-reply mode: HELO and MAIL answer nothing; what they
+ * decided waits for RCPT (see the description above)
+ */
+static sfsistat
+quiet(struct conn *c, enum rules_stage stage, sfsistat r)
+{
+	switch (r) {
+	case SMFIS_CONTINUE:
+	case SMFIS_ACCEPT:			/* the engine keeps it */
+		break;
+	case SMFIS_DISCARD:
+		if (stage == RULES_MAIL)
+			c->discard_msg = 1;
+		else
+			c->discard = 1;
+		break;
+	default:
+		/* A refusal the engine did not delay, an internal error. */
+		log_error("%s: answer %d cannot be given in no-reply mode; "
+		    "recipients will be tempfailed", stage_names[stage], r);
+		stats_inc(live_stats(), STATS_INTERNAL_ERRORS);
+		c->broken = 1;
+		break;
+	}
+	return (SMFIS_NOREPLY);
+}
+
 /* filter_connect - the client's address and host name */
 static sfsistat
 filter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-	struct conn *c = conn_get(ctx);
+	struct conn *c = conn_new(ctx);
 
 	if (c == NULL)
 		return (internal_error(ctx, "connect"));
@@ -335,28 +416,39 @@ filter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 static sfsistat
 filter_helo(SMFICTX *ctx, char *helo)
 {
-	struct conn *c = conn_get(ctx);
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat r;
 
-	if (c == NULL)
+	if (c == NULL) {
+		/* RCPT finds no state either, and tempfails. */
+		if (noreply)
+			return (SMFIS_NOREPLY);
 		return (internal_error(ctx, "helo"));
+	}
 	copy_arg(c, FACT_HELO, helo, "HELO");
 	copy_macro(ctx, c, FACT_TLS_VERSION, 1);
 	copy_macro(ctx, c, FACT_CERT_SUBJECT, 1);
 	copy_macro(ctx, c, FACT_CERT_ISSUER, 1);
 	copy_macro(ctx, c, FACT_VERIFY, 1);
-	return (decide(ctx, c, RULES_HELO));
+	r = decide(ctx, c, RULES_HELO);
+	return (noreply ? quiet(c, RULES_HELO, r) : r);
 }
 
 /* filter_envfrom - a new message: the sender and the SASL identity */
 static sfsistat
 filter_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = conn_get(ctx);
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat r;
 
-	if (c == NULL)
+	if (c == NULL) {
+		if (noreply)
+			return (SMFIS_NOREPLY);
 		return (internal_error(ctx, "envfrom"));
+	}
 	rules_session_end_message(c->rs);
 	facts_clear_message(&c->f);
+	c->discard_msg = 0;
 	copy_arg(c, FACT_SENDER, argv ? argv[0] : NULL, "MAIL FROM");
 	copy_macro(ctx, c, FACT_AUTH, 1);
 	copy_macro(ctx, c, FACT_AUTH_TYPE, 1);
@@ -365,20 +457,26 @@ filter_envfrom(SMFICTX *ctx, char **argv)
 	copy_macro(ctx, c, FACT_CERT_ISSUER, 1);
 	copy_macro(ctx, c, FACT_VERIFY, 1);
 	copy_macro(ctx, c, FACT_QUEUE_ID, 1);
-	return (decide(ctx, c, RULES_MAIL));
+	r = decide(ctx, c, RULES_MAIL);
+	return (noreply ? quiet(c, RULES_MAIL, r) : r);
 }
 
 /* filter_envrcpt - one recipient */
 static sfsistat
 filter_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = conn_get(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
+	if (c == NULL || c->broken)
 		return (internal_error(ctx, "envrcpt"));
 	copy_arg(c, FACT_RCPT, argv ? argv[0] : NULL, "RCPT TO");
 	copy_macro(ctx, c, FACT_RCPT_MAILER, 0);
 	copy_macro(ctx, c, FACT_QUEUE_ID, 1);
+	if (c->discard || c->discard_msg) {
+		/* A discard from HELO or MAIL, kept in no-reply mode. */
+		stats_inc(live_stats(), STATS_RCPT_DISCARDED);
+		return (SMFIS_DISCARD);
+	}
 	return (decide(ctx, c, RULES_RCPT));
 }
 
@@ -391,6 +489,7 @@ end_message(SMFICTX *ctx)
 	if (c != NULL) {
 		rules_session_end_message(c->rs);
 		facts_clear_message(&c->f);
+		c->discard_msg = 0;
 	}
 	return (SMFIS_CONTINUE);
 }

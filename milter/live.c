@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "milter/filter.h"
 #include "milter/live.h"
 #include "milter/stats.h"
 
@@ -193,6 +194,11 @@ warn_restart(const struct rules *nr)
 		if (differs(o->user, n->user))
 			log_warning("reload: the user setting changes at the "
 			    "next start, not now");
+		if (filter_get_noreply() && !n->delay_reject)
+			log_warning("reload: delay-reject no takes full effect "
+			    "at the next start; until then refusals decided "
+			    "at HELO or MAIL are answered at RCPT (the MTA "
+			    "was told not to wait for those answers)");
 	}
 	rules_unref(old);
 }

@@ -372,6 +372,12 @@ main(int argc, char **argv)
 	live_apply_log_level(r);
 	live_set(r);
 
+	/*
+	 * With delay-reject, HELO and MAIL never refuse on the spot, so
+	 * the MTA need not wait for their answers (filter.c).
+	 */
+	filter_set_noreply(set == NULL || set->delay_reject != 0);
+
 	if (user && *user && (pw = getpwnam(user)) != NULL) {
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;

@@ -116,6 +116,7 @@ struct rules_session {
 	struct decision pending[RULES_RCPT];	/* delayed refusals */
 	const struct rule *accept_rule;
 	enum rules_stage accept_stage;
+	unsigned delay;			/* stages delayed anyway (bit per stage) */
 	struct sender_cache snd;
 	struct dom_cache cn, helo;
 };
@@ -204,6 +205,14 @@ rules_session_end_message(struct rules_session *s)
 	s->pending[RULES_MAIL].set = 0;
 	if (s->accept_rule != NULL && s->accept_stage == RULES_MAIL)
 		s->accept_rule = NULL;
+}
+
+/* rules_session_delay - delay this stage's refusals whatever the file says */
+void
+rules_session_delay(struct rules_session *s, enum rules_stage stage)
+{
+	if (s != NULL && stage < RULES_RCPT)
+		s->delay |= 1u << stage;
 }
 
 /* rules_session_pending - a delayed refusal, or RULES_CONTINUE */
@@ -1191,7 +1200,8 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 	run_block(&c, &d);
 	uncertain_dns(&c, &d);
 	if ((d.verdict == RULES_REJECT || d.verdict == RULES_TEMPFAIL) &&
-	    stage < RULES_RCPT && s->r->settings.delay_reject) {
+	    stage < RULES_RCPT && (s->r->settings.delay_reject ||
+	    (s->delay & (1u << stage)) != 0)) {
 		s->pending[stage] = d;
 		res->verdict = RULES_CONTINUE;
 		if (d.rule)

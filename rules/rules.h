@@ -150,6 +150,14 @@ extern struct rules *rules_session_rules(const struct rules_session *);
 extern void rules_session_end_message(struct rules_session *);
 
 /*
+ * rules_session_delay - deliver a refusal decided at this stage (connect,
+ * helo or mail) at each RCPT, as delay-reject yes does, even when the
+ * rules say delay-reject no: for a daemon that told the MTA it will not
+ * answer that stage.
+ */
+extern void rules_session_delay(struct rules_session *, enum rules_stage);
+
+/*
  * rules_session_pending - the verdict of a refusal decided at connect,
  * helo or mail and kept for the next RCPT (delay-reject), or
  * RULES_CONTINUE when none is pending.

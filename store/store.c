@@ -55,10 +55,17 @@
  *	missing, empty, truncated, corrupt or foreign file is an error,
  *	never "not found"; except that a dynamic table that does not
  *	exist yet holds no grants.
+ *
+ *	A table file truncated or overwritten in place by something other
+ *	than relayguardctl while it is mapped makes reads of the map fault
+ *	(SIGBUS, SIGSEGV) or fail LMDB's assertions. Every read of the map
+ *	in a lookup or an open runs under store_guard_call(): a fault is a
+ *	lookup error like any other, the read transaction is aborted and
+ *	the environment reopened on the next lookup.
  * BUGS
- *	A table file truncated or overwritten in place by something else
- *	than relayguardctl while a process has it mapped can crash that
- *	process (SIGBUS): that is how mmap works. Use compile.
+ *	Writers (compile, grant, revoke, purge) are not guarded: a table
+ *	cut short under relayguardctl can still crash relayguardctl (but
+ *	not corrupt the table: its write transaction never commits).
  * THREADS
  *	Every function is thread-safe except store_set_owner().
  */
@@ -108,6 +115,17 @@ store_mdb_err(char *buf, size_t len, const char *path, const char *what,
 	if (buf == NULL || len == 0)
 		return;
 	snprintf(buf, len, "%s: %s: %s", path, what, mdb_strerror(rc));
+}
+
+/* store_fault_msg - what a reader says after a guarded fault */
+void
+store_fault_msg(char *buf, size_t len, const char *path)
+{
+	if (buf == NULL || len == 0)
+		return;
+	snprintf(buf, len, "%s: table file changed in place while in use "
+	    "(truncated or overwritten? rebuild it with relayguardctl "
+	    "compile)", path);
 }
 
 /* store_key_cmp - LMDB's default key order: bytes, then length */
@@ -288,15 +306,73 @@ open_dbs(struct store_env *e, MDB_txn *txn)
 	return (0);
 }
 
+/* What open_tail() works on; its txn is aborted after a fault. */
+struct open_ctx {
+	struct store_env *e;
+	MDB_txn *txn;
+};
+
+/*
+ * open_tail - the part of an open that reads the map (guarded): size
+ * check, then the named databases. 0, or -1 with openerr set.
+ */
+static int
+open_tail(void *arg)
+{
+	struct open_ctx *c = arg;
+	struct store_env *e = c->e;
+	struct stat st;
+	MDB_envinfo info;
+	MDB_stat mst;
+	int     fd;
+	int     rc;
+
+	/*
+	 * A truncated file would SIGBUS us later: refuse it now. The meta
+	 * page first, then the size: a writer extends the file before it
+	 * writes the meta page that points into the new part, so another
+	 * process committing in between cannot make a good file look short.
+	 */
+	if ((rc = mdb_env_info(e->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(e->env, &mst)) != 0)
+		return (open_fail(e, STORE_OPEN_BROKEN, "open", rc));
+	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0)
+		return (open_fail(e, STORE_OPEN_SYS, "open", rc));
+	if (fstat(fd, &st) < 0)
+		return (open_fail(e, STORE_OPEN_SYS, "open", errno));
+	e->minsize = (off_t) (info.me_last_pgno + 1) * mst.ms_psize;
+	if (st.st_size < e->minsize) {
+		snprintf(e->openerr, sizeof(e->openerr),
+		    "%s: truncated table file", e->path);
+		e->openkind = STORE_OPEN_BROKEN;
+		return (-1);
+	}
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+
+	rc = mdb_txn_begin(e->env, NULL, e->writable ? 0 : MDB_RDONLY, &c->txn);
+	if (rc != 0) {
+		c->txn = NULL;
+		return (open_fail(e, STORE_OPEN_BROKEN, "open", rc));
+	}
+	if (open_dbs(e, c->txn) < 0) {
+		mdb_txn_abort(c->txn);
+		c->txn = NULL;
+		return (-1);
+	}
+	rc = mdb_txn_commit(c->txn);
+	c->txn = NULL;
+	if (rc != 0)
+		return (open_fail(e, STORE_OPEN_BROKEN, "open", rc));
+	return (0);
+}
+
 /* env_open_locked - (re)open the LMDB environment (rw held exclusively) */
 static int
 env_open_locked(struct store_env *e, size_t mapsize)
 {
+	struct open_ctx c;
 	struct stat st;
-	MDB_envinfo info;
-	MDB_stat mst;
-	MDB_txn *txn;
-	int     fd;
 	int     rc;
 	int     lock_existed;
 	unsigned flags;
@@ -323,12 +399,15 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	}
 	if ((rc = mdb_env_create(&e->env)) != 0)
 		return (open_fail(e, STORE_OPEN_SYS, "create environment", rc));
+	(void) mdb_env_set_assert(e->env, store_guard_assert);
 	(void) mdb_env_set_maxdbs(e->env, 4);
 	(void) mdb_env_set_maxreaders(e->env, 510);
 	if (mapsize == 0 && e->writable)
 		mapsize = store_map_min;
-	if (mapsize != 0 && (rc = mdb_env_set_mapsize(e->env, mapsize)) != 0)
-		goto fail_sys;
+	if (mapsize != 0 && (rc = mdb_env_set_mapsize(e->env, mapsize)) != 0) {
+		open_fail(e, STORE_OPEN_SYS, "open", rc);
+		goto fail;
+	}
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
 	if (!e->writable)
 		flags |= MDB_RDONLY;
@@ -338,52 +417,26 @@ env_open_locked(struct store_env *e, size_t mapsize)
 		    rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
 		    rc == EINVAL) ? STORE_OPEN_BROKEN : STORE_OPEN_SYS;
 
-		mdb_env_close(e->env);
-		e->env = NULL;
-		return (open_fail(e, kind, "open", rc));
+		open_fail(e, kind, "open", rc);
+		goto fail;
 	}
 	/* Only a lock file we made: never take one from the daemon. */
 	if (!lock_existed)
 		store_fix_owner(NULL, e->lockpath, 0);
 
-	/*
-	 * A truncated file would SIGBUS us later: refuse it now. The meta
-	 * page first, then the size: a writer extends the file before it
-	 * writes the meta page that points into the new part, so another
-	 * process committing in between cannot make a good file look short.
-	 */
-	if ((rc = mdb_env_info(e->env, &info)) != 0 ||
-	    (rc = mdb_env_stat(e->env, &mst)) != 0)
-		goto fail_broken;
-	if ((rc = mdb_env_get_fd(e->env, &fd)) != 0 || fstat(fd, &st) < 0)
-		goto fail_sys;
-	e->minsize = (off_t) (info.me_last_pgno + 1) * mst.ms_psize;
-	if (st.st_size < e->minsize) {
-		snprintf(e->openerr, sizeof(e->openerr),
-		    "%s: truncated table file", e->path);
+	c.e = e;
+	c.txn = NULL;
+	rc = store_guard_call(open_tail, &c);
+	if (rc == 0) {
+		atomic_store(&e->checked, mono_sec());
+		return (0);
+	}
+	if (rc == STORE_GUARD_FAULT) {
+		if (c.txn != NULL)
+			mdb_txn_abort(c.txn);
+		store_fault_msg(e->openerr, sizeof(e->openerr), e->path);
 		e->openkind = STORE_OPEN_BROKEN;
-		goto fail;
 	}
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-
-	rc = mdb_txn_begin(e->env, NULL, e->writable ? 0 : MDB_RDONLY, &txn);
-	if (rc != 0)
-		goto fail_broken;
-	if (open_dbs(e, txn) < 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		goto fail_broken;
-	atomic_store(&e->checked, mono_sec());
-	return (0);
-
-fail_broken:
-	open_fail(e, STORE_OPEN_BROKEN, "open", rc);
-	goto fail;
-fail_sys:
-	open_fail(e, STORE_OPEN_SYS, "open", rc);
 fail:
 	mdb_env_close(e->env);
 	e->env = NULL;
@@ -457,6 +510,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 	int     rc = 0;
 
 	*out = NULL;
+	store_guard_init();
 	if (path == NULL || *path == 0) {
 		snprintf(err, errlen, "empty table path");
 		return (-1);
@@ -684,11 +738,21 @@ store_env_grow(struct store *s, size_t size, char *err, size_t errlen)
 	return (rc == 0 ? 0 : -1);
 }
 
-/* txn_get - a read transaction from the pool, or a new one (rw shared) */
-static int
-txn_get(struct store_env *e, MDB_txn **txn)
+/*
+ * store_txn_get - a read transaction from the pool, or a new one (rw
+ * shared). A pooled one is in *txn before it is renewed, which reads
+ * the map, so that a guarded caller can abort it after a fault. A new
+ * one is only known once mdb_txn_begin() returns, so a fault inside it
+ * would lose it (a few hundred bytes; its reader slot is freed when the
+ * environment is reopened): a file shorter than the environment uses
+ * is refused before that.
+ */
+int
+store_txn_get(struct store_env *e, MDB_txn **txn)
 {
 	MDB_txn *t = NULL;
+	struct stat st;
+	int     fd;
 	int     rc;
 
 	pthread_mutex_lock(&e->pool_mu);
@@ -696,19 +760,25 @@ txn_get(struct store_env *e, MDB_txn **txn)
 		t = e->pool[--e->npool];
 	pthread_mutex_unlock(&e->pool_mu);
 	if (t != NULL) {
-		if ((rc = mdb_txn_renew(t)) == 0) {
-			*txn = t;
+		*txn = t;
+		if ((rc = mdb_txn_renew(t)) == 0)
 			return (0);
-		}
+		*txn = NULL;
 		mdb_txn_abort(t);
 		return (rc);
+	}
+	*txn = NULL;
+	if (mdb_env_get_fd(e->env, &fd) != 0 || fstat(fd, &st) < 0 ||
+	    st.st_size < e->minsize) {
+		atomic_store(&e->stale, 1);
+		return (MDB_CORRUPTED);
 	}
 	return (mdb_txn_begin(e->env, NULL, MDB_RDONLY, txn));
 }
 
-/* txn_put - end a read transaction, keeping it for reuse */
-static void
-txn_put(struct store_env *e, MDB_txn *txn)
+/* store_txn_put - end a read transaction, keeping it for reuse */
+void
+store_txn_put(struct store_env *e, MDB_txn *txn)
 {
 	mdb_txn_reset(txn);
 	pthread_mutex_lock(&e->pool_mu);
@@ -727,12 +797,19 @@ txn_put(struct store_env *e, MDB_txn *txn)
  */
 struct probe {
 	struct store_env *e;
-	MDB_txn *txn;
+	MDB_txn *txn;			/* aborted by the caller after a fault */
 	char   *val;
 	size_t  vallen;
 	char   *matched;
 	size_t  matchedlen;
 	int     rc;			/* first LMDB error */
+
+	enum store_fact fact;		/* what probe_run() looks up */
+	const char *key;
+	const struct addr *a;
+	const char *delims;
+	int     txnrc;			/* txn_get() failed with this */
+	int     found;			/* 1, 0, -1 (see rc) */
 };
 
 /* probe_get - try one key; 1 found (copied out), 0 not, -1 error */
@@ -772,39 +849,50 @@ probe_str(struct probe *p, const char *key)
 	return (probe_get(p, p->e->dbi_keys, key, strlen(key), key));
 }
 
-/* load_lengths - the CIDR prefix lengths present, cached per txn id */
+/*
+ * load_lengths - the CIDR prefix lengths present, cached per txn id.
+ * len_mu is never held across an LMDB call: a guarded fault there
+ * must leave no lock behind.
+ */
 static int
 load_lengths(struct probe *p, int family, uint8_t *lens, int *nlens)
 {
 	struct store_env *e = p->e;
 	size_t  id = mdb_txn_id(p->txn);
+	uint8_t got[2][129];
+	int     ngot[2] = {0, 0};
 	MDB_val k, v;
 	int     rc;
 	int     i;
 
 	pthread_mutex_lock(&e->len_mu);
-	if (e->len_txnid != id) {
-		e->nlen4 = e->nlen6 = 0;
-		for (i = 0; i < 2; i++) {
-			const char *name = i ? STORE_META_LEN6 : STORE_META_LEN4;
-			uint8_t *dst = i ? e->len6 : e->len4;
-			size_t  max = i ? sizeof(e->len6) : sizeof(e->len4);
+	if (e->len_txnid == id)
+		goto copy;
+	pthread_mutex_unlock(&e->len_mu);
 
-			k.mv_data = UNCONST(name);
-			k.mv_size = strlen(name);
-			rc = mdb_get(p->txn, e->dbi_meta, &k, &v);
-			if (rc == MDB_NOTFOUND)
-				continue;
-			if (rc != 0 || v.mv_size > max) {
-				pthread_mutex_unlock(&e->len_mu);
-				p->rc = rc ? rc : MDB_CORRUPTED;
-				return (-1);
-			}
-			memcpy(dst, v.mv_data, v.mv_size);
-			*(i ? &e->nlen6 : &e->nlen4) = (int) v.mv_size;
+	for (i = 0; i < 2; i++) {
+		const char *name = i ? STORE_META_LEN6 : STORE_META_LEN4;
+		size_t  max = i ? 129 : 33;
+
+		k.mv_data = UNCONST(name);
+		k.mv_size = strlen(name);
+		rc = mdb_get(p->txn, e->dbi_meta, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 || v.mv_size > max) {
+			p->rc = rc ? rc : MDB_CORRUPTED;
+			return (-1);
 		}
-		e->len_txnid = id;
+		memcpy(got[i], v.mv_data, v.mv_size);
+		ngot[i] = (int) v.mv_size;
 	}
+	pthread_mutex_lock(&e->len_mu);
+	memcpy(e->len4, got[0], (size_t) ngot[0]);
+	e->nlen4 = ngot[0];
+	memcpy(e->len6, got[1], (size_t) ngot[1]);
+	e->nlen6 = ngot[1];
+	e->len_txnid = id;
+copy:
 	if (family == ADDR_V4) {
 		memcpy(lens, e->len4, (size_t) e->nlen4);
 		*nlens = e->nlen4;
@@ -998,6 +1086,39 @@ lower_copy(const char *key, char *buf, size_t len)
 	return (0);
 }
 
+/*
+ * probe_run - one lookup in one read transaction (guarded: every read
+ * of the map happens here)
+ */
+static int
+probe_run(void *arg)
+{
+	struct probe *p = arg;
+
+	if ((p->txnrc = store_txn_get(p->e, &p->txn)) != 0) {
+		p->txn = NULL;
+		return (0);
+	}
+	switch (p->fact) {
+	case STORE_CLIENT:
+		p->found = probe_addr(p, p->a);
+		break;
+	case STORE_DOMAIN:
+		p->found = probe_domain(p, p->key);
+		break;
+	case STORE_MAILBOX:
+		p->found = probe_mailbox(p, p->key, p->delims);
+		break;
+	case STORE_EXACT:
+	default:
+		p->found = probe_exact(p, p->key);
+		break;
+	}
+	store_txn_put(p->e, p->txn);
+	p->txn = NULL;
+	return (0);
+}
+
 /* do_lookup - the common frame of store_lookup and store_lookup_addr */
 static int
 do_lookup(struct store *s, enum store_fact fact, const char *key,
@@ -1035,37 +1156,34 @@ again:
 	p.vallen = vallen;
 	p.matched = matched;
 	p.matchedlen = matchedlen;
-	if ((r = txn_get(e, &p.txn)) != 0) {
+	p.fact = fact;
+	p.key = key;
+	p.a = a;
+	p.delims = delims;
+	if (store_guard_call(probe_run, &p) == STORE_GUARD_FAULT) {
+		/* The file changed under the map: reopen on the next lookup. */
+		if (p.txn != NULL)
+			mdb_txn_abort(p.txn);
+		atomic_store(&e->stale, 1);
 		store_env_unlock(s);
-		if (r == MDB_MAP_RESIZED && !retried) {
+		if (err != NULL)
+			store_fault_msg(err->msg, sizeof(err->msg), e->path);
+		return (lookup_fail(e, err));
+	}
+	store_env_unlock(s);
+	if (p.txnrc != 0) {
+		if (p.txnrc == MDB_MAP_RESIZED && !retried) {
 			retried = 1;
 			if (store_env_grow(s, 0, NULL, 0) == 0)
 				goto again;
 		}
 		if (err != NULL)
 			store_mdb_err(err->msg, sizeof(err->msg), e->path,
-			    "read transaction", r);
+			    "read transaction", p.txnrc);
 		atomic_store(&e->stale, 1);
 		return (lookup_fail(e, err));
 	}
-	switch (fact) {
-	case STORE_CLIENT:
-		r = probe_addr(&p, a);
-		break;
-	case STORE_DOMAIN:
-		r = probe_domain(&p, key);
-		break;
-	case STORE_MAILBOX:
-		r = probe_mailbox(&p, key, delims);
-		break;
-	case STORE_EXACT:
-	default:
-		r = probe_exact(&p, key);
-		break;
-	}
-	txn_put(e, p.txn);
-	store_env_unlock(s);
-	if (r < 0) {
+	if (p.found < 0) {
 		if (err != NULL)
 			store_mdb_err(err->msg, sizeof(err->msg), e->path,
 			    "lookup", p.rc);
@@ -1075,7 +1193,7 @@ again:
 	}
 	if (atomic_load_explicit(&e->failing, memory_order_relaxed))
 		atomic_store(&e->failing, 0);
-	return (r);
+	return (p.found);
 }
 
 /* store_lookup - look a fact up in the order of spec section 4 */

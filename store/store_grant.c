@@ -62,17 +62,43 @@ decode(const MDB_val *v, struct store_grant_info *g)
 	return (0);
 }
 
+/* A grant lookup in progress (grant_get() is guarded). */
+struct grant_get {
+	struct store_env *e;
+	const char *key;
+	MDB_txn *txn;			/* aborted by the caller after a fault */
+	struct store_grant_info g;
+	int     rc;
+};
+
+/* grant_get - read one grant in its own read transaction */
+static int
+grant_get(void *arg)
+{
+	struct grant_get *q = arg;
+	MDB_val k, v;
+
+	k.mv_data = UNCONST(q->key);
+	k.mv_size = strlen(q->key);
+	if ((q->rc = store_txn_get(q->e, &q->txn)) != 0)
+		return (0);
+	q->rc = mdb_get(q->txn, q->e->dbi_keys, &k, &v);
+	if (q->rc == 0)
+		q->rc = decode(&v, &q->g) == 0 ? 0 : MDB_CORRUPTED;
+	store_txn_put(q->e, q->txn);
+	q->txn = NULL;
+	return (0);
+}
+
 /* store_grant_match - is there an unexpired grant for addr? */
 int
 store_grant_match(struct store *s, const struct addr *a, time_t now,
 	struct store_error *err)
 {
 	struct store_env *e = s->e;
-	struct store_grant_info g;
+	struct grant_get q;
 	char    key[ADDR_STRLEN];
 	char    msg[sizeof(err->msg)];
-	MDB_txn *txn;
-	MDB_val k, v;
 	int     rc, r, retried = 0;
 
 	if (err != NULL) {
@@ -95,16 +121,18 @@ again:
 		goto fail;
 	}
 	addr_format(a, key, sizeof(key));
-	k.mv_data = key;
-	k.mv_size = strlen(key);
-	/* Grants are rare and short: no transaction pool here. */
-	rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0) {
-		rc = mdb_get(txn, e->dbi_keys, &k, &v);
-		if (rc == 0)
-			rc = decode(&v, &g) == 0 ? 0 : MDB_CORRUPTED;
-		mdb_txn_abort(txn);
+	memset(&q, 0, sizeof(q));
+	q.e = e;
+	q.key = key;
+	if (store_guard_call(grant_get, &q) == STORE_GUARD_FAULT) {
+		if (q.txn != NULL)
+			mdb_txn_abort(q.txn);
+		atomic_store(&e->stale, 1);
+		store_env_unlock(s);
+		store_fault_msg(msg, sizeof(msg), e->path);
+		goto fail;
 	}
+	rc = q.rc;
 	store_env_unlock(s);
 	if (rc == MDB_MAP_RESIZED && !retried) {
 		retried = 1;
@@ -113,7 +141,7 @@ again:
 	}
 	if (rc == 0 || rc == MDB_NOTFOUND) {
 		atomic_store(&e->failing, 0);
-		return (rc == 0 && now < g.expiry);
+		return (rc == 0 && now < q.g.expiry);
 	}
 	atomic_store(&e->stale, 1);
 	store_mdb_err(msg, sizeof(msg), e->path, "lookup", rc);

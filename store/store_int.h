@@ -6,6 +6,7 @@
  *
  * Nothing outside store/ includes this header.
  */
+#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -125,5 +126,14 @@ extern void store_fix_owner(const char *path, const char *lockpath,
 extern void store_mdb_err(char *, size_t, const char *path,
 	const char *what, int rc);
 extern int store_key_cmp(const void *, size_t, const void *, size_t);
+extern int store_txn_get(struct store_env *, MDB_txn **);
+extern void store_txn_put(struct store_env *, MDB_txn *);
+
+/* Guarded reads of a mapped file; see store_guard.c. */
+#define STORE_GUARD_FAULT	INT_MIN
+extern void store_guard_init(void);
+extern int store_guard_call(int (*) (void *), void *);
+extern void store_guard_assert(MDB_env *, const char *);
+extern void store_fault_msg(char *, size_t, const char *path);
 
 #endif
