@@ -7,7 +7,8 @@
 #	bench-milter		relayguard against the no-op milter at 1, 16
 #				and 128 connections (bench/run-milter.sh)
 #	bench-postfix		end to end through Postfix: native, no-op
-#				milter, postfwd, relayguard (bench/run-postfix.sh)
+#				milter, postfwd, relayguard on a Unix socket
+#				and on TCP (bench/run-postfix.sh)
 #	bench-report		rewrite bench/results/results.md and the plot
 #				from the raw results of earlier runs
 
@@ -35,7 +36,8 @@ bench-milter: all $(MILTERLOAD) $(BENCH_NOOP)
 	$(BENCH_ENV) sh bench/report.sh
 
 # End to end: smtp-source through private Postfix instances (native
-# restrictions, no-op milter, postfwd, relayguard); needs root.
+# restrictions, no-op milter, postfwd, relayguard on a Unix socket and
+# on TCP); needs root.
 bench-postfix: all $(BENCH_NOOP)
 	$(BENCH_ENV) sh bench/run-postfix.sh
 	$(BENCH_ENV) sh bench/report.sh

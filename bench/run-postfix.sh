@@ -23,7 +23,10 @@
 #	relayguard	build/relayguard with the same policy (connect:
 #			accept trusted; rcpt: check the client table,
 #			permit local domains, reject), the README's
-#			Postfix settings
+#			Postfix settings (a Unix socket)
+#	relayguard-tcp	the same daemon and policy on a loopback TCP
+#			socket (inet:PORT@127.0.0.1, Postfix's
+#			smtpd_milters = inet:127.0.0.1:PORT)
 #
 #	The client is untrusted (mynetworks is 127.0.0.2/32), not in the
 #	client table, and every recipient is local (user@example.com),
@@ -68,6 +71,41 @@ postmap -c "$RG_TMP/postmap" lmdb:"$RG_TMP/client_access" || rg_die "postmap"
 t1=$(date +%s.%N)
 rg_log "postmap of 1,000,000 entries: $(echo "$t1 - $t0" | bc) s"
 
+# relayguard_start NAME SOCKET - start a relayguard daemon with the
+# relayguard policy listening on SOCKET (libmilter's spelling); the
+# client table is compiled once and shared
+relayguard_start() {
+	if [ ! -f "$RG_TMP/client_access.rg.lmdb" ]; then
+		"$RG_BUILD/relayguardctl" compile -q "$RG_TMP/client_access" \
+		    "$RG_TMP/client_access.rg.lmdb" >"$RG_TMP/compile.out" 2>&1 ||
+		    { cat "$RG_TMP/compile.out"; return 1; }
+	fi
+	cat >"$RG_TMP/$1.conf" <<-EOF
+	socket  "$2"
+	control "unix:$RG_TMP/$1-control.sock"
+	log-level warning
+	list trusted { 127.0.0.2 }
+	list local { example.com localhost }
+	table client-access "$RG_TMP/client_access.rg.lmdb"
+	connect {
+	    accept client in <trusted>
+	}
+	rcpt {
+	    check  client <client-access>
+	    permit rcpt-domain in <local>
+	    reject "554 5.7.1 <%{rcpt}>: Relay access denied"
+	}
+	EOF
+	"$RG_BUILD/relayguard" -n -c "$RG_TMP/$1.conf" \
+	    >"$RG_TMP/$1-n.out" 2>&1 ||
+	    { cat "$RG_TMP/$1-n.out"; return 1; }
+	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$RG_TMP/$1.conf"
+	case $2 in
+	unix:*)	rg_wait_file "${2#unix:}" ;;
+	inet:*)	rgp=${2#inet:}; rg_wait_port "${rgp%@*}" ;;
+	esac || { cat "$RG_TMP/$1.out"; return 1; }
+}
+
 # policy_setup NAME - make and start the Postfix instance of a policy
 policy_setup() {
 	case $1 in
@@ -108,34 +146,17 @@ policy_setup() {
 		rg_postfix_conf postfwd "smtpd_relay_restrictions = check_client_access lmdb:$RG_TMP/client_access, check_policy_service inet:127.0.0.1:$pfport, reject"
 		;;
 	relayguard)
-		"$RG_BUILD/relayguardctl" compile -q "$RG_TMP/client_access" \
-		    "$RG_TMP/client_access.rg.lmdb" >"$RG_TMP/compile.out" 2>&1 ||
-		    { cat "$RG_TMP/compile.out"; return 1; }
-		cat >"$RG_TMP/relayguard.conf" <<-EOF
-		socket  "unix:$RG_TMP/relayguard.sock"
-		control "unix:$RG_TMP/relayguard-control.sock"
-		log-level warning
-		list trusted { 127.0.0.2 }
-		list local { example.com localhost }
-		table client-access "$RG_TMP/client_access.rg.lmdb"
-		connect {
-		    accept client in <trusted>
-		}
-		rcpt {
-		    check  client <client-access>
-		    permit rcpt-domain in <local>
-		    reject "554 5.7.1 <%{rcpt}>: Relay access denied"
-		}
-		EOF
-		"$RG_BUILD/relayguard" -n -c "$RG_TMP/relayguard.conf" \
-		    >"$RG_TMP/relayguard-n.out" 2>&1 ||
-		    { cat "$RG_TMP/relayguard-n.out"; return 1; }
-		rg_spawn relayguard "$RG_BUILD/relayguard" -f -c "$RG_TMP/relayguard.conf"
-		rg_wait_file "$RG_TMP/relayguard.sock" ||
-		    { cat "$RG_TMP/relayguard.out"; return 1; }
+		relayguard_start relayguard "unix:$RG_TMP/relayguard.sock" || return 1
 		# Postfix's smtpd (user postfix) must reach the socket.
 		chmod 0666 "$RG_TMP/relayguard.sock"
 		rg_postfix_setup relayguard "unix:$RG_TMP/relayguard.sock"
+		;;
+	relayguard-tcp)
+		rg_port
+		rgport=$RG_PORT
+		relayguard_start relayguard-tcp "inet:$rgport@127.0.0.1" ||
+		    return 1
+		rg_postfix_setup relayguard-tcp "inet:127.0.0.1:$rgport"
 		;;
 	esac
 	rg_postfix_conf "$1" "mynetworks = 127.0.0.2/32" \
@@ -180,7 +201,7 @@ blast() {
 	echo "$t1 - $t0" | bc
 }
 
-policies="native noop postfwd relayguard"
+policies="native noop postfwd relayguard relayguard-tcp"
 ready=""
 for p in $policies; do
 	if policy_setup "$p"; then

@@ -14,14 +14,16 @@
  *	Command-line flags override the file's settings. See
  *	doc/relayguard.8.
  *
- *	Threads: libmilter's listener, workers and signal thread (SIGHUP,
- *	SIGTERM, SIGINT stop the filter), the control socket thread, and
- *	a sigwait thread that reloads on SIGUSR1. Every signal is blocked
- *	before the first thread starts, so only the sigwait threads see
- *	them.
+ *	Threads: the main thread waits for signals (SIGUSR1 reloads;
+ *	SIGTERM, SIGINT and SIGHUP stop: smfi_stop(), then at most
+ *	STOP_GRACE seconds for libmilter before _exit(1)); a thread runs
+ *	smfi_main() (libmilter's listener, workers and its own signal
+ *	thread); the control socket thread. Every signal is blocked before
+ *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
  *	Exit status 0 (stopped cleanly, or -n and the configuration is
- *	good), 64 usage, 78 configuration error, 1 start-up failure.
+ *	good), 64 usage, 78 configuration error, 1 start-up failure or
+ *	a stop that libmilter did not finish within STOP_GRACE seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -188,23 +191,87 @@ drop_privileges(const char *user, const struct passwd *pw)
 		    "%s; refusing to run", user);
 }
 
-/* reload_thread - SIGUSR1 reloads, never inside a milter callback */
+/*
+ * Stopping. libmilter's own signal thread also waits for SIGTERM, SIGINT
+ * and SIGHUP, but the main thread waits for them too and the kernel
+ * hands a signal sent to the process to its main thread first when that
+ * thread waits for it, so the main thread normally sees the stop signal
+ * and calls smfi_stop(). libmilter 8.17's worker pool can then hang
+ * smfi_main() for good: its pool controller destroys the task-manager
+ * mutex while the listener and workers still lock it, and a lock taken
+ * across the destruction is never released (seen about once in 25 stops
+ * under 128 busy connections). So smfi_main() runs in its own thread,
+ * and the main thread gives it STOP_GRACE seconds after the signal
+ * before it logs and _exit()s.
+ */
+#define STOP_GRACE	10
+
+static pthread_t main_thread;
+static volatile int milter_done;	/* smfi_main() returned (atomics) */
+static int milter_ret = MI_FAILURE;
+
+/* milter_thread - run libmilter's main loop; wake the main thread */
 static void *
-reload_thread(void *arg)
+milter_thread(void *arg)
 {
+	(void) arg;
+	milter_ret = smfi_main();
+	/* Test hook: act as libmilter's hang (tests/integration/stop.test). */
+	if (getenv("RELAYGUARD_TEST_STOP_HANG") != NULL)
+		for (;;)
+			pause();
+	__atomic_store_n(&milter_done, 1, __ATOMIC_SEQ_CST);
+	(void) pthread_kill(main_thread, SIGUSR2);
+	return (NULL);
+}
+
+/* wait_signals - reload on SIGUSR1, stop on SIGTERM/SIGINT/SIGHUP */
+static void
+wait_signals(const char *upath)
+{
+	struct timespec left;
 	sigset_t set;
+	time_t  deadline = 0;
 	int     sig;
 
-	(void) arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	while (!__atomic_load_n(&milter_done, __ATOMIC_SEQ_CST)) {
+		if (deadline == 0) {
+			sig = sigwaitinfo(&set, NULL);
+		} else {
+			left.tv_sec = deadline - time(NULL);
+			left.tv_nsec = 0;
+			if (left.tv_sec <= 0)
+				break;
+			sig = sigtimedwait(&set, NULL, &left);
+		}
+		if (sig < 0)
 			continue;
-		if (sig == SIGUSR1)
+		if (sig == SIGUSR1 && deadline == 0)
 			(void) live_reload("SIGUSR1", NULL);
+		else if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) &&
+		    deadline == 0) {
+			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" :
+			    sig == SIGINT ? "SIGINT" : "SIGHUP");
+			deadline = time(NULL) + STOP_GRACE;
+			(void) smfi_stop();
+		}
 	}
-	return (NULL);
+	if (__atomic_load_n(&milter_done, __ATOMIC_SEQ_CST))
+		return;
+	log_error("libmilter did not stop within %d seconds; exiting "
+	    "without waiting for it", STOP_GRACE);
+	control_cleanup();
+	if (upath != NULL)
+		(void) unlink(upath);
+	if (pidfile_written)
+		(void) unlink(pidfile);
+	_exit(1);
 }
 
 /* print_errors - a refused configuration, on stderr or in the log */
@@ -353,13 +420,12 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
-		fatal("cannot start the reload thread");
-	(void) pthread_detach(tid);
+	main_thread = pthread_self();
 	if (control_start() < 0)
 		fatal("cannot start the control thread");
 
@@ -376,7 +442,11 @@ main(int argc, char **argv)
 		close(ready);
 	}
 
-	ret = smfi_main();
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+		fatal("cannot start the milter thread");
+	wait_signals(upath);
+	(void) pthread_join(tid, NULL);
+	ret = milter_ret;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
 	control_cleanup();
