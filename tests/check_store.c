@@ -612,6 +612,36 @@ in_place_src(const char *v)
 	return (strbuf_detach(&sb));
 }
 
+/*
+ * in_place_build - a static table by compile, or a dynamic one with n
+ * grants, the first for 10.7.1.1 (which in_place_lookup() asks for)
+ */
+static void
+in_place_build(const char *p, int dynamic, int n)
+{
+	struct store *w;
+	struct addr a;
+	char    err[256], ip[32];
+	char   *src;
+	int     i;
+
+	if (!dynamic) {
+		src = in_place_src("OK");
+		ck_assert_int_eq(compile_text(src, p, NULL), 0);
+		free(src);
+		return;
+	}
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(ip, sizeof(ip), "10.7.%d.%d", 1 + i / 250,
+		    1 + i % 250);
+		ck_assert_int_eq(addr_parse(ip, &a), 0);
+		ck_assert_int_eq(store_grant(w, &a, "u", time(NULL) + 3600,
+		    err, sizeof(err)), 0);
+	}
+	store_close(w);
+}
+
 /* in_place_lookup - one lookup of each kind; -1 if any failed */
 static int
 in_place_lookup(struct store *s, int dynamic, struct store_error *se,
@@ -640,29 +670,12 @@ START_TEST(test_broken_in_place)
 {
 	const char *p = path_of("ip.lmdb");
 	int     dynamic = in_place[_i].dynamic;
-	struct store *s, *w;
+	struct store *s;
 	struct store_error se;
-	struct addr a;
 	char    err[256], pat[65536];
-	char   *src;
 	int     i, fd, rc, first, firsts = 0;
 
-	if (dynamic) {
-		ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)),
-		    0);
-		for (i = 0; i < 3000; i++) {
-			snprintf(pat, sizeof(pat), "10.%d.%d.1", i / 250,
-			    i % 250);
-			ck_assert_int_eq(addr_parse(pat, &a), 0);
-			ck_assert_int_eq(store_grant(w, &a, "u", time(NULL) + 3600, err,
-			    sizeof(err)), 0);
-		}
-		store_close(w);
-	} else {
-		src = in_place_src("OK");
-		ck_assert_int_eq(compile_text(src, p, NULL), 0);
-		free(src);
-	}
+	in_place_build(p, dynamic, 3000);
 	ck_assert_int_eq(store_open(p, dynamic, &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(in_place_lookup(s, dynamic, &se, &first), 1);
 
@@ -711,19 +724,9 @@ START_TEST(test_broken_in_place)
 	    "%s: %d lookups said first", in_place[_i].label, firsts);
 
 	/* Rebuilt, by compile or by the first grant: the handle recovers. */
-	if (dynamic) {
+	if (dynamic)
 		ck_assert_int_eq(unlink(p), 0);
-		ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)),
-		    0);
-		ck_assert_int_eq(addr_parse("10.7.1.1", &a), 0);
-		ck_assert_int_eq(store_grant(w, &a, "u", time(NULL) + 3600, err,
-		    sizeof(err)), 0);
-		store_close(w);
-	} else {
-		src = in_place_src("OK");
-		ck_assert_int_eq(compile_text(src, p, NULL), 0);
-		free(src);
-	}
+	in_place_build(p, dynamic, 1);
 	for (i = 0; i < 30; i++) {
 		if ((rc = in_place_lookup(s, dynamic, &se, &first)) != -1)
 			break;
