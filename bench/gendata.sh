@@ -1,9 +1,24 @@
-# gendata.sh - the benchmark data, sourced by run-milter.sh and profile.sh
+# gendata.sh - the benchmark data, sourced by run-milter.sh, profile.sh
+# and run-postfix.sh
 #
-# Defines gen_data(), which writes into $scratch: 100,000 blocked
+# Defines gen_client_access FILE (the 1,000,000-line client table) and
+# gen_data(), which writes into $scratch: 100,000 blocked
 # networks, 100,000 local domains, a 1,000,000-line client table, a
 # sender table, 10,000 grant addresses, and relayguard.conf from
 # bench/bench.conf.in. Needs $scratch and $top.
+
+# gen_client_access FILE - 100.64.0.0/10 holds 4M addresses: every
+# fourth is listed, one in ten REJECT (i ending in 9), the others OK
+gen_client_access() {
+	awk 'BEGIN {
+		for (i = 0; i < 1000000; i++) {
+			a = i * 4 + 2
+			if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
+			printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
+			    int(a / 256) % 256, a % 256, v
+		}
+	}' >"$1"
+}
 
 # gen_data - the lists, table sources and config in $scratch
 gen_data() {
@@ -17,16 +32,7 @@ gen_data() {
 		print "example.com"; print ".example.com"; print "example.net"
 		for (i = 0; i < 99997; i++) printf "d%06d.example\n", i
 	}' >"$scratch/local.domains"
-	# 100.64.0.0/10 holds 4M addresses: every fourth, one in ten REJECT
-	# (the ones ending in 9 in the last digit of i).
-	awk 'BEGIN {
-		for (i = 0; i < 1000000; i++) {
-			a = i * 4 + 2
-			if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
-			printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
-			    int(a / 256) % 256, a % 256, v
-		}
-	}' >"$scratch/client_access"
+	gen_client_access "$scratch/client_access"
 	printf '%s\n' 'spammer@example.com REJECT' 'newsletter.example DUNNO' \
 	    '<> DUNNO' >"$scratch/sender_access"
 	awk 'BEGIN {

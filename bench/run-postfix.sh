@@ -56,14 +56,8 @@ status=0
 
 # --- the client table, shared by native, postfwd and relayguard
 rg_log "generating the 1,000,000-entry client table"
-awk 'BEGIN {
-	for (i = 0; i < 1000000; i++) {
-		a = i * 4 + 2
-		if (i % 10 == 9) { a = i * 4 + 1; v = "REJECT" } else v = "OK"
-		printf "100.%d.%d.%d %s\n", 64 + int(a / 65536),
-		    int(a / 256) % 256, a % 256, v
-	}
-}' >"$RG_TMP/client_access"
+. "$RG_TOP/bench/gendata.sh"
+gen_client_access "$RG_TMP/client_access"
 mkdir "$RG_TMP/postmap"
 echo "compatibility_level = 3.6" >"$RG_TMP/postmap/main.cf"
 t0=$(date +%s.%N)
