@@ -163,6 +163,30 @@ extern int set_item_check(enum item_type, const struct set_item *,
 	char *err, size_t errlen);
 extern int rules_domain_canon(const char *in, char *out, size_t outlen);
 
+/*
+ * routed.c: the readings of a recipient (spec section 3). A reading is
+ * one mailbox the MTA may deliver the address as: local is "" for a
+ * source-route hop, domain canonical or NULL (none).
+ */
+#define READINGS_MAX	16
+
+struct reading {
+	char   *local;
+	char   *domain;
+	int     hop;			/* a source-route hop: domain only */
+};
+
+struct readings {
+	size_t  n;
+	int     uncertain;		/* some reading cannot be known */
+	struct reading r[READINGS_MAX];
+};
+
+struct rcpt;
+extern void readings_build(const char *arg, const struct rcpt *,
+	struct readings *);
+extern void readings_free(struct readings *);
+
 struct source_pos {
 	const char *file;		/* interned in the rule set */
 	int     line, col;
