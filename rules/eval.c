@@ -38,12 +38,15 @@
  *	client-name" condition in the deciding rule), the answer is a
  *	tempfail instead.
  *
- *	A routed recipient is never looked up as "rcpt" in a table (the
- *	mailbox lookup order would find it by the domain after its last
- *	'@', the next hop): "rcpt in <table>" is false for it and
- *	"check rcpt" goes on; rcpt-domain, its final destination, is
- *	looked up as usual. A table OK for a routed recipient counts as
- *	DUNNO (spec section 4).
+ *	A condition on rcpt or rcpt-domain of a routed recipient is
+ *	answered over its readings (routed.c, spec section 3):
+ *	eval_cond() says at once whether it holds for a rule that
+ *	refuses (some reading matches; with "not", some reading does
+ *	not) and for one that permits (every reading matches; with
+ *	"not", none does). Uncertain readings satisfy every refusal and
+ *	no permit. A check of rcpt or rcpt-domain looks every reading up:
+ *	the first reading whose entry refuses decides, and an OK for a
+ *	routed recipient counts as DUNNO (spec section 4).
  *
  *	The result's relay flag is set for a permitted recipient (RCPT,
  *	verdict CONTINUE or ACCEPT) unless it is unqualified or the
@@ -1140,9 +1143,11 @@ run_block(struct ctx *c, struct decision *d)
 	d->verdict = RULES_CONTINUE;
 	for (i = 0; i < b->nrules; i++) {
 		rule = b->rules[i];
-		/* A check may refuse or permit: it needs the refusal side
-		 * to look the table up, and the permit side to let an OK
-		 * decide (do_check). */
+		/*
+		 * A check may refuse or permit: should it ever take
+		 * conditions, the refusal side lets it look the table up
+		 * and only the permit side lets an OK decide (do_check).
+		 */
 		need = rule->action == ACT_CHECK || rule_refuses(rule) ?
 		    HOLD_REFUSE : HOLD_PERMIT;
 		hold = HOLD_REFUSE | HOLD_PERMIT;
