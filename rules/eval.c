@@ -762,7 +762,8 @@ reading_lookup(struct ctx *c, const struct table *t, int fact,
 	    &c->err));
 }
 
-/* reading_in_set - one reading of a routed rcpt in a set: 1 or 0 */
+/* reading_in_set - one reading of a routed rcpt in a set: 1, 0 or
+ * SET_UNCERTAIN */
 static int
 reading_in_set(struct ctx *c, int fact, const struct set *set,
 	const struct reading *r)
@@ -772,7 +773,7 @@ reading_in_set(struct ctx *c, int fact, const struct set *set,
 	char    text[RCPT_MAX_BOX];
 
 	if (fact == FACT_RCPT_DOMAIN)
-		return (r->domain != NULL && set_match_domain(set, r->domain));
+		return (r->domain != NULL ? set_match_domain(set, r->domain) : 0);
 	memset(&mv, 0, offsetof(struct mbox_val, full));
 	mv.local = r->local;
 	if (rcpt_strip_extension(r->local, c->r->settings.recipient_delimiter,
@@ -812,8 +813,8 @@ routed_cond(struct ctx *c, const struct cond *cd, int *any, int *all)
 				return (-1);
 		} else
 			v = reading_in_set(c, cd->id, cd->set, &rd->r[i]);
-		*any |= v;
-		*all &= v;
+		*any |= v != 0;
+		*all &= v == 1;
 	}
 	return (0);
 }
@@ -867,21 +868,24 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		v = c->f->client != NULL && set_match_addr(cd->set, c->f->client);
 		break;
 	case ITEM_DOMAIN:
-		v = (s = get_domain(c, cd->id)) != NULL &&
-		    set_match_domain(cd->set, s);
+		v = (s = get_domain(c, cd->id)) != NULL ?
+		    set_match_domain(cd->set, s) : 0;
 		break;
 	case ITEM_MAILBOX:
-		v = (mv = get_mailbox(c, cd->id)) != NULL &&
-		    set_match_mailbox(cd->set, mv);
+		v = (mv = get_mailbox(c, cd->id)) != NULL ?
+		    set_match_mailbox(cd->set, mv) : 0;
 		break;
 	case ITEM_STRING:
-		v = (s = get_string(c, cd->id)) != NULL &&
-		    set_match_string(cd->set, s);
+		v = (s = get_string(c, cd->id)) != NULL ?
+		    set_match_string(cd->set, s) : 0;
 		break;
 	default:
 		break;
 	}
-	any = all = v;
+	/* A text too long for a regex: cannot tell, refusals hold. */
+	any = v != 0;
+	all = v == 1;
+	v = 0;
 done:
 	if (cd->memo >= 0) {
 		c->memo_have |= (uint64_t) 1 << cd->memo;
