@@ -3,33 +3,39 @@
  *	cmd_watch - relayguardctl watch: grant relay access from a POP/IMAP log
  * SYNOPSIS
  *	relayguardctl watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m]
- *		[--format dovecot|courier|cyrus|qpopper|regex:RE] LOGFILE
+ *		[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE]
+ *		[--ignore PREFIX|@FILE]... [--grant-loopback] [--once]
+ *		LOGFILE|-
  * DESCRIPTION
  *	Follows LOGFILE as tail -F does and grants every address that
- *	logs in successfully (spec section 5); each new login refreshes
- *	the grant. It starts at the end of the file (-s: at the start),
- *	survives rotation (the name now points at another file: the rest
- *	of the old one is read, then the new one from its start) and
- *	truncation (the file shrank: read again from the start).
+ *	logs in successfully (spec section 5), until the login's own time
+ *	plus the TTL; each new login refreshes the grant. Which lines are
+ *	logins is decided by common/loginlog.c, strictly: the syslog
+ *	header must parse, the program tag must be the POP/IMAP server's,
+ *	and the message must start with its login message. Everything
+ *	else is ignored and counted.
  *
- *	Formats (the default is dovecot):
- *	dovecot	"imap-login: Login: user=<u>, ... rip=ADDR" (and pop3-login)
- *	courier	"LOGIN, user=u, ip=[ADDR]"
- *	cyrus	"login: host [ADDR] u ... User logged in"
- *	qpopper	"Stats: u N N N N host ADDR"
- *	regex:RE	a POSIX extended regular expression whose first
- *		subexpression is the address and whose second, if any, is
- *		the user.
+ *	It starts at the end of the file (-s: at the start), waits for a
+ *	file that does not exist yet, survives rotation (the name now
+ *	points at another file: the rest of the old one is read, then the
+ *	new one from its start) and truncation (the file shrank: read
+ *	again from the start). "-" reads standard input to its end;
+ *	--once reads LOGFILE to its end and exits.
+ *
+ *	No grant is made for a login older than the TTL, for a login
+ *	line without a timestamp, for loopback addresses (unless
+ *	--grant-loopback) or for addresses inside an --ignore prefix
+ *	(@FILE: one prefix per line, # comments).
  * DIAGNOSTICS
- *	Runs until killed. Lines whose address does not parse are
- *	skipped; a failed grant is reported on stderr and watching goes
- *	on. Exit 64 usage, 66 LOGFILE cannot be opened at start, 74 the
- *	table cannot be opened.
+ *	One line on stderr per grant and per refused grant; the counters
+ *	on SIGUSR1 and at the end. A failed grant is reported and
+ *	watching goes on. Exit 0 at the end of "-" or --once, 64 usage,
+ *	66 an --ignore file cannot be read, 74 the table cannot be opened.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/loginlog.h"
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_store.h"
@@ -45,106 +52,157 @@
 
 const char cmd_watch_usage[] =
 	"watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m] "
-	"[--format dovecot|courier|cyrus|qpopper|regex:RE] LOGFILE";
+	"[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE] "
+	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] LOGFILE|-";
 
-#define ADDR_RE	"([0-9A-Fa-f.:]+)"
-
-static const struct {
-	const char *name;
-	const char *re;
-	int	addr;			/* subexpression of the address */
-	int	user;			/* of the user, 0 none */
-} formats[] = {
-	{"dovecot", "(imap|pop3)-login: Login: user=<([^>]*)>.*[ ,]rip=" ADDR_RE,
-	3, 2},
-	{"courier", "LOGIN, user=([^,]*), ip=\\[([^]]*)\\]", 2, 1},
-	{"cyrus", "login: [^ ]* \\[" ADDR_RE "\\] ([^ ]+) .*User logged in",
-	1, 2},
-	{"qpopper", "Stats: ([^ ]+) [0-9]+ [0-9]+ [0-9]+ [0-9]+ [^ ]+ " ADDR_RE,
-	2, 1},
+/* What happened to the lines read. */
+struct watch_counts {
+	unsigned long long lines;	/* complete lines read */
+	unsigned long long other;	/* not a login line: ignored */
+	unsigned long long refused;	/* login message, bad fields */
+	unsigned long long old;		/* login older than the TTL */
+	unsigned long long untimed;	/* login without a timestamp */
+	unsigned long long ignored;	/* address in the ignore list */
+	unsigned long long granted;
+	unsigned long long errors;	/* the grant failed */
 };
 
 struct watch {
 	struct store *s;
-	regex_t re;
-	int	addr_sub;
-	int	user_sub;
+	struct loginlog *fmt;
 	time_t	ttl;
 	const char *path;
 	int	fd;
+	int	is_stdin;
 	struct stat st;			/* of fd */
 	off_t	off;			/* read so far from fd */
-	char   *buf;			/* an incomplete line */
-	size_t	len, cap;
+	struct loginlog_lines lines;
+	struct prefix *ignore;
+	size_t	nignore;
+	struct watch_counts n;
 };
 
-/* grant_line - grant the address of one log line, if it is a login */
-static void
-grant_line(struct watch *w, char *line)
-{
-	regmatch_t m[10];
-	struct addr a;
-	char    abuf[ADDR_STRLEN], ubuf[STORE_USER_MAX];
-	char    err[512];
-	int     n;
+static volatile sig_atomic_t want_counts;
 
-	if (regexec(&w->re, line, 10, m, 0) != 0 ||
-	    m[w->addr_sub].rm_so < 0)
-		return;
-	n = (int) (m[w->addr_sub].rm_eo - m[w->addr_sub].rm_so);
-	if (n <= 0 || n >= (int) sizeof(abuf))
-		return;
-	memcpy(abuf, line + m[w->addr_sub].rm_so, (size_t) n);
-	abuf[n] = 0;
-	if (addr_parse(abuf, &a) < 0)
-		return;
-	ubuf[0] = 0;
-	if (w->user_sub > 0 && m[w->user_sub].rm_so >= 0) {
-		n = (int) (m[w->user_sub].rm_eo - m[w->user_sub].rm_so);
-		if (n >= (int) sizeof(ubuf))
-			n = (int) sizeof(ubuf) - 1;
-		memcpy(ubuf, line + m[w->user_sub].rm_so, (size_t) n);
-		ubuf[n] = 0;
-	}
-	if (store_grant(w->s, &a, ubuf, time(NULL) + w->ttl, err,
-	    sizeof(err)) < 0)
-		fprintf(stderr, "relayguardctl: watch: %s\n", err);
+/* on_usr1 - print the counters at the next chance */
+static void
+on_usr1(int sig)
+{
+	(void) sig;
+	want_counts = 1;
 }
 
-/* drain - read what fd holds now and grant from complete lines */
+/* print_counts - the counters, one line */
 static void
+print_counts(const struct watch *w)
+{
+	fprintf(stderr, "relayguardctl: watch: lines=%llu granted=%llu "
+	    "other=%llu refused=%llu old=%llu untimed=%llu ignored=%llu "
+	    "errors=%llu overlong=%llu\n", w->n.lines, w->n.granted,
+	    w->n.other, w->n.refused, w->n.old, w->n.untimed, w->n.ignored,
+	    w->n.errors, w->lines.dropped);
+}
+
+/* iso - a time as ISO 8601 UTC into buf */
+static const char *
+iso(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == (time_t) -1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "-");
+	return (buf);
+}
+
+/* ignored - is the address loopback-excluded or in the ignore list? */
+static int
+ignored(const struct watch *w, const struct addr *a)
+{
+	size_t  i;
+
+	for (i = 0; i < w->nignore; i++)
+		if (prefix_contains(&w->ignore[i], a))
+			return (1);
+	return (0);
+}
+
+/* on_line - grant the address of one log line, if it is a login */
+static void
+on_line(const char *line, size_t len, unsigned long long off, void *arg)
+{
+	struct watch *w = arg;
+	struct loginlog_event ev;
+	const char *why;
+	char    abuf[ADDR_STRLEN], t1[32], t2[32], err[512];
+	time_t  now = time(NULL), start;
+
+	w->n.lines++;
+	switch (loginlog_parse(w->fmt, line, len, now, &ev, &why)) {
+	case LOGINLOG_OTHER:
+		w->n.other++;
+		return;
+	case LOGINLOG_REFUSED:
+		w->n.refused++;
+		fprintf(stderr, "relayguardctl: watch: refused: %s line ending "
+		    "at offset %llu (%s, %s): %s\n", loginlog_name(w->fmt), off,
+		    ev.prog, iso(ev.when, t1, sizeof(t1)), why);
+		return;
+	case LOGINLOG_LOGIN:
+		break;
+	}
+	addr_format(&ev.addr, abuf, sizeof(abuf));
+	if (ev.when == (time_t) -1) {
+		w->n.untimed++;
+		fprintf(stderr, "relayguardctl: watch: refused: %s user=%s "
+		    "server=%s: the line has no timestamp\n", abuf, ev.user,
+		    ev.prog);
+		return;
+	}
+	/* A line from the future counts from now, not from its time. */
+	start = ev.when < now ? ev.when : now;
+	if (start + w->ttl <= now) {
+		w->n.old++;			/* counted, not logged */
+		return;
+	}
+	if (ignored(w, &ev.addr)) {
+		w->n.ignored++;
+		fprintf(stderr, "relayguardctl: watch: ignored: %s user=%s "
+		    "server=%s login=%s: in the ignore list\n", abuf, ev.user,
+		    ev.prog, iso(ev.when, t1, sizeof(t1)));
+		return;
+	}
+	if (store_grant(w->s, &ev.addr, ev.user, start + w->ttl, err,
+	    sizeof(err)) < 0) {
+		w->n.errors++;
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", abuf, err);
+		return;
+	}
+	w->n.granted++;
+	fprintf(stderr, "relayguardctl: watch: grant %s user=%s server=%s "
+	    "login=%s until=%s\n", abuf, ev.user, ev.prog,
+	    iso(ev.when, t1, sizeof(t1)), iso(start + w->ttl, t2, sizeof(t2)));
+}
+
+/* drain - read what fd holds now; 1 at end of file, 0 else */
+static int
 drain(struct watch *w)
 {
 	char    chunk[65536];
 	ssize_t r;
-	char   *p, *nl;
 
 	for (;;) {
 		r = read(w->fd, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return;
+			return (1);
 		w->off += r;
-		if (w->len + (size_t) r + 1 > w->cap) {
-			w->cap = (w->len + (size_t) r + 1) * 2;
-			w->buf = xrealloc(w->buf, w->cap);
+		loginlog_lines_feed(&w->lines, chunk, (size_t) r, on_line, w);
+		if (want_counts) {
+			want_counts = 0;
+			print_counts(w);
 		}
-		memcpy(w->buf + w->len, chunk, (size_t) r);
-		w->len += (size_t) r;
-		w->buf[w->len] = 0;
-		p = w->buf;
-		while ((nl = memchr(p, '\n', w->len - (size_t) (p - w->buf))) !=
-		    NULL) {
-			*nl = 0;
-			grant_line(w, p);
-			p = nl + 1;
-		}
-		w->len -= (size_t) (p - w->buf);
-		memmove(w->buf, p, w->len);
-		/* A line longer than 64 KiB is no login line: drop it. */
-		if (w->len > 65536)
-			w->len = 0;
 	}
 }
 
@@ -152,7 +210,7 @@ drain(struct watch *w)
 static int
 reopen(struct watch *w, int at_end)
 {
-	int     fd = open(w->path, O_RDONLY);
+	int     fd = open(w->path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return (-1);
@@ -161,7 +219,9 @@ reopen(struct watch *w, int at_end)
 	w->fd = fd;
 	(void) fstat(fd, &w->st);
 	w->off = at_end ? lseek(fd, 0, SEEK_END) : 0;
-	w->len = 0;
+	if (w->off < 0)
+		w->off = 0;
+	loginlog_lines_reset(&w->lines, (unsigned long long) w->off);
 	return (0);
 }
 
@@ -173,11 +233,15 @@ follow(struct watch *w)
 
 	for (;;) {
 		drain(w);
+		if (want_counts) {
+			want_counts = 0;
+			print_counts(w);
+		}
 		if (fstat(w->fd, &w->st) == 0 && w->st.st_size < w->off) {
-			/* truncated: start over */
+			/* truncated (copytruncate): start over */
 			(void) lseek(w->fd, 0, SEEK_SET);
 			w->off = 0;
-			w->len = 0;
+			loginlog_lines_reset(&w->lines, 0);
 			continue;
 		}
 		if (stat(w->path, &now) == 0 && (now.st_ino != w->st.st_ino ||
@@ -191,6 +255,55 @@ follow(struct watch *w)
 	}
 }
 
+/* add_ignore - one --ignore argument: a prefix, or @FILE of them */
+static int
+add_ignore(struct watch *w, const char *arg)
+{
+	struct prefix p;
+	char    err[256], line[512], *s, *e;
+	FILE   *fp;
+	int     lineno = 0, bad = 0;
+
+	if (arg[0] != '@') {
+		if (prefix_parse(arg, &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "relayguardctl: watch: --ignore %s: %s\n",
+			    arg, err);
+			return (CTL_EX_USAGE);
+		}
+		w->ignore = xreallocarray(w->ignore, w->nignore + 1,
+		    sizeof(*w->ignore));
+		w->ignore[w->nignore++] = p;
+		return (0);
+	}
+	if ((fp = fopen(arg + 1, "r")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", arg + 1,
+		    strerror(errno));
+		return (CTL_EX_NOINPUT);
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if ((s = strchr(line, '#')) != NULL)
+			*s = 0;
+		s = line + strspn(line, " \t\r\n");
+		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = 0;
+		if (*s == 0)
+			continue;
+		if (prefix_parse(s, &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: %s\n",
+			    arg + 1, lineno, err);
+			bad = 1;
+			continue;
+		}
+		w->ignore = xreallocarray(w->ignore, w->nignore + 1,
+		    sizeof(*w->ignore));
+		w->ignore[w->nignore++] = p;
+	}
+	fclose(fp);
+	return (bad ? CTL_EX_DATAERR : 0);
+}
+
 /* cmd_watch - relayguardctl watch */
 int
 cmd_watch(int argc, char **argv)
@@ -198,15 +311,18 @@ cmd_watch(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"ttl", required_argument, NULL, 'T'},
 		{"format", required_argument, NULL, 'F'},
+		{"ignore", required_argument, NULL, 'I'},
+		{"grant-loopback", no_argument, NULL, 'L'},
+		{"once", no_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
 	const char *format = "dovecot", *path;
-	const char *re = NULL;
 	struct watch w;
+	struct sigaction sa;
 	char    err[512];
-	size_t  i;
-	int     c, rc, from_start = 0;
+	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
+	int     waiting = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.ttl = 30 * 60;
@@ -223,11 +339,22 @@ cmd_watch(int argc, char **argv)
 			if (ctl_parse_ttl(optarg, &w.ttl) < 0) {
 				fprintf(stderr, "relayguardctl: watch: bad TTL: "
 				    "%s\n", optarg);
-				return (CTL_EX_USAGE);
+				rc = CTL_EX_USAGE;
+				goto out;
 			}
 			break;
 		case 'F':
 			format = optarg;
+			break;
+		case 'I':
+			if ((rc = add_ignore(&w, optarg)) != 0)
+				goto out;
+			break;
+		case 'L':
+			loopback = 1;
+			break;
+		case 'O':
+			once = 1;
 			break;
 		default:
 			goto usage;
@@ -235,56 +362,72 @@ cmd_watch(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if (strncmp(format, "regex:", 6) == 0) {
-		re = format + 6;
-		w.addr_sub = 1;
-		w.user_sub = 2;
-	} else {
-		for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-			if (strcmp(format, formats[i].name) == 0)
-				break;
-		if (i == sizeof(formats) / sizeof(formats[0])) {
-			fprintf(stderr, "relayguardctl: watch: unknown format: "
-			    "%s\n", format);
-			return (CTL_EX_USAGE);
-		}
-		re = formats[i].re;
-		w.addr_sub = formats[i].addr;
-		w.user_sub = formats[i].user;
+	if (!loopback) {
+		(void) add_ignore(&w, "127.0.0.0/8");
+		(void) add_ignore(&w, "::1");
 	}
-	if ((rc = regcomp(&w.re, re, REG_EXTENDED)) != 0) {
-		regerror(rc, &w.re, err, sizeof(err));
-		fprintf(stderr, "relayguardctl: watch: %s: %s\n", re, err);
-		return (CTL_EX_USAGE);
+	if (loginlog_new(format, &w.fmt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s\n", err);
+		rc = CTL_EX_USAGE;
+		goto out;
 	}
-	if (w.re.re_nsub < (size_t) w.addr_sub) {
-		fprintf(stderr, "relayguardctl: watch: %s: no subexpression "
-		    "for the address\n", re);
-		regfree(&w.re);
-		return (CTL_EX_USAGE);
-	}
-	if (w.re.re_nsub < (size_t) w.user_sub)
-		w.user_sub = 0;
 	w.path = argv[optind];
-	if (reopen(&w, !from_start) < 0) {
-		fprintf(stderr, "relayguardctl: watch: %s: %s\n", w.path,
-		    strerror(errno));
-		regfree(&w.re);
-		return (CTL_EX_NOINPUT);
-	}
+	w.is_stdin = strcmp(w.path, "-") == 0;
 	if ((path = ctl_table_path("watch", to.conf, to.table, 1)) == NULL) {
-		regfree(&w.re);
-		return (CTL_EX_CONFIG);
+		rc = CTL_EX_CONFIG;
+		goto out;
 	}
 	if (store_open_write(path, 1, &w.s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "relayguardctl: watch: %s\n", err);
-		regfree(&w.re);
-		return (CTL_EX_IOERR);
+		rc = CTL_EX_IOERR;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	(void) sigaction(SIGUSR1, &sa, NULL);
+	if (w.is_stdin) {
+		w.fd = STDIN_FILENO;
+		drain(&w);
+		print_counts(&w);
+		goto out;
+	}
+	/* A log that does not exist yet is read from its start once it does. */
+	while (reopen(&w, !from_start) < 0) {
+		if (once) {
+			fprintf(stderr, "relayguardctl: watch: %s: %s\n", w.path,
+			    strerror(errno));
+			rc = CTL_EX_NOINPUT;
+			goto out;
+		}
+		if (!waiting)
+			fprintf(stderr, "relayguardctl: watch: %s: %s; waiting "
+			    "for it\n", w.path, strerror(errno));
+		waiting = 1;
+		from_start = 1;
+		usleep(200000);
+	}
+	/* A regular file opened non-blocking reads as usual; a FIFO too. */
+	(void) fcntl(w.fd, F_SETFL, fcntl(w.fd, F_GETFL) & ~O_NONBLOCK);
+	if (once) {
+		drain(&w);
+		print_counts(&w);
+		goto out;
 	}
 	follow(&w);
-	return (CTL_EX_SOFTWARE);
+	rc = CTL_EX_SOFTWARE;
+
+out:
+	if (w.fd >= 0 && !w.is_stdin)
+		close(w.fd);
+	store_close(w.s);
+	loginlog_free(w.fmt);
+	loginlog_lines_free(&w.lines);
+	free(w.ignore);
+	return (rc);
 
 usage:
 	fprintf(stderr, "usage: relayguardctl %s\n", cmd_watch_usage);
-	return (CTL_EX_USAGE);
+	rc = CTL_EX_USAGE;
+	goto out;
 }
