@@ -68,6 +68,15 @@ static const struct {
 		"Login: user=<frank>, method=PLAIN, rip=127.0.0.2, "
 		"lip=127.0.0.1, mpid=55, session=<lGk5s5ElLMB/AAAC>",
 	"127.0.0.2", "frank"},
+	/* Dovecot 2.3.19 of Debian 12 with log_path, verbatim (dovecot.test) */
+	{"dovecot 2.3.19 log_path imap", "dovecot", "Dec 01 23:21:15 "
+		"imap-login: Info: Login: user=<alice>, method=PLAIN, "
+		"rip=127.0.0.1, lip=127.0.0.1, mpid=11705, secured, "
+	"session=<yABkyJphRIN/AAAB>", "127.0.0.1", "alice"},
+	{"dovecot 2.3.19 log_path pop3", "dovecot", "Dec 01 23:21:21 "
+		"pop3-login: Info: Login: user=<alice>, method=PLAIN, "
+		"rip=127.0.0.1, lip=127.0.0.1, mpid=12239, secured, "
+	"session=<BFOJyJphKq1/AAAB>", "127.0.0.1", "alice"},
 	{"dovecot log_path pop3", "dovecot", "Dec 01 10:00:00 pop3-login: Info:"
 		" Login: user=<frank>, method=PLAIN, rip=127.0.0.3, "
 	"lip=127.0.0.1, mpid=56, session=<x>", "127.0.0.3", "frank"},
@@ -212,6 +221,14 @@ static const struct {
 	EVIL "): unknown user rip=" EVIL, O},
 	{"dovecot mail process", "dovecot", HDR "dovecot: imap(alice)<123><s>:"
 	" Login: user=<x>, rip=" EVIL, O},
+	{"dovecot 2.3.19 failed login", "dovecot", "Dec 01 23:21:21 "
+		"imap-login: Info: Disconnected: Connection closed (auth failed,"
+		" 1 attempts in 6 secs): user=<alice>, method=PLAIN, "
+		"rip=127.0.0.1, lip=127.0.0.1, secured, "
+	"session=<JddnyJphTIN/AAAB>", O},
+	{"dovecot 2.3.19 logout", "dovecot", "Dec 01 23:21:15 "
+		"imap(alice)<11705><yABkyJphRIN/AAAB>: Info: Disconnected: "
+	"Logged out in=12 out=477 deleted=0 expunged=0 trashed=0", O},
 	{"dovecot log_path mail process", "dovecot", "Dec 01 10:00:00 "
 		"imap(alice)<12><x>: Info: Login: user=<x>, method=PLAIN, rip="
 	EVIL, O},
