@@ -222,21 +222,26 @@ days_from_civil(long long y, int m, int d)
 	return (era * 146097 + doe - 719468);
 }
 
-/* local_time - a local calendar time to time_t; -1 when invalid */
+/*
+ * local_time - a local calendar time to time_t. mktime() would do, but
+ * glibc's checks the time zone file on every call, which costs more
+ * than the rest of a line; localtime_r() does not. The offset from UTC
+ * is that at the result, so a line near a DST change is right too.
+ */
 static time_t
 local_time(int y, int mon, int d, int h, int mi, int s)
 {
 	struct tm tm;
+	time_t  utc, t;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	tm.tm_isdst = -1;
-	return (mktime(&tm));
+	utc = (time_t) ((days_from_civil(y, mon, d) * 24 + h) * 3600 +
+	    mi * 60 + s);
+	if (localtime_r(&utc, &tm) == NULL)
+		return ((time_t) -1);
+	t = utc - tm.tm_gmtoff;
+	if (localtime_r(&t, &tm) == NULL)
+		return ((time_t) -1);
+	return (utc - tm.tm_gmtoff);
 }
 
 /* fraction - optional ".digits" */

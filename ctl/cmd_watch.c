@@ -25,7 +25,11 @@
  *	No grant is made for a login older than the TTL, for a login
  *	line without a timestamp, for loopback addresses (unless
  *	--grant-loopback) or for addresses inside an --ignore prefix
- *	(@FILE: one prefix per line, # comments).
+ *	(@FILE: one prefix per line, # comments). A login of the same
+ *	user from the same address less than a minute after the last grant
+ *	written for them is counted ("refreshed"), not written again: the
+ *	grant then ends up to a minute before login time plus TTL, never
+ *	after.
  * DIAGNOSTICS
  *	One line on stderr per grant and per refused grant; the counters
  *	on SIGUSR1 and at the end. A failed grant is reported and
@@ -36,6 +40,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +69,45 @@ struct watch_counts {
 	unsigned long long untimed;	/* login without a timestamp */
 	unsigned long long ignored;	/* address in the ignore list */
 	unsigned long long granted;
+	unsigned long long cached;	/* granted less than a minute ago */
 	unsigned long long errors;	/* the grant failed */
+};
+
+/*
+ * The grants written lately, so that a client that logs in again and
+ * again (every IMAP connection logs a login) costs one table write a
+ * minute, not one per line. A slot is overwritten by any other grant
+ * that hashes to it.
+ */
+#define CACHE_SLOTS	65536
+#define CACHE_SLACK	60		/* seconds a refresh may be skipped */
+
+struct cache_slot {
+	struct addr a;
+	char	user[LOGINLOG_USER_MAX];
+	time_t	expiry;			/* 0: empty */
+};
+
+/*
+ * Grants waiting for their write: one transaction (one disk sync) for
+ * up to BATCH of them, made when the batch is full and whenever the
+ * log has been read to its end, so a backlog is read fast and a live
+ * login is granted at once.
+ */
+#define BATCH		1024
+
+struct pending {
+	char	user[LOGINLOG_USER_MAX];
+	char	prog[LOGINLOG_PROG_MAX];
+	time_t	when;
 };
 
 struct watch {
 	struct store *s;
+	struct cache_slot *cache;
+	struct store_grant_req *req;	/* BATCH of them */
+	struct pending *pend;		/* BATCH, parallel to req */
+	size_t	npend;
 	struct loginlog *fmt;
 	time_t	ttl;
 	const char *path;
@@ -97,8 +136,9 @@ static void
 print_counts(const struct watch *w)
 {
 	fprintf(stderr, "relayguardctl: watch: lines=%llu granted=%llu "
-	    "other=%llu refused=%llu old=%llu untimed=%llu ignored=%llu "
-	    "errors=%llu overlong=%llu\n", w->n.lines, w->n.granted,
+	    "refreshed=%llu other=%llu refused=%llu old=%llu untimed=%llu "
+	    "ignored=%llu errors=%llu overlong=%llu\n", w->n.lines,
+	    w->n.granted, w->n.cached,
 	    w->n.other, w->n.refused, w->n.old, w->n.untimed, w->n.ignored,
 	    w->n.errors, w->lines.dropped);
 }
@@ -127,6 +167,49 @@ ignored(const struct watch *w, const struct addr *a)
 	return (0);
 }
 
+/* cache_slot - the slot of a grant */
+static struct cache_slot *
+cache_slot(struct watch *w, const struct addr *a, const char *user)
+{
+	uint32_t h = 2166136261u;
+	size_t  i;
+
+	for (i = 0; i < sizeof(a->bytes); i++)
+		h = (h ^ a->bytes[i]) * 16777619u;
+	for (; *user; user++)
+		h = (h ^ (unsigned char) *user) * 16777619u;
+	return (&w->cache[h % CACHE_SLOTS]);
+}
+
+/* flush - write the pending grants, then log them */
+static void
+flush(struct watch *w)
+{
+	char    abuf[ADDR_STRLEN], t1[32], t2[32], err[512];
+	size_t  i;
+	int     rc;
+
+	if (w->npend == 0)
+		return;
+	rc = store_grant_many(w->s, w->req, w->npend, err, sizeof(err));
+	for (i = 0; i < w->npend; i++) {
+		addr_format(&w->req[i].addr, abuf, sizeof(abuf));
+		if (rc < 0) {
+			w->n.errors++;
+			cache_slot(w, &w->req[i].addr, w->pend[i].user)->expiry = 0;
+			fprintf(stderr, "relayguardctl: watch: %s user=%s: not "
+			    "granted: %s\n", abuf, w->pend[i].user, err);
+			continue;
+		}
+		w->n.granted++;
+		fprintf(stderr, "relayguardctl: watch: grant %s user=%s "
+		    "server=%s login=%s until=%s\n", abuf, w->pend[i].user,
+		    w->pend[i].prog, iso(w->pend[i].when, t1, sizeof(t1)),
+		    iso(w->req[i].expiry, t2, sizeof(t2)));
+	}
+	w->npend = 0;
+}
+
 /* on_line - grant the address of one log line, if it is a login */
 static void
 on_line(const char *line, size_t len, unsigned long long off, void *arg)
@@ -134,7 +217,8 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 	struct watch *w = arg;
 	struct loginlog_event ev;
 	const char *why;
-	char    abuf[ADDR_STRLEN], t1[32], t2[32], err[512];
+	struct cache_slot *slot;
+	char    abuf[ADDR_STRLEN], t1[32];
 	time_t  now = time(NULL), start;
 
 	w->n.lines++;
@@ -172,16 +256,24 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 		    ev.prog, iso(ev.when, t1, sizeof(t1)));
 		return;
 	}
-	if (store_grant(w->s, &ev.addr, ev.user, start + w->ttl, err,
-	    sizeof(err)) < 0) {
-		w->n.errors++;
-		fprintf(stderr, "relayguardctl: watch: %s: %s\n", abuf, err);
+	slot = cache_slot(w, &ev.addr, ev.user);
+	if (slot->expiry != 0 && addr_cmp(&slot->a, &ev.addr) == 0 &&
+	    strcmp(slot->user, ev.user) == 0 &&
+	    start + w->ttl <= slot->expiry + CACHE_SLACK) {
+		w->n.cached++;
 		return;
 	}
-	w->n.granted++;
-	fprintf(stderr, "relayguardctl: watch: grant %s user=%s server=%s "
-	    "login=%s until=%s\n", abuf, ev.user, ev.prog,
-	    iso(ev.when, t1, sizeof(t1)), iso(start + w->ttl, t2, sizeof(t2)));
+	slot->a = ev.addr;
+	memcpy(slot->user, ev.user, sizeof(slot->user));
+	slot->expiry = start + w->ttl;
+	memcpy(w->pend[w->npend].user, ev.user, sizeof(ev.user));
+	memcpy(w->pend[w->npend].prog, ev.prog, sizeof(ev.prog));
+	w->pend[w->npend].when = ev.when;
+	w->req[w->npend].addr = ev.addr;
+	w->req[w->npend].user = w->pend[w->npend].user;
+	w->req[w->npend].expiry = start + w->ttl;
+	if (++w->npend == BATCH)
+		flush(w);
 }
 
 /* drain - read what fd holds now; 1 at end of file, 0 else */
@@ -195,8 +287,10 @@ drain(struct watch *w)
 		r = read(w->fd, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			flush(w);
 			return (1);
+		}
 		w->off += r;
 		loginlog_lines_feed(&w->lines, chunk, (size_t) r, on_line, w);
 		if (want_counts) {
@@ -325,6 +419,9 @@ cmd_watch(int argc, char **argv)
 	int     waiting = 0;
 
 	memset(&w, 0, sizeof(w));
+	w.cache = xcalloc(CACHE_SLOTS, sizeof(*w.cache));
+	w.req = xcalloc(BATCH, sizeof(*w.req));
+	w.pend = xcalloc(BATCH, sizeof(*w.pend));
 	w.ttl = 30 * 60;
 	w.fd = -1;
 	optind = 1;
@@ -424,6 +521,9 @@ out:
 	loginlog_free(w.fmt);
 	loginlog_lines_free(&w.lines);
 	free(w.ignore);
+	free(w.cache);
+	free(w.req);
+	free(w.pend);
 	return (rc);
 
 usage:
