@@ -5,7 +5,7 @@
  *	relayguardctl watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m]
  *		[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE]
  *		[--ignore PREFIX|@FILE]... [--grant-loopback] [--once]
- *		LOGFILE|-
+ *		[--state FILE] LOGFILE|-
  * DESCRIPTION
  *	Follows LOGFILE as tail -F does and grants every address that
  *	logs in successfully (spec section 5), until the login's own time
@@ -21,6 +21,16 @@
  *	new one from its start) and truncation (the file shrank: read
  *	again from the start). "-" reads standard input to its end;
  *	--once reads LOGFILE to its end and exits.
+ *
+ *	--state FILE keeps the position (device, inode, offset past the
+ *	last whole line, that line's length and hash) and the latest line
+ *	time seen, so that a restart resumes there: no line is missed,
+ *	and none is read twice unless the file changed under it (then it
+ *	is read from its start, and a login read again grants the same
+ *	expiry, login time plus TTL, so nothing is extended). A file
+ *	rotated by rename while watch was stopped is found as LOGFILE.1
+ *	and its rest read first; one truncated meanwhile (copytruncate)
+ *	is read from its start.
  *
  *	No grant is made for a login older than the TTL, for a login
  *	line without a timestamp, for loopback addresses (unless
@@ -58,7 +68,8 @@
 const char cmd_watch_usage[] =
 	"watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m] "
 	"[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE] "
-	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] LOGFILE|-";
+	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] "
+	"[--state FILE] LOGFILE|-";
 
 /* What happened to the lines read. */
 struct watch_counts {
@@ -116,6 +127,13 @@ struct watch {
 	struct stat st;			/* of fd */
 	off_t	off;			/* read so far from fd */
 	struct loginlog_lines lines;
+	unsigned long long line_end;	/* offset past the last whole line */
+	size_t	line_len;		/* its length, without the newline */
+	uint32_t line_hash;		/* and its hash (line_hash()) */
+	time_t	last_when;		/* latest line time seen */
+	const char *state;		/* --state file, or NULL */
+	unsigned long long saved_end;	/* what save_state() wrote last */
+	ino_t	saved_ino;
 	struct prefix *ignore;
 	size_t	nignore;
 	struct watch_counts n;
@@ -165,6 +183,17 @@ ignored(const struct watch *w, const struct addr *a)
 		if (prefix_contains(&w->ignore[i], a))
 			return (1);
 	return (0);
+}
+
+/* line_hash - FNV-1a of a line, to know it again after a restart */
+static uint32_t
+line_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len-- > 0)
+		h = (h ^ (unsigned char) *p++) * 16777619u;
+	return (h);
 }
 
 /* cache_slot - the slot of a grant */
@@ -222,8 +251,15 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 	time_t  now = time(NULL), start;
 
 	w->n.lines++;
+	w->line_end = off;
+	if (w->state != NULL) {
+		w->line_len = len;
+		w->line_hash = line_hash(line, len);
+	}
 	switch (loginlog_parse(w->fmt, line, len, now, &ev, &why)) {
 	case LOGINLOG_OTHER:
+		if (ev.when > w->last_when)
+			w->last_when = ev.when;
 		w->n.other++;
 		return;
 	case LOGINLOG_REFUSED:
@@ -235,6 +271,8 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 	case LOGINLOG_LOGIN:
 		break;
 	}
+	if (ev.when > w->last_when)
+		w->last_when = ev.when;
 	addr_format(&ev.addr, abuf, sizeof(abuf));
 	if (ev.when == (time_t) -1) {
 		w->n.untimed++;
@@ -276,6 +314,87 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 		flush(w);
 }
 
+/*
+ * save_state - write "dev ino offset last-time" to the --state file,
+ * through a temporary file and rename(2), so that a crash leaves the
+ * old state or the new one. The offset is that past the last whole
+ * line read, so a restart never skips a line; a line read twice
+ * grants the same expiry again (login time plus TTL), so nothing is
+ * extended.
+ */
+static void
+save_state(struct watch *w)
+{
+	char    tmp[4096];
+	FILE   *fp;
+
+	if (w->state == NULL || w->is_stdin || (w->saved_end == w->line_end &&
+	    w->saved_ino == w->st.st_ino && w->saved_end != 0))
+		return;
+	w->saved_end = w->line_end;
+	w->saved_ino = w->st.st_ino;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", w->state);
+	if ((fp = fopen(tmp, "w")) == NULL ||
+	    fprintf(fp, "%llu %llu %llu %lld %zu %lu\n",
+	    (unsigned long long) w->st.st_dev,
+	    (unsigned long long) w->st.st_ino, w->line_end,
+	    (long long) w->last_when, w->line_len,
+	    (unsigned long) w->line_hash) < 0 || fclose(fp) != 0 ||
+	    rename(tmp, w->state) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", w->state,
+		    strerror(errno));
+		if (fp != NULL)
+			(void) unlink(tmp);
+	}
+}
+
+/* A saved position. */
+struct saved {
+	unsigned long long dev, ino, off;
+	long long when;
+	size_t	len;			/* of the line before off */
+	unsigned long hash;
+};
+
+/* load_state - read the --state file; 0, or -1 when there is none */
+static int
+load_state(const char *path, struct saved *sv)
+{
+	FILE   *fp;
+	int     n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fscanf(fp, "%llu %llu %llu %lld %zu %lu", &sv->dev, &sv->ino,
+	    &sv->off, &sv->when, &sv->len, &sv->hash);
+	fclose(fp);
+	return (n == 6 ? 0 : -1);
+}
+
+/*
+ * same_line - does fd still hold, just before off, the line the state
+ * file remembers? A file truncated and written again to the same size
+ * or more (copytruncate while watch was stopped) does not.
+ */
+static int
+same_line(int fd, const struct saved *sv)
+{
+	char   *buf;
+	ssize_t r;
+	int     same;
+
+	if (sv->off == 0)
+		return (1);
+	if (sv->len + 1 > sv->off || sv->len > LOGINLOG_LINE_MAX)
+		return (0);
+	buf = xmalloc(sv->len + 1);
+	r = pread(fd, buf, sv->len + 1, (off_t) (sv->off - sv->len - 1));
+	same = r == (ssize_t) sv->len + 1 && buf[sv->len] == '\n' &&
+	    line_hash(buf, sv->len) == (uint32_t) sv->hash;
+	free(buf);
+	return (same);
+}
+
 /* drain - read what fd holds now; 1 at end of file, 0 else */
 static int
 drain(struct watch *w)
@@ -289,6 +408,7 @@ drain(struct watch *w)
 			continue;
 		if (r <= 0) {
 			flush(w);
+			save_state(w);
 			return (1);
 		}
 		w->off += r;
@@ -316,7 +436,61 @@ reopen(struct watch *w, int at_end)
 	if (w->off < 0)
 		w->off = 0;
 	loginlog_lines_reset(&w->lines, (unsigned long long) w->off);
+	w->line_end = (unsigned long long) w->off;
+	w->line_len = 0;
+	w->line_hash = line_hash("", 0);
 	return (0);
+}
+
+/*
+ * resume - open the log where the --state file says the last run
+ * stopped: the same file (device and inode) at the saved offset; a
+ * file rotated by rename meanwhile is found as LOGFILE.1 and its rest
+ * read first; a file truncated meanwhile (copytruncate) is read from
+ * its start. Returns 1 resumed, 0 no usable state (the caller opens
+ * as without --state), -1 the log is not there.
+ */
+static int
+resume(struct watch *w)
+{
+	struct saved sv;
+	char    old[4096];
+	struct stat st;
+	int     fd;
+
+	if (load_state(w->state, &sv) < 0)
+		return (0);
+	w->last_when = (time_t) sv.when;
+	snprintf(old, sizeof(old), "%s.1", w->path);
+	if (stat(w->path, &st) == 0 && st.st_dev == sv.dev &&
+	    st.st_ino == sv.ino) {
+		if (reopen(w, 0) < 0)
+			return (-1);
+		if ((unsigned long long) w->st.st_size >= sv.off &&
+		    same_line(w->fd, &sv)) {
+			w->off = lseek(w->fd, (off_t) sv.off, SEEK_SET);
+			loginlog_lines_reset(&w->lines, sv.off);
+			w->line_end = sv.off;
+			w->line_len = sv.len;
+			w->line_hash = (uint32_t) sv.hash;
+		}
+		return (1);
+	}
+	/* rotated while we were away: the rest of the old file first */
+	if (stat(old, &st) == 0 && st.st_dev == sv.dev &&
+	    st.st_ino == sv.ino && (unsigned long long) st.st_size >= sv.off &&
+	    (fd = open(old, O_RDONLY | O_NOCTTY)) >= 0) {
+		if (same_line(fd, &sv)) {
+			w->fd = fd;
+			w->st = st;
+			w->off = lseek(fd, (off_t) sv.off, SEEK_SET);
+			loginlog_lines_reset(&w->lines, sv.off);
+			drain(w);
+			w->fd = -1;
+		}
+		close(fd);
+	}
+	return (reopen(w, 0) < 0 ? -1 : 1);
 }
 
 /* follow - read forever, noticing rotation and truncation */
@@ -408,6 +582,7 @@ cmd_watch(int argc, char **argv)
 		{"ignore", required_argument, NULL, 'I'},
 		{"grant-loopback", no_argument, NULL, 'L'},
 		{"once", no_argument, NULL, 'O'},
+		{"state", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
@@ -453,6 +628,9 @@ cmd_watch(int argc, char **argv)
 		case 'O':
 			once = 1;
 			break;
+		case 'S':
+			w.state = optarg;
+			break;
 		default:
 			goto usage;
 		}
@@ -490,7 +668,10 @@ cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	/* A log that does not exist yet is read from its start once it does. */
-	while (reopen(&w, !from_start) < 0) {
+	c = w.state != NULL ? resume(&w) : 0;
+	if (c == 0)
+		c = reopen(&w, !from_start) == 0 ? 1 : -1;
+	while (c < 0) {
 		if (once) {
 			fprintf(stderr, "relayguardctl: watch: %s: %s\n", w.path,
 			    strerror(errno));
@@ -501,9 +682,10 @@ cmd_watch(int argc, char **argv)
 			fprintf(stderr, "relayguardctl: watch: %s: %s; waiting "
 			    "for it\n", w.path, strerror(errno));
 		waiting = 1;
-		from_start = 1;
 		usleep(200000);
+		c = reopen(&w, 0) == 0 ? 1 : -1;
 	}
+	rc = CTL_EX_OK;
 	/* A regular file opened non-blocking reads as usual; a FIFO too. */
 	(void) fcntl(w.fd, F_SETFL, fcntl(w.fd, F_GETFL) & ~O_NONBLOCK);
 	if (once) {
