@@ -3,33 +3,54 @@
  *	cmd_watch - relayguardctl watch: grant relay access from a POP/IMAP log
  * SYNOPSIS
  *	relayguardctl watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m]
- *		[--format dovecot|courier|cyrus|qpopper|regex:RE] LOGFILE
+ *		[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE]
+ *		[--ignore PREFIX|@FILE]... [--grant-loopback] [--once]
+ *		[--state FILE] LOGFILE|-
  * DESCRIPTION
  *	Follows LOGFILE as tail -F does and grants every address that
- *	logs in successfully (spec section 5); each new login refreshes
- *	the grant. It starts at the end of the file (-s: at the start),
- *	survives rotation (the name now points at another file: the rest
- *	of the old one is read, then the new one from its start) and
- *	truncation (the file shrank: read again from the start).
+ *	logs in successfully (spec section 5), until the login's own time
+ *	plus the TTL; each new login refreshes the grant. Which lines are
+ *	logins is decided by common/loginlog.c, strictly: the syslog
+ *	header must parse, the program tag must be the POP/IMAP server's,
+ *	and the message must start with its login message. Everything
+ *	else is ignored and counted.
  *
- *	Formats (the default is dovecot):
- *	dovecot	"imap-login: Login: user=<u>, ... rip=ADDR" (and pop3-login)
- *	courier	"LOGIN, user=u, ip=[ADDR]"
- *	cyrus	"login: host [ADDR] u ... User logged in"
- *	qpopper	"Stats: u N N N N host ADDR"
- *	regex:RE	a POSIX extended regular expression whose first
- *		subexpression is the address and whose second, if any, is
- *		the user.
+ *	It starts at the end of the file (-s: at the start), waits for a
+ *	file that does not exist yet, survives rotation (the name now
+ *	points at another file: the rest of the old one is read, then the
+ *	new one from its start) and truncation (the file shrank: read
+ *	again from the start). "-" reads standard input to its end;
+ *	--once reads LOGFILE to its end and exits.
+ *
+ *	--state FILE keeps the position (device, inode, offset past the
+ *	last whole line, that line's length and hash) and the latest line
+ *	time seen, so that a restart resumes there: no line is missed,
+ *	and none is read twice unless the file changed under it (then it
+ *	is read from its start, and a login read again grants the same
+ *	expiry, login time plus TTL, so nothing is extended). A file
+ *	rotated by rename while watch was stopped is found as LOGFILE.1
+ *	and its rest read first; one truncated meanwhile (copytruncate)
+ *	is read from its start.
+ *
+ *	No grant is made for a login older than the TTL, for a login
+ *	line without a timestamp, for loopback addresses (unless
+ *	--grant-loopback) or for addresses inside an --ignore prefix
+ *	(@FILE: one prefix per line, # comments). A login of the same
+ *	user from the same address less than a minute after the last grant
+ *	written for them is counted ("refreshed"), not written again: the
+ *	grant then ends up to a minute before login time plus TTL, never
+ *	after.
  * DIAGNOSTICS
- *	Runs until killed. Lines whose address does not parse are
- *	skipped; a failed grant is reported on stderr and watching goes
- *	on. Exit 64 usage, 66 LOGFILE cannot be opened at start, 74 the
- *	table cannot be opened.
+ *	One line on stderr per grant and per refused grant; the counters
+ *	on SIGUSR1 and at the end. A failed grant is reported and
+ *	watching goes on. Exit 0 at the end of "-" or --once, 64 usage,
+ *	66 an --ignore file cannot be read, 74 the table cannot be opened.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <regex.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +59,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/loginlog.h"
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_store.h"
@@ -45,106 +67,356 @@
 
 const char cmd_watch_usage[] =
 	"watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m] "
-	"[--format dovecot|courier|cyrus|qpopper|regex:RE] LOGFILE";
+	"[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE] "
+	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] "
+	"[--state FILE] LOGFILE|-";
 
-#define ADDR_RE	"([0-9A-Fa-f.:]+)"
+/* What happened to the lines read. */
+struct watch_counts {
+	unsigned long long lines;	/* complete lines read */
+	unsigned long long other;	/* not a login line: ignored */
+	unsigned long long refused;	/* login message, bad fields */
+	unsigned long long old;		/* login older than the TTL */
+	unsigned long long untimed;	/* login without a timestamp */
+	unsigned long long ignored;	/* address in the ignore list */
+	unsigned long long granted;
+	unsigned long long cached;	/* granted less than a minute ago */
+	unsigned long long errors;	/* the grant failed */
+};
 
-static const struct {
-	const char *name;
-	const char *re;
-	int	addr;			/* subexpression of the address */
-	int	user;			/* of the user, 0 none */
-} formats[] = {
-	{"dovecot", "(imap|pop3)-login: Login: user=<([^>]*)>.*[ ,]rip=" ADDR_RE,
-	3, 2},
-	{"courier", "LOGIN, user=([^,]*), ip=\\[([^]]*)\\]", 2, 1},
-	{"cyrus", "login: [^ ]* \\[" ADDR_RE "\\] ([^ ]+) .*User logged in",
-	1, 2},
-	{"qpopper", "Stats: ([^ ]+) [0-9]+ [0-9]+ [0-9]+ [0-9]+ [^ ]+ " ADDR_RE,
-	2, 1},
+/*
+ * The grants written lately, so that a client that logs in again and
+ * again (every IMAP connection logs a login) costs one table write a
+ * minute, not one per line. A slot is overwritten by any other grant
+ * that hashes to it.
+ */
+#define CACHE_SLOTS	65536
+#define CACHE_SLACK	60		/* seconds a refresh may be skipped */
+
+struct cache_slot {
+	struct addr a;
+	char	user[LOGINLOG_USER_MAX];
+	time_t	expiry;			/* 0: empty */
+};
+
+/*
+ * Grants waiting for their write: one transaction (one disk sync) for
+ * up to BATCH of them, made when the batch is full and whenever the
+ * log has been read to its end, so a backlog is read fast and a live
+ * login is granted at once.
+ */
+#define BATCH		1024
+
+struct pending {
+	char	user[LOGINLOG_USER_MAX];
+	char	prog[LOGINLOG_PROG_MAX];
+	time_t	when;
 };
 
 struct watch {
 	struct store *s;
-	regex_t re;
-	int	addr_sub;
-	int	user_sub;
+	struct cache_slot *cache;
+	struct store_grant_req *req;	/* BATCH of them */
+	struct pending *pend;		/* BATCH, parallel to req */
+	size_t	npend;
+	struct loginlog *fmt;
 	time_t	ttl;
 	const char *path;
 	int	fd;
+	int	is_stdin;
 	struct stat st;			/* of fd */
 	off_t	off;			/* read so far from fd */
-	char   *buf;			/* an incomplete line */
-	size_t	len, cap;
+	struct loginlog_lines lines;
+	unsigned long long line_end;	/* offset past the last whole line */
+	size_t	line_len;		/* its length, without the newline */
+	uint32_t line_hash;		/* and its hash (line_hash()) */
+	time_t	last_when;		/* latest line time seen */
+	const char *state;		/* --state file, or NULL */
+	unsigned long long saved_end;	/* what save_state() wrote last */
+	ino_t	saved_ino;
+	struct prefix *ignore;
+	size_t	nignore;
+	struct watch_counts n;
 };
 
-/* grant_line - grant the address of one log line, if it is a login */
-static void
-grant_line(struct watch *w, char *line)
-{
-	regmatch_t m[10];
-	struct addr a;
-	char    abuf[ADDR_STRLEN], ubuf[STORE_USER_MAX];
-	char    err[512];
-	int     n;
+static volatile sig_atomic_t want_counts;
 
-	if (regexec(&w->re, line, 10, m, 0) != 0 ||
-	    m[w->addr_sub].rm_so < 0)
-		return;
-	n = (int) (m[w->addr_sub].rm_eo - m[w->addr_sub].rm_so);
-	if (n <= 0 || n >= (int) sizeof(abuf))
-		return;
-	memcpy(abuf, line + m[w->addr_sub].rm_so, (size_t) n);
-	abuf[n] = 0;
-	if (addr_parse(abuf, &a) < 0)
-		return;
-	ubuf[0] = 0;
-	if (w->user_sub > 0 && m[w->user_sub].rm_so >= 0) {
-		n = (int) (m[w->user_sub].rm_eo - m[w->user_sub].rm_so);
-		if (n >= (int) sizeof(ubuf))
-			n = (int) sizeof(ubuf) - 1;
-		memcpy(ubuf, line + m[w->user_sub].rm_so, (size_t) n);
-		ubuf[n] = 0;
-	}
-	if (store_grant(w->s, &a, ubuf, time(NULL) + w->ttl, err,
-	    sizeof(err)) < 0)
-		fprintf(stderr, "relayguardctl: watch: %s\n", err);
+/* on_usr1 - print the counters at the next chance */
+static void
+on_usr1(int sig)
+{
+	(void) sig;
+	want_counts = 1;
 }
 
-/* drain - read what fd holds now and grant from complete lines */
+/* print_counts - the counters, one line */
 static void
+print_counts(const struct watch *w)
+{
+	fprintf(stderr, "relayguardctl: watch: lines=%llu granted=%llu "
+	    "refreshed=%llu other=%llu refused=%llu old=%llu untimed=%llu "
+	    "ignored=%llu errors=%llu overlong=%llu\n", w->n.lines,
+	    w->n.granted, w->n.cached,
+	    w->n.other, w->n.refused, w->n.old, w->n.untimed, w->n.ignored,
+	    w->n.errors, w->lines.dropped);
+}
+
+/* iso - a time as ISO 8601 UTC into buf */
+static const char *
+iso(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == (time_t) -1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "-");
+	return (buf);
+}
+
+/* ignored - is the address loopback-excluded or in the ignore list? */
+static int
+ignored(const struct watch *w, const struct addr *a)
+{
+	size_t  i;
+
+	for (i = 0; i < w->nignore; i++)
+		if (prefix_contains(&w->ignore[i], a))
+			return (1);
+	return (0);
+}
+
+/* line_hash - FNV-1a of a line, to know it again after a restart */
+static uint32_t
+line_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len-- > 0)
+		h = (h ^ (unsigned char) *p++) * 16777619u;
+	return (h);
+}
+
+/* cache_slot - the slot of a grant */
+static struct cache_slot *
+cache_slot(struct watch *w, const struct addr *a, const char *user)
+{
+	uint32_t h = 2166136261u;
+	size_t  i;
+
+	for (i = 0; i < sizeof(a->bytes); i++)
+		h = (h ^ a->bytes[i]) * 16777619u;
+	for (; *user; user++)
+		h = (h ^ (unsigned char) *user) * 16777619u;
+	return (&w->cache[h % CACHE_SLOTS]);
+}
+
+/* flush - write the pending grants, then log them */
+static void
+flush(struct watch *w)
+{
+	char    abuf[ADDR_STRLEN], t1[32], t2[32], err[512];
+	size_t  i;
+	int     rc;
+
+	if (w->npend == 0)
+		return;
+	rc = store_grant_many(w->s, w->req, w->npend, err, sizeof(err));
+	for (i = 0; i < w->npend; i++) {
+		addr_format(&w->req[i].addr, abuf, sizeof(abuf));
+		if (rc < 0) {
+			w->n.errors++;
+			cache_slot(w, &w->req[i].addr, w->pend[i].user)->expiry = 0;
+			fprintf(stderr, "relayguardctl: watch: %s user=%s: not "
+			    "granted: %s\n", abuf, w->pend[i].user, err);
+			continue;
+		}
+		w->n.granted++;
+		fprintf(stderr, "relayguardctl: watch: grant %s user=%s "
+		    "server=%s login=%s until=%s\n", abuf, w->pend[i].user,
+		    w->pend[i].prog, iso(w->pend[i].when, t1, sizeof(t1)),
+		    iso(w->req[i].expiry, t2, sizeof(t2)));
+	}
+	w->npend = 0;
+}
+
+/* on_line - grant the address of one log line, if it is a login */
+static void
+on_line(const char *line, size_t len, unsigned long long off, void *arg)
+{
+	struct watch *w = arg;
+	struct loginlog_event ev;
+	const char *why;
+	struct cache_slot *slot;
+	char    abuf[ADDR_STRLEN], t1[32];
+	time_t  now = time(NULL), start;
+
+	w->n.lines++;
+	w->line_end = off;
+	if (w->state != NULL) {
+		w->line_len = len;
+		w->line_hash = line_hash(line, len);
+	}
+	switch (loginlog_parse(w->fmt, line, len, now, &ev, &why)) {
+	case LOGINLOG_OTHER:
+		if (ev.when > w->last_when)
+			w->last_when = ev.when;
+		w->n.other++;
+		return;
+	case LOGINLOG_REFUSED:
+		w->n.refused++;
+		fprintf(stderr, "relayguardctl: watch: refused: %s line ending "
+		    "at offset %llu (%s, %s): %s\n", loginlog_name(w->fmt), off,
+		    ev.prog, iso(ev.when, t1, sizeof(t1)), why);
+		return;
+	case LOGINLOG_LOGIN:
+		break;
+	}
+	if (ev.when > w->last_when)
+		w->last_when = ev.when;
+	addr_format(&ev.addr, abuf, sizeof(abuf));
+	if (ev.when == (time_t) -1) {
+		w->n.untimed++;
+		fprintf(stderr, "relayguardctl: watch: refused: %s user=%s "
+		    "server=%s: the line has no timestamp\n", abuf, ev.user,
+		    ev.prog);
+		return;
+	}
+	/* A line from the future counts from now, not from its time. */
+	start = ev.when < now ? ev.when : now;
+	if (start + w->ttl <= now) {
+		w->n.old++;			/* counted, not logged */
+		return;
+	}
+	if (ignored(w, &ev.addr)) {
+		w->n.ignored++;
+		fprintf(stderr, "relayguardctl: watch: ignored: %s user=%s "
+		    "server=%s login=%s: in the ignore list\n", abuf, ev.user,
+		    ev.prog, iso(ev.when, t1, sizeof(t1)));
+		return;
+	}
+	slot = cache_slot(w, &ev.addr, ev.user);
+	if (slot->expiry != 0 && addr_cmp(&slot->a, &ev.addr) == 0 &&
+	    strcmp(slot->user, ev.user) == 0 &&
+	    start + w->ttl <= slot->expiry + CACHE_SLACK) {
+		w->n.cached++;
+		return;
+	}
+	slot->a = ev.addr;
+	memcpy(slot->user, ev.user, sizeof(slot->user));
+	slot->expiry = start + w->ttl;
+	memcpy(w->pend[w->npend].user, ev.user, sizeof(ev.user));
+	memcpy(w->pend[w->npend].prog, ev.prog, sizeof(ev.prog));
+	w->pend[w->npend].when = ev.when;
+	w->req[w->npend].addr = ev.addr;
+	w->req[w->npend].user = w->pend[w->npend].user;
+	w->req[w->npend].expiry = start + w->ttl;
+	if (++w->npend == BATCH)
+		flush(w);
+}
+
+/*
+ * save_state - write "dev ino offset last-time" to the --state file,
+ * through a temporary file and rename(2), so that a crash leaves the
+ * old state or the new one. The offset is that past the last whole
+ * line read, so a restart never skips a line; a line read twice
+ * grants the same expiry again (login time plus TTL), so nothing is
+ * extended.
+ */
+static void
+save_state(struct watch *w)
+{
+	char    tmp[4096];
+	FILE   *fp;
+
+	if (w->state == NULL || w->is_stdin || (w->saved_end == w->line_end &&
+	    w->saved_ino == w->st.st_ino && w->saved_end != 0))
+		return;
+	w->saved_end = w->line_end;
+	w->saved_ino = w->st.st_ino;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", w->state);
+	if ((fp = fopen(tmp, "w")) == NULL ||
+	    fprintf(fp, "%llu %llu %llu %lld %zu %lu\n",
+	    (unsigned long long) w->st.st_dev,
+	    (unsigned long long) w->st.st_ino, w->line_end,
+	    (long long) w->last_when, w->line_len,
+	    (unsigned long) w->line_hash) < 0 || fclose(fp) != 0 ||
+	    rename(tmp, w->state) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", w->state,
+		    strerror(errno));
+		if (fp != NULL)
+			(void) unlink(tmp);
+	}
+}
+
+/* A saved position. */
+struct saved {
+	unsigned long long dev, ino, off;
+	long long when;
+	size_t	len;			/* of the line before off */
+	unsigned long hash;
+};
+
+/* load_state - read the --state file; 0, or -1 when there is none */
+static int
+load_state(const char *path, struct saved *sv)
+{
+	FILE   *fp;
+	int     n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fscanf(fp, "%llu %llu %llu %lld %zu %lu", &sv->dev, &sv->ino,
+	    &sv->off, &sv->when, &sv->len, &sv->hash);
+	fclose(fp);
+	return (n == 6 ? 0 : -1);
+}
+
+/*
+ * same_line - does fd still hold, just before off, the line the state
+ * file remembers? A file truncated and written again to the same size
+ * or more (copytruncate while watch was stopped) does not.
+ */
+static int
+same_line(int fd, const struct saved *sv)
+{
+	char   *buf;
+	ssize_t r;
+	int     same;
+
+	if (sv->off == 0)
+		return (1);
+	if (sv->len + 1 > sv->off || sv->len > LOGINLOG_LINE_MAX)
+		return (0);
+	buf = xmalloc(sv->len + 1);
+	r = pread(fd, buf, sv->len + 1, (off_t) (sv->off - sv->len - 1));
+	same = r == (ssize_t) sv->len + 1 && buf[sv->len] == '\n' &&
+	    line_hash(buf, sv->len) == (uint32_t) sv->hash;
+	free(buf);
+	return (same);
+}
+
+/* drain - read what fd holds now; 1 at end of file, 0 else */
+static int
 drain(struct watch *w)
 {
 	char    chunk[65536];
 	ssize_t r;
-	char   *p, *nl;
 
 	for (;;) {
 		r = read(w->fd, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return;
+		if (r <= 0) {
+			flush(w);
+			save_state(w);
+			return (1);
+		}
 		w->off += r;
-		if (w->len + (size_t) r + 1 > w->cap) {
-			w->cap = (w->len + (size_t) r + 1) * 2;
-			w->buf = xrealloc(w->buf, w->cap);
+		loginlog_lines_feed(&w->lines, chunk, (size_t) r, on_line, w);
+		if (want_counts) {
+			want_counts = 0;
+			print_counts(w);
 		}
-		memcpy(w->buf + w->len, chunk, (size_t) r);
-		w->len += (size_t) r;
-		w->buf[w->len] = 0;
-		p = w->buf;
-		while ((nl = memchr(p, '\n', w->len - (size_t) (p - w->buf))) !=
-		    NULL) {
-			*nl = 0;
-			grant_line(w, p);
-			p = nl + 1;
-		}
-		w->len -= (size_t) (p - w->buf);
-		memmove(w->buf, p, w->len);
-		/* A line longer than 64 KiB is no login line: drop it. */
-		if (w->len > 65536)
-			w->len = 0;
 	}
 }
 
@@ -152,7 +424,7 @@ drain(struct watch *w)
 static int
 reopen(struct watch *w, int at_end)
 {
-	int     fd = open(w->path, O_RDONLY);
+	int     fd = open(w->path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return (-1);
@@ -161,8 +433,64 @@ reopen(struct watch *w, int at_end)
 	w->fd = fd;
 	(void) fstat(fd, &w->st);
 	w->off = at_end ? lseek(fd, 0, SEEK_END) : 0;
-	w->len = 0;
+	if (w->off < 0)
+		w->off = 0;
+	loginlog_lines_reset(&w->lines, (unsigned long long) w->off);
+	w->line_end = (unsigned long long) w->off;
+	w->line_len = 0;
+	w->line_hash = line_hash("", 0);
 	return (0);
+}
+
+/*
+ * resume - open the log where the --state file says the last run
+ * stopped: the same file (device and inode) at the saved offset; a
+ * file rotated by rename meanwhile is found as LOGFILE.1 and its rest
+ * read first; a file truncated meanwhile (copytruncate) is read from
+ * its start. Returns 1 resumed, 0 no usable state (the caller opens
+ * as without --state), -1 the log is not there.
+ */
+static int
+resume(struct watch *w)
+{
+	struct saved sv;
+	char    old[4096];
+	struct stat st;
+	int     fd;
+
+	if (load_state(w->state, &sv) < 0)
+		return (0);
+	w->last_when = (time_t) sv.when;
+	snprintf(old, sizeof(old), "%s.1", w->path);
+	if (stat(w->path, &st) == 0 && st.st_dev == sv.dev &&
+	    st.st_ino == sv.ino) {
+		if (reopen(w, 0) < 0)
+			return (-1);
+		if ((unsigned long long) w->st.st_size >= sv.off &&
+		    same_line(w->fd, &sv)) {
+			w->off = lseek(w->fd, (off_t) sv.off, SEEK_SET);
+			loginlog_lines_reset(&w->lines, sv.off);
+			w->line_end = sv.off;
+			w->line_len = sv.len;
+			w->line_hash = (uint32_t) sv.hash;
+		}
+		return (1);
+	}
+	/* rotated while we were away: the rest of the old file first */
+	if (stat(old, &st) == 0 && st.st_dev == sv.dev &&
+	    st.st_ino == sv.ino && (unsigned long long) st.st_size >= sv.off &&
+	    (fd = open(old, O_RDONLY | O_NOCTTY)) >= 0) {
+		if (same_line(fd, &sv)) {
+			w->fd = fd;
+			w->st = st;
+			w->off = lseek(fd, (off_t) sv.off, SEEK_SET);
+			loginlog_lines_reset(&w->lines, sv.off);
+			drain(w);
+			w->fd = -1;
+		}
+		close(fd);
+	}
+	return (reopen(w, 0) < 0 ? -1 : 1);
 }
 
 /* follow - read forever, noticing rotation and truncation */
@@ -173,11 +501,15 @@ follow(struct watch *w)
 
 	for (;;) {
 		drain(w);
+		if (want_counts) {
+			want_counts = 0;
+			print_counts(w);
+		}
 		if (fstat(w->fd, &w->st) == 0 && w->st.st_size < w->off) {
-			/* truncated: start over */
+			/* truncated (copytruncate): start over */
 			(void) lseek(w->fd, 0, SEEK_SET);
 			w->off = 0;
-			w->len = 0;
+			loginlog_lines_reset(&w->lines, 0);
 			continue;
 		}
 		if (stat(w->path, &now) == 0 && (now.st_ino != w->st.st_ino ||
@@ -191,6 +523,55 @@ follow(struct watch *w)
 	}
 }
 
+/* add_ignore - one --ignore argument: a prefix, or @FILE of them */
+static int
+add_ignore(struct watch *w, const char *arg)
+{
+	struct prefix p;
+	char    err[256], line[512], *s, *e;
+	FILE   *fp;
+	int     lineno = 0, bad = 0;
+
+	if (arg[0] != '@') {
+		if (prefix_parse(arg, &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "relayguardctl: watch: --ignore %s: %s\n",
+			    arg, err);
+			return (CTL_EX_USAGE);
+		}
+		w->ignore = xreallocarray(w->ignore, w->nignore + 1,
+		    sizeof(*w->ignore));
+		w->ignore[w->nignore++] = p;
+		return (0);
+	}
+	if ((fp = fopen(arg + 1, "r")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", arg + 1,
+		    strerror(errno));
+		return (CTL_EX_NOINPUT);
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if ((s = strchr(line, '#')) != NULL)
+			*s = 0;
+		s = line + strspn(line, " \t\r\n");
+		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = 0;
+		if (*s == 0)
+			continue;
+		if (prefix_parse(s, &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: %s\n",
+			    arg + 1, lineno, err);
+			bad = 1;
+			continue;
+		}
+		w->ignore = xreallocarray(w->ignore, w->nignore + 1,
+		    sizeof(*w->ignore));
+		w->ignore[w->nignore++] = p;
+	}
+	fclose(fp);
+	return (bad ? CTL_EX_DATAERR : 0);
+}
+
 /* cmd_watch - relayguardctl watch */
 int
 cmd_watch(int argc, char **argv)
@@ -198,17 +579,24 @@ cmd_watch(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"ttl", required_argument, NULL, 'T'},
 		{"format", required_argument, NULL, 'F'},
+		{"ignore", required_argument, NULL, 'I'},
+		{"grant-loopback", no_argument, NULL, 'L'},
+		{"once", no_argument, NULL, 'O'},
+		{"state", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
 	const char *format = "dovecot", *path;
-	const char *re = NULL;
 	struct watch w;
+	struct sigaction sa;
 	char    err[512];
-	size_t  i;
-	int     c, rc, from_start = 0;
+	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
+	int     waiting = 0;
 
 	memset(&w, 0, sizeof(w));
+	w.cache = xcalloc(CACHE_SLOTS, sizeof(*w.cache));
+	w.req = xcalloc(BATCH, sizeof(*w.req));
+	w.pend = xcalloc(BATCH, sizeof(*w.pend));
 	w.ttl = 30 * 60;
 	w.fd = -1;
 	optind = 1;
@@ -223,11 +611,25 @@ cmd_watch(int argc, char **argv)
 			if (ctl_parse_ttl(optarg, &w.ttl) < 0) {
 				fprintf(stderr, "relayguardctl: watch: bad TTL: "
 				    "%s\n", optarg);
-				return (CTL_EX_USAGE);
+				rc = CTL_EX_USAGE;
+				goto out;
 			}
 			break;
 		case 'F':
 			format = optarg;
+			break;
+		case 'I':
+			if ((rc = add_ignore(&w, optarg)) != 0)
+				goto out;
+			break;
+		case 'L':
+			loopback = 1;
+			break;
+		case 'O':
+			once = 1;
+			break;
+		case 'S':
+			w.state = optarg;
 			break;
 		default:
 			goto usage;
@@ -235,56 +637,79 @@ cmd_watch(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if (strncmp(format, "regex:", 6) == 0) {
-		re = format + 6;
-		w.addr_sub = 1;
-		w.user_sub = 2;
-	} else {
-		for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-			if (strcmp(format, formats[i].name) == 0)
-				break;
-		if (i == sizeof(formats) / sizeof(formats[0])) {
-			fprintf(stderr, "relayguardctl: watch: unknown format: "
-			    "%s\n", format);
-			return (CTL_EX_USAGE);
-		}
-		re = formats[i].re;
-		w.addr_sub = formats[i].addr;
-		w.user_sub = formats[i].user;
+	if (!loopback) {
+		(void) add_ignore(&w, "127.0.0.0/8");
+		(void) add_ignore(&w, "::1");
 	}
-	if ((rc = regcomp(&w.re, re, REG_EXTENDED)) != 0) {
-		regerror(rc, &w.re, err, sizeof(err));
-		fprintf(stderr, "relayguardctl: watch: %s: %s\n", re, err);
-		return (CTL_EX_USAGE);
+	if (loginlog_new(format, &w.fmt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s\n", err);
+		rc = CTL_EX_USAGE;
+		goto out;
 	}
-	if (w.re.re_nsub < (size_t) w.addr_sub) {
-		fprintf(stderr, "relayguardctl: watch: %s: no subexpression "
-		    "for the address\n", re);
-		regfree(&w.re);
-		return (CTL_EX_USAGE);
-	}
-	if (w.re.re_nsub < (size_t) w.user_sub)
-		w.user_sub = 0;
 	w.path = argv[optind];
-	if (reopen(&w, !from_start) < 0) {
-		fprintf(stderr, "relayguardctl: watch: %s: %s\n", w.path,
-		    strerror(errno));
-		regfree(&w.re);
-		return (CTL_EX_NOINPUT);
-	}
+	w.is_stdin = strcmp(w.path, "-") == 0;
 	if ((path = ctl_table_path("watch", to.conf, to.table, 1)) == NULL) {
-		regfree(&w.re);
-		return (CTL_EX_CONFIG);
+		rc = CTL_EX_CONFIG;
+		goto out;
 	}
 	if (store_open_write(path, 1, &w.s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "relayguardctl: watch: %s\n", err);
-		regfree(&w.re);
-		return (CTL_EX_IOERR);
+		rc = CTL_EX_IOERR;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	(void) sigaction(SIGUSR1, &sa, NULL);
+	if (w.is_stdin) {
+		w.fd = STDIN_FILENO;
+		drain(&w);
+		print_counts(&w);
+		goto out;
+	}
+	/* A log that does not exist yet is read from its start once it does. */
+	c = w.state != NULL ? resume(&w) : 0;
+	if (c == 0)
+		c = reopen(&w, !from_start) == 0 ? 1 : -1;
+	while (c < 0) {
+		if (once) {
+			fprintf(stderr, "relayguardctl: watch: %s: %s\n", w.path,
+			    strerror(errno));
+			rc = CTL_EX_NOINPUT;
+			goto out;
+		}
+		if (!waiting)
+			fprintf(stderr, "relayguardctl: watch: %s: %s; waiting "
+			    "for it\n", w.path, strerror(errno));
+		waiting = 1;
+		usleep(200000);
+		c = reopen(&w, 0) == 0 ? 1 : -1;
+	}
+	rc = CTL_EX_OK;
+	/* A regular file opened non-blocking reads as usual; a FIFO too. */
+	(void) fcntl(w.fd, F_SETFL, fcntl(w.fd, F_GETFL) & ~O_NONBLOCK);
+	if (once) {
+		drain(&w);
+		print_counts(&w);
+		goto out;
 	}
 	follow(&w);
-	return (CTL_EX_SOFTWARE);
+	rc = CTL_EX_SOFTWARE;
+
+out:
+	if (w.fd >= 0 && !w.is_stdin)
+		close(w.fd);
+	store_close(w.s);
+	loginlog_free(w.fmt);
+	loginlog_lines_free(&w.lines);
+	free(w.ignore);
+	free(w.cache);
+	free(w.req);
+	free(w.pend);
+	return (rc);
 
 usage:
 	fprintf(stderr, "usage: relayguardctl %s\n", cmd_watch_usage);
-	return (CTL_EX_USAGE);
+	rc = CTL_EX_USAGE;
+	goto out;
 }

@@ -183,6 +183,23 @@ struct store_grant_info {
 extern int store_grant(struct store *, const struct addr *,
 	const char *user, time_t expiry, char *err, size_t errlen);
 
+/* One grant of a batch for store_grant_many(). */
+struct store_grant_req {
+	struct addr addr;
+	const char *user;		/* may be NULL */
+	time_t	expiry;
+};
+
+/*
+ * store_grant_many - the n grants of reqs in one write transaction, in
+ * order (a later grant of the same address replaces an earlier one):
+ * one commit, one disk sync, however many grants. Returns 0, or -1 with
+ * a message in err and none of them made.
+ */
+extern int store_grant_many(struct store *,
+	const struct store_grant_req *reqs, size_t n, char *err,
+	size_t errlen);
+
 /* store_revoke - remove a grant. Returns 1 removed, 0 none, -1 error. */
 extern int store_revoke(struct store *, const struct addr *, char *err,
 	size_t errlen);

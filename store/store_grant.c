@@ -6,6 +6,7 @@
  *
  *	int store_grant_match(s, addr, now, err)
  *	int store_grant(s, addr, user, expiry, err, errlen)
+ *	int store_grant_many(s, reqs, n, err, errlen)
  *	int store_revoke(s, addr, err, errlen)
  *	int store_grant_list(s, fn, arg, err, errlen)
  *	int store_purge(s, now, removed, err, errlen)
@@ -232,6 +233,73 @@ do_grant(struct store_env *e, MDB_txn *txn, void *arg)
 	v.mv_data = g->val;
 	v.mv_size = strlen(g->val);
 	return (mdb_put(txn, e->dbi_keys, &k, &v, 0));
+}
+
+struct grant_many_arg {
+	const struct store_grant_req *reqs;
+	size_t	n;
+};
+
+/* do_grant_many - put every grant of a batch */
+static int
+do_grant_many(struct store_env *e, MDB_txn *txn, void *arg)
+{
+	struct grant_many_arg *g = arg;
+	struct grant_arg one;
+	char    key[ADDR_STRLEN];
+	size_t  i;
+	int     rc;
+
+	for (i = 0; i < g->n; i++) {
+		one.key = addr_format(&g->reqs[i].addr, key, sizeof(key));
+		snprintf(one.val, sizeof(one.val), "%lld %s",
+		    (long long) g->reqs[i].expiry,
+		    g->reqs[i].user ? g->reqs[i].user : "");
+		if ((rc = do_grant(e, txn, &one)) != 0)
+			return (rc);
+	}
+	return (0);
+}
+
+/* check_user - a user name a grant may carry; 0, or -1 with err */
+static int
+check_user(const char *user, char *err, size_t errlen)
+{
+	const char *u;
+
+	if (user != NULL && strlen(user) >= STORE_USER_MAX) {
+		snprintf(err, errlen, "user name longer than %d bytes",
+		    STORE_USER_MAX - 1);
+		return (-1);
+	}
+	for (u = user; u != NULL && *u; u++)
+		if ((unsigned char) *u < 0x20 || *u == 0x7f) {
+			snprintf(err, errlen, "control character in user name");
+			return (-1);
+		}
+	return (0);
+}
+
+/* store_grant_many - several grants in one transaction (see store.h) */
+int
+store_grant_many(struct store *s, const struct store_grant_req *reqs,
+	size_t n, char *err, size_t errlen)
+{
+	struct grant_many_arg g;
+	size_t  i;
+
+	if (!s->e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		if (check_user(reqs[i].user, err, errlen) < 0)
+			return (-1);
+	if (n == 0)
+		return (0);
+	g.reqs = reqs;
+	g.n = n;
+	return (write_txn(s, do_grant_many, &g, err, errlen));
 }
 
 /* store_grant - grant addr until expiry (see store.h) */

@@ -1080,6 +1080,40 @@ START_TEST(test_grants)
 }
 END_TEST
 
+/* Several grants in one transaction; a bad one makes none. */
+START_TEST(test_grant_many)
+{
+	const char *p = path_of("many.lmdb");
+	struct store *w;
+	struct store_error se;
+	struct store_grant_req req[3];
+	char    err[256];
+	time_t  now = time(NULL);
+
+	ck_assert_int_eq(store_open_write(p, 1, &w, err, sizeof(err)), 0);
+	memset(req, 0, sizeof(req));
+	ck_assert_int_eq(addr_parse("192.0.2.1", &req[0].addr), 0);
+	ck_assert_int_eq(addr_parse("2001:db8::2", &req[1].addr), 0);
+	ck_assert_int_eq(addr_parse("192.0.2.1", &req[2].addr), 0);
+	req[0].user = "a";
+	req[0].expiry = now + 60;
+	req[1].user = NULL;
+	req[1].expiry = now + 60;
+	req[2].user = "a\n";		/* refused: nothing is written */
+	req[2].expiry = now + 600;
+	ck_assert_int_eq(store_grant_many(w, req, 3, err, sizeof(err)), -1);
+	ck_assert_int_eq(store_grant_match(w, &req[0].addr, now, &se), 0);
+	ck_assert_int_eq(store_grant_match(w, &req[1].addr, now, &se), 0);
+	/* in order: the later grant of an address replaces the earlier */
+	req[2].user = "a";
+	ck_assert_int_eq(store_grant_many(w, req, 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_grant_match(w, &req[0].addr, now + 300, &se), 1);
+	ck_assert_int_eq(store_grant_match(w, &req[1].addr, now, &se), 1);
+	ck_assert_int_eq(store_grant_many(w, req, 0, err, sizeof(err)), 0);
+	store_close(w);
+}
+END_TEST
+
 /* A grant that expires while a reader watches, in real time. */
 START_TEST(test_grant_expires)
 {
@@ -1400,6 +1434,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_grants);
+	tcase_add_test(tc, test_grant_many);
 	tcase_add_test(tc, test_grant_expires);
 	tcase_add_test(tc, test_concurrent_grants);
 	suite_add_tcase(s, tc);
