@@ -326,26 +326,54 @@ START_TEST(test_escape_big)
 }
 END_TEST
 
-/* path_display */
+/* log_escape */
 
 static const struct {
-	const char *label, *in, *want;
-} path_tests[] = {
-	{"brackets", "<user@example.com>", "user@example.com"},
-	{"no brackets", "user@example.com", "user@example.com"},
-	{"null sender", "<>", ""},
-	{"null", NULL, ""},
-	{"control", "<a\r\nb@c>", "a??b@c"},
-	{"lone open", "<abc", "abc"},
+	const char *label, *in;
+	int	flags;
+	const char *want;
+} logesc_tests[] = {
+	{"plain", "user+tag@example.com", 0, "user+tag@example.com"},
+	{"null", NULL, 0, ""},
+	{"control", "a\r\nb@c", 0, "a\\x0d\\x0ab@c"},
+	{"space and brackets",
+	    "x> client=evil[192.0.2.66] <", 0,
+	    "x\\x3e\\x20client\\x3devil\\x5b192.0.2.66\\x5d\\x20\\x3c"},
+	{"rip token", "h,rip=192.0.2.66;", 0, "h\\x2crip\\x3d192.0.2.66\\x3b"},
+	{"backslash", "a\\x41", 0, "a\\x5cx41"},
+	{"utf-8", "caf\xc3\xa9", 0, "caf\\xc3\\xa9"},
+	{"text keeps spaces", "<a@b>: Relay access denied", LOG_ESCAPE_TEXT,
+	    "<a@b>: Relay access denied"},
+	{"text forged fields", "<a>: no; from=<x> client=e[192.0.2.66]",
+	    LOG_ESCAPE_TEXT,
+	    "<a>: no\\x3b from\\x3d<x> client\\x3de\\x5b192.0.2.66\\x5d"},
 };
 
-START_TEST(test_path_display)
+START_TEST(test_log_escape)
 {
 	char    out[LOGLINE_VALUE_MAX + 1];
+	size_t  n;
 
-	path_display(out, sizeof(out), path_tests[_i].in);
-	ck_assert_msg(strcmp(out, path_tests[_i].want) == 0, "%s: got \"%s\"",
-	    path_tests[_i].label, out);
+	n = log_escape(out, sizeof(out), logesc_tests[_i].in,
+	    logesc_tests[_i].flags);
+	ck_assert_msg(strcmp(out, logesc_tests[_i].want) == 0,
+	    "%s: got \"%s\"", logesc_tests[_i].label, out);
+	ck_assert_uint_eq(n, strlen(out));
+}
+END_TEST
+
+/* log_escape_cut - an escape is never cut in half */
+START_TEST(test_log_escape_cut)
+{
+	char    out[8];
+	size_t  n;
+
+	n = log_escape(out, sizeof(out), "ab\n\n\n", 0);
+	ck_assert_str_eq(out, "ab\\x0a");
+	ck_assert_uint_eq(n, 6);
+	n = log_escape(out, 1, "abc", 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -361,25 +389,41 @@ static const struct {
 	    "client.example", "<s@example.org>", "<x@y.example>", "alice",
 	    "/etc/relayguard/relayguard.conf:25"},
 	    "4AbC: reject: RCPT from mail.example.net[192.0.2.7]: 554 5.7.1 "
-	    "<x@y.example>: Relay access denied; helo=<client.example> "
-	    "sender=<s@example.org> rcpt=<x@y.example> auth=<alice> "
+	    "<x@y.example>: Relay access denied; from=<s@example.org> "
+	    "to=<x@y.example> helo=<client.example> "
+	    "client=mail.example.net[192.0.2.7] sasl_username=alice "
 	    "rule=/etc/relayguard/relayguard.conf:25"},
 	{"relay, no queue id, no auth", {NULL, "relay", "RCPT", NULL,
 	    "2001:db8::1", NULL, NULL, NULL, "h", "<>", "<r@remote.example>",
 	    NULL, "(default):7"},
 	    "NOQUEUE: relay: RCPT from unknown[2001:db8::1]: permitted; "
-	    "helo=<h> sender=<> rcpt=<r@remote.example> auth=<> "
-	    "rule=(default):7"},
+	    "from=<> to=<r@remote.example> helo=<h> "
+	    "client=unknown[2001:db8::1] rule=(default):7"},
 	{"unix client, no rule", {"Q1", "tempfail", "MAIL", "localhost", NULL,
 	    "451", "4.3.0", "Temporary lookup failure", NULL, "<a@b>", NULL,
 	    NULL, ""},
 	    "Q1: tempfail: MAIL from localhost[local]: 451 4.3.0 Temporary "
-	    "lookup failure; helo=<> sender=<a@b> rcpt=<> auth=<> rule=-"},
+	    "lookup failure; from=<a@b> to=<> helo=<> client=localhost[local] "
+	    "rule=-"},
 	{"hostile", {"Q\n2", "reject", "RCPT", "evil\r\nname", "192.0.2.1",
 	    "554", "5.7.1", "bad\ntext", "he\x1blo", "<a\nb>", "<c\rd>",
 	    "u\x7f", "f:1"},
-	    "Q?2: reject: RCPT from evil??name[192.0.2.1]: 554 5.7.1 bad?text; "
-	    "helo=<he?lo> sender=<a?b> rcpt=<c?d> auth=<u?> rule=f:1"},
+	    "Q\\x0a2: reject: RCPT from evil\\x0d\\x0aname[192.0.2.1]: 554 5.7.1 "
+	    "bad\\x0atext; from=<a\\x0ab> to=<c\\x0dd> helo=<he\\x1blo> "
+	    "client=evil\\x0d\\x0aname[192.0.2.1] sasl_username=u\\x7f "
+	    "rule=f:1"},
+	{"forged fields", {"Q3", "reject", "RCPT", NULL, "192.0.2.1",
+	    "554", "5.7.1", "<\"a> client=x[192.0.2.66]\"@far>: Relay access "
+	    "denied", "x> client=h[192.0.2.66] helo=<y",
+	    "<a@b> to=<c@d>", "<\"a> client=x[192.0.2.66]\"@far>",
+	    "u client=z[192.0.2.66]", "f:1"},
+	    "Q3: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 "
+	    "<\"a> client\\x3dx\\x5b192.0.2.66\\x5d\"@far>: Relay access denied; "
+	    "from=<a@b\\x3e\\x20to\\x3d\\x3cc@d> "
+	    "to=<\"a\\x3e\\x20client\\x3dx\\x5b192.0.2.66\\x5d\"@far> "
+	    "helo=<x\\x3e\\x20client\\x3dh\\x5b192.0.2.66\\x5d\\x20helo\\x3d"
+	    "\\x3cy> client=unknown[192.0.2.1] "
+	    "sasl_username=u\\x20client\\x3dz\\x5b192.0.2.66\\x5d rule=f:1"},
 };
 
 START_TEST(test_logline)
@@ -399,16 +443,17 @@ START_TEST(test_logline_big)
 {
 	char   *v = big(65536, 'v');
 	char   *ctl = big(65536, '\n');
-	char    buf[2048], small[40];
+	char    buf[4096], small[40];
 	struct logline l = {v, "reject", "RCPT", v, v, "554", "5.7.1", ctl, v,
 	v, ctl, v, v};
 	size_t  n;
 
 	n = logline_format(buf, sizeof(buf), &l);
-	ck_assert_uint_lt(n, sizeof(buf));
+	ck_assert_uint_lt(n, sizeof(buf) - 1);
 	ck_assert(!has_control(buf));
-	ck_assert_ptr_nonnull(strstr(buf, "; helo=<"));
-	ck_assert_ptr_nonnull(strstr(buf, "> rcpt=<??"));
+	ck_assert_ptr_nonnull(strstr(buf, "; from=<"));
+	ck_assert_ptr_nonnull(strstr(buf, "> to=<\\x0a"));
+	ck_assert_ptr_nonnull(strstr(buf, " rule=vvv"));
 	n = logline_format(small, sizeof(small), &l);
 	ck_assert_uint_eq(n, sizeof(small) - 1);
 	ck_assert_uint_eq(strlen(small), n);
@@ -540,8 +585,9 @@ milter_suite(void)
 	tcase_add_loop_test(tc, test_escape, 0, NELEM(escape_tests));
 	tcase_add_loop_test(tc, test_escape_big, 0, NELEM(escape_big_tests));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("path_display");
-	tcase_add_loop_test(tc, test_path_display, 0, NELEM(path_tests));
+	tc = tcase_create("log_escape");
+	tcase_add_loop_test(tc, test_log_escape, 0, NELEM(logesc_tests));
+	tcase_add_test(tc, test_log_escape_cut);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("logline_format");
 	tcase_add_loop_test(tc, test_logline, 0, NELEM(logline_tests));
