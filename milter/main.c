@@ -51,6 +51,7 @@
 #include "milter/filter.h"
 #include "milter/live.h"
 #include "rules/rules.h"
+#include "rules/rules_check.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.1"
@@ -274,6 +275,23 @@ wait_signals(const char *upath)
 	_exit(1);
 }
 
+/* log_check_warnings - what relayguard -n would warn about, logged */
+static void
+log_check_warnings(const struct rules *r, const char *user)
+{
+	struct strbuf warnings = STRBUF_INIT, summary = STRBUF_INIT;
+	const char *s, *nl;
+
+	(void) rules_check(r, user, &warnings, &summary);
+	for (s = strbuf_str(&warnings); *s; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			break;
+		log_warning("%.*s", (int) (nl - s), s);
+	}
+	strbuf_free(&warnings);
+	strbuf_free(&summary);
+}
+
 /* print_errors - a refused configuration, on stderr or in the log */
 static void
 print_errors(const char *path, const char *errs, int to_stderr)
@@ -301,7 +319,7 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
 	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT;
+	struct strbuf errs = STRBUF_INIT, summary = STRBUF_INIT;
 	struct passwd *pw = NULL;
 	char   *sock, *user = NULL, *control;
 	uid_t   uid = (uid_t) -1;
@@ -353,7 +371,12 @@ main(int argc, char **argv)
 	}
 	strbuf_free(&errs);
 	if (check) {
-		printf("configuration OK\n");
+		/* The same warnings as relayguardctl check. */
+		(void) rules_check(r, opt_user, &errs, &summary);
+		fputs(strbuf_str(&errs), stderr);
+		fputs(strbuf_str(&summary), stdout);
+		strbuf_free(&errs);
+		strbuf_free(&summary);
 		rules_unref(r);
 		return (0);
 	}
@@ -370,6 +393,7 @@ main(int argc, char **argv)
 
 	log_open("relayguard", foreground, LOG_LEVEL_INFO);
 	live_apply_log_level(r);
+	log_check_warnings(r, opt_user);
 	live_set(r);
 
 	/*

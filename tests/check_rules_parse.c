@@ -470,8 +470,8 @@ START_TEST(test_missing_file)
 	struct strbuf errs = STRBUF_INIT;
 
 	ck_assert_ptr_null(rules_load("/nonexistent/relayguard.conf", &errs));
-	ck_assert_str_eq(strbuf_str(&errs), "/nonexistent/relayguard.conf:0:0: "
-	    "error: cannot read: No such file or directory\n");
+	ck_assert_str_eq(strbuf_str(&errs), "/nonexistent/relayguard.conf: "
+	    "error: cannot read the configuration file: No such file or directory\n");
 	strbuf_free(&errs);
 }
 END_TEST
