@@ -5,6 +5,7 @@
  *	relay-control milter daemon
  * SYNOPSIS
  *	relayguard [-c conf] [-p socket] [-u user] [-P pidfile] [-f] [-n] [-v]
+ *	relayguard -h | -V
  * DESCRIPTION
  *	Loads the configuration (-c, else /etc/relayguard/relayguard.conf
  *	when it exists, else the embedded default), binds the milter
@@ -21,8 +22,8 @@
  *	thread); the control socket thread. Every signal is blocked before
  *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
- *	Exit status 0 (stopped cleanly, or -n and the configuration is
- *	good), 64 usage, 78 configuration error, 1 start-up failure or
+ *	Exit status 0 (stopped cleanly, -h, -V, or -n and the
+ *	configuration is good), 64 usage, 78 configuration error, 1 start-up failure or
  *	a stop that libmilter did not finish within STOP_GRACE seconds.
  */
 #include <errno.h>
@@ -46,6 +47,7 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/version.h"
 #include "common/xalloc.h"
 #include "milter/control.h"
 #include "milter/filter.h"
@@ -53,9 +55,6 @@
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 
-#ifndef RG_VERSION
-#define RG_VERSION "0.1"
-#endif
 
 #define DEFAULT_SOCKET	"unix:/run/relayguard/relayguard.sock"
 #define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
@@ -67,13 +66,17 @@
 static const char *pidfile;
 static int pidfile_written;
 
-/* usage - the synopsis */
+/* usage - the synopsis, on fp; exit with status */
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr, "usage: relayguard [-c conf] [-p socket] [-u user] "
-	    "[-P pidfile] [-f] [-n] [-v]\n");
-	exit(EX_USAGE_);
+	fprintf(fp, "usage: relayguard [-c conf] [-p socket] [-u user] "
+	    "[-P pidfile] [-f] [-n] [-v]\n"
+	    "       relayguard -h | -V\n");
+	if (status == 0)
+		fprintf(fp, "relayguard %s: relay-control milter; see "
+		    "relayguard(8)\n", RG_VERSION);
+	exit(status);
 }
 
 /* unix_path - the file of a Unix socket spec, or NULL */
@@ -333,7 +336,7 @@ main(int argc, char **argv)
 	int     ret;
 
 	pidfile = DEFAULT_PIDFILE;
-	while ((ch = getopt(argc, argv, "c:p:u:P:fnvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -356,12 +359,18 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			printf("relayguard %s\n", RG_VERSION);
+			return (0);
 		default:
-			usage();
+			usage(stderr, EX_USAGE_);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, EX_USAGE_);
 
 	live_init(conf, verbose);
 	if ((r = live_load(&errs)) == NULL) {
