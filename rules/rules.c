@@ -172,6 +172,8 @@ rules_rule_stats(const struct rules *r, size_t i, struct rules_rule_stats *st)
 		return (-1);
 	rule = r->all_rules[i];
 	st->where = rule->where;
+	st->name = rule->name;
+	st->label = rule->name ? rule->name : rule->where;
 	st->text = rule->text;
 	st->stage = rule->stage;
 	st->matched = atomic_load_explicit(&rule->matched, memory_order_relaxed);

@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "common/version.h"
 #include "milter/facts.h"
 #include "milter/reply.h"
 #include "milter/stats.h"
@@ -470,6 +472,69 @@ static const char stats_conf[] =
 	"    reject \"554 5.7.1 no\"\n"
 	"}\n";
 
+/*
+ * stats_names - a named rule keeps its label when lines are inserted
+ * above it; an unnamed one is labelled file:line. Also the build and
+ * start-time metrics.
+ */
+static const struct {
+	const char *label, *text, *want, *want_plain, *unwanted;
+} stats_name_tests[] = {
+	{"named", "rcpt {\n permit auth name \"sasl-users\"\n reject\n}\n",
+	    "relayguard_rule_matches_total{rule=\"sasl-users\",stage=\"rcpt\"} 0\n",
+	    "rule t.conf:2 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0 name sasl-users\n", "t.conf:2\""},
+	{"named, lines above", "# one\n# two\n\nrcpt {\n permit auth name "
+	    "\"sasl-users\"\n reject\n}\n",
+	    "relayguard_rule_decisions_total{rule=\"sasl-users\",stage=\"rcpt\","
+	    "decision=\"permit\"} 0\n",
+	    "rule t.conf:5 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0 name sasl-users\n", "t.conf:5\""},
+	{"unnamed", "# one\nrcpt {\n permit auth\n reject\n}\n",
+	    "relayguard_rule_matches_total{rule=\"t.conf:4\",stage=\"rcpt\"} 0\n",
+	    "rule t.conf:4 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0\n", "name t.conf:4"},
+};
+
+START_TEST(test_stats_names)
+{
+	struct stats *st = stats_new();
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+	char    want[128];
+	const char *s;
+
+	r = rules_load_string("t.conf", stats_name_tests[_i].text, &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	stats_format_prometheus(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_msg(strstr(s, stats_name_tests[_i].want) != NULL,
+	    "%s: no %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].want, s);
+	ck_assert_msg(strstr(s, stats_name_tests[_i].unwanted) == NULL,
+	    "%s: %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].unwanted, s);
+	ck_assert_ptr_nonnull(strstr(s, "# TYPE relayguard_build_info gauge\n"
+	    "relayguard_build_info{version=\"" RG_VERSION "\"} 1\n"));
+	snprintf(want, sizeof(want), "relayguard_start_time_seconds %lld\n",
+	    (long long) time(NULL));
+	/* Made in this second or the one before. */
+	if (strstr(s, want) == NULL)
+		snprintf(want, sizeof(want), "relayguard_start_time_seconds "
+		    "%lld\n", (long long) time(NULL) - 1);
+	ck_assert_msg(strstr(s, want) != NULL, "no %s in\n%s", want, s);
+	strbuf_free(&out);
+	stats_format(st, r, &out);
+	ck_assert_msg(strstr(strbuf_str(&out), stats_name_tests[_i].want_plain)
+	    != NULL, "%s: no %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].want_plain, strbuf_str(&out));
+	strbuf_free(&out);
+	strbuf_free(&errs);
+	rules_unref(r);
+	stats_free(st);
+}
+END_TEST
+
 START_TEST(test_stats)
 {
 	struct stats *st = stats_new();
@@ -595,6 +660,7 @@ milter_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stats");
 	tcase_add_test(tc, test_stats);
+	tcase_add_loop_test(tc, test_stats_names, 0, NELEM(stats_name_tests));
 	tcase_add_loop_test(tc, test_prom_escape, 0, NELEM(prom_tests));
 	suite_add_tcase(s, tc);
 	return (s);
