@@ -155,7 +155,7 @@ install: all
 	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || :; done
 	for m in doc/*.8; do [ -f "$$m" ] && \
 	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || :; done
-	for u in systemd/*.service systemd/*.socket; do [ -f "$$u" ] && \
+	for u in systemd/*.service systemd/*.socket systemd/*.timer; do [ -f "$$u" ] && \
 	    { install -d $(DESTDIR)$(UNITDIR); \
 	      install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/; } || :; done
 

@@ -2,7 +2,7 @@
  * NAME
  *	cmd_check - relayguardctl check: validate a configuration
  * SYNOPSIS
- *	relayguardctl check [-c conf]
+ *	relayguardctl check [-c conf] [-u user]
  * DESCRIPTION
  *	Parses and compiles the configuration exactly as the daemon does
  *	(the default file, or the embedded default when it does not
@@ -10,12 +10,11 @@
  *
  *	relayguard.conf: configuration OK: 12 rules, 3 lists, 2 tables
  *
- *	A table file that does not exist (yet) is not an error: the
- *	daemon starts and its lookups yield on-error until the table is
- *	built. check prints a warning for each such table on stderr,
- *	and the warnings of rules_warnings() ("file:line: warning: ..."):
- *	with on-error accept, each rule a failed lookup turns into a
- *	permit.
+ *	What loads but will not work in the running daemon (a missing
+ *	table, a table or configuration file its user cannot read, a user
+ *	that does not exist) is a warning on stderr, the same warnings
+ *	"relayguard -n" prints: both come from rules_check(). -u checks
+ *	for that user instead of the configuration's "user" setting.
  * DIAGNOSTICS
  *	Every error is printed on stderr as "file:line:col: error: ...".
  *	Exit 0 when the configuration is valid, 78 (EX_CONFIG) when not,
@@ -28,24 +27,27 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
+#include "rules/rules_check.h"
 
-const char cmd_check_usage[] = "check [-c conf]";
+const char cmd_check_usage[] = "check [-c conf] [-u user]";
 
 /* cmd_check - validate and summarise */
 int
 cmd_check(int argc, char **argv)
 {
-	const char *conf = NULL, *name, *path;
-	struct strbuf warn = STRBUF_INIT;
+	struct strbuf warnings = STRBUF_INIT, summary = STRBUF_INIT;
+	const char *conf = NULL, *user = NULL;
 	struct rules *r;
-	size_t  i;
-	int     c, dyn;
+	int     c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "c:")) != -1) {
+	while ((c = getopt(argc, argv, "c:u:")) != -1) {
 		switch (c) {
 		case 'c':
 			conf = optarg;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: relayguardctl %s\n",
@@ -59,19 +61,11 @@ cmd_check(int argc, char **argv)
 	}
 	if ((r = ctl_rules_load(conf)) == NULL)
 		return (CTL_EX_CONFIG);
-	for (i = 0; rules_table_info(r, i, &name, &path, &dyn) == 0; i++)
-		if (access(path, R_OK) != 0)
-			fprintf(stderr, "%s: warning: table %s: %s: %s (lookups "
-			    "yield on-error until it is built)\n", rules_source(r),
-			    name, path, strerror(errno));
-	if (rules_warnings(r, &warn) > 0)
-		fputs(strbuf_str(&warn), stderr);
-	strbuf_free(&warn);
-	printf("%s: configuration OK: %zu rule%s, %zu list%s, %zu table%s\n",
-	    rules_source(r), rules_rule_count(r),
-	    rules_rule_count(r) == 1 ? "" : "s", rules_list_count(r),
-	    rules_list_count(r) == 1 ? "" : "s", rules_table_count(r),
-	    rules_table_count(r) == 1 ? "" : "s");
+	(void) rules_check(r, user, &warnings, &summary);
+	fputs(strbuf_str(&warnings), stderr);
+	fputs(strbuf_str(&summary), stdout);
+	strbuf_free(&warnings);
+	strbuf_free(&summary);
 	rules_unref(r);
 	return (CTL_EX_OK);
 }

@@ -4,15 +4,13 @@
  * SYNOPSIS
  *	relayguardctl version
  * DESCRIPTION
- *	Prints the program version.
+ *	Prints the program version (common/version.h), as
+ *	"relayguardctl 0.1".
  */
 #include <stdio.h>
 
+#include "common/version.h"
 #include "ctl/ctl.h"
-
-#ifndef RG_VERSION
-#define RG_VERSION "0.1"
-#endif
 
 const char cmd_version_usage[] = "version";
 

@@ -5,6 +5,7 @@
  *	relay-control milter daemon
  * SYNOPSIS
  *	relayguard [-c conf] [-p socket] [-u user] [-P pidfile] [-f] [-n] [-v]
+ *	relayguard -h | -V
  * DESCRIPTION
  *	Loads the configuration (-c, else /etc/relayguard/relayguard.conf
  *	when it exists, else the embedded default), binds the milter
@@ -21,12 +22,12 @@
  *	thread); the control socket thread. Every signal is blocked before
  *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
- *	Exit status 0 (stopped cleanly, or -n and the configuration is
- *	good), 64 usage, 78 configuration error, 1 start-up failure or
+ *	Exit status 0 (stopped cleanly, -h, -V, or -n and the
+ *	configuration is good), 64 usage, 78 configuration error, 1 start-up failure or
  *	a stop that libmilter did not finish within STOP_GRACE seconds.
- *	The configuration's warnings (rules_warnings(): rules that on-error
- *	accept turns into a permit when their lookup fails) go to standard
- *	error with -n and to the log at start; they change no exit status.
+ *	The configuration's warnings (rules_check(), as relayguardctl
+ *	check prints them) go to standard error with -n and to the log at
+ *	start; they change no exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,15 +50,14 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/version.h"
 #include "common/xalloc.h"
 #include "milter/control.h"
 #include "milter/filter.h"
 #include "milter/live.h"
 #include "rules/rules.h"
+#include "rules/rules_check.h"
 
-#ifndef RG_VERSION
-#define RG_VERSION "0.1"
-#endif
 
 #define DEFAULT_SOCKET	"unix:/run/relayguard/relayguard.sock"
 #define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
@@ -69,13 +69,17 @@
 static const char *pidfile;
 static int pidfile_written;
 
-/* usage - the synopsis */
+/* usage - the synopsis, on fp; exit with status */
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr, "usage: relayguard [-c conf] [-p socket] [-u user] "
-	    "[-P pidfile] [-f] [-n] [-v]\n");
-	exit(EX_USAGE_);
+	fprintf(fp, "usage: relayguard [-c conf] [-p socket] [-u user] "
+	    "[-P pidfile] [-f] [-n] [-v]\n"
+	    "       relayguard -h | -V\n");
+	if (status == 0)
+		fprintf(fp, "relayguard %s: relay-control milter; see "
+		    "relayguard(8)\n", RG_VERSION);
+	exit(status);
 }
 
 /* unix_path - the file of a Unix socket spec, or NULL */
@@ -111,19 +115,6 @@ ensure_dir(const char *path, uid_t uid, gid_t gid)
 	}
 	if (uid != (uid_t) -1 && chown(dir, uid, gid) < 0)
 		log_warning("chown %s: %s", dir, strerror(errno));
-}
-
-/* log_warnings - log each line of a rules_warnings() text */
-static void
-log_warnings(const char *text)
-{
-	const char *nl;
-
-	for (; *text; text = nl + 1) {
-		if ((nl = strchr(text, '\n')) == NULL)
-			nl = text + strlen(text) - 1;
-		log_warning("%.*s", (int) (nl - text), text);
-	}
 }
 
 /* write_pidfile - record our pid; a failure is only a warning */
@@ -290,6 +281,23 @@ wait_signals(const char *upath)
 	_exit(1);
 }
 
+/* log_check_warnings - what relayguard -n would warn about, logged */
+static void
+log_check_warnings(const struct rules *r, const char *user)
+{
+	struct strbuf warnings = STRBUF_INIT, summary = STRBUF_INIT;
+	const char *s, *nl;
+
+	(void) rules_check(r, user, &warnings, &summary);
+	for (s = strbuf_str(&warnings); *s; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			break;
+		log_warning("%.*s", (int) (nl - s), s);
+	}
+	strbuf_free(&warnings);
+	strbuf_free(&summary);
+}
+
 /* print_errors - a refused configuration, on stderr or in the log */
 static void
 print_errors(const char *path, const char *errs, int to_stderr)
@@ -317,7 +325,7 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
 	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT;
+	struct strbuf errs = STRBUF_INIT, summary = STRBUF_INIT;
 	struct passwd *pw = NULL;
 	char   *sock, *user = NULL, *control;
 	uid_t   uid = (uid_t) -1;
@@ -331,7 +339,7 @@ main(int argc, char **argv)
 	int     ret;
 
 	pidfile = DEFAULT_PIDFILE;
-	while ((ch = getopt(argc, argv, "c:p:u:P:fnvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -354,12 +362,18 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			printf("relayguard %s\n", RG_VERSION);
+			return (0);
 		default:
-			usage();
+			usage(stderr, EX_USAGE_);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, EX_USAGE_);
 
 	live_init(conf, verbose);
 	if ((r = live_load(&errs)) == NULL) {
@@ -368,16 +382,13 @@ main(int argc, char **argv)
 		return (EX_CONFIG_);
 	}
 	strbuf_free(&errs);
-	if (rules_warnings(r, &errs) > 0) {
-		/* Each line is "file:line: warning: ...". */
-		if (check)
-			fputs(strbuf_str(&errs), stderr);
-		else
-			log_warnings(strbuf_str(&errs));
-	}
-	strbuf_free(&errs);
 	if (check) {
-		printf("configuration OK\n");
+		/* The same warnings as relayguardctl check. */
+		(void) rules_check(r, opt_user, &errs, &summary);
+		fputs(strbuf_str(&errs), stderr);
+		fputs(strbuf_str(&summary), stdout);
+		strbuf_free(&errs);
+		strbuf_free(&summary);
 		rules_unref(r);
 		return (0);
 	}
@@ -394,6 +405,7 @@ main(int argc, char **argv)
 
 	log_open("relayguard", foreground, LOG_LEVEL_INFO);
 	live_apply_log_level(r);
+	log_check_warnings(r, opt_user);
 	live_set(r);
 
 	/*

@@ -9,7 +9,8 @@
  *	size_t	text_sanitise(char *out, size_t outlen, const char *in,
  *		int flags)
  *	size_t	reply_escape(char *out, size_t outlen, const char *text)
- *	const char *path_display(char *out, size_t outlen, const char *raw)
+ *	size_t	log_escape(char *out, size_t outlen, const char *in,
+ *		int flags)
  *	size_t	logline_format(char *buf, size_t len,
  *		const struct logline *l)
  * DESCRIPTION
@@ -25,20 +26,28 @@
  *	a format), never more than REPLY_TEXT_MAX bytes and never cut
  *	inside a "%%" pair. Returns the length of out.
  *
- *	path_display() writes a MAIL or RCPT argument as logs show it:
- *	without one pair of angle brackets, sanitised, cut at
- *	LOGLINE_VALUE_MAX. The null sender shows as "". Returns out.
+ *	log_escape() copies untrusted text to out (outlen bytes including
+ *	the NUL) as one log token: every byte outside printable ASCII
+ *	(0x21-0x7e) and every one of \ = ; [ ] < > , becomes \xHH (two
+ *	lowercase hex digits). With LOG_ESCAPE_TEXT (a reply text) spaces,
+ *	< > and , are kept. The result is cut when it does not fit, never
+ *	inside an escape. Returns the length of out.
  *
- *	logline_format() writes one decision in the MTA's style:
+ *	logline_format() writes one decision with Postfix's field names:
  *
- *	QUEUEID: ACTION: STAGE from NAME[ADDR]: CODE XCODE TEXT; helo=<H>
- *	sender=<S> rcpt=<R> auth=<A> rule=FILE:LINE
+ *	QUEUEID: ACTION: STAGE from NAME[ADDR]: CODE XCODE TEXT;
+ *	from=<S> to=<R> helo=<H> client=NAME[ADDR] sasl_username=A
+ *	rule=WHERE
  *
  *	("permitted" replaces the reply for a relay, "NOQUEUE" a missing
  *	queue id, "-" a missing rule, "unknown" a missing name and "local"
- *	a missing address). Every value is sanitised (UTF-8 kept) and cut
- *	at LOGLINE_VALUE_MAX; the line never holds CR, LF or other control
- *	characters and is cut to len. Returns the length written.
+ *	a missing address; sasl_username= is left out when the session did
+ *	not authenticate). Every value is escaped with log_escape() and cut
+ *	at LOGLINE_VALUE_MAX (the reply text at 512), so a client cannot
+ *	end a field early, start another field, or put a [ADDR] or
+ *	name=value token anywhere but where this function writes one; the
+ *	line never holds a control character and is cut to len. Returns
+ *	the length written.
  * THREADS
  *	Reentrant: no static state.
  */
@@ -138,31 +147,6 @@ reply_escape(char *out, size_t outlen, const char *text)
 	return (o);
 }
 
-/* path_display - a MAIL/RCPT argument as logs show it */
-const char *
-path_display(char *out, size_t outlen, const char *raw)
-{
-	char    tmp[LOGLINE_VALUE_MAX + 1];
-	size_t  n;
-
-	if (outlen == 0)
-		return (out);
-	if (raw == NULL) {
-		out[0] = 0;
-		return (out);
-	}
-	if (*raw == '<')
-		raw++;
-	n = strnlen(raw, sizeof(tmp) - 1);
-	memcpy(tmp, raw, n);
-	tmp[n] = 0;
-	if (n > 0 && tmp[n - 1] == '>' && raw[n] == 0)
-		tmp[n - 1] = 0;
-	text_sanitise(out, outlen < sizeof(tmp) ? outlen : sizeof(tmp), tmp,
-	    TEXT_UTF8);
-	return (out);
-}
-
 /* put - append a string to the line, cut at the end of buf */
 static void
 put(char *buf, size_t len, size_t *o, const char *s)
@@ -178,63 +162,125 @@ put(char *buf, size_t len, size_t *o, const char *s)
 	buf[*o] = 0;
 }
 
-/* put_value - append one sanitised, bounded value */
+/* log_escape - untrusted text as one log token; see the header */
+size_t
+log_escape(char *out, size_t outlen, const char *in, int flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *) in;
+	const char *special;
+	size_t  o = 0;
+
+	if (outlen == 0)
+		return (0);
+	special = (flags & LOG_ESCAPE_TEXT) ? "\\=;[]" : "\\=;[]<>,";
+	for (; s != NULL && *s; s++) {
+		if ((*s > 0x20 && *s < 0x7f && strchr(special, *s) == NULL) ||
+		    (*s == ' ' && (flags & LOG_ESCAPE_TEXT))) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char) *s;
+		} else {
+			/* Never cut inside an escape. */
+			if (o + 4 >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*s >> 4];
+			out[o++] = hex[*s & 0x0f];
+		}
+	}
+	out[o] = 0;
+	return (o);
+}
+
+/* put_value - append one escaped value of at most max bytes */
 static void
-put_value(char *buf, size_t len, size_t *o, const char *v, size_t max)
+put_value(char *buf, size_t len, size_t *o, const char *v, size_t max,
+	int flags)
 {
 	char    tmp[REPLY_TEXT_MAX + 1];
 
 	if (max >= sizeof(tmp))
 		max = sizeof(tmp) - 1;
-	text_sanitise(tmp, max + 1, v, TEXT_UTF8);
+	log_escape(tmp, max + 1, v, flags);
 	put(buf, len, o, tmp);
+}
+
+/* put_path - append a MAIL or RCPT argument, without its brackets */
+static void
+put_path(char *buf, size_t len, size_t *o, const char *raw)
+{
+	char    tmp[LOGLINE_VALUE_MAX + 1];
+	size_t  n;
+
+	if (raw != NULL && *raw == '<')
+		raw++;
+	n = raw ? strnlen(raw, sizeof(tmp) - 1) : 0;
+	if (n > 0)
+		memcpy(tmp, raw, n);
+	tmp[n] = 0;
+	if (n > 0 && tmp[n - 1] == '>' && raw[n] == 0)
+		tmp[n - 1] = 0;
+	put_value(buf, len, o, tmp, LOGLINE_VALUE_MAX, 0);
+}
+
+/* put_client - NAME[ADDR], both escaped */
+static void
+put_client(char *buf, size_t len, size_t *o, const struct logline *l)
+{
+	put_value(buf, len, o, l->client_name && *l->client_name ?
+	    l->client_name : "unknown", LOGLINE_VALUE_MAX, 0);
+	put(buf, len, o, "[");
+	put_value(buf, len, o, l->client_addr && *l->client_addr ?
+	    l->client_addr : "local", 64, 0);
+	put(buf, len, o, "]");
 }
 
 /* logline_format - one decision in the MTA's log style */
 size_t
 logline_format(char *buf, size_t len, const struct logline *l)
 {
-	char    path[LOGLINE_VALUE_MAX + 1];
 	size_t  o = 0;
 
 	if (len == 0)
 		return (0);
 	buf[0] = 0;
 	put_value(buf, len, &o, l->queue_id && *l->queue_id ? l->queue_id :
-	    "NOQUEUE", 64);
+	    "NOQUEUE", 64, 0);
 	put(buf, len, &o, ": ");
-	put_value(buf, len, &o, l->action ? l->action : "?", 32);
+	put_value(buf, len, &o, l->action ? l->action : "?", 32, 0);
 	put(buf, len, &o, ": ");
-	put_value(buf, len, &o, l->stage ? l->stage : "?", 32);
+	put_value(buf, len, &o, l->stage ? l->stage : "?", 32, 0);
 	put(buf, len, &o, " from ");
-	put_value(buf, len, &o, l->client_name && *l->client_name ?
-	    l->client_name : "unknown", LOGLINE_VALUE_MAX);
-	put(buf, len, &o, "[");
-	put_value(buf, len, &o, l->client_addr && *l->client_addr ?
-	    l->client_addr : "local", 64);
-	put(buf, len, &o, "]: ");
+	put_client(buf, len, &o, l);
+	put(buf, len, &o, ": ");
 	if (l->code && *l->code) {
-		put_value(buf, len, &o, l->code, 3);
+		put_value(buf, len, &o, l->code, 3, 0);
 		if (l->xcode && *l->xcode) {
 			put(buf, len, &o, " ");
-			put_value(buf, len, &o, l->xcode, 15);
+			put_value(buf, len, &o, l->xcode, 15, 0);
 		}
 		if (l->text && *l->text) {
 			put(buf, len, &o, " ");
-			put_value(buf, len, &o, l->text, 512);
+			put_value(buf, len, &o, l->text, 512, LOG_ESCAPE_TEXT);
 		}
 	} else
 		put(buf, len, &o, "permitted");
-	put(buf, len, &o, "; helo=<");
-	put_value(buf, len, &o, l->helo, LOGLINE_VALUE_MAX);
-	put(buf, len, &o, "> sender=<");
-	put(buf, len, &o, path_display(path, sizeof(path), l->sender));
-	put(buf, len, &o, "> rcpt=<");
-	put(buf, len, &o, path_display(path, sizeof(path), l->rcpt));
-	put(buf, len, &o, "> auth=<");
-	put_value(buf, len, &o, l->auth, LOGLINE_VALUE_MAX);
-	put(buf, len, &o, "> rule=");
+	put(buf, len, &o, "; from=<");
+	put_path(buf, len, &o, l->sender);
+	put(buf, len, &o, "> to=<");
+	put_path(buf, len, &o, l->rcpt);
+	put(buf, len, &o, "> helo=<");
+	put_value(buf, len, &o, l->helo, LOGLINE_VALUE_MAX, 0);
+	put(buf, len, &o, "> client=");
+	put_client(buf, len, &o, l);
+	if (l->auth && *l->auth) {
+		put(buf, len, &o, " sasl_username=");
+		put_value(buf, len, &o, l->auth, LOGLINE_VALUE_MAX, 0);
+	}
+	put(buf, len, &o, " rule=");
 	put_value(buf, len, &o, l->rule && *l->rule ? l->rule : "-",
-	    LOGLINE_VALUE_MAX + 64);
+	    LOGLINE_VALUE_MAX + 64, 0);
 	return (o);
 }

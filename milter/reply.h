@@ -21,7 +21,12 @@
 extern size_t text_sanitise(char *out, size_t outlen, const char *in,
 	int flags);
 extern size_t reply_escape(char *out, size_t outlen, const char *text);
-extern const char *path_display(char *out, size_t outlen, const char *raw);
+
+/* Flags for log_escape(). */
+#define LOG_ESCAPE_TEXT	(1 << 0)	/* reply text: keep spaces, < > , */
+
+extern size_t log_escape(char *out, size_t outlen, const char *in,
+	int flags);
 
 /* One decision, as logged. Any string may be NULL. */
 struct logline {

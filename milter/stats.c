@@ -5,7 +5,6 @@
  *	daemon counters: sessions, recipients, per-rule decisions
  * SYNOPSIS
  *	#include "milter/stats.h"
-#include "rules/rules.h"
  *
  *	struct stats *stats_new(void)
  *	void	stats_free(struct stats *st)
@@ -25,24 +24,33 @@
  *	stats_format() appends "name value" lines, then "config SOURCE"
  *	and one line per rule of r (which may be NULL):
  *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N
- *	tempfail N discard N error N".
+ *	tempfail N discard N error N", with " name NAME" at the end for a
+ *	rule that has one.
  *
  *	stats_format_prometheus() appends the Prometheus text exposition
  *	format (version 0.0.4) with relayguard_ metric names; label
- *	values are escaped.
+ *	values are escaped. Rules are labelled rule="NAME" when they have
+ *	a name and rule="FILE:LINE" otherwise, so that a named rule keeps
+ *	its series when lines are added above it. It also gives
+ *	relayguard_build_info{version="V"} 1 and
+ *	relayguard_start_time_seconds, the time stats_new() ran (the
+ *	daemon's start), in seconds since the epoch.
  * THREADS
  *	Safe: every counter is an atomic.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/version.h"
 #include "common/xalloc.h"
 #include "milter/stats.h"
 #include "rules/rules.h"
 
 struct stats {
 	atomic_ullong c[STATS_NCOUNTERS];
+	time_t	start;			/* set once by stats_new() */
 };
 
 static const char *const counter_names[STATS_NCOUNTERS] = {
@@ -76,6 +84,7 @@ stats_new(void)
 
 	for (i = 0; i < STATS_NCOUNTERS; i++)
 		atomic_init(&st->c[i], 0);
+	st->start = time(NULL);
 	return (st);
 }
 
@@ -120,6 +129,8 @@ stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
 		for (d = 0; d < RULES_NSTAT; d++)
 			strbuf_printf(out, " %s %lu", decision_names[d],
 			    rs.count[d]);
+		if (rs.name != NULL)
+			strbuf_printf(out, " name %s", rs.name);
 		strbuf_putc(out, '\n');
 	}
 }
@@ -186,25 +197,35 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			strbuf_printf(out, "%s %llu\n", m[i].name,
 			    stats_get(st, m[i].c));
 	}
+	strbuf_printf(out, "# HELP relayguard_build_info The running "
+	    "relayguard's version.\n"
+	    "# TYPE relayguard_build_info gauge\n"
+	    "relayguard_build_info{version=\"");
+	prom_label(out, RG_VERSION);
+	strbuf_printf(out, "\"} 1\n"
+	    "# HELP relayguard_start_time_seconds When the daemon started, "
+	    "in seconds since the epoch.\n"
+	    "# TYPE relayguard_start_time_seconds gauge\n"
+	    "relayguard_start_time_seconds %lld\n", (long long) st->start);
 	if (r == NULL)
 		return;
 	strbuf_puts(out, "# HELP relayguard_rule_matches_total "
-	    "Times each rule (file:line) decided.\n"
+	    "Times each rule (its name, else file:line) decided.\n"
 	    "# TYPE relayguard_rule_matches_total counter\n");
 	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
 		strbuf_puts(out, "relayguard_rule_matches_total{rule=\"");
-		prom_label(out, rs.where);
+		prom_label(out, rs.label);
 		strbuf_printf(out, "\",stage=\"%s\"} %lu\n",
 		    rules_stage_name(rs.stage), rs.matched);
 	}
 	strbuf_puts(out, "# HELP relayguard_rule_decisions_total "
-	    "Decisions made by each rule (file:line).\n"
+	    "Decisions made by each rule (its name, else file:line).\n"
 	    "# TYPE relayguard_rule_decisions_total counter\n");
 	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++) {
 		for (d = 0; d < RULES_NSTAT; d++) {
 			strbuf_puts(out,
 			    "relayguard_rule_decisions_total{rule=\"");
-			prom_label(out, rs.where);
+			prom_label(out, rs.label);
 			strbuf_printf(out, "\",stage=\"%s\",decision=\"%s\"} "
 			    "%lu\n", rules_stage_name(rs.stage),
 			    decision_names[d], rs.count[d]);

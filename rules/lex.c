@@ -45,7 +45,10 @@ rules_error(struct strbuf *errs, int *nerr, const char *file, int line,
 	va_list ap;
 	size_t  start = errs->len, i;
 
-	strbuf_printf(errs, "%s:%d:%d: error: ", file, line, col);
+	if (line > 0)
+		strbuf_printf(errs, "%s:%d:%d: error: ", file, line, col);
+	else
+		strbuf_printf(errs, "%s: error: ", file);
 	va_start(ap, fmt);
 	strbuf_vprintf(errs, fmt, ap);
 	va_end(ap);

@@ -970,8 +970,45 @@ rule_free(struct rule *rule)
 	free(rule->conds);
 	free(rule->reply.text);
 	free(rule->where);
+	free(rule->name);
 	free(rule->text);
 	free(rule);
+}
+
+/*
+ * parse_rule_name - the LABEL of 'name "LABEL"' at the end of a rule:
+ * 1 to 64 letters, digits, '.', '_' and '-', unique in the
+ * configuration, so that statistics can name the rule whatever lines
+ * are added above it. Returns 0, or -1 after an error.
+ */
+static int
+parse_rule_name(struct parser *p, struct rule *rule)
+{
+	const char *s;
+	size_t  len, st, i;
+
+	if (p->lex->tok.type != TOK_STRING) {
+		expected(p, "a quoted rule name after 'name'");
+		return (-1);
+	}
+	s = p->lex->tok.text;
+	len = strlen(s);
+	if (len == 0 || len > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len) {
+		perr(p, "rule name \"%s\": use 1 to 64 letters, digits, '.', "
+		    "'_' and '-'", s);
+		return (-1);
+	}
+	for (st = 0; st < RULES_NSTAGES; st++)
+		for (i = 0; i < p->r->blocks[st].nrules; i++)
+			if (p->r->blocks[st].rules[i]->name != NULL &&
+			    strcmp(p->r->blocks[st].rules[i]->name, s) == 0) {
+				perr(p, "rule name \"%s\" is already used at %s",
+				    s, p->r->blocks[st].rules[i]->where);
+				return (-1);
+			}
+	rule->name = xstrdup(s);
+	return (0);
 }
 
 /* parse_rule - one rule in a stage block */
@@ -1029,7 +1066,7 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		end = p->lex->tok.end;
 		lex_next(p->lex);
 	} else {
-		if (p->lex->tok.type == TOK_WORD) {
+		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name")) {
 			for (;;) {
 				if (parse_cond(p, rule, stage) < 0)
 					goto bad;
@@ -1053,9 +1090,15 @@ parse_rule(struct parser *p, enum rules_stage stage)
 			lex_next(p->lex);
 		}
 	}
+	if (tok_is(p, "name")) {
+		lex_next(p->lex);
+		if (parse_rule_name(p, rule) < 0)
+			goto bad;
+		lex_next(p->lex);
+	}
 	if (!at_eol(p) && p->lex->tok.type != TOK_RBRACE) {
-		expected(p, rule->action == ACT_CHECK ? "end of line" :
-		    "'and', a reply string or end of line");
+		expected(p, rule->action == ACT_CHECK ? "name or end of line" :
+		    "'and', a reply string, name or end of line");
 		goto bad;
 	}
 	if (p->nerr != nerr)

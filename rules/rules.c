@@ -39,7 +39,8 @@
  * DIAGNOSTICS
  *	rules_load() returns NULL after appending every error to errs,
  *	one "file:line:col: error: message" line each. A file that
- *	cannot be read is reported as "file:0:0: error: ...".
+ *	cannot be read is reported as "file: error: cannot read the
+ *	configuration file: reason" (no line and column).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -97,15 +98,15 @@ rules_load(const char *path, struct strbuf *errs)
 	if (path == NULL)
 		return (rules_parse("(default)", default_text, 0, errs));
 	if ((fp = fopen(path, "r")) == NULL) {
-		rules_error(errs, &nerr, path, 0, 0, "cannot read: %s",
-		    strerror(errno));
+		rules_error(errs, &nerr, path, 0, 0, "cannot read "
+		    "the configuration file: %s", strerror(errno));
 		return (NULL);
 	}
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 		strbuf_append(&sb, buf, n);
 	if (ferror(fp)) {
-		rules_error(errs, &nerr, path, 0, 0, "cannot read: %s",
-		    strerror(errno ? errno : EIO));
+		rules_error(errs, &nerr, path, 0, 0, "cannot read "
+		    "the configuration file: %s", strerror(errno ? errno : EIO));
 		fclose(fp);
 		strbuf_free(&sb);
 		return (NULL);
@@ -178,6 +179,8 @@ rules_rule_stats(const struct rules *r, size_t i, struct rules_rule_stats *st)
 		return (-1);
 	rule = r->all_rules[i];
 	st->where = rule->where;
+	st->name = rule->name;
+	st->label = rule->name ? rule->name : rule->where;
 	st->text = rule->text;
 	st->stage = rule->stage;
 	st->matched = atomic_load_explicit(&rule->matched, memory_order_relaxed);

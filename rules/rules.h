@@ -197,6 +197,9 @@ enum rules_stat_verdict {
 
 struct rules_rule_stats {
 	const char *where;		/* "file:line" */
+	const char *name;		/* its name "LABEL", or NULL */
+	const char *label;		/* name when it has one, else where:
+					 * stable across edits above it */
 	const char *text;		/* the rule as written */
 	enum rules_stage stage;
 	unsigned long matched;		/* times the rule decided */

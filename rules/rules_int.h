@@ -284,6 +284,7 @@ struct rule {
 	struct table *check_table;	/* ACT_CHECK */
 	struct reply reply;
 	char   *where;			/* "file:line" */
+	char   *name;			/* name "LABEL", or NULL */
 	char   *text;			/* the rule as written */
 	int     shows_local;		/* a positive rcpt condition/check */
 	int     name_helps;		/* an earlier rule could permit on

@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "common/version.h"
 #include "milter/facts.h"
 #include "milter/reply.h"
 #include "milter/stats.h"
@@ -326,26 +328,54 @@ START_TEST(test_escape_big)
 }
 END_TEST
 
-/* path_display */
+/* log_escape */
 
 static const struct {
-	const char *label, *in, *want;
-} path_tests[] = {
-	{"brackets", "<user@example.com>", "user@example.com"},
-	{"no brackets", "user@example.com", "user@example.com"},
-	{"null sender", "<>", ""},
-	{"null", NULL, ""},
-	{"control", "<a\r\nb@c>", "a??b@c"},
-	{"lone open", "<abc", "abc"},
+	const char *label, *in;
+	int	flags;
+	const char *want;
+} logesc_tests[] = {
+	{"plain", "user+tag@example.com", 0, "user+tag@example.com"},
+	{"null", NULL, 0, ""},
+	{"control", "a\r\nb@c", 0, "a\\x0d\\x0ab@c"},
+	{"space and brackets",
+	    "x> client=evil[192.0.2.66] <", 0,
+	    "x\\x3e\\x20client\\x3devil\\x5b192.0.2.66\\x5d\\x20\\x3c"},
+	{"rip token", "h,rip=192.0.2.66;", 0, "h\\x2crip\\x3d192.0.2.66\\x3b"},
+	{"backslash", "a\\x41", 0, "a\\x5cx41"},
+	{"utf-8", "caf\xc3\xa9", 0, "caf\\xc3\\xa9"},
+	{"text keeps spaces", "<a@b>: Relay access denied", LOG_ESCAPE_TEXT,
+	    "<a@b>: Relay access denied"},
+	{"text forged fields", "<a>: no; from=<x> client=e[192.0.2.66]",
+	    LOG_ESCAPE_TEXT,
+	    "<a>: no\\x3b from\\x3d<x> client\\x3de\\x5b192.0.2.66\\x5d"},
 };
 
-START_TEST(test_path_display)
+START_TEST(test_log_escape)
 {
 	char    out[LOGLINE_VALUE_MAX + 1];
+	size_t  n;
 
-	path_display(out, sizeof(out), path_tests[_i].in);
-	ck_assert_msg(strcmp(out, path_tests[_i].want) == 0, "%s: got \"%s\"",
-	    path_tests[_i].label, out);
+	n = log_escape(out, sizeof(out), logesc_tests[_i].in,
+	    logesc_tests[_i].flags);
+	ck_assert_msg(strcmp(out, logesc_tests[_i].want) == 0,
+	    "%s: got \"%s\"", logesc_tests[_i].label, out);
+	ck_assert_uint_eq(n, strlen(out));
+}
+END_TEST
+
+/* log_escape_cut - an escape is never cut in half */
+START_TEST(test_log_escape_cut)
+{
+	char    out[8];
+	size_t  n;
+
+	n = log_escape(out, sizeof(out), "ab\n\n\n", 0);
+	ck_assert_str_eq(out, "ab\\x0a");
+	ck_assert_uint_eq(n, 6);
+	n = log_escape(out, 1, "abc", 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -361,25 +391,41 @@ static const struct {
 	    "client.example", "<s@example.org>", "<x@y.example>", "alice",
 	    "/etc/relayguard/relayguard.conf:25"},
 	    "4AbC: reject: RCPT from mail.example.net[192.0.2.7]: 554 5.7.1 "
-	    "<x@y.example>: Relay access denied; helo=<client.example> "
-	    "sender=<s@example.org> rcpt=<x@y.example> auth=<alice> "
+	    "<x@y.example>: Relay access denied; from=<s@example.org> "
+	    "to=<x@y.example> helo=<client.example> "
+	    "client=mail.example.net[192.0.2.7] sasl_username=alice "
 	    "rule=/etc/relayguard/relayguard.conf:25"},
 	{"relay, no queue id, no auth", {NULL, "relay", "RCPT", NULL,
 	    "2001:db8::1", NULL, NULL, NULL, "h", "<>", "<r@remote.example>",
 	    NULL, "(default):7"},
 	    "NOQUEUE: relay: RCPT from unknown[2001:db8::1]: permitted; "
-	    "helo=<h> sender=<> rcpt=<r@remote.example> auth=<> "
-	    "rule=(default):7"},
+	    "from=<> to=<r@remote.example> helo=<h> "
+	    "client=unknown[2001:db8::1] rule=(default):7"},
 	{"unix client, no rule", {"Q1", "tempfail", "MAIL", "localhost", NULL,
 	    "451", "4.3.0", "Temporary lookup failure", NULL, "<a@b>", NULL,
 	    NULL, ""},
 	    "Q1: tempfail: MAIL from localhost[local]: 451 4.3.0 Temporary "
-	    "lookup failure; helo=<> sender=<a@b> rcpt=<> auth=<> rule=-"},
+	    "lookup failure; from=<a@b> to=<> helo=<> client=localhost[local] "
+	    "rule=-"},
 	{"hostile", {"Q\n2", "reject", "RCPT", "evil\r\nname", "192.0.2.1",
 	    "554", "5.7.1", "bad\ntext", "he\x1blo", "<a\nb>", "<c\rd>",
 	    "u\x7f", "f:1"},
-	    "Q?2: reject: RCPT from evil??name[192.0.2.1]: 554 5.7.1 bad?text; "
-	    "helo=<he?lo> sender=<a?b> rcpt=<c?d> auth=<u?> rule=f:1"},
+	    "Q\\x0a2: reject: RCPT from evil\\x0d\\x0aname[192.0.2.1]: 554 5.7.1 "
+	    "bad\\x0atext; from=<a\\x0ab> to=<c\\x0dd> helo=<he\\x1blo> "
+	    "client=evil\\x0d\\x0aname[192.0.2.1] sasl_username=u\\x7f "
+	    "rule=f:1"},
+	{"forged fields", {"Q3", "reject", "RCPT", NULL, "192.0.2.1",
+	    "554", "5.7.1", "<\"a> client=x[192.0.2.66]\"@far>: Relay access "
+	    "denied", "x> client=h[192.0.2.66] helo=<y",
+	    "<a@b> to=<c@d>", "<\"a> client=x[192.0.2.66]\"@far>",
+	    "u client=z[192.0.2.66]", "f:1"},
+	    "Q3: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 "
+	    "<\"a> client\\x3dx\\x5b192.0.2.66\\x5d\"@far>: Relay access denied; "
+	    "from=<a@b\\x3e\\x20to\\x3d\\x3cc@d> "
+	    "to=<\"a\\x3e\\x20client\\x3dx\\x5b192.0.2.66\\x5d\"@far> "
+	    "helo=<x\\x3e\\x20client\\x3dh\\x5b192.0.2.66\\x5d\\x20helo\\x3d"
+	    "\\x3cy> client=unknown[192.0.2.1] "
+	    "sasl_username=u\\x20client\\x3dz\\x5b192.0.2.66\\x5d rule=f:1"},
 };
 
 START_TEST(test_logline)
@@ -399,16 +445,17 @@ START_TEST(test_logline_big)
 {
 	char   *v = big(65536, 'v');
 	char   *ctl = big(65536, '\n');
-	char    buf[2048], small[40];
+	char    buf[4096], small[40];
 	struct logline l = {v, "reject", "RCPT", v, v, "554", "5.7.1", ctl, v,
 	v, ctl, v, v};
 	size_t  n;
 
 	n = logline_format(buf, sizeof(buf), &l);
-	ck_assert_uint_lt(n, sizeof(buf));
+	ck_assert_uint_lt(n, sizeof(buf) - 1);
 	ck_assert(!has_control(buf));
-	ck_assert_ptr_nonnull(strstr(buf, "; helo=<"));
-	ck_assert_ptr_nonnull(strstr(buf, "> rcpt=<??"));
+	ck_assert_ptr_nonnull(strstr(buf, "; from=<"));
+	ck_assert_ptr_nonnull(strstr(buf, "> to=<\\x0a"));
+	ck_assert_ptr_nonnull(strstr(buf, " rule=vvv"));
 	n = logline_format(small, sizeof(small), &l);
 	ck_assert_uint_eq(n, sizeof(small) - 1);
 	ck_assert_uint_eq(strlen(small), n);
@@ -424,6 +471,69 @@ static const char stats_conf[] =
 	"    permit client in { 127.0.0.0/8 }\n"
 	"    reject \"554 5.7.1 no\"\n"
 	"}\n";
+
+/*
+ * stats_names - a named rule keeps its label when lines are inserted
+ * above it; an unnamed one is labelled file:line. Also the build and
+ * start-time metrics.
+ */
+static const struct {
+	const char *label, *text, *want, *want_plain, *unwanted;
+} stats_name_tests[] = {
+	{"named", "rcpt {\n permit auth name \"sasl-users\"\n reject\n}\n",
+	    "relayguard_rule_matches_total{rule=\"sasl-users\",stage=\"rcpt\"} 0\n",
+	    "rule t.conf:2 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0 name sasl-users\n", "t.conf:2\""},
+	{"named, lines above", "# one\n# two\n\nrcpt {\n permit auth name "
+	    "\"sasl-users\"\n reject\n}\n",
+	    "relayguard_rule_decisions_total{rule=\"sasl-users\",stage=\"rcpt\","
+	    "decision=\"permit\"} 0\n",
+	    "rule t.conf:5 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0 name sasl-users\n", "t.conf:5\""},
+	{"unnamed", "# one\nrcpt {\n permit auth\n reject\n}\n",
+	    "relayguard_rule_matches_total{rule=\"t.conf:4\",stage=\"rcpt\"} 0\n",
+	    "rule t.conf:4 stage rcpt matched 0 permit 0 accept 0 reject 0 "
+	    "tempfail 0 discard 0 error 0\n", "name t.conf:4"},
+};
+
+START_TEST(test_stats_names)
+{
+	struct stats *st = stats_new();
+	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
+	struct rules *r;
+	char    want[128];
+	const char *s;
+
+	r = rules_load_string("t.conf", stats_name_tests[_i].text, &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	stats_format_prometheus(st, r, &out);
+	s = strbuf_str(&out);
+	ck_assert_msg(strstr(s, stats_name_tests[_i].want) != NULL,
+	    "%s: no %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].want, s);
+	ck_assert_msg(strstr(s, stats_name_tests[_i].unwanted) == NULL,
+	    "%s: %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].unwanted, s);
+	ck_assert_ptr_nonnull(strstr(s, "# TYPE relayguard_build_info gauge\n"
+	    "relayguard_build_info{version=\"" RG_VERSION "\"} 1\n"));
+	snprintf(want, sizeof(want), "relayguard_start_time_seconds %lld\n",
+	    (long long) time(NULL));
+	/* Made in this second or the one before. */
+	if (strstr(s, want) == NULL)
+		snprintf(want, sizeof(want), "relayguard_start_time_seconds "
+		    "%lld\n", (long long) time(NULL) - 1);
+	ck_assert_msg(strstr(s, want) != NULL, "no %s in\n%s", want, s);
+	strbuf_free(&out);
+	stats_format(st, r, &out);
+	ck_assert_msg(strstr(strbuf_str(&out), stats_name_tests[_i].want_plain)
+	    != NULL, "%s: no %s in\n%s", stats_name_tests[_i].label,
+	    stats_name_tests[_i].want_plain, strbuf_str(&out));
+	strbuf_free(&out);
+	strbuf_free(&errs);
+	rules_unref(r);
+	stats_free(st);
+}
+END_TEST
 
 START_TEST(test_stats)
 {
@@ -540,8 +650,9 @@ milter_suite(void)
 	tcase_add_loop_test(tc, test_escape, 0, NELEM(escape_tests));
 	tcase_add_loop_test(tc, test_escape_big, 0, NELEM(escape_big_tests));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("path_display");
-	tcase_add_loop_test(tc, test_path_display, 0, NELEM(path_tests));
+	tc = tcase_create("log_escape");
+	tcase_add_loop_test(tc, test_log_escape, 0, NELEM(logesc_tests));
+	tcase_add_test(tc, test_log_escape_cut);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("logline_format");
 	tcase_add_loop_test(tc, test_logline, 0, NELEM(logline_tests));
@@ -549,6 +660,7 @@ milter_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stats");
 	tcase_add_test(tc, test_stats);
+	tcase_add_loop_test(tc, test_stats_names, 0, NELEM(stats_name_tests));
 	tcase_add_loop_test(tc, test_prom_escape, 0, NELEM(prom_tests));
 	suite_add_tcase(s, tc);
 	return (s);

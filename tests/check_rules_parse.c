@@ -204,7 +204,7 @@ static const struct {
 	    "t.conf:3:20: error: dynamic table <d> holds client addresses: it can only be used with client, not sender\n"},
 	{"missing and",
 	    "rcpt {\n  permit auth tls\n}\n",
-	    "t.conf:2:15: error: expected 'and', a reply string or end of line, found 'tls'\n"},
+	    "t.conf:2:15: error: expected 'and', a reply string, name or end of line, found 'tls'\n"},
 	{"dangling and",
 	    "rcpt {\n  permit auth and\n}\n",
 	    "t.conf:2:18: error: expected a fact or flag, found end of line\n"},
@@ -243,7 +243,7 @@ static const struct {
 	    "t.conf:2:3: error: expected an action (permit, accept, reject, tempfail, discard or check), found 'connect'\n"},
 	{"stray =",
 	    "rcpt {\n  permit = x\n}\n",
-	    "t.conf:2:10: error: expected 'and', a reply string or end of line, found '='\n"},
+	    "t.conf:2:10: error: expected 'and', a reply string, name or end of line, found '='\n"},
 	{"regex list for client",
 	    "list rx { /x/ }\nconnect {\n  reject client in <rx>\n}\n",
 	    "t.conf:1:11: error: /x/ is not a valid address item for client: a regular expression cannot match an address (use a network, e.g. 192.0.2.0/24) (list rx is used with client at t.conf:3:20)\n"},
@@ -288,10 +288,31 @@ static const struct {
 	    "t.conf:1:7: error: control character\n"},
 	{"check with conditions",
 	    "table t \"/tmp/t.lmdb\"\nrcpt {\n  check client <t> and auth\n}\n",
-	    "t.conf:3:20: error: expected end of line, found 'and'\n"},
+	    "t.conf:3:20: error: expected name or end of line, found 'and'\n"},
 	{"rule after brace same line",
 	    "rcpt {\n  permit auth } permit tls\n",
 	    "t.conf:2:17: error: expected end of line, found 'permit'\n"},
+	{"rule name used twice",
+	    "rcpt {\n  permit auth name \"users\"\n  permit tls name \"users\"\n}\n",
+	    "t.conf:3:19: error: rule name \"users\" is already used at t.conf:2\n"},
+	{"rule name used twice in two blocks",
+	    "mail {\n  permit auth name \"a\"\n}\nrcpt {\n  reject name \"a\"\n}\n",
+	    "t.conf:5:15: error: rule name \"a\" is already used at t.conf:2\n"},
+	{"rule name with a space",
+	    "rcpt {\n  permit auth name \"my users\"\n}\n",
+	    "t.conf:2:20: error: rule name \"my users\": use 1 to 64 letters, digits, '.', '_' and '-'\n"},
+	{"rule name empty",
+	    "rcpt {\n  permit auth name \"\"\n}\n",
+	    "t.conf:2:20: error: rule name \"\": use 1 to 64 letters, digits, '.', '_' and '-'\n"},
+	{"rule name a label",
+	    "rcpt {\n  permit tls name users\n}\n",
+	    "t.conf:2:19: error: expected a quoted rule name after 'name', found 'users'\n"},
+	{"rule name missing",
+	    "rcpt {\n  permit tls name\n}\n",
+	    "t.conf:2:18: error: expected a quoted rule name after 'name', found end of line\n"},
+	{"rule name then more",
+	    "rcpt {\n  reject name \"x\" \"554 5.7.1 no\"\n}\n",
+	    "t.conf:2:19: error: expected 'and', a reply string, name or end of line, found string \"554 5.7.1 no\"\n"},
 };
 
 START_TEST(test_broken)
@@ -324,6 +345,12 @@ static const struct {
 	"  2001:db8::/32 # v6\n }\n}\n", 1},
 	{"forward reference", "rcpt {\n permit rcpt-domain in <later>\n}\n"
 	"list later { example.com }\n", 1},
+	{"named rules", "table t \"/nonexistent/t.lmdb\"\n"
+	"rcpt {\n permit auth name \"sasl-users\"\n"
+	" permit client in { 192.0.2.0/24 } and tls name \"office.v4_tls\"\n"
+	" check client <t> name \"client-table\"\n"
+	" reject \"554 5.7.1 no\" name \"relay-denied\"\n"
+	" reject name \"last\"\n}\n", 5},
 	{"escapes", "rcpt {\n reject \"554 5.7.1 say \\\"no\\\" \\\\ 100%\"\n}\n", 1},
 	{"same list, two types", "list l { example.com }\n"
 	"rcpt {\n permit helo in <l>\n permit rcpt in <l>\n}\n", 2},
@@ -470,8 +497,8 @@ START_TEST(test_missing_file)
 	struct strbuf errs = STRBUF_INIT;
 
 	ck_assert_ptr_null(rules_load("/nonexistent/relayguard.conf", &errs));
-	ck_assert_str_eq(strbuf_str(&errs), "/nonexistent/relayguard.conf:0:0: "
-	    "error: cannot read: No such file or directory\n");
+	ck_assert_str_eq(strbuf_str(&errs), "/nonexistent/relayguard.conf: "
+	    "error: cannot read the configuration file: No such file or directory\n");
 	strbuf_free(&errs);
 }
 END_TEST

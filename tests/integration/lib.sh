@@ -40,6 +40,10 @@
 #	rg_sendmail_setup NAME MILTER DAEMON	make $RG_TMP/NAME/sendmail.cf from
 #				conf/sendmail.mc.in + conf/sendmail-relayguard.mc
 #				with Name=DAEMON; port in $RG_TMP/NAME/port
+#	rg_fail2ban_unpack	Debian's fail2ban unpacked (not installed: the
+#				package would start a system service) into
+#				$RG_DEB_CACHE/fail2ban; sets RG_F2B_REGEX (the
+#				fail2ban-regex command) and RG_F2B_ETC
 #	rg_sendmail_start NAME, rg_sendmail_stop NAME	(it runs in a private
 #				mount namespace with the test's hosts,
 #				nsswitch.conf and Cyrus Sendmail.conf bound over
@@ -439,6 +443,41 @@ rg_sendmail_fetch()
 	chmod g-s "$tmp/usr/libexec/sendmail/sendmail"
 	rm -rf "$RG_SM_ROOT"
 	mv "$tmp" "$RG_SM_ROOT"
+}
+
+# rg_fail2ban_unpack - download fail2ban once and unpack it
+rg_fail2ban_unpack()
+{
+	local root
+	root=$RG_DEB_CACHE/fail2ban
+	RG_F2B_ETC=$root/etc/fail2ban
+	RG_F2B_REGEX="env PYTHONPATH=$root/usr/lib/python3/dist-packages python3 $root/usr/bin/fail2ban-regex"
+	if [ ! -f "$root/usr/bin/fail2ban-regex" ]; then
+		mkdir -p "$RG_DEB_CACHE" || rg_die "cannot make $RG_DEB_CACHE"
+		( flock -w 300 9 || exit 1; rg_fail2ban_fetch "$root" ) \
+		    9> "$RG_DEB_CACHE/.lock" || rg_die "cannot unpack fail2ban"
+	fi
+}
+
+# rg_fail2ban_fetch - the download and unpacking of rg_fail2ban_unpack
+rg_fail2ban_fetch()
+{
+	local root tmp
+	root=$1
+	[ -f "$root/usr/bin/fail2ban-regex" ] && return 0
+	mkdir -p "$RG_DEB_CACHE/debs" || return 1
+	chown _apt "$RG_DEB_CACHE/debs" 2>/dev/null
+	if ! ls "$RG_DEB_CACHE"/debs/fail2ban_*.deb >/dev/null 2>&1; then
+		(cd "$RG_DEB_CACHE/debs" &&
+		    { apt-get download fail2ban ||
+		      { apt-get update -qq && apt-get download fail2ban; }; }) ||
+		    { echo "cannot download fail2ban"; return 1; }
+	fi
+	tmp=$(mktemp -d "$RG_DEB_CACHE/unpack.XXXXXX") || return 1
+	dpkg-deb -x "$(ls "$RG_DEB_CACHE"/debs/fail2ban_*.deb | tail -n 1)" \
+	    "$tmp" || { echo "dpkg-deb -x fail2ban"; return 1; }
+	rm -rf "$root"
+	mv "$tmp" "$root"
 }
 
 # rg_sendmail_setup - make a private Sendmail NAME using MILTER, daemon name DAEMON
