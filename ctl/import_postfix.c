@@ -697,9 +697,10 @@ check(const struct emit *em, const struct ent *e)
  * when the list cannot be written as a gate (recorded).
  */
 static int
-emit_gate(const struct emit *em, const struct plist *pl, struct strbuf *negs,
+emit_gate(const struct emit *em, const struct plist *pl,
 	struct strbuf *tail_atoms, int *have_unauth)
 {
+	struct strbuf negbuf = STRBUF_INIT, *negs = &negbuf;
 	const struct ent *e;
 	size_t  i;
 	int     seen_unauth = 0;
@@ -752,7 +753,33 @@ emit_gate(const struct emit *em, const struct plist *pl, struct strbuf *negs,
 	}
 done:
 	*have_unauth |= seen_unauth;
+	strbuf_free(&negbuf);
 	return (0);
+}
+
+/* gateable - whether a list can be written as a gate */
+static int
+gateable(const struct plist *pl)
+{
+	size_t  i;
+	int     atoms = 0;
+
+	for (i = 0; i < pl->n; i++) {
+		switch (pl->e[i].kind) {
+		case E_ATOM:
+			atoms = 1;
+			break;
+		case E_CHECK:
+			if (pl->e[i].permits || atoms)
+				return (0);
+			break;
+		case E_PERMIT_LOCAL:
+			return (0);
+		default:
+			break;
+		}
+	}
+	return (1);
 }
 
 /*
@@ -803,83 +830,175 @@ emit_last(const struct emit *em, const struct plist *pl, int *have_unauth)
 	return (1);
 }
 
+/* A set of restriction lists: the main ones, or a service's. */
+struct lset {
+	struct plist lists[PL_NLISTS];
+	int	over[PL_NLISTS];	/* a service overrides this list */
+	enum rules_stage at[PL_NLISTS];	/* the block it goes to */
+	const char *guard;		/* "daemon = NAME", NULL for main */
+	const char *who;
+};
+
+/* place - the block of each list: where every fact it uses is known */
+static void
+place(struct pf *pf, struct lset *ls, int delay)
+{
+	size_t  i;
+	int     l;
+
+	for (l = 0; l < PL_NLISTS; l++) {
+		ls->at[l] = list_stage[l];
+		for (i = 0; i < ls->lists[l].n; i++)
+			if (ls->lists[l].e[i].need > ls->at[l])
+				ls->at[l] = ls->lists[l].e[i].need;
+		if (ls->at[l] != list_stage[l] && !delay)
+			imp_untranslatable(pf->imp, "%s: uses facts of a later "
+			    "stage while smtpd_delay_reject = no",
+			    ls->lists[l].what);
+	}
+}
+
+/* affected - whether a service's own lists land in block s */
+static int
+affected(const struct lset *ls, enum rules_stage s)
+{
+	int     l;
+
+	for (l = 0; l < PL_NLISTS; l++)
+		if (ls->over[l] && ls->at[l] == s && ls->lists[l].n > 0)
+			return (1);
+	return (0);
+}
+
 /*
- * emit_blocks - the rules of a set of restriction lists (the main ones,
- * or a service's with guard set)
+ * emit_rest - the lists of one set in block s that are not shared
+ * (shared[l]), gates first, the one list that cannot be a gate last;
+ * then the rcpt tail or, for a service, the permit that skips the
+ * main rules.
  */
 static void
-emit_blocks(struct pf *pf, struct plist lists[PL_NLISTS], int delay,
-	const char *guard, const char *who, const int only[RULES_NSTAGES])
+emit_rest(struct pf *pf, const struct lset *ls, enum rules_stage s,
+	const int shared[PL_NLISTS], const struct strbuf *atoms0,
+	int have_unauth)
 {
-	enum rules_stage at[PL_NLISTS];
-	int     s, l, last;
+	struct strbuf atoms = STRBUF_INIT;
+	struct emit em = {pf, s, ls->guard, ls->who};
+	int     l, last = -1, falls = 1, any = 0, nongate = 0;
 
-	/* Each list goes where every fact it uses is known. */
+	strbuf_puts(&atoms, strbuf_str(atoms0));
 	for (l = 0; l < PL_NLISTS; l++) {
-		size_t  i;
-
-		at[l] = list_stage[l];
-		for (i = 0; i < lists[l].n; i++)
-			if (lists[l].e[i].need > at[l])
-				at[l] = lists[l].e[i].need;
-		if (at[l] != list_stage[l] && !delay)
-			imp_untranslatable(pf->imp, "%s: uses facts of a later "
-			    "stage while smtpd_delay_reject = no", lists[l].what);
-	}
-	for (s = RULES_CONNECT; s < RULES_NSTAGES; s++) {
-		struct strbuf negs = STRBUF_INIT, atoms = STRBUF_INIT;
-		struct emit em = {pf, (enum rules_stage) s, guard, who};
-		int     have_unauth = 0, falls = 1, any = 0;
-
-		if (only && !only[s])
+		if (ls->at[l] != s || ls->lists[l].n == 0 || shared[l])
 			continue;
-		last = -1;
-		for (l = 0; l < PL_NLISTS; l++)
-			if ((int) at[l] == s && lists[l].n > 0)
-				last = l;
-		for (l = 0; l < PL_NLISTS; l++) {
-			if ((int) at[l] != s || lists[l].n == 0)
-				continue;
-			any = 1;
-			imp_rule(pf->imp, (enum rules_stage) s, "# %s%s",
-			    lists[l].what, l == last ? "" :
-			    " (must pass before the next list)");
-			if (l == last)
-				falls = emit_last(&em, &lists[l], &have_unauth);
-			else
-				emit_gate(&em, &lists[l], &negs, &atoms,
-				    &have_unauth);
-		}
-		if (s == RULES_RCPT && falls) {
-			/*
-			 * The tail: the lists fell through, so the relay
-			 * check passed; say so and refuse everything else.
-			 */
-			char   *a = atoms.s, *nl;
+		if (!gateable(&ls->lists[l])) {
+			if (nongate++)
+				imp_untranslatable(pf->imp, "%s and %s: two lists "
+				    "at the same stage whose permits are not single "
+				    "conditions (tables that can say OK) cannot both "
+				    "be translated", ls->lists[last].what,
+				    ls->lists[l].what);
+			last = l;
+		} else if (last < 0 || gateable(&ls->lists[last]))
+			last = l;
+	}
+	for (l = 0; l < PL_NLISTS; l++) {
+		if (ls->at[l] != s || ls->lists[l].n == 0 || shared[l] ||
+		    l == last)
+			continue;
+		any = 1;
+		if (l > last)
+			imp_note(pf->imp, "%s is checked before %s here: a "
+			    "recipient both refuse gets the answer of the "
+			    "former", ls->lists[l].what, ls->lists[last].what);
+		imp_rule(pf->imp, s, "# %s (must pass, and so must the next)",
+		    ls->lists[l].what);
+		emit_gate(&em, &ls->lists[l], &atoms, &have_unauth);
+	}
+	if (last >= 0) {
+		any = 1;
+		imp_rule(pf->imp, s, "# %s", ls->lists[last].what);
+		falls = emit_last(&em, &ls->lists[last], &have_unauth);
+	}
+	if (s == RULES_RCPT && falls) {
+		/*
+		 * The tail: the lists fell through, so the relay check
+		 * passed; say so and refuse everything else.
+		 */
+		char   *a = atoms.s, *nl;
 
-			if (!have_unauth) {
-				imp_untranslatable(pf->imp, "%s%sneither "
-				    "smtpd_relay_restrictions nor "
-				    "smtpd_recipient_restrictions refuses "
-				    "foreign relay (reject_unauth_destination): "
-				    "an open relay is not imported",
-				    who ? who : "", who ? ": " : "");
+		if (!have_unauth)
+			imp_untranslatable(pf->imp, "%s%sneither smtpd_relay_"
+			    "restrictions nor smtpd_recipient_restrictions "
+			    "refuses foreign relay (reject_unauth_destination):"
+			    " an open relay is not imported", ls->who ?
+			    ls->who : "", ls->who ? ": " : "");
+		imp_rule(pf->imp, RULES_RCPT, "# the relay check passed: the "
+		    "recipient is ours or a permit above held");
+		for (; a && *a; a = nl + 1) {
+			nl = strchr(a, '\n');
+			*nl = 0;
+			rule(&em, "permit", a, NULL, NULL);
+		}
+		if (pf->have_local)
+			rule(&em, "permit", "rcpt-domain in <local>", NULL, NULL);
+		rule(&em, "permit", "unqualified", NULL, NULL);
+		rule(&em, "reject", NULL, NULL, RELAY_DENIED);
+	} else if (ls->guard && any && falls)
+		rule(&em, "permit", NULL, NULL, NULL);
+	strbuf_free(&atoms);
+}
+
+/*
+ * emit_all - every block: per block, the lists shared by the main set
+ * and the services that have their own lists there, as gates; then
+ * each such service's own part, guarded; then the main part.
+ */
+static void
+emit_all(struct pf *pf, struct lset *main_set, struct lset *svc, size_t nsvc)
+{
+	size_t  k;
+	int     s, l;
+
+	for (s = RULES_CONNECT; s < RULES_NSTAGES; s++) {
+		struct strbuf atoms = STRBUF_INIT;
+		struct emit em = {pf, (enum rules_stage) s, NULL, NULL};
+		int     shared[PL_NLISTS] = {0}, have_unauth = 0, naff = 0;
+
+		for (k = 0; k < nsvc; k++)
+			naff += affected(&svc[k], (enum rules_stage) s);
+		if (s == RULES_RCPT) {
+			imp_rule(pf->imp, RULES_RCPT, "# RCPT TO:<postmaster> is "
+			    "accepted whatever the restrictions (RFC 5321 4.5.1)");
+			rule(&em, "permit", "unqualified and rcpt = postmaster@",
+			    NULL, NULL);
+		}
+		if (naff) {
+			/* Lists no affected service overrides, as gates. */
+			for (l = 0; l < PL_NLISTS; l++) {
+				if ((int) main_set->at[l] != s ||
+				    main_set->lists[l].n == 0 ||
+				    !gateable(&main_set->lists[l]))
+					continue;
+				shared[l] = 1;
+				for (k = 0; k < nsvc; k++)
+					if (affected(&svc[k], (enum rules_stage) s) &&
+					    (svc[k].over[l] ||
+					    svc[k].at[l] != main_set->at[l]))
+						shared[l] = 0;
+				if (!shared[l])
+					continue;
+				imp_rule(pf->imp, (enum rules_stage) s, "# %s "
+				    "(every service; must pass, and so must the "
+				    "next)", main_set->lists[l].what);
+				emit_gate(&em, &main_set->lists[l], &atoms,
+				    &have_unauth);
 			}
-			imp_rule(pf->imp, RULES_RCPT, "# the relay check "
-			    "passed: the recipient is ours or a permit above held");
-			for (; a && *a; a = nl + 1) {
-				nl = strchr(a, '\n');
-				*nl = 0;
-				rule(&em, "permit", a, NULL, NULL);
-			}
-			if (pf->have_local)
-				rule(&em, "permit", "rcpt-domain in <local>", NULL,
-				    NULL);
-			rule(&em, "permit", "unqualified", NULL, NULL);
-			rule(&em, "reject", NULL, NULL, RELAY_DENIED);
-		} else if (guard && any)
-			rule(&em, "permit", NULL, NULL, NULL);
-		strbuf_free(&negs);
+			for (k = 0; k < nsvc; k++)
+				if (affected(&svc[k], (enum rules_stage) s))
+					emit_rest(pf, &svc[k], (enum rules_stage) s,
+					    shared, &atoms, have_unauth);
+		}
+		emit_rest(pf, main_set, (enum rules_stage) s, shared, &atoms,
+		    have_unauth);
 		strbuf_free(&atoms);
 	}
 }
@@ -942,14 +1061,20 @@ free_lists(struct plist lists[PL_NLISTS])
 	}
 }
 
-/* services - the master.cf services whose -o overrides change a list */
-static void
-services(struct pf *pf, char *text)
+/*
+ * services - the master.cf services whose -o overrides change a list,
+ * each as a set of lists (its own and the inherited ones); *nsvc gets
+ * their number. The caller frees them with free_lists().
+ */
+static struct lset *
+services(struct pf *pf, char *text, int delay, size_t *nsvc)
 {
 	char   *line, *next, *svc = NULL;
 	char  **names = NULL, **params = NULL, **values = NULL;
+	struct lset *sets = NULL;
 	size_t  n = 0, i, j;
 
+	*nsvc = 0;
 	for (line = text; line && *line; line = next) {
 		char   *slash1, *slash2, *eq;
 
@@ -969,10 +1094,11 @@ services(struct pf *pf, char *text)
 		values[n++] = eq + 3;
 	}
 	for (i = 0; i < n; i++) {
-		struct plist lists[PL_NLISTS];
-		int     only[RULES_NSTAGES] = {0}, changed = 0, l, delay;
+		struct lset *ls;
+		struct strbuf g = STRBUF_INIT;
 		const char *daemon = NULL;
 		char   *who;
+		int     changed = 0, l;
 
 		if (svc && strcmp(svc, names[i]) == 0)
 			continue;
@@ -996,15 +1122,25 @@ services(struct pf *pf, char *text)
 			continue;
 		who = xstrdup(svc);
 		*strchr(who, '/') = 0;
+		keep(pf, who);
 		if (daemon == NULL) {
-			daemon = keep(pf, xstrdup(who));
+			daemon = who;
 			imp_note(pf->imp, "master.cf %s: add -o "
 			    "milter_macro_daemon_name=%s to this service: its "
 			    "rules below are chosen by daemon = %s", svc, who,
 			    who);
 		}
-		memset(lists, 0, sizeof(lists));
-		delay = strcmp(get(pf, "smtpd_delay_reject"), "no") != 0;
+		sets = xreallocarray(sets, *nsvc + 1, sizeof(*sets));
+		ls = &sets[(*nsvc)++];
+		memset(ls, 0, sizeof(*ls));
+		ls->who = who;
+		strbuf_puts(&g, "daemon = ");
+		if (strspn(daemon, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == strlen(daemon))
+			strbuf_puts(&g, daemon);
+		else
+			imp_quote(&g, daemon);
+		ls->guard = keep(pf, strbuf_detach(&g));
 		for (l = 0; l < PL_NLISTS; l++) {
 			const char *v = NULL;
 			char   *x, *what;
@@ -1014,48 +1150,25 @@ services(struct pf *pf, char *text)
 				if (strcmp(names[j], svc) == 0 &&
 				    strcmp(params[j], list_param[l]) == 0)
 					v = values[j];
-			if (v) {
+			if (v)
 				strbuf_printf(&sb, "master.cf %s: -o %s", svc,
 				    list_param[l]);
-				only[list_stage[l]] = 1;
-			} else
+			else
 				strbuf_printf(&sb, "%s (inherited by %s)",
-				    list_param[l], svc);
+				    list_param[l], who);
+			ls->over[l] = v != NULL;
 			what = strbuf_detach(&sb);
 			x = v ? expand(pf, v) : xstrdup(get(pf, list_param[l]));
-			parse_list(pf, what, x, &lists[l]);
+			parse_list(pf, what, x, &ls->lists[l]);
 			free(x);
 			free(what);
 		}
-		{
-			struct strbuf g = STRBUF_INIT;
-			const char *d;
-
-			strbuf_puts(&g, "daemon = ");
-			if (strspn(daemon, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
-			    strlen(daemon))
-				strbuf_puts(&g, daemon);
-			else
-				imp_quote(&g, daemon);
-			d = keep(pf, strbuf_detach(&g));
-			/* A list moved to a later stage drags its block along. */
-			for (l = 0; l < PL_NLISTS; l++) {
-				size_t  k;
-
-				for (k = 0; k < lists[l].n; k++)
-					if (only[list_stage[l]] &&
-					    lists[l].e[k].need > list_stage[l])
-						only[lists[l].e[k].need] = 1;
-			}
-			emit_blocks(pf, lists, delay, d, who, only);
-		}
-		free_lists(lists);
-		free(who);
+		place(pf, ls, delay);
 	}
 	free(names);
 	free(params);
 	free(values);
+	return (sets);
 }
 
 /* import_postfix - translate the Postfix configuration in dir */
@@ -1075,19 +1188,19 @@ import_postfix(struct imp *imp, const char *dir)
 	};
 	static const char *const setargs[] = {"-n"};
 	static const char *const svcargs[] = {"-P"};
-	struct strbuf out = STRBUF_INIT, set = STRBUF_INIT, svc = STRBUF_INIT;
-	struct plist lists[PL_NLISTS];
+	struct strbuf out = STRBUF_INIT, set = STRBUF_INIT, svcout = STRBUF_INIT;
+	struct lset main_set, *svc = NULL;
 	struct pf pf;
-	size_t  i;
+	size_t  i, nsvc = 0;
 	int     l, rc = -1, delay;
 
 	memset(&pf, 0, sizeof(pf));
-	memset(lists, 0, sizeof(lists));
+	memset(&main_set, 0, sizeof(main_set));
 	pf.imp = imp;
 	pf.dir = dir;
 	if (postconf(&pf, setargs, 1, &set) < 0 ||
 	    postconf(&pf, want, sizeof(want) / sizeof(want[0]), &out) < 0 ||
-	    postconf(&pf, svcargs, 1, &svc) < 0)
+	    postconf(&pf, svcargs, 1, &svcout) < 0)
 		goto out;
 	parse_params(&pf, out.s);
 
@@ -1112,7 +1225,8 @@ import_postfix(struct imp *imp, const char *dir)
 	local_domains(&pf);
 	for (l = 0; l < PL_NLISTS; l++)
 		parse_list(&pf, list_param[l], get(&pf, list_param[l]),
-		    &lists[l]);
+		    &main_set.lists[l]);
+	place(&pf, &main_set, delay);
 	imp_note(imp, "the MTA must leave the relay decision to relayguard: "
 	    "smtpd_relay_restrictions = check_client_access static:OK, "
 	    "reject; empty smtpd_client_restrictions, smtpd_helo_"
@@ -1121,11 +1235,14 @@ import_postfix(struct imp *imp, const char *dir)
 	    "the notes below keep in the MTA; smtpd_milters, "
 	    "milter_default_action = tempfail, milter_protocol = 6");
 	/* Service rules first: they end with a permit for their daemon. */
-	services(&pf, svc.s);
-	emit_blocks(&pf, lists, delay, NULL, NULL, NULL);
+	svc = services(&pf, svcout.s, delay, &nsvc);
+	emit_all(&pf, &main_set, svc, nsvc);
 	rc = 0;
 out:
-	free_lists(lists);
+	free_lists(main_set.lists);
+	for (i = 0; i < nsvc; i++)
+		free_lists(svc[i].lists);
+	free(svc);
 	for (i = 0; i < pf.n; i++) {
 		free(pf.name[i]);
 		free(pf.value[i]);
@@ -1137,6 +1254,6 @@ out:
 	free(pf.strings);
 	strbuf_free(&out);
 	strbuf_free(&set);
-	strbuf_free(&svc);
+	strbuf_free(&svcout);
 	return (rc);
 }
