@@ -129,6 +129,18 @@ keep(struct pf *pf, char *s)
 	return (s);
 }
 
+/* concat3 - a new string a b c */
+static char *
+concat3(const char *a, const char *b, const char *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_printf(&sb, "%s%s%s", a, b, c);
+	return (strbuf_detach(&sb));
+}
+
+#define concat(a, b)	concat3((a), (b), "")
+
 /* run - run argv, its standard output into out; exit status or -1 */
 static int
 run(char *const argv[], struct strbuf *out)
@@ -285,9 +297,9 @@ table_source(struct pf *pf, const char *what, const char *ref)
 		if (strlen(types[i]) == tlen && strncmp(ref, types[i], tlen) == 0)
 			break;
 	if (i == sizeof(types) / sizeof(types[0])) {
-		imp_untranslatable(pf->imp, "%s: %s: table type \"%.*s:\" "
+		imp_untranslatable(pf->imp, "%s: table type \"%.*s:\" "
 		    "cannot be read (hash, lmdb, cdb, btree, dbm, texthash "
-		    "and cidr can)", what, ref, (int) tlen, ref);
+		    "and cidr can)", what, (int) tlen, ref);
 		return (NULL);
 	}
 	if (colon[1] != '/') {
@@ -324,9 +336,10 @@ mynetworks(struct pf *pf)
 		}
 		if (tok[0] == '/' || is_table(tok)) {
 			src = tok[0] == '/' ? tok : table_source(pf,
-			    "mynetworks", tok);
+			    keep(pf, concat("mynetworks: ", tok)), tok);
 			if (src)
 				imp_list_items(pf->imp, "mynetworks", src, &items);
+			/* XXX a cidr: table's values are not looked at */
 			continue;
 		}
 		if (tok[0] == '[') {
@@ -370,7 +383,8 @@ domains_from(struct pf *pf, const char *param, int subdomains,
 			continue;
 		}
 		if (tok[0] == '/' || is_table(tok)) {
-			src = tok[0] == '/' ? tok : table_source(pf, param, tok);
+			src = tok[0] == '/' ? tok : table_source(pf,
+			    keep(pf, concat3(param, ": ", tok)), tok);
 			if (src == NULL || imp_list_items(pf->imp, param, src,
 			    &keys) < 0) {
 				strbuf_free(&keys);
