@@ -221,7 +221,9 @@ cmd_import(int argc, char **argv)
 	}
 	if (status == CTL_EX_OK) {
 		imp_output(&imp, &out);
-		if (outpath == NULL)
+		if (imp_write_generated(&imp) < 0)
+			status = CTL_EX_CANTCREAT;
+		else if (outpath == NULL)
 			fputs(strbuf_str(&out), stdout);
 		else if (write_out(outpath, &out) < 0)
 			status = CTL_EX_CANTCREAT;

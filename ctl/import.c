@@ -69,6 +69,12 @@ imp_free(struct imp *imp)
 		free(imp->tsrc[i]);
 		free(imp->tname[i]);
 	}
+	for (i = 0; i < imp->ngen; i++) {
+		free(imp->gpath[i]);
+		free(imp->gtext[i]);
+	}
+	free(imp->gpath);
+	free(imp->gtext);
 	free(imp->tsrc);
 	free(imp->tname);
 	free(imp->tpermits);
@@ -277,12 +283,18 @@ static void
 table_name(struct imp *imp, const char *src, struct strbuf *sb)
 {
 	const char *base = strrchr(src, '/');
+	const char *end;
 	size_t  i, n = 1, start;
 	int     clash;
 
+
 	base = base ? base + 1 : src;
 	start = sb->len;
-	for (; *base; base++)
+	/* The sources sendmail import writes are NAME.access. */
+	end = base + strlen(base);
+	if (end - base > 7 && strcmp(end - 7, ".access") == 0)
+		end -= 7;
+	for (; base < end; base++)
 		strbuf_putc(sb, isalnum((unsigned char) *base) || *base == '-' ||
 		    *base == '_' ? *base : '-');
 	if (sb->len == start)
@@ -304,28 +316,12 @@ table_name(struct imp *imp, const char *src, struct strbuf *sb)
 	} while (clash);
 }
 
-/* imp_table - declare (once) the table compiled from src */
-const char *
-imp_table(struct imp *imp, const char *what, const char *src, int *permits)
+/* declare - a table from src: its statement and compile command */
+static const char *
+declare(struct imp *imp, const char *src, int perm, int *permits)
 {
 	struct strbuf name = STRBUF_INIT;
-	char   *text;
-	size_t  i, before = imp->nuntrans;
-	int     perm = 0;
 
-	for (i = 0; i < imp->ntables; i++)
-		if (strcmp(imp->tsrc[i], src) == 0) {
-			*permits = imp->tpermits[i];
-			return (imp->tname[i]);
-		}
-	if ((text = read_text(src)) == NULL) {
-		imp_error(imp, "%s: table source %s: %s", what, src,
-		    strerror(errno));
-		return (NULL);
-	}
-	each_entry(imp, what, src, text, check_value, &perm);
-	free(text);
-	(void) before;
 	table_name(imp, src, &name);
 	imp->tsrc = xreallocarray(imp->tsrc, imp->ntables + 1,
 	    sizeof(*imp->tsrc));
@@ -354,6 +350,67 @@ imp_table(struct imp *imp, const char *what, const char *src, int *permits)
 		strbuf_free(&dst);
 	}
 	return (imp->tname[imp->ntables++]);
+}
+
+/* imp_table - declare (once) the table compiled from src */
+const char *
+imp_table(struct imp *imp, const char *what, const char *src, int *permits)
+{
+	char   *text;
+	size_t  i;
+	int     perm = 0;
+
+	for (i = 0; i < imp->ntables; i++)
+		if (strcmp(imp->tsrc[i], src) == 0) {
+			*permits = imp->tpermits[i];
+			return (imp->tname[i]);
+		}
+	if ((text = read_text(src)) == NULL) {
+		imp_error(imp, "%s: table source %s: %s", what, src,
+		    strerror(errno));
+		return (NULL);
+	}
+	each_entry(imp, what, src, text, check_value, &perm);
+	free(text);
+	return (declare(imp, src, perm, permits));
+}
+
+/* imp_gen_table - a table whose source the import writes */
+const char *
+imp_gen_table(struct imp *imp, const char *name, char *text)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *t;
+	int     permits;
+
+	strbuf_printf(&path, "%s/%s.access", imp->tabledir, name);
+	imp->gpath = xreallocarray(imp->gpath, imp->ngen + 1,
+	    sizeof(*imp->gpath));
+	imp->gtext = xreallocarray(imp->gtext, imp->ngen + 1,
+	    sizeof(*imp->gtext));
+	imp->gpath[imp->ngen] = xstrdup(strbuf_str(&path));
+	imp->gtext[imp->ngen++] = text;
+	t = declare(imp, strbuf_str(&path), 0, &permits);
+	strbuf_free(&path);
+	return (t);
+}
+
+/* imp_write_generated - write the generated table sources */
+int
+imp_write_generated(struct imp *imp)
+{
+	size_t  i;
+	FILE   *fp;
+
+	for (i = 0; i < imp->ngen; i++) {
+		if ((fp = fopen(imp->gpath[i], "w")) == NULL ||
+		    fputs(imp->gtext[i], fp) == EOF || fclose(fp) != 0) {
+			fprintf(stderr, "relayguardctl: import: %s: %s\n",
+			    imp->gpath[i], strerror(errno));
+			return (-1);
+		}
+	}
+	return (0);
 }
 
 /* add_key - each_entry callback: append the key */

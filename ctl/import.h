@@ -28,6 +28,9 @@ struct imp {
 	char  **tname;
 	int    *tpermits;		/* that table has permitting values */
 	size_t	ntables;
+	char  **gpath;			/* table sources the import writes */
+	char  **gtext;
+	size_t	ngen;
 };
 
 /* imp_init, imp_free - an empty import */
@@ -59,6 +62,16 @@ extern void imp_rule(struct imp *, enum rules_stage, const char *fmt, ...)
  */
 extern const char *imp_table(struct imp *, const char *what, const char *src,
 	int *permits);
+
+/*
+ * imp_gen_table - declare a table whose access(5) source the import
+ * writes (text, owned by the import after the call) as
+ * TABLEDIR/name.access; returns the table's name.
+ */
+extern const char *imp_gen_table(struct imp *, const char *name, char *text);
+
+/* imp_write_generated - write the generated sources; 0, or -1 (printed) */
+extern int imp_write_generated(struct imp *);
 
 /*
  * imp_list_items - the keys of access(5) or list source src, appended
