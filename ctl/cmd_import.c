@@ -5,7 +5,8 @@
  *	relayguardctl import postfix [-C CONFIG_DIR] [-o OUT] [-d TABLE_DIR]
  *		[--partial]
  *	relayguardctl import sendmail [ACCESS_FILE] [--cw LOCAL_HOST_NAMES]
- *		[--relay-domains FILE] [-o OUT] [-d TABLE_DIR] [--partial]
+ *		[--relay-domains FILE] [--blocklist-recipients] [-o OUT]
+ *		[-d TABLE_DIR] [--partial]
  * DESCRIPTION
  *	Reads the relay policy of a Postfix configuration directory
  *	(default /etc/postfix; import_postfix.c) or of Sendmail's access
@@ -47,18 +48,20 @@
 const char cmd_import_usage[] =
 	"import postfix [-C CONFIG_DIR] [-o OUT] [-d TABLE_DIR] [--partial]\n"
 	"       relayguardctl import sendmail [ACCESS_FILE] [--cw FILE] "
-	"[--relay-domains FILE] [-o OUT] [-d TABLE_DIR] [--partial]";
+	"[--relay-domains FILE] [--blocklist-recipients] [-o OUT] [-d TABLE_DIR] "
+	"[--partial]";
 
 #define CTL_EX_CANTCREAT	73
 
 enum {
-	OPT_PARTIAL = 256, OPT_CW, OPT_RELAY_DOMAINS,
+	OPT_PARTIAL = 256, OPT_CW, OPT_RELAY_DOMAINS, OPT_BLOCKLIST,
 };
 
 static const struct option longopts[] = {
 	{"partial", no_argument, NULL, OPT_PARTIAL},
 	{"cw", required_argument, NULL, OPT_CW},
 	{"relay-domains", required_argument, NULL, OPT_RELAY_DOMAINS},
+	{"blocklist-recipients", no_argument, NULL, OPT_BLOCKLIST},
 	{NULL, 0, NULL, 0},
 };
 
@@ -140,7 +143,7 @@ cmd_import(int argc, char **argv)
 	const char *confdir = "/etc/postfix", *outpath = NULL;
 	const char *tabledir = "/var/lib/relayguard", *cw = NULL, *rd = NULL;
 	const char *access = NULL, *mta;
-	int     c, partial = 0, postfix, rc, status;
+	int     c, partial = 0, postfix, rc, status, blocklist = 0;
 
 	if (argc < 2)
 		return (usage("postfix or sendmail?"));
@@ -166,6 +169,12 @@ cmd_import(int argc, char **argv)
 			break;
 		case OPT_PARTIAL:
 			partial = 1;
+			break;
+		case OPT_BLOCKLIST:
+			if (postfix)
+				return (usage("--blocklist-recipients is for "
+				    "sendmail"));
+			blocklist = 1;
 			break;
 		case OPT_CW:
 		case OPT_RELAY_DOMAINS:
@@ -202,7 +211,7 @@ cmd_import(int argc, char **argv)
 		if (rd)
 			strbuf_printf(&src, ",\n#   relay-domains %s", rd);
 		imp_init(&imp, strbuf_str(&src), tabledir);
-		rc = import_sendmail(&imp, access, cw, rd);
+		rc = import_sendmail(&imp, access, cw, rd, blocklist);
 	}
 	status = CTL_EX_OK;
 	if (rc < 0 || imp.nerr) {

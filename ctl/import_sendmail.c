@@ -5,7 +5,7 @@
  *	#include "ctl/import_sendmail.h"
  *
  *	int	import_sendmail(struct imp *imp, const char *access,
- *		const char *cw, const char *relay_domains)
+ *		const char *cw, const char *relay_domains, int blocklist)
  * DESCRIPTION
  *	Reads the text source of Sendmail's access database
  *	(FEATURE(`access_db'), without delay_checks), local-host-names
@@ -18,8 +18,9 @@
  *		connect checks (a table "connect").
  *	mail	From: and untagged entries for the sender (address,
  *		domain, user@): the same actions (a table "from").
- *	rcpt	To: and untagged entries for the recipient: refusals, and
- *		RELAY permits (a table "to"); then mail for a domain in
+ *	rcpt	To: and untagged entries for the recipient: RELAY
+ *		permits, and, when blocklist (FEATURE(`blocklist_recipients')),
+ *		refusals (a table "to"); then mail for a domain in
  *		class w or R (R with its subdomains) is accepted, an
  *		authenticated client relays, a client whose Connect: or
  *		untagged entry says RELAY relays (a table "relay-clients"),
@@ -64,6 +65,7 @@ static const char *const sm_names[SM_NTABLES] = {
 
 struct sm {
 	struct imp *imp;
+	int	blocklist;		/* FEATURE(`blocklist_recipients') */
 	const char *file;
 	struct strbuf text[SM_NTABLES];
 	int	n[SM_NTABLES];
@@ -225,6 +227,15 @@ entry(struct sm *sm, size_t line, char *key, char *v)
 			    tag ? ":" : "", key);
 			return;
 		}
+		if (strcasecmp(v, "RELAY") != 0 && !sm->blocklist) {
+			/* Without blocklist_recipients the cf ignores it. */
+			if (tag != NULL)
+				imp_note(sm->imp, "%s:%zu: %s:%s %s: refusals of "
+				    "recipients need FEATURE(`blocklist_"
+				    "recipients') (--blocklist-recipients); "
+				    "dropped", sm->file, line, tag, key, v);
+			return;
+		}
 		if ((val = value(sm, line, key, v, "OK")) != NULL) {
 			add(sm, SM_TO, key, val);
 			free(val);
@@ -304,7 +315,7 @@ class_items(struct imp *imp, const char *what, const char *path, int sub,
 /* import_sendmail - translate the access source and the classes */
 int
 import_sendmail(struct imp *imp, const char *access, const char *cw,
-	const char *relay_domains)
+	const char *relay_domains, int blocklist)
 {
 	struct strbuf local = STRBUF_INIT, relay = STRBUF_INIT;
 	const char *tname[SM_NTABLES] = {NULL};
@@ -315,6 +326,7 @@ import_sendmail(struct imp *imp, const char *access, const char *cw,
 	memset(&sm, 0, sizeof(sm));
 	sm.imp = imp;
 	sm.file = access;
+	sm.blocklist = blocklist;
 	if ((text = read_file(access)) == NULL) {
 		imp_error(imp, "access source %s: %s", access, strerror(errno));
 		return (-1);

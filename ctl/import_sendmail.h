@@ -3,11 +3,12 @@
 
 /*
  * import_sendmail - translate Sendmail's access source, local-host-names
- * (cw, may be NULL) and relay-domains (may be NULL) into imp
+ * (cw, may be NULL) and relay-domains (may be NULL) into imp; blocklist
+ * says FEATURE(`blocklist_recipients') is on
  */
 #include "ctl/import.h"
 
 extern int import_sendmail(struct imp *imp, const char *access,
-	const char *cw, const char *relay_domains);
+	const char *cw, const char *relay_domains, int blocklist);
 
 #endif

@@ -20,7 +20,8 @@ DESCRIPTION
 
     diff: compares two RESULTS files of the same battery recipient by
     recipient. EXCLUDE lists known differences, one per line:
-    "RCPT-ADDRESS|CLIENT|reason" (CLIENT may be *). Prints each
+    "RCPT-ADDRESS|CLIENT|reason" (CLIENT may be *, or *,sender=ADDR for
+    the sessions with that sender). Prints each
     difference and each exclusion used; exits 1 when a difference is
     not excluded, or when an exclusion was never needed.
 """
@@ -131,10 +132,12 @@ def results(path):
         for line in fp:
             f = fields(line)
             client = [x for x in f if x.startswith("client=")][0][7:]
+            sender = ([x for x in f if x.startswith("sender=")] or
+                      ["sender="])[0][7:]
             for x in f:
                 if x.startswith("rcpt="):
                     addr, cls = x[5:].rsplit(":", 1)
-                    out.append((client, addr, cls, line.strip()))
+                    out.append((client, addr, cls, line.strip(), sender))
     return out
 
 
@@ -152,13 +155,14 @@ def diff(argv):
               % (len(a), len(b)))
         return 1
     bad = 0
-    for (ca, ra, cla, la), (cb, rb, clb, lb) in zip(a, b):
+    for (ca, ra, cla, la, sa), (cb, rb, clb, lb, _) in zip(a, b):
         if (ca, ra) != (cb, rb):
             print("FAIL: the results are not of the same battery")
             return 1
         if cla == clb:
             continue
-        e = excl.get((ra, ca)) or excl.get((ra, "*"))
+        e = (excl.get((ra, ca)) or excl.get((ra, "*")) or
+             excl.get((ra, "*,sender=" + sa)))
         if e:
             e[1] += 1
             continue
