@@ -696,8 +696,13 @@ check(const struct emit *em, const struct ent *e)
 		    e->what, em->who);
 		return (-1);
 	}
-	imp_rule(em->pf->imp, em->stage, "check %s <%s>    # %s", e->fact,
-	    e->table, e->what);
+	/*
+	 * The relay policy permits by sender: keep it, marked as an
+	 * intended weak permit for the open-relay analysis.
+	 */
+	imp_rule(em->pf->imp, em->stage, "check %s <%s>    # %s%s", e->fact,
+	    e->table, strcmp(e->fact, "sender") == 0 && e->permits ?
+	    "weak: sender addresses are forgeable; " : "", e->what);
 	if (e->fact2)
 		imp_rule(em->pf->imp, em->stage, "check %s <%s>", e->fact2,
 		    e->table);
