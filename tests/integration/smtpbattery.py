@@ -13,7 +13,7 @@ DESCRIPTION
     address (127.0.0.x, or ::1 to [::1]:P6; daemon=ORIGINATING to the
     submission port S), says EHLO helo, authenticates when auth= is
     given (badauth=USER: with a wrong password, and the session is not
-    authenticated), sends MAIL FROM and each RCPT TO, then QUIT. The
+    authenticated), after STARTTLS when "tls" is given, sends MAIL FROM and each RCPT TO, then QUIT. The
     session is written back with every rcpt=ADDR:CLASS (accept, 4xx,
     5xx: the RCPT reply, or the MAIL reply when MAIL was refused), the
     driver-only fields removed: a file "relayguardctl compare" reads.
@@ -26,6 +26,7 @@ DESCRIPTION
     not excluded, or when an exclusion was never needed.
 """
 import shlex
+import ssl
 import smtplib
 import sys
 
@@ -70,6 +71,10 @@ def session(opts, f):
     try:
         s.connect(host, port)
         s.ehlo()
+        if "tls" in d:
+            s._host = "mx.example.com"
+            s.starttls(context=ssl._create_unverified_context())
+            s.ehlo()
         user = d.get("auth") or d.get("badauth")
         if user:
             pw = opts["passwords"][user] if "auth" in d else "wrong"
