@@ -10,7 +10,8 @@
  * DESCRIPTION
  *	Evaluates the rules for one made-up session through the same
  *	rules_eval() calls the daemon makes (connect, helo, mail, then one
- *	rcpt per --rcpt), with a trace, and prints stage by stage each rule
+ *	rcpt per --rcpt; ctl_session_run(), shared with compare), with a
+ *	trace, and prints stage by stage each rule
  *	tried, whether it matched and why not, and each stage's answer,
  *	then the decision for every recipient with its reply text.
  *
@@ -41,6 +42,7 @@
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
+#include "ctl/ctl_session.h"
 
 const char cmd_explain_usage[] =
 	"explain [-c conf] [--json] --client ADDR [--client-name NAME] "
@@ -78,6 +80,7 @@ struct out {
 	int     first_stage;
 	struct strbuf decisions;
 	int     first_decision;
+	const char **rcpts;
 };
 
 /* usage - print the usage line; returns EX_USAGE */
@@ -228,21 +231,42 @@ decide(struct out *o, const char *rcpt, enum rules_verdict v,
 	strbuf_puts(sb, "}");
 }
 
+/* on_stage - ctl_session callback: print one stage */
+static void
+on_stage(void *ctx, enum rules_stage stage, const char *rcpt,
+	const struct rules_trace *t, const struct rules_result *res)
+{
+	print_stage(ctx, stage, rcpt, t, res);
+}
+
+/* on_decide - ctl_session callback: record one decision */
+static void
+on_decide(void *ctx, enum rules_stage stage, size_t idx,
+	const struct rules_result *res)
+{
+	struct out *o = ctx;
+
+	decide(o, idx == CTL_SESSION_ALL ? rules_stage_name(stage) :
+	    o->rcpts[idx], res->verdict, res->rule, res->code, res->xcode,
+	    res->text);
+}
+
+static const struct ctl_session_ops explain_ops = {
+	.stage = on_stage,
+	.decide = on_decide,
+};
+
 /* cmd_explain - evaluate one made-up session with a trace */
 int
 cmd_explain(int argc, char **argv)
 {
 	struct rules_facts f;
-	struct rules_result res;
-	struct rules_session *sess;
-	struct rules_trace *t;
 	struct rules *r;
 	struct addr client;
 	struct out o;
 	const char *conf = NULL, **rcpts = NULL, **mailers = NULL;
-	size_t  nrcpt = 0, nmailer = 0, i;
-	int     c, have_client = 0, refused = 0, tempfailed = 0, ended = 0;
-	int     stage;
+	size_t  nrcpt = 0, nmailer = 0;
+	int     c, have_client = 0, status;
 
 	memset(&f, 0, sizeof(f));
 	memset(&o, 0, sizeof(o));
@@ -326,7 +350,6 @@ cmd_explain(int argc, char **argv)
 		free(mailers);
 		return (CTL_EX_CONFIG);
 	}
-	sess = rules_session_new(r);
 	if (o.json) {
 		printf("{\"configuration\": ");
 		fflush(stdout);
@@ -341,54 +364,21 @@ cmd_explain(int argc, char **argv)
 	} else
 		printf("configuration: %s\n", rules_source(r));
 
-	for (stage = RULES_CONNECT; stage < RULES_RCPT && !ended; stage++) {
-		t = rules_trace_new();
-		rules_eval(sess, (enum rules_stage) stage, &f, &res, t);
-		print_stage(&o, (enum rules_stage) stage, NULL, t, &res);
-		rules_trace_free(t);
-		if (res.verdict == RULES_REJECT || res.verdict == RULES_TEMPFAIL ||
-		    res.verdict == RULES_DISCARD) {
-			ended = 1;
-			refused |= res.verdict == RULES_REJECT;
-			tempfailed |= res.verdict == RULES_TEMPFAIL;
-			decide(&o, rules_stage_name((enum rules_stage) stage),
-			    res.verdict, res.rule, res.code, res.xcode, res.text);
-		}
-	}
-	for (i = 0; i < nrcpt && !ended; i++) {
-		f.rcpt = rcpts[i];
-		f.rcpt_mailer = nmailer == 0 ? NULL :
-		    nmailer == 1 ? mailers[0] : mailers[i];
-		t = rules_trace_new();
-		rules_eval(sess, RULES_RCPT, &f, &res, t);
-		print_stage(&o, RULES_RCPT, rcpts[i], t, &res);
-		rules_trace_free(t);
-		refused |= res.verdict == RULES_REJECT;
-		tempfailed |= res.verdict == RULES_TEMPFAIL;
-		decide(&o, rcpts[i], res.verdict, res.rule, res.code, res.xcode,
-		    res.text);
-		if (res.verdict == RULES_DISCARD)
-			ended = 1;
-	}
-	if (nrcpt == 0 && !ended) {
-		enum rules_verdict p = rules_session_pending(sess);
-
-		refused |= p == RULES_REJECT;
-		tempfailed |= p == RULES_TEMPFAIL;
-	}
+	o.rcpts = rcpts;
+	status = ctl_session_run(r, &f, rcpts, nrcpt, mailers, nmailer, 1,
+	    &explain_ops, &o);
 	if (o.json) {
 		printf("],\n  \"decisions\": [%s],\n  \"exit\": %d}\n",
-		    strbuf_str(&o.decisions), refused ? 1 : tempfailed ? 2 : 0);
+		    strbuf_str(&o.decisions), status);
 	} else {
 		printf("decision\n%s", o.decisions.len ? strbuf_str(&o.decisions) :
-		    nrcpt == 0 && (refused || tempfailed) ?
+		    nrcpt == 0 && status != 0 ?
 		    "  every recipient would be refused (delay-reject)\n" :
 		    nrcpt == 0 ? "  no recipients given\n" : "");
 	}
 	strbuf_free(&o.decisions);
-	rules_session_free(sess);
 	rules_unref(r);
 	free(rcpts);
 	free(mailers);
-	return (refused ? 1 : tempfailed ? 2 : 0);
+	return (status);
 }

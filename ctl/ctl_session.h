@@ -1,0 +1,47 @@
+#ifndef RG_CTL_SESSION_H
+#define RG_CTL_SESSION_H
+
+/*
+ * ctl_session - drive the engine through one made-up SMTP session
+ *
+ * explain and compare both run a session through the same sequence of
+ * rules_eval() calls the daemon makes: connect, helo, mail, then one
+ * rcpt per recipient. This module is that sequence, written once.
+ */
+#include <stddef.h>
+
+#include "rules/rules.h"
+
+struct ctl_session_ops {
+	/*
+	 * stage - called after each rules_eval(); rcpt is NULL before
+	 * the rcpt stage; t is NULL unless a trace was asked for.
+	 */
+	void	(*stage) (void *ctx, enum rules_stage, const char *rcpt,
+		    const struct rules_trace *t, const struct rules_result *);
+
+	/*
+	 * decide - the answer for recipient number idx, or, with idx
+	 * CTL_SESSION_ALL, the refusal that ended the session at stage
+	 * before any recipient (the MTA applies it to every recipient).
+	 */
+	void	(*decide) (void *ctx, enum rules_stage stage, size_t idx,
+		    const struct rules_result *);
+};
+
+#define CTL_SESSION_ALL	((size_t) -1)
+
+/*
+ * ctl_session_run - evaluate one session under r. f holds the session's
+ * facts (f->rcpt and f->rcpt_mailer are set here for each recipient);
+ * mailers is empty, one for all, or one per recipient. trace asks for
+ * a trace per stage. Returns the explain exit status: 0 every recipient
+ * permitted (or discarded), 1 some refused permanently, 2 some
+ * tempfailed and none refused permanently. This function cannot fail.
+ */
+extern int ctl_session_run(struct rules *r, struct rules_facts *f,
+	const char *const *rcpts, size_t nrcpt,
+	const char *const *mailers, size_t nmailer, int trace,
+	const struct ctl_session_ops *ops, void *ctx);
+
+#endif
