@@ -10,12 +10,19 @@
  *
  *	relayguard.conf: configuration OK: 12 rules, 3 lists, 2 tables
  *
+ *	Then it runs the relay analysis (rules_analyse()) and prints its
+ *	findings on stderr: an open relay or an unmarked weak permit,
+ *	with its rule and a witness session as an explain command line,
+ *	is an error unless the file says open-relay allow; shadowed
+ *	rules, unused lists and tables and the like are warnings.
+ *
  *	A table file that does not exist (yet) is not an error: the
  *	daemon starts and its lookups yield on-error until the table is
  *	built. check prints a warning for each such table on stderr.
  * DIAGNOSTICS
  *	Every error is printed on stderr as "file:line:col: error: ...".
- *	Exit 0 when the configuration is valid, 78 (EX_CONFIG) when not,
+ *	Exit 0 when the configuration is valid, 78 (EX_CONFIG) when not
+ *	(an open relay included),
  *	64 on a usage error.
  */
 #include <errno.h>
@@ -34,6 +41,8 @@ cmd_check(int argc, char **argv)
 {
 	const char *conf = NULL, *name, *path;
 	struct rules *r;
+	struct rules_analysis *a;
+	struct strbuf sb = STRBUF_INIT;
 	size_t  i;
 	int     c, dyn;
 
@@ -60,6 +69,18 @@ cmd_check(int argc, char **argv)
 			fprintf(stderr, "%s: warning: table %s: %s: %s (lookups "
 			    "yield on-error until it is built)\n", rules_source(r),
 			    name, path, strerror(errno));
+	a = rules_analyse(r);
+	rules_analysis_format(a, r, &sb);
+	fputs(strbuf_str(&sb), stderr);
+	strbuf_free(&sb);
+	if (rules_analysis_open(a) && !rules_settings(r)->open_relay_allow) {
+		fprintf(stderr, "%s: configuration refused: a stranger can relay "
+		    "(open-relay allow makes this a warning)\n", rules_source(r));
+		rules_analysis_free(a);
+		rules_unref(r);
+		return (CTL_EX_CONFIG);
+	}
+	rules_analysis_free(a);
 	printf("%s: configuration OK: %zu rule%s, %zu list%s, %zu table%s\n",
 	    rules_source(r), rules_rule_count(r),
 	    rules_rule_count(r) == 1 ? "" : "s", rules_list_count(r),

@@ -301,7 +301,7 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
 	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT;
+	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
 	struct passwd *pw = NULL;
 	char   *sock, *user = NULL, *control;
 	uid_t   uid = (uid_t) -1;
@@ -346,13 +346,16 @@ main(int argc, char **argv)
 		usage();
 
 	live_init(conf, verbose);
-	if ((r = live_load(&errs)) == NULL) {
+	if ((r = live_load(&errs, &warns)) == NULL) {
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);
 		strbuf_free(&errs);
+		strbuf_free(&warns);
 		return (EX_CONFIG_);
 	}
 	strbuf_free(&errs);
 	if (check) {
+		fputs(strbuf_str(&warns), stderr);
+		strbuf_free(&warns);
 		printf("configuration OK\n");
 		rules_unref(r);
 		return (0);
@@ -369,6 +372,8 @@ main(int argc, char **argv)
 	    DEFAULT_CONTROL);
 
 	log_open("relayguard", foreground, LOG_LEVEL_INFO);
+	live_log_warnings(strbuf_str(&warns));
+	strbuf_free(&warns);
 	live_apply_log_level(r);
 	live_set(r);
 

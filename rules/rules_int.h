@@ -250,6 +250,8 @@ struct rule {
 	char   *where;			/* "file:line" */
 	char   *text;			/* the rule as written */
 	int     shows_local;		/* a positive rcpt condition/check */
+	int     weak_ok;		/* weak-ok: a permit on forgeable
+					 * facts is intended (analysis.c) */
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
 	atomic_ulong matched;
