@@ -19,7 +19,7 @@
  *	foreign domain permitted, and reports other findings.
  *
  *	A stranger connects from an address that is in no narrow entry
- *	(at most 2^24 IPv4 or 2^112 IPv6 addresses in one run) of a set
+ *	(at most 2^24 IPv4 or 2^120 IPv6 addresses in one run: a /8) of a set
  *	that can help it (a set tested positively by permit, accept or
  *	check, or negated by a refusal), with a verified host name (or
  *	none) in no such set, in no client or client-name table entry,
@@ -393,7 +393,7 @@ trusting(const struct an *an, const void *set)
 }
 
 #define NARROW4	((uint32_t) 1 << 24)
-#define NARROW6	((unsigned __int128) 1 << 112)
+#define NARROW6	((unsigned __int128) 1 << 120)
 
 /* run4, run6 - the run of a set holding v, or NULL */
 static const struct range4 *
