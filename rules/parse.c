@@ -20,7 +20,7 @@
  *	include	 := "include" STRING
  *	block	 := STAGE "{" { rule NL | include NL } "}"
  *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ] [ "weak-ok" ]
- *		  | "check" FACT "<" NAME ">"
+ *		  | "check" FACT "<" NAME ">" [ "weak-ok" ]
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *

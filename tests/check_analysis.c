@@ -522,6 +522,44 @@ START_TEST(test_clean)
 }
 END_TEST
 
+/* The new words: where they may stand and what they take. */
+static const struct {
+	const char *conf;
+	const char *err;		/* NULL: loads */
+} syntax_cases[] = {
+	{"rcpt {\n reject weak-ok\n}\n", "weak-ok marks a permit"},
+	{"rcpt {\n tempfail auth \"451 4.7.1 x\" weak-ok\n}\n",
+	"weak-ok marks a permit"},
+	{"open-relay maybe\n", "refuse or allow"},
+	{"open-relay allow\nopen-relay allow\n", "already set"},
+	{"rcpt {\n permit weak-ok\n}\n", NULL},
+	{"rcpt {\n permit sender = <> weak-ok\n}\n", NULL},
+	{"table t \"/nonexistent/t.lmdb\"\nrcpt {\n check sender <t> weak-ok\n}\n",
+	NULL},
+	{"mail {\n accept helo = x.example weak-ok\n}\n", NULL},
+	{"open-relay refuse\n", NULL},
+	{"rcpt {\n permit weak-ok and auth\n}\n", "end of line"},
+};
+
+START_TEST(test_syntax)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r = rules_load_string("t.conf", syntax_cases[_i].conf,
+	    &errs);
+
+	if (syntax_cases[_i].err == NULL)
+		ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	else {
+		ck_assert_ptr_null(r);
+		ck_assert_msg(strstr(strbuf_str(&errs), syntax_cases[_i].err) !=
+		    NULL, "want %s, got %s", syntax_cases[_i].err,
+		    strbuf_str(&errs));
+	}
+	rules_unref(r);
+	strbuf_free(&errs);
+}
+END_TEST
+
 /*
  * The differential test. Conditions are drawn per stage from a small
  * vocabulary whose sets name the values the sessions use.
@@ -728,6 +766,8 @@ analysis_suite(void)
 	tcase_add_loop_test(tc, test_warn, 0,
 	    (int) (sizeof(warn_cases) / sizeof(warn_cases[0])));
 	tcase_add_test(tc, test_clean);
+	tcase_add_loop_test(tc, test_syntax, 0,
+	    (int) (sizeof(syntax_cases) / sizeof(syntax_cases[0])));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("differential");
 	tcase_set_timeout(tc, 120);
