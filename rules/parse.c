@@ -1059,8 +1059,8 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		lex_next(p->lex);
 	}
 	if (!at_eol(p) && p->lex->tok.type != TOK_RBRACE) {
-		expected(p, rule->action == ACT_CHECK ? "weak-ok or end of line" :
-		    "'and', a reply string, weak-ok or end of line");
+		expected(p, rule->action == ACT_CHECK ? "end of line" :
+		    "'and', a reply string or end of line");
 		goto bad;
 	}
 	if (p->nerr != nerr)
