@@ -1699,6 +1699,8 @@ rules_analysis_format(const struct rules_analysis *a, const struct rules *r,
 		    f->kind == RULES_FINDING_WARNING ||
 		    f->kind == RULES_FINDING_WEAK_OK || allow ? "warning" :
 		    "error", f->message);
+		if (f->kind == RULES_FINDING_WEAK_OK)
+			continue;	/* intended: the rule is named, enough */
 		if (f->has_witness)
 			strbuf_printf(out, "%s:   witness: %s\n", f->where,
 			    f->explain);
