@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	relayguardctl explain [-c conf] [--json] --client ADDR
  *		[--client-name NAME] [--client-resolve OK|FAIL|TEMP|FORGED]
- *		[--helo NAME] [--sender ADDR] [--rcpt ADDR]... [--auth USER]
+ *		[--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... [--auth USER]
  *		[--auth-type MECH] [--tls] [--cert-subject S]
  *		[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...
  * DESCRIPTION
@@ -22,6 +22,9 @@
  *	verified client certificate. --rcpt-mailer given once applies to
  *	every recipient; given as often as --rcpt, the n-th goes with the
  *	n-th recipient.
+ *
+ *	--no-helo skips the helo stage, as for a client that sends MAIL
+ *	without HELO (the MTA then never calls the milter's helo step).
  *
  *	A refusal at connect, helo or mail without delay-reject ends the
  *	session there, as the MTA would; a discard at mail ends the
@@ -46,7 +49,7 @@
 
 const char cmd_explain_usage[] =
 	"explain [-c conf] [--json] --client ADDR [--client-name NAME] "
-	"[--client-resolve R] [--helo NAME] [--sender ADDR] [--rcpt ADDR]... "
+	"[--client-resolve R] [--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... "
 	"[--auth USER] [--auth-type MECH] [--tls] [--cert-subject S] "
 	"[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...";
 
@@ -54,7 +57,7 @@ enum {
 	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_CLIENT_RESOLVE, OPT_HELO,
 	OPT_SENDER, OPT_RCPT, OPT_AUTH, OPT_AUTH_TYPE, OPT_TLS,
 	OPT_CERT_SUBJECT, OPT_CERT_ISSUER, OPT_DAEMON, OPT_RCPT_MAILER,
-	OPT_JSON,
+	OPT_JSON, OPT_NO_HELO,
 };
 
 static const struct option longopts[] = {
@@ -72,6 +75,7 @@ static const struct option longopts[] = {
 	{"daemon", required_argument, NULL, OPT_DAEMON},
 	{"rcpt-mailer", required_argument, NULL, OPT_RCPT_MAILER},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"no-helo", no_argument, NULL, OPT_NO_HELO},
 	{NULL, 0, NULL, 0},
 };
 
@@ -266,7 +270,7 @@ cmd_explain(int argc, char **argv)
 	struct out o;
 	const char *conf = NULL, **rcpts = NULL, **mailers = NULL;
 	size_t  nrcpt = 0, nmailer = 0;
-	int     c, have_client = 0, status;
+	int     c, have_client = 0, status, no_helo = 0;
 
 	memset(&f, 0, sizeof(f));
 	memset(&o, 0, sizeof(o));
@@ -332,17 +336,22 @@ cmd_explain(int argc, char **argv)
 		case OPT_JSON:
 			o.json = 1;
 			break;
+		case OPT_NO_HELO:
+			no_helo = 1;
+			break;
 		default:
 			free(rcpts);
 			free(mailers);
 			return (usage(NULL));
 		}
 	}
-	if (optind != argc || !have_client || (nmailer > 1 && nmailer != nrcpt)) {
+	if (optind != argc || !have_client || (nmailer > 1 && nmailer != nrcpt) ||
+	    (no_helo && f.helo != NULL)) {
 		free(rcpts);
 		free(mailers);
 		return (usage(optind != argc ? "unexpected argument" :
 		    !have_client ? "--client is required" :
+		    no_helo && f.helo ? "--helo and --no-helo exclude each other" :
 		    "give --rcpt-mailer once, or once per --rcpt"));
 	}
 	if ((r = ctl_rules_load(conf)) == NULL) {
@@ -365,7 +374,8 @@ cmd_explain(int argc, char **argv)
 		printf("configuration: %s\n", rules_source(r));
 
 	o.rcpts = rcpts;
-	status = ctl_session_run(r, &f, rcpts, nrcpt, mailers, nmailer, 1,
+	status = ctl_session_run(r, &f, rcpts, nrcpt, mailers, nmailer,
+	    CTL_SESSION_TRACE | (no_helo ? CTL_SESSION_NO_HELO : 0),
 	    &explain_ops, &o);
 	if (o.json) {
 		printf("],\n  \"decisions\": [%s],\n  \"exit\": %d}\n",

@@ -6,7 +6,7 @@
  *
  *	int ctl_session_run(struct rules *r, struct rules_facts *f,
  *		const char *const *rcpts, size_t nrcpt,
- *		const char *const *mailers, size_t nmailer, int trace,
+ *		const char *const *mailers, size_t nmailer, int flags,
  *		const struct ctl_session_ops *ops, void *ctx)
  * DESCRIPTION
  *	The rules_eval() calls the daemon makes for one connection:
@@ -32,7 +32,7 @@ refusal(enum rules_verdict v)
 int
 ctl_session_run(struct rules *r, struct rules_facts *f,
 	const char *const *rcpts, size_t nrcpt,
-	const char *const *mailers, size_t nmailer, int trace,
+	const char *const *mailers, size_t nmailer, int flags,
 	const struct ctl_session_ops *ops, void *ctx)
 {
 	struct rules_session *sess = rules_session_new(r);
@@ -42,7 +42,9 @@ ctl_session_run(struct rules *r, struct rules_facts *f,
 	size_t  i;
 
 	for (stage = RULES_CONNECT; stage < RULES_RCPT && !ended; stage++) {
-		t = trace ? rules_trace_new() : NULL;
+		if (stage == RULES_HELO && (flags & CTL_SESSION_NO_HELO))
+			continue;
+		t = flags & CTL_SESSION_TRACE ? rules_trace_new() : NULL;
 		rules_eval(sess, (enum rules_stage) stage, f, &res, t);
 		ops->stage(ctx, (enum rules_stage) stage, NULL, t, &res);
 		rules_trace_free(t);
@@ -58,7 +60,7 @@ ctl_session_run(struct rules *r, struct rules_facts *f,
 		f->rcpt = rcpts[i];
 		f->rcpt_mailer = nmailer == 0 ? NULL :
 		    nmailer == 1 ? mailers[0] : mailers[i];
-		t = trace ? rules_trace_new() : NULL;
+		t = flags & CTL_SESSION_TRACE ? rules_trace_new() : NULL;
 		rules_eval(sess, RULES_RCPT, f, &res, t);
 		ops->stage(ctx, RULES_RCPT, rcpts[i], t, &res);
 		rules_trace_free(t);

@@ -31,17 +31,22 @@ struct ctl_session_ops {
 
 #define CTL_SESSION_ALL	((size_t) -1)
 
+/* Flags of ctl_session_run(). */
+#define CTL_SESSION_TRACE	(1 << 0)	/* a trace per stage */
+#define CTL_SESSION_NO_HELO	(1 << 1)	/* the client sends no HELO */
+
 /*
  * ctl_session_run - evaluate one session under r. f holds the session's
  * facts (f->rcpt and f->rcpt_mailer are set here for each recipient);
- * mailers is empty, one for all, or one per recipient. trace asks for
- * a trace per stage. Returns the explain exit status: 0 every recipient
+ * mailers is empty, one for all, or one per recipient. flags: TRACE
+ * asks for a trace per stage; NO_HELO skips the helo stage, as for a
+ * client that sends MAIL without HELO. Returns the explain exit status: 0 every recipient
  * permitted (or discarded), 1 some refused permanently, 2 some
  * tempfailed and none refused permanently. This function cannot fail.
  */
 extern int ctl_session_run(struct rules *r, struct rules_facts *f,
 	const char *const *rcpts, size_t nrcpt,
-	const char *const *mailers, size_t nmailer, int trace,
+	const char *const *mailers, size_t nmailer, int flags,
 	const struct ctl_session_ops *ops, void *ctx);
 
 #endif

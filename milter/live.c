@@ -8,7 +8,7 @@
  *
  *	void	live_init(const char *conf, int force_debug)
  *	const char *live_conf_path(void)
- *	struct rules *live_load(struct strbuf *errs)
+ *	struct rules *live_load(struct strbuf *errs, struct strbuf *warns)
  *	void	live_set(struct rules *r)
  *	struct rules *live_get(void)
  *	int	live_reload(const char *why, struct strbuf *errs)
@@ -24,7 +24,9 @@
  *	reload, so that installing /etc/relayguard/relayguard.conf and
  *	reloading picks it up.
  *
- *	live_load() loads that configuration; errors go to errs.
+ *	live_load() loads that configuration and runs the relay analysis
+ *	(rules_analyse()) on it: errors, and an open relay unless the file
+ *	says open-relay allow, go to errs; other findings to warns.
  *
  *	live_set() installs r (taking over the caller's reference) as the
  *	rule set for new sessions and drops the old one's reference;
@@ -88,22 +90,39 @@ live_conf_path(void)
 /*
  * load_trimmed - rules_load(), then hand the memory the parser used
  * back to the system: glibc keeps freed heap otherwise, and the parse
- * of large lists costs more than the compiled sets that remain.
+ * of large lists costs more than the compiled sets that remain. The
+ * relay analysis runs on every load: an open relay is refused like a
+ * syntax error (its findings go to errs) unless the file says
+ * open-relay allow; warnings go to warns.
  */
 static struct rules *
-load_trimmed(const char *path, struct strbuf *errs)
+load_trimmed(const char *path, struct strbuf *errs, struct strbuf *warns)
 {
 	struct rules *r = rules_load(path, errs);
+	struct rules_analysis *a;
+	struct strbuf sb = STRBUF_INIT;
 
+	if (r != NULL) {
+		a = rules_analyse(r);
+		rules_analysis_format(a, r, &sb);
+		if (rules_analysis_open(a) && !rules_settings(r)->open_relay_allow) {
+			strbuf_puts(errs, strbuf_str(&sb));
+			rules_unref(r);
+			r = NULL;
+		} else if (warns != NULL)
+			strbuf_puts(warns, strbuf_str(&sb));
+		rules_analysis_free(a);
+		strbuf_free(&sb);
+	}
 	(void) malloc_trim(0);
 	return (r);
 }
 
 /* live_load - load the configuration */
 struct rules *
-live_load(struct strbuf *errs)
+live_load(struct strbuf *errs, struct strbuf *warns)
 {
-	return (load_trimmed(live_conf_path(), errs));
+	return (load_trimmed(live_conf_path(), errs, warns));
 }
 
 /* live_apply_log_level - follow the file's log-level unless -v */
@@ -164,6 +183,20 @@ log_errors(const char *text)
 	}
 }
 
+/* live_log_warnings - log each line of text as a warning */
+void
+live_log_warnings(const char *text)
+{
+	const char *nl;
+
+	while (text && *text) {
+		nl = strchr(text, '\n');
+		log_warning("%.*s", nl ? (int) (nl - text) : (int) strlen(text),
+		    text);
+		text = nl ? nl + 1 : NULL;
+	}
+}
+
 /* differs - 1 when two optional settings differ */
 static int
 differs(const char *a, const char *b)
@@ -207,14 +240,14 @@ warn_restart(const struct rules *nr)
 int
 live_reload(const char *why, struct strbuf *errs)
 {
-	struct strbuf e = STRBUF_INIT;
+	struct strbuf e = STRBUF_INIT, w = STRBUF_INIT;
 	struct rules *r;
 	const char *path;
 	int     ret = 0;
 
 	pthread_mutex_lock(&reload_lock);
 	path = live_conf_path();
-	if ((r = load_trimmed(path, &e)) == NULL) {
+	if ((r = load_trimmed(path, &e, &w)) == NULL) {
 		log_error("reload (%s) refused: %s has errors; "
 		    "keeping the running configuration", why,
 		    path ? path : "(default)");
@@ -225,6 +258,7 @@ live_reload(const char *why, struct strbuf *errs)
 		ret = -1;
 	} else {
 		warn_restart(r);
+		live_log_warnings(strbuf_str(&w));
 		live_apply_log_level(r);
 		live_set(r);
 		stats_inc(live_counters, STATS_RELOADS);
@@ -233,5 +267,6 @@ live_reload(const char *why, struct strbuf *errs)
 	}
 	pthread_mutex_unlock(&reload_lock);
 	strbuf_free(&e);
+	strbuf_free(&w);
 	return (ret);
 }

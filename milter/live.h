@@ -13,7 +13,10 @@ struct stats;
 
 extern void live_init(const char *conf, int force_debug);
 extern const char *live_conf_path(void);
-extern struct rules *live_load(struct strbuf *errs);
+extern struct rules *live_load(struct strbuf *errs, struct strbuf *warns);
+
+/* live_log_warnings - log each line of text as a warning */
+extern void live_log_warnings(const char *text);
 extern void live_set(struct rules *);
 extern struct rules *live_get(void);
 extern int live_reload(const char *why, struct strbuf *errs);

@@ -325,7 +325,8 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
 	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT, summary = STRBUF_INIT;
+	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
+	struct strbuf summary = STRBUF_INIT;
 	struct passwd *pw = NULL;
 	char   *sock, *user = NULL, *control;
 	uid_t   uid = (uid_t) -1;
@@ -376,18 +377,24 @@ main(int argc, char **argv)
 		usage(stderr, EX_USAGE_);
 
 	live_init(conf, verbose);
-	if ((r = live_load(&errs)) == NULL) {
+	if ((r = live_load(&errs, &warns)) == NULL) {
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);
 		strbuf_free(&errs);
+		strbuf_free(&warns);
 		return (EX_CONFIG_);
 	}
 	strbuf_free(&errs);
 	if (check) {
-		/* The same warnings as relayguardctl check. */
+		/*
+		 * The same output as relayguardctl check: rules_check()'s
+		 * warnings, the relay analysis's, the summary.
+		 */
 		(void) rules_check(r, opt_user, &errs, &summary);
 		fputs(strbuf_str(&errs), stderr);
+		fputs(strbuf_str(&warns), stderr);
 		fputs(strbuf_str(&summary), stdout);
 		strbuf_free(&errs);
+		strbuf_free(&warns);
 		strbuf_free(&summary);
 		rules_unref(r);
 		return (0);
@@ -404,6 +411,8 @@ main(int argc, char **argv)
 	    DEFAULT_CONTROL);
 
 	log_open("relayguard", foreground, LOG_LEVEL_INFO);
+	live_log_warnings(strbuf_str(&warns));
+	strbuf_free(&warns);
 	live_apply_log_level(r);
 	log_check_warnings(r, opt_user);
 	live_set(r);

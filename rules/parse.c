@@ -19,8 +19,8 @@
  *	table	 := "table" NAME [ "dynamic" ] STRING
  *	include	 := "include" STRING
  *	block	 := STAGE "{" { rule NL | include NL } "}"
- *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ]
- *		  | "check" FACT "<" NAME ">"
+ *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ] [ "weak-ok" ]
+ *		  | "check" FACT "<" NAME ">" [ "weak-ok" ]
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *
@@ -75,6 +75,7 @@ enum setting_id {
 	SET_DELAY_REJECT,
 	SET_DELIMITER,
 	SET_LOG_LEVEL,
+	SET_OPEN_RELAY,
 	SET_NSETTINGS,
 };
 
@@ -98,6 +99,7 @@ static const struct keyword keywords[] = {
 	{"log-level", KW_SETTING, SET_LOG_LEVEL},
 	{"mail", KW_STAGE, RULES_MAIL},
 	{"on-error", KW_SETTING, SET_ON_ERROR},
+	{"open-relay", KW_SETTING, SET_OPEN_RELAY},
 	{"permit", KW_ACTION, ACT_PERMIT},
 	{"rcpt", KW_STAGE, RULES_RCPT},
 	{"recipient-delimiter", KW_SETTING, SET_DELIMITER},
@@ -110,7 +112,7 @@ static const struct keyword keywords[] = {
 
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
-	"recipient-delimiter", "log-level",
+	"recipient-delimiter", "log-level", "open-relay",
 };
 
 /* A <name> to resolve when the whole configuration has been read. */
@@ -766,6 +768,14 @@ parse_setting(struct parser *p, int id)
 		else
 			expected(p, "error, warning, info or debug");
 		break;
+	case SET_OPEN_RELAY:
+		if (strcmp(v, "allow") == 0)
+			s->open_relay_allow = 1;
+		else if (strcmp(v, "refuse") == 0)
+			s->open_relay_allow = 0;
+		else
+			expected(p, "refuse or allow");
+		break;
 	}
 	lex_next(p->lex);
 	expect_eol(p, 0);
@@ -1066,7 +1076,8 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		end = p->lex->tok.end;
 		lex_next(p->lex);
 	} else {
-		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name")) {
+		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name") &&
+		    !tok_is(p, "weak-ok")) {
 			for (;;) {
 				if (parse_cond(p, rule, stage) < 0)
 					goto bad;
@@ -1090,15 +1101,27 @@ parse_rule(struct parser *p, enum rules_stage stage)
 			lex_next(p->lex);
 		}
 	}
-	if (tok_is(p, "name")) {
-		lex_next(p->lex);
-		if (parse_rule_name(p, rule) < 0)
-			goto bad;
+	/* The rule's marks, in either order: name "label", weak-ok. */
+	for (;;) {
+		if (tok_is(p, "name") && rule->name == NULL) {
+			lex_next(p->lex);
+			if (parse_rule_name(p, rule) < 0)
+				goto bad;
+		} else if (tok_is(p, "weak-ok") && !rule->weak_ok) {
+			if (rule->action != ACT_PERMIT &&
+			    rule->action != ACT_ACCEPT &&
+			    rule->action != ACT_CHECK)
+				perr(p, "weak-ok marks a permit, accept or check "
+				    "rule, not %s", rules_action_names[rule->action]);
+			rule->weak_ok = 1;	/* not part of the rule's text */
+		} else
+			break;
 		lex_next(p->lex);
 	}
 	if (!at_eol(p) && p->lex->tok.type != TOK_RBRACE) {
-		expected(p, rule->action == ACT_CHECK ? "name or end of line" :
-		    "'and', a reply string, name or end of line");
+		expected(p, rule->action == ACT_CHECK ?
+		    "name, weak-ok or end of line" :
+		    "'and', a reply string, name, weak-ok or end of line");
 		goto bad;
 	}
 	if (p->nerr != nerr)

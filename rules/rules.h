@@ -54,6 +54,8 @@ struct rules_settings {
 	int	delay_reject;		/* default 1 */
 	const char *recipient_delimiter;	/* NULL: none */
 	int	log_level;		/* enum log_level, default info */
+	int	open_relay_allow;	/* open-relay allow: findings of
+					 * rules_analyse() only warn */
 };
 
 /*
@@ -261,5 +263,68 @@ extern size_t rules_trace_count(const struct rules_trace *);
 /* rules_trace_step - the i-th step; returns 0, or -1 out of range */
 extern int rules_trace_step(const struct rules_trace *, size_t i,
 	struct rules_trace_step *);
+
+/*
+ * The relay analysis (analysis.c): can a stranger get a recipient in a
+ * foreign domain permitted? rules_analyse() never fails; its findings
+ * live until rules_analysis_free().
+ */
+struct rules_analysis;
+
+enum rules_finding_kind {
+	RULES_FINDING_OPEN,		/* a stranger relays */
+	RULES_FINDING_WEAK,		/* relays by forging helo or sender */
+	RULES_FINDING_WEAK_OK,		/* the same, by a rule marked weak-ok */
+	RULES_FINDING_WARNING,		/* anything else worth a look */
+};
+
+/* The witness session, as relayguardctl explain options. */
+enum rules_witness_field {
+	RULES_WITNESS_CLIENT,
+	RULES_WITNESS_CLIENT_NAME,	/* NULL: none */
+	RULES_WITNESS_DAEMON,		/* NULL: none */
+	RULES_WITNESS_HELO,		/* NULL with no_helo */
+	RULES_WITNESS_SENDER,
+	RULES_WITNESS_RCPT,
+	RULES_WITNESS_RCPT_MAILER,
+	RULES_WITNESS_NFIELDS,
+};
+
+struct rules_finding {
+	enum rules_finding_kind kind;
+	const char *where;		/* "file:line", or the file */
+	const char *message;
+	int	has_witness;
+	const char *witness[RULES_WITNESS_NFIELDS];
+	int	tls;			/* --tls */
+	int	no_helo;		/* --no-helo: the client sends no HELO */
+	const char *note;		/* table entries the witness needs, or
+					 * NULL */
+	const char *explain;		/* the witness as a command line */
+};
+
+/* rules_analyse - analyse a loaded configuration (never NULL) */
+extern struct rules_analysis *rules_analyse(const struct rules *);
+
+/* rules_analysis_count, rules_analysis_finding - the findings; the
+ * strings live as long as the analysis. finding returns 0, or -1 when
+ * i is out of range. */
+extern size_t rules_analysis_count(const struct rules_analysis *);
+extern int rules_analysis_finding(const struct rules_analysis *, size_t i,
+	struct rules_finding *);
+
+/* rules_analysis_open - how many open or weak findings (0: proved safe) */
+extern int rules_analysis_open(const struct rules_analysis *);
+
+/*
+ * rules_analysis_format - append every finding as lines
+ * "file:line: error: ..." (or "warning:", and every one a warning with
+ * open-relay allow), each witness on a line of its own.
+ */
+extern void rules_analysis_format(const struct rules_analysis *,
+	const struct rules *, struct strbuf *);
+
+/* rules_analysis_free - NULL-safe */
+extern void rules_analysis_free(struct rules_analysis *);
 
 #endif

@@ -287,6 +287,8 @@ struct rule {
 	char   *name;			/* name "LABEL", or NULL */
 	char   *text;			/* the rule as written */
 	int     shows_local;		/* a positive rcpt condition/check */
+	int     weak_ok;		/* weak-ok: a permit on forgeable
+					 * facts is intended (analysis.c) */
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
 	atomic_ulong matched;

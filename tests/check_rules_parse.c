@@ -204,7 +204,7 @@ static const struct {
 	    "t.conf:3:20: error: dynamic table <d> holds client addresses: it can only be used with client, not sender\n"},
 	{"missing and",
 	    "rcpt {\n  permit auth tls\n}\n",
-	    "t.conf:2:15: error: expected 'and', a reply string, name or end of line, found 'tls'\n"},
+	    "t.conf:2:15: error: expected 'and', a reply string, name, weak-ok or end of line, found 'tls'\n"},
 	{"dangling and",
 	    "rcpt {\n  permit auth and\n}\n",
 	    "t.conf:2:18: error: expected a fact or flag, found end of line\n"},
@@ -243,7 +243,7 @@ static const struct {
 	    "t.conf:2:3: error: expected an action (permit, accept, reject, tempfail, discard or check), found 'connect'\n"},
 	{"stray =",
 	    "rcpt {\n  permit = x\n}\n",
-	    "t.conf:2:10: error: expected 'and', a reply string, name or end of line, found '='\n"},
+	    "t.conf:2:10: error: expected 'and', a reply string, name, weak-ok or end of line, found '='\n"},
 	{"regex list for client",
 	    "list rx { /x/ }\nconnect {\n  reject client in <rx>\n}\n",
 	    "t.conf:1:11: error: /x/ is not a valid address item for client: a regular expression cannot match an address (use a network, e.g. 192.0.2.0/24) (list rx is used with client at t.conf:3:20)\n"},
@@ -288,7 +288,7 @@ static const struct {
 	    "t.conf:1:7: error: control character\n"},
 	{"check with conditions",
 	    "table t \"/tmp/t.lmdb\"\nrcpt {\n  check client <t> and auth\n}\n",
-	    "t.conf:3:20: error: expected name or end of line, found 'and'\n"},
+	    "t.conf:3:20: error: expected name, weak-ok or end of line, found 'and'\n"},
 	{"rule after brace same line",
 	    "rcpt {\n  permit auth } permit tls\n",
 	    "t.conf:2:17: error: expected end of line, found 'permit'\n"},
@@ -312,7 +312,7 @@ static const struct {
 	    "t.conf:2:18: error: expected a quoted rule name after 'name', found end of line\n"},
 	{"rule name then more",
 	    "rcpt {\n  reject name \"x\" \"554 5.7.1 no\"\n}\n",
-	    "t.conf:2:19: error: expected 'and', a reply string, name or end of line, found string \"554 5.7.1 no\"\n"},
+	    "t.conf:2:19: error: expected 'and', a reply string, name, weak-ok or end of line, found string \"554 5.7.1 no\"\n"},
 };
 
 START_TEST(test_broken)
