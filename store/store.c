@@ -952,23 +952,28 @@ probe_cidr(struct probe *p, const struct addr *a)
 	return (0);
 }
 
-/* probe_addr - client order: address, shortened IPv4 networks, CIDR */
+/*
+ * probe_addr - client order: the address, then the address text cut
+ * short at its last '.' (IPv4: 192.0.2, 192.0, 192) or ':' (IPv6, in
+ * compressed form: 2001:db8:6::1 gives 2001:db8:6:, 2001:db8:6,
+ * 2001:db8, 2001) again and again, as Postfix's access(5) does; then
+ * the most specific CIDR key.
+ */
 static int
 probe_addr(struct probe *p, const struct addr *a)
 {
 	char    buf[ADDR_STRLEN];
-	char   *dot;
+	char   *cut;
+	int     delim = a->family == ADDR_V4 ? '.' : ':';
 	int     r;
 
 	addr_format(a, buf, sizeof(buf));
 	if ((r = probe_str(p, buf)) != 0)
 		return (r);
-	if (a->family == ADDR_V4) {
-		while ((dot = strrchr(buf, '.')) != NULL) {
-			*dot = 0;
-			if ((r = probe_str(p, buf)) != 0)
-				return (r);
-		}
+	while ((cut = strrchr(buf, delim)) != NULL) {
+		*cut = 0;
+		if ((r = probe_str(p, buf)) != 0)
+			return (r);
 	}
 	return (probe_cidr(p, a));
 }

@@ -11,7 +11,10 @@
  *	blank lines are ignored; a line that starts with white space
  *	continues the previous logical line (joined with one space). Keys
  *	are lowercased; IPv6 address keys are written in their compressed
- *	form (an IPv4-mapped one as the IPv4 address); CIDR keys
+ *	form (an IPv4-mapped one as the IPv4 address); a shortened IPv6
+ *	network such as 2001:db8:6 is kept as written (lookups cut the
+ *	compressed address at each ':', store.c), with a warning when a
+ *	field has a leading zero, which no lookup produces; CIDR keys
  *	(192.0.2.0/24, 2001:db8::/32) go to their own database, keyed by
  *	family, length and network, beside the list of lengths present,
  *	so that a lookup probes one key per length (store.c). Every value
@@ -145,6 +148,29 @@ shown_len(unsigned n)
 	return ((int) (n > 80 ? 80 : n));
 }
 
+/*
+ * v6_field_zero_padded - is key a shortened IPv6 address (hex fields
+ * and ':' only) with a field such as "0db8", which the compressed text
+ * of an address never has?
+ */
+static int
+v6_field_zero_padded(const char *key)
+{
+	const char *f;
+	size_t  n;
+
+	if (key[strspn(key, "0123456789abcdef:")] != 0)
+		return (0);
+	for (f = key; *f != 0; f += n + (f[n] == ':')) {
+		n = strcspn(f, ":");
+		if (n > 4)
+			return (0);
+		if (n > 1 && f[0] == '0')
+			return (1);
+	}
+	return (0);
+}
+
 /* add_entry - classify and keep one key/value pair */
 static void
 add_entry(struct compile *c, char *key, unsigned klen, char *val,
@@ -237,6 +263,11 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 			key = c->joins[c->njoins++] = xstrdup(canon);
 		}
 		klen = (unsigned) n;
+	} else if (strchr(key, ':') != NULL && v6_field_zero_padded(key)) {
+		diag(c, line, "warning", "%.*s: an IPv6 network key with a "
+		    "leading zero never matches (client addresses are looked "
+		    "up in compressed form, cut at each ':'): write %s",
+		    shown_len(klen), key, "fields without leading zeros");
 	}
 	if (c->nents == c->aents) {
 		c->aents = c->aents ? 2 * c->aents : 4096;

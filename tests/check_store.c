@@ -191,7 +191,8 @@ static const char bad_src[] =
 	"192.0.2.0/33 OK\n"
 	"k.example 250 fine\n"
 	"l.example OK\n"
-	"a.example REJECT dup\n";
+	"a.example REJECT dup\n"
+	"2001:0db8:6 OK\n";
 
 static const struct {
 	const char *label;
@@ -210,6 +211,8 @@ static const struct {
 	{"bad length", "src:14: error: bad CIDR key 192.0.2.0/33"},
 	{"2NN", "src:15: error: k.example: reply code 250"},
 	{"dup", "src:17: warning: duplicate key \"a.example\""},
+	{"v6 zero", "src:18: warning: 2001:0db8:6: an IPv6 network key with "
+	"a leading zero never matches"},
 };
 
 START_TEST(test_compile_errors)
@@ -335,6 +338,11 @@ static const char order_src[] =
 	"2001:db8::/32 21\n"
 	"2001:db8:1::/48 22\n"
 	"::/0 23\n"
+	"2001:db8:6 24\n"
+	"2001:db8:6:7 25\n"
+	"3fff 26\n"
+	"2001:db8:6::5 27\n"
+	"2001:db8:1:5 28\n"
 	"host.sub.d.test 30\n"
 	".sub.d.test 31\n"
 	"sub.d.test 32\n"
@@ -375,6 +383,16 @@ static const struct {
 	{"v6 /32", STORE_CLIENT, "2001:db8:2::9", NULL, "21"},
 	{"v6 /0", STORE_CLIENT, "2001:db9::1", NULL, "23"},
 	{"v6 never v4 /0", STORE_CLIENT, "::2", NULL, "23"},
+	/* access(5): the compressed text cut at each ':' (issue 11.7) */
+	{"v6 net 3 fields", STORE_CLIENT, "2001:db8:6::1", NULL, "24"},
+	{"v6 net longest", STORE_CLIENT, "2001:db8:6:7::1", NULL, "25"},
+	{"v6 net via ::", STORE_CLIENT, "2001:db8:6:8:1:2:3:4", NULL, "24"},
+	{"v6 net 1 field", STORE_CLIENT, "3fff::1", NULL, "26"},
+	{"v6 full before net", STORE_CLIENT, "2001:db8:6::5", NULL, "27"},
+	{"v6 net before cidr", STORE_CLIENT, "2001:db8:1:5::9", NULL, "28"},
+	{"v6 net whole fields", STORE_CLIENT, "2001:db8:60::1", NULL, "21"},
+	{"v6 net uncompressed", STORE_CLIENT, "2001:db8:6:0:0:0:0:1", NULL,
+	"24"},
 	{"domain exact", STORE_DOMAIN, "host.sub.d.test", NULL, "30"},
 	{"subdomain key first", STORE_DOMAIN, "x.sub.d.test", NULL, "31"},
 	{"domain itself", STORE_DOMAIN, "sub.d.test", NULL, "32"},
