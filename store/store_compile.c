@@ -680,21 +680,22 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	char   *tmp = xmalloc(n);
 	char   *tmplock = xmalloc(n + 5);
 	char   *dstlock = xmalloc(n + 5);
-	int     rc, fd;
+	int     rc, fd, tfd;
 
 	snprintf(tmp, n, "%s.tmp.%ld", dst, (long) getpid());
 	snprintf(tmplock, n + 5, "%s-lock", tmp);
 	snprintf(dstlock, n + 5, "%s-lock", dst);
+	/* Whatever sits at these names is stale (or planted): not ours. */
 	(void) unlink(tmp);
 	(void) unlink(tmplock);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+	if ((tfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		free(tmplock);
 		free(dstlock);
 		return (-1);
 	}
-	(void) close(fd);
 	rc = store_open_env(tmp, 0, 1, mapsize, &s, err, errlen);
 	if (rc == 0)
 		rc = fill(c, s, err, errlen) == 0 ? touch_meta(s, err, errlen) :
@@ -702,7 +703,7 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	store_close(s);
 	(void) unlink(tmplock);
 	if (rc == 0) {
-		store_fix_owner(tmp, NULL, 1);
+		store_fix_owner_fd(tfd, 1);
 		/* The old lock file belongs to the old (unreadable) file. */
 		if (unlink(dstlock) < 0 && errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", dstlock,
@@ -718,10 +719,10 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 			 * daemon need not create one in a directory it
 			 * cannot write (LMDB initialises it on first open).
 			 */
-			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL,
-			    0660)) >= 0) {
+			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
+				store_fix_owner_fd(fd, 0);
 				(void) close(fd);
-				store_fix_owner(NULL, dstlock, 0);
 			}
 			sync_dir(dst);
 			store_env_mark_stale(dst);
@@ -729,6 +730,7 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	}
 	if (rc != 0)
 		(void) unlink(tmp);
+	(void) close(tfd);
 	free(tmp);
 	free(tmplock);
 	free(dstlock);
@@ -771,6 +773,10 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	}
 	stats->entries = c.nents + c.ncents;
 	stats->cidr = c.ncents;
+	if (store_dir_check(dst, err, errlen) < 0) {
+		rc = -1;
+		goto out;
+	}
 
 	/*
 	 * The map must hold the old table (readers may still use it until
@@ -781,13 +787,14 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	for (i = 0; i < c.ncents; i++)
 		total += c.cents[i].klen + c.cents[i].vlen + 16;
 	mapsize = 2 * total + store_map_slack;
-	if (stat(dst, &st) == 0)
+	if (lstat(dst, &st) == 0)
 		mapsize += (size_t) st.st_size;
 	mapsize = (mapsize + ((size_t) 1 << 20) - 1) & ~(((size_t) 1 << 20) - 1);
 	if (mapsize < store_map_min)
 		mapsize = store_map_min;
 
-	if (stat(dst, &st) < 0) {
+	/* A link is not followed (as root it is refused, store.c). */
+	if (lstat(dst, &st) < 0) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", dst, strerror(errno));
 			rc = -1;
@@ -798,7 +805,7 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	}
 	rc = store_open_env(dst, 0, 1, mapsize, &s, err, errlen);
 	if (rc < 0) {
-		if (s->e->openkind != STORE_OPEN_BROKEN)
+		if (s == NULL || s->e->openkind != STORE_OPEN_BROKEN)
 			goto out;
 		rc = build_fresh(&c, dst, mapsize, err, errlen);
 		goto out;
