@@ -20,7 +20,8 @@
  *	SIGTERM, SIGINT and SIGHUP stop: smfi_stop(), then at most
  *	STOP_GRACE seconds for libmilter before _exit(1)); a thread runs
  *	smfi_main() (libmilter's listener, workers and its own signal
- *	thread); the control socket thread. Every signal is blocked before
+ *	thread); the control socket thread; the connection gate thread
+ *	(milter/conngate.c). Every signal is blocked before
  *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
  *	Exit status 0 (stopped cleanly, or -n and the configuration is
@@ -51,6 +52,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "milter/conngate.h"
 #include "milter/control.h"
 #include "milter/filter.h"
 #include "milter/live.h"
@@ -488,6 +490,18 @@ main(int argc, char **argv)
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatal("socket %s: cannot open (in use, or no permission?)",
 		    sock);
+	/*
+	 * libmilter waits milter-timeout for the MTA (its default is two
+	 * hours), and sees only connections that have spoken, at most
+	 * max-connections of them (milter/conngate.c).
+	 */
+	if (smfi_settimeout(set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
+		fatal("smfi_settimeout failed");
+	if (conngate_init(set ? set->max_connections :
+	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
+		fatal("%s", err);
 	if (upath != NULL) {
 		if (uid != (uid_t) -1 && chown(upath, uid, gid) < 0)
 			log_warning("chown %s: %s", upath, strerror(errno));
@@ -518,6 +532,8 @@ main(int argc, char **argv)
 	main_thread = pthread_self();
 	if (control_start() < 0)
 		fatal("cannot start the control thread");
+	if (conngate_start() < 0)
+		fatal("cannot start the connection gate thread");
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "

@@ -54,7 +54,12 @@ struct rules_settings {
 	int	delay_reject;		/* default 1 */
 	const char *recipient_delimiter;	/* NULL: none */
 	int	log_level;		/* enum log_level, default info */
+	int	milter_timeout;		/* seconds, default 30 */
+	int	max_connections;	/* default 512 */
 };
+
+#define RULES_MILTER_TIMEOUT_DEFAULT	30
+#define RULES_MAX_CONNECTIONS_DEFAULT	512
 
 /*
  * What the MTA told us so far. The caller owns every string and keeps
