@@ -27,8 +27,8 @@
  *	The gate thread (conngate_start(), after daemonize()) accepts
  *	every connection itself into a waiting room. A connection leaves
  *	the room when it sends its first bytes (an MTA sends its option
- *	negotiation at once) or closes: it is queued for libmilter and the
- *	eventfd is raised. One that stays silent for first_timeout seconds
+ *	negotiation at once): it is queued for libmilter and the eventfd
+ *	is raised; one that closes first is closed here. One that stays silent for first_timeout seconds
  *	is closed; when max_conns connections wait, the oldest is closed
  *	to make room. A silent client therefore costs a descriptor and a
  *	slot for a while, never a libmilter worker, and cannot keep a real
@@ -324,11 +324,17 @@ gate_thread(void *arg)
 			continue;
 		}
 		now = mono();
-		/* Spoken (or closed: libmilter sees the end): over to it. */
+		/* Spoken: over to libmilter. Closed already: gone. */
 		for (i = nroom - 1; n > 0 && i >= 0; i--) {
+			char    b;
+
 			if (pfd[i + 1].revents == 0)
 				continue;
-			hand_over(&room[i]);
+			if ((pfd[i + 1].revents & (POLLERR | POLLNVAL)) ||
+			    recv(room[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+				(void) close(room[i].fd);
+			else
+				hand_over(&room[i]);
 			room[i] = room[--nroom];
 		}
 		/* Silent too long. */
