@@ -90,7 +90,8 @@ wait_milter() {
 
 "$build/noop-milter" -f -s -p "unix:$scratch/noop.sock" &
 noop=$!; pids="$pids $noop"
-"$build/relayguard" -f -c "$scratch/relayguard.conf" 2>"$scratch/rg.log" &
+"$build/relayguard" -f -c "$scratch/relayguard.conf" -P "$scratch/rg.pid" \
+    2>"$scratch/rg.log" &
 rg=$!; pids="$pids $rg"
 wait_milter "unix:$scratch/noop.sock" -x || { say "noop-milter did not start"; exit 1; }
 wait_milter "unix:$scratch/relayguard.sock" || { say "relayguard did not start"; exit 1; }

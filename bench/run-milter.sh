@@ -137,7 +137,7 @@ rg=0
 if "$build/relayguard" -n -c "$scratch/relayguard.conf" >"$scratch/n.log" 2>&1 &&
     tables=$(build_tables); then
 	echo "$tables" >>"$out/memory.txt"
-	"$build/relayguard" -f -c "$scratch/relayguard.conf" \
+	"$build/relayguard" -f -c "$scratch/relayguard.conf" -P "$scratch/rg.pid" \
 	    2>"$scratch/relayguard.log" &
 	rgpid=$!
 	pids="$pids $rgpid"

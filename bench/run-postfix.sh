@@ -93,7 +93,8 @@ relayguard_start() {
 	"$RG_BUILD/relayguard" -n -c "$RG_TMP/$1.conf" \
 	    >"$RG_TMP/$1-n.out" 2>&1 ||
 	    { cat "$RG_TMP/$1-n.out"; return 1; }
-	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$RG_TMP/$1.conf"
+	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$RG_TMP/$1.conf" \
+	    -P "$RG_TMP/$1.pid"
 	case $2 in
 	unix:*)	rg_wait_file "${2#unix:}" ;;
 	inet:*)	rgp=${2#inet:}; rg_wait_port "${rgp%@*}" ;;

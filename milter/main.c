@@ -8,10 +8,12 @@
  *	relayguard -h | -V
  * DESCRIPTION
  *	Loads the configuration (-c, else /etc/relayguard/relayguard.conf
- *	when it exists, else the embedded default), binds the milter
- *	socket (mode 0660 for a Unix socket, a stale one is replaced) and
- *	the control socket, daemonizes unless -f, writes the pid file,
- *	drops to the configured user, and runs libmilter's main loop.
+ *	when it exists, else the embedded default), opens and locks the
+ *	pid file (a second daemon with the same one stops here), binds the
+ *	milter socket (mode 0660 for a Unix socket, a stale one is
+ *	replaced) and the control socket, daemonizes unless -f, writes its
+ *	pid into the locked file, drops to the configured user, and runs
+ *	libmilter's main loop. Missing directories are made root's.
  *	Command-line flags override the file's settings. See
  *	doc/relayguard.8.
  *
@@ -19,7 +21,8 @@
  *	SIGTERM, SIGINT and SIGHUP stop: smfi_stop(), then at most
  *	STOP_GRACE seconds for libmilter before _exit(1)); a thread runs
  *	smfi_main() (libmilter's listener, workers and its own signal
- *	thread); the control socket thread. Every signal is blocked before
+ *	thread); the control socket thread; the connection gate thread
+ *	(milter/conngate.c). Every signal is blocked before
  *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
  *	Exit status 0 (stopped cleanly, -h, -V, or -n and the
@@ -37,10 +40,12 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -52,6 +57,7 @@
 #include "common/strbuf.h"
 #include "common/version.h"
 #include "common/xalloc.h"
+#include "milter/conngate.h"
 #include "milter/control.h"
 #include "milter/filter.h"
 #include "milter/live.h"
@@ -95,9 +101,14 @@ unix_path(const char *spec)
 	return (NULL);
 }
 
-/* ensure_dir - make the directory of path when missing, owned by uid */
+/*
+ * ensure_dir - make the directory of path when missing, 0755 and owned
+ * by whoever we are (root): never by the user we become, who could
+ * then put links where root writes the pid file on the next start.
+ * Only the sockets themselves are given to that user.
+ */
 static void
-ensure_dir(const char *path, uid_t uid, gid_t gid)
+ensure_dir(const char *path)
 {
 	char    buf[PATH_MAX];
 	const char *dir;
@@ -109,33 +120,112 @@ ensure_dir(const char *path, uid_t uid, gid_t gid)
 	dir = dirname(buf);
 	if (stat(dir, &sb) == 0)
 		return;
-	if (mkdir(dir, 0755) < 0) {
+	if (mkdir(dir, 0755) < 0)
 		log_warning("mkdir %s: %s", dir, strerror(errno));
-		return;
-	}
-	if (uid != (uid_t) -1 && chown(dir, uid, gid) < 0)
-		log_warning("chown %s: %s", dir, strerror(errno));
 }
 
-/* write_pidfile - record our pid; a failure is only a warning */
+/*
+ * Pid file. It is opened (never through a link), checked and locked
+ * with flock() before any socket is touched, and stays open and locked
+ * for the daemon's life: the lock survives daemonize()'s fork, a
+ * second daemon with the same pid file stops before it could replace
+ * the first one's sockets, and "relayguardctl reload" signals only a
+ * pid whose file is locked (ctl/cmd_reload.c).
+ */
+static int pidfile_fd = -1;
+
+/* pidfile_refuse - a fatal pid file problem, on stderr before detaching */
 static void
-write_pidfile(const char *path)
+pidfile_refuse(int to_stderr, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void
+pidfile_refuse(int to_stderr, const char *fmt, ...)
 {
+	char    msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (to_stderr)
+		fprintf(stderr, "relayguard: %s\n", msg);
+	fatal("%s", msg);
+}
+
+/* pidfile_lock - open and lock the pid file, or refuse to start */
+static void
+pidfile_lock(const char *path, int foreground)
+{
+	struct stat st;
 	char    buf[32];
-	int     fd, n;
+	ssize_t n;
+	int     fd;
 
 	if (path == NULL || *path == 0)
 		return;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0 || write(fd, buf, (size_t) n) != n) {
-		log_warning("pid file %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ELOOP)
+		pidfile_refuse(!foreground, "pid file %s: is a symbolic link; "
+		    "refusing to write through it (remove it)", path);
+	if (fd < 0) {
+		log_warning("pid file %s: %s; running without one", path,
+		    strerror(errno));
 		return;
 	}
-	close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid())
+		pidfile_refuse(!foreground, "pid file %s: not a regular file "
+		    "of uid %ld with one link (uid %ld, %ld links): refusing "
+		    "it (remove it)", path, (long) geteuid(), (long) st.st_uid,
+		    (long) st.st_nlink);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			pidfile_refuse(!foreground, "pid file %s: lock: %s",
+			    path, strerror(errno));
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+		pidfile_refuse(!foreground, "pid file %s is locked by a "
+		    "running relayguard (pid %s): refusing to start a second "
+		    "one", path, *buf ? buf : "unknown");
+	}
+	pidfile_fd = fd;
+}
+
+/* pidfile_write - record our pid in the locked file */
+static void
+pidfile_write(const char *path)
+{
+	char    buf[32];
+	int     n;
+
+	if (pidfile_fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
+	if (ftruncate(pidfile_fd, 0) < 0 ||
+	    pwrite(pidfile_fd, buf, (size_t) n, 0) != n) {
+		log_warning("pid file %s: %s", path, strerror(errno));
+		return;
+	}
 	pidfile_written = 1;
+}
+
+/* pidfile_remove - at exit: remove the file if it is still ours */
+static void
+pidfile_remove(const char *path)
+{
+	struct stat a, b;
+
+	if (!pidfile_written)
+		return;
+	/* Emptied first: the directory may not let our user unlink it. */
+	if (ftruncate(pidfile_fd, 0) < 0)
+		log_debug("pid file %s: %s", path, strerror(errno));
+	if (fstat(pidfile_fd, &a) == 0 && lstat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		(void) unlink(path);
 }
 
 /* daemonize - detach; the parent exits once the child is ready */
@@ -276,8 +366,7 @@ wait_signals(const char *upath)
 	control_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
-	if (pidfile_written)
-		(void) unlink(pidfile);
+	pidfile_remove(pidfile);
 	_exit(1);
 }
 
@@ -429,13 +518,16 @@ main(int argc, char **argv)
 	} else if (user && *user && geteuid() == 0)
 		fatal("user %s: no such user; refusing to run as root", user);
 
+	/* Before any socket is touched: one daemon per pid file. */
+	if (pidfile && *pidfile)
+		ensure_dir(pidfile);
+	pidfile_lock(pidfile, foreground);
+
 	/* Bind everything while still root. */
 	if ((upath = unix_path(sock)) != NULL)
-		ensure_dir(upath, uid, gid);
+		ensure_dir(upath);
 	if (control_spec_path(control))
-		ensure_dir(control_spec_path(control), uid, gid);
-	if (pidfile && *pidfile)
-		ensure_dir(pidfile, uid, gid);
+		ensure_dir(control_spec_path(control));
 	if (smfi_register(filter_desc) != MI_SUCCESS)
 		fatal("smfi_register failed");
 	if (smfi_setconn(sock) != MI_SUCCESS)
@@ -443,6 +535,18 @@ main(int argc, char **argv)
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatal("socket %s: cannot open (in use, or no permission?)",
 		    sock);
+	/*
+	 * libmilter waits milter-timeout for the MTA (its default is two
+	 * hours), and sees only connections that have spoken, at most
+	 * max-connections of them (milter/conngate.c).
+	 */
+	if (smfi_settimeout(set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
+		fatal("smfi_settimeout failed");
+	if (conngate_init(set ? set->max_connections :
+	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
+		fatal("%s", err);
 	if (upath != NULL) {
 		if (uid != (uid_t) -1 && chown(upath, uid, gid) < 0)
 			log_warning("chown %s: %s", upath, strerror(errno));
@@ -458,7 +562,7 @@ main(int argc, char **argv)
 
 	if (!foreground)
 		ready = daemonize();
-	write_pidfile(pidfile);
+	pidfile_write(pidfile);
 	drop_privileges(user, pw);
 
 	/* Before any thread: only the sigwait threads take signals. */
@@ -473,6 +577,8 @@ main(int argc, char **argv)
 	main_thread = pthread_self();
 	if (control_start() < 0)
 		fatal("cannot start the control thread");
+	if (conngate_start() < 0)
+		fatal("cannot start the connection gate thread");
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
@@ -497,8 +603,7 @@ main(int argc, char **argv)
 	control_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
-	if (pidfile_written)
-		(void) unlink(pidfile);
+	pidfile_remove(pidfile);
 	live_set(NULL);
 	free(sock);
 	free(user);

@@ -76,6 +76,8 @@ enum setting_id {
 	SET_DELIMITER,
 	SET_LOG_LEVEL,
 	SET_OPEN_RELAY,
+	SET_MILTER_TIMEOUT,
+	SET_MAX_CONNECTIONS,
 	SET_NSETTINGS,
 };
 
@@ -98,6 +100,8 @@ static const struct keyword keywords[] = {
 	{"list", KW_LIST, 0},
 	{"log-level", KW_SETTING, SET_LOG_LEVEL},
 	{"mail", KW_STAGE, RULES_MAIL},
+	{"max-connections", KW_SETTING, SET_MAX_CONNECTIONS},
+	{"milter-timeout", KW_SETTING, SET_MILTER_TIMEOUT},
 	{"on-error", KW_SETTING, SET_ON_ERROR},
 	{"open-relay", KW_SETTING, SET_OPEN_RELAY},
 	{"permit", KW_ACTION, ACT_PERMIT},
@@ -113,6 +117,7 @@ static const struct keyword keywords[] = {
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
+	"milter-timeout", "max-connections",
 };
 
 /* A <name> to resolve when the whole configuration has been read. */
@@ -688,6 +693,27 @@ parse_table(struct parser *p)
 	expect_eol(p, 0);
 }
 
+/* parse_seconds - "30", "30s", "2m"; 0, or -1 when malformed */
+static int
+parse_seconds(const char *v, int *out)
+{
+	char   *end;
+	long    n;
+
+	if (*v < '0' || *v > '9')
+		return (-1);
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || n > 100000)
+		return (-1);
+	if (strcmp(end, "m") == 0)
+		n *= 60;
+	else if (*end != 0 && strcmp(end, "s") != 0)
+		return (-1);
+	*out = (int) n;
+	return (0);
+}
+
 /* parse_setting - NAME VALUE */
 static void
 parse_setting(struct parser *p, int id)
@@ -775,6 +801,19 @@ parse_setting(struct parser *p, int id)
 			s->open_relay_allow = 0;
 		else
 			expected(p, "refuse or allow");
+		break;
+	case SET_MILTER_TIMEOUT:
+		if (parse_seconds(v, &s->milter_timeout) < 0 ||
+		    s->milter_timeout < 1 || s->milter_timeout > 3600)
+			perr(p, "bad milter-timeout \"%s\" (seconds from 1 to "
+			    "3600, with an optional unit s or m: 30s, 2m)", v);
+		break;
+	case SET_MAX_CONNECTIONS:
+		if (parse_seconds(v, &s->max_connections) < 0 ||
+		    strspn(v, "0123456789") != strlen(v) ||
+		    s->max_connections < 1 || s->max_connections > 60000)
+			perr(p, "bad max-connections \"%s\" (a number from 1 "
+			    "to 60000)", v);
 		break;
 	}
 	lex_next(p->lex);
@@ -1439,6 +1478,8 @@ rules_parse(const char *name, const char *text, int from_file,
 	r->settings.on_error = RULES_ON_ERROR_TEMPFAIL;
 	r->settings.delay_reject = 1;
 	r->settings.log_level = 2;	/* LOG_LEVEL_INFO */
+	r->settings.milter_timeout = RULES_MILTER_TIMEOUT_DEFAULT;
+	r->settings.max_connections = RULES_MAX_CONNECTIONS_DEFAULT;
 	p.r = r;
 	p.errs = errs;
 	if (from_file && (real = realpath(name, NULL)) != NULL)

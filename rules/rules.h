@@ -56,7 +56,12 @@ struct rules_settings {
 	int	log_level;		/* enum log_level, default info */
 	int	open_relay_allow;	/* open-relay allow: findings of
 					 * rules_analyse() only warn */
+	int	milter_timeout;		/* seconds, default 30 */
+	int	max_connections;	/* default 512 */
 };
+
+#define RULES_MILTER_TIMEOUT_DEFAULT	30
+#define RULES_MAX_CONNECTIONS_DEFAULT	512
 
 /*
  * What the MTA told us so far. The caller owns every string and keeps

@@ -151,27 +151,46 @@ store_set_owner(const char *user)
 	owner_user = user ? user : "relayguard";
 }
 
-/* store_fix_owner - give files created by root to the daemon's group */
-void
-store_fix_owner(const char *path, const char *lockpath, int datafile)
+/* store_owner_uid - the uid of the table owner; 0, or -1 when unknown */
+int
+store_owner_uid(uid_t *uid)
 {
-	struct passwd *pw;
+	struct passwd pw, *res = NULL;
+	char    buf[4096];
+
+	if (owner_user == NULL || *owner_user == 0 ||
+	    getpwnam_r(owner_user, &pw, buf, sizeof(buf), &res) != 0 ||
+	    res == NULL)
+		return (-1);
+	*uid = pw.pw_uid;
+	return (0);
+}
+
+/*
+ * store_fix_owner_fd - give a file root created to the daemon's group:
+ * 0640 for a data file, 0660 for a lock file. By descriptor: a name
+ * could have been swapped for a link since the file was made.
+ */
+void
+store_fix_owner_fd(int fd, int datafile)
+{
+	struct passwd pw, *res = NULL;
+	char    buf[4096];
 	gid_t   gid = 0;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0 || fd < 0)
 		return;
 	if (owner_user != NULL && *owner_user != 0 &&
-	    (pw = getpwnam(owner_user)) != NULL)
-		gid = pw->pw_gid;
+	    getpwnam_r(owner_user, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL)
+		gid = pw.pw_gid;
 
 	/*
 	 * Errors are ignored: a file we cannot chown is one we did not
 	 * create, and the daemon will say so when it cannot open it.
 	 */
-	if (lockpath != NULL && chown(lockpath, 0, gid) == 0)
-		(void) chmod(lockpath, 0660);
-	if (datafile && path != NULL && chown(path, 0, gid) == 0)
-		(void) chmod(path, 0640);
+	if (fchown(fd, 0, gid) == 0)
+		(void) fchmod(fd, datafile ? 0640 : 0660);
 }
 
 /* pool_drain - abort the pooled read transactions (rw held exclusively) */
@@ -192,6 +211,11 @@ env_close_locked(struct store_env *e)
 	if (e->env != NULL) {
 		mdb_env_close(e->env);
 		e->env = NULL;
+	}
+	/* Only now: closing it would drop LMDB's fcntl locks on the file. */
+	if (e->lockfd >= 0) {
+		(void) close(e->lockfd);
+		e->lockfd = -1;
 	}
 	pthread_mutex_lock(&e->len_mu);
 	e->len_txnid = 0;
@@ -378,10 +402,11 @@ open_tail(void *arg)
 static int
 env_open_locked(struct store_env *e, size_t mapsize)
 {
+	struct store_safe sf;
 	struct open_ctx c;
 	struct stat st;
 	int     rc;
-	int     lock_existed;
+	int     safe = geteuid() == 0;
 	unsigned flags;
 
 	env_close_locked(e);
@@ -391,11 +416,17 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	e->openkind = STORE_OPEN_OK;
 	e->openerr[0] = 0;
 
-	if (stat(e->path, &st) < 0) {
+	if ((safe ? lstat(e->path, &st) : stat(e->path, &st)) < 0) {
 		/* Writers create tables beside it (create_dynamic, compile). */
 		if (errno == ENOENT && e->dynamic)
 			e->absent = 1;
 		return (open_fail(e, STORE_OPEN_SYS, "open", errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		snprintf(e->openerr, sizeof(e->openerr), "%s: is a symbolic "
+		    "link; not followed when running as root (link the "
+		    "directory instead)", e->path);
+		e->openkind = STORE_OPEN_SYS;
+		return (-1);
 	} else if (!S_ISREG(st.st_mode)) {
 		return (open_fail(e, STORE_OPEN_SYS, "open", EINVAL));
 	} else if (st.st_size == 0 && !e->writable) {
@@ -418,8 +449,31 @@ env_open_locked(struct store_env *e, size_t mapsize)
 	flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
 	if (!e->writable)
 		flags |= MDB_RDONLY;
-	lock_existed = access(e->lockpath, F_OK) == 0;
-	if ((rc = mdb_env_open(e->env, e->path, flags, 0640)) != 0) {
+
+	/*
+	 * As root, LMDB must not open the files by name: whoever owns the
+	 * directory could have put links there (store_safe.c).
+	 */
+	if (safe && store_safe_open(e->path, e->lockpath, e->writable, &sf,
+	    e->openerr, sizeof(e->openerr)) < 0) {
+		e->openkind = STORE_OPEN_SYS;
+		goto fail;
+	}
+	rc = mdb_env_open(e->env, safe ? sf.lmdbpath : e->path, flags, 0640);
+	/* Only a lock file we made: never take one from the daemon. */
+	if (rc == 0 && safe && sf.lock_made)
+		store_fix_owner_fd(sf.lockfd, 0);
+	if (safe) {
+		/*
+		 * Our descriptor on the lock file stays open as long as the
+		 * environment: closing any descriptor of a file drops every
+		 * fcntl lock the process holds on it, LMDB's included.
+		 */
+		e->lockfd = sf.lockfd;
+		sf.lockfd = -1;
+		store_safe_close(&sf);
+	}
+	if (rc != 0) {
 		int     kind = (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||
 		    rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
 		    rc == EINVAL) ? STORE_OPEN_BROKEN : STORE_OPEN_SYS;
@@ -427,9 +481,6 @@ env_open_locked(struct store_env *e, size_t mapsize)
 		open_fail(e, kind, "open", rc);
 		goto fail;
 	}
-	/* Only a lock file we made: never take one from the daemon. */
-	if (!lock_existed)
-		store_fix_owner(NULL, e->lockpath, 0);
 
 	c.e = e;
 	c.txn = NULL;
@@ -447,7 +498,29 @@ env_open_locked(struct store_env *e, size_t mapsize)
 fail:
 	mdb_env_close(e->env);
 	e->env = NULL;
+	if (e->lockfd >= 0) {
+		(void) close(e->lockfd);
+		e->lockfd = -1;
+	}
 	return (-1);
+}
+
+/*
+ * link_fd - give the file open on fd (made as tmp) the name path,
+ * through /proc/self/fd so that it is that file even if tmp was
+ * swapped for another meanwhile; by name where /proc is missing.
+ */
+static int
+link_fd(int fd, const char *tmp, const char *path)
+{
+	char    proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+		return (0);
+	if (errno != ENOENT || access("/proc/self/fd", F_OK) == 0)
+		return (-1);
+	return (link(tmp, path));
 }
 
 /*
@@ -467,20 +540,24 @@ create_dynamic(const char *path, char *err, size_t errlen)
 	snprintf(tmp, n, "%s.new.%ld.%lx", path, (long) getpid(),
 	    (unsigned long) pthread_self() & 0xffffff);
 	snprintf(tmplock, n + 5, "%s-lock", tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+	/* Whatever sits at these names is stale (or planted): not ours. */
+	(void) unlink(tmplock);
+	(void) unlink(tmp);
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	(void) close(fd);
 	if (store_open_env(tmp, 1, 1, 0, &t, err, errlen) == 0) {
 		store_close(t);
-		store_fix_owner(tmp, NULL, 1);
-		if (link(tmp, path) == 0 || errno == EEXIST)
+		store_fix_owner_fd(fd, 1);
+		if (link_fd(fd, tmp, path) == 0 || errno == EEXIST)
 			rc = 0;
 		else
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	} else
 		store_close(t);
+	(void) close(fd);
 	(void) unlink(tmplock);
 	(void) unlink(tmp);
 out:
@@ -514,6 +591,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 {
 	struct store_env *e;
 	struct store *s;
+	struct stat st;
 	int     rc = 0;
 
 	*out = NULL;
@@ -526,7 +604,9 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		snprintf(err, errlen, "table path too long");
 		return (-1);
 	}
-	if (writable && dynamic && access(path, F_OK) < 0 && errno == ENOENT &&
+	if (writable && store_dir_check(path, err, errlen) < 0)
+		return (-1);
+	if (writable && dynamic && lstat(path, &st) < 0 && errno == ENOENT &&
 	    create_dynamic(path, err, errlen) < 0)
 		return (-1);
 	pthread_mutex_lock(&registry_mu);
@@ -546,6 +626,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		sprintf(e->lockpath, "%s-lock", path);
 		e->dynamic = dynamic;
 		e->writable = writable;
+		e->lockfd = -1;
 		rwlock_init(&e->rw);
 		pthread_mutex_init(&e->pool_mu, NULL);
 		pthread_mutex_init(&e->len_mu, NULL);
@@ -952,23 +1033,28 @@ probe_cidr(struct probe *p, const struct addr *a)
 	return (0);
 }
 
-/* probe_addr - client order: address, shortened IPv4 networks, CIDR */
+/*
+ * probe_addr - client order: the address, then the address text cut
+ * short at its last '.' (IPv4: 192.0.2, 192.0, 192) or ':' (IPv6, in
+ * compressed form: 2001:db8:6::1 gives 2001:db8:6:, 2001:db8:6,
+ * 2001:db8, 2001) again and again, as Postfix's access(5) does; then
+ * the most specific CIDR key.
+ */
 static int
 probe_addr(struct probe *p, const struct addr *a)
 {
 	char    buf[ADDR_STRLEN];
-	char   *dot;
+	char   *cut;
+	int     delim = a->family == ADDR_V4 ? '.' : ':';
 	int     r;
 
 	addr_format(a, buf, sizeof(buf));
 	if ((r = probe_str(p, buf)) != 0)
 		return (r);
-	if (a->family == ADDR_V4) {
-		while ((dot = strrchr(buf, '.')) != NULL) {
-			*dot = 0;
-			if ((r = probe_str(p, buf)) != 0)
-				return (r);
-		}
+	while ((cut = strrchr(buf, delim)) != NULL) {
+		*cut = 0;
+		if ((r = probe_str(p, buf)) != 0)
+			return (r);
 	}
 	return (probe_cidr(p, a));
 }

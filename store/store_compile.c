@@ -11,7 +11,10 @@
  *	blank lines are ignored; a line that starts with white space
  *	continues the previous logical line (joined with one space). Keys
  *	are lowercased; IPv6 address keys are written in their compressed
- *	form (an IPv4-mapped one as the IPv4 address); CIDR keys
+ *	form (an IPv4-mapped one as the IPv4 address); a shortened IPv6
+ *	network such as 2001:db8:6 is kept as written (lookups cut the
+ *	compressed address at each ':', store.c), with a warning when a
+ *	field has a leading zero, which no lookup produces; CIDR keys
  *	(192.0.2.0/24, 2001:db8::/32) go to their own database, keyed by
  *	family, length and network, beside the list of lengths present,
  *	so that a lookup probes one key per length (store.c). Every value
@@ -145,6 +148,29 @@ shown_len(unsigned n)
 	return ((int) (n > 80 ? 80 : n));
 }
 
+/*
+ * v6_field_zero_padded - is key a shortened IPv6 address (hex fields
+ * and ':' only) with a field such as "0db8", which the compressed text
+ * of an address never has?
+ */
+static int
+v6_field_zero_padded(const char *key)
+{
+	const char *f;
+	size_t  n;
+
+	if (key[strspn(key, "0123456789abcdef:")] != 0)
+		return (0);
+	for (f = key; *f != 0; f += n + (f[n] == ':')) {
+		n = strcspn(f, ":");
+		if (n > 4)
+			return (0);
+		if (n > 1 && f[0] == '0')
+			return (1);
+	}
+	return (0);
+}
+
 /* add_entry - classify and keep one key/value pair */
 static void
 add_entry(struct compile *c, char *key, unsigned klen, char *val,
@@ -237,6 +263,11 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 			key = c->joins[c->njoins++] = xstrdup(canon);
 		}
 		klen = (unsigned) n;
+	} else if (strchr(key, ':') != NULL && v6_field_zero_padded(key)) {
+		diag(c, line, "warning", "%.*s: an IPv6 network key with a "
+		    "leading zero never matches (client addresses are looked "
+		    "up in compressed form, cut at each ':'): write %s",
+		    shown_len(klen), key, "fields without leading zeros");
 	}
 	if (c->nents == c->aents) {
 		c->aents = c->aents ? 2 * c->aents : 4096;
@@ -649,21 +680,22 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	char   *tmp = xmalloc(n);
 	char   *tmplock = xmalloc(n + 5);
 	char   *dstlock = xmalloc(n + 5);
-	int     rc, fd;
+	int     rc, fd, tfd;
 
 	snprintf(tmp, n, "%s.tmp.%ld", dst, (long) getpid());
 	snprintf(tmplock, n + 5, "%s-lock", tmp);
 	snprintf(dstlock, n + 5, "%s-lock", dst);
+	/* Whatever sits at these names is stale (or planted): not ours. */
 	(void) unlink(tmp);
 	(void) unlink(tmplock);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+	if ((tfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		free(tmplock);
 		free(dstlock);
 		return (-1);
 	}
-	(void) close(fd);
 	rc = store_open_env(tmp, 0, 1, mapsize, &s, err, errlen);
 	if (rc == 0)
 		rc = fill(c, s, err, errlen) == 0 ? touch_meta(s, err, errlen) :
@@ -671,7 +703,7 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	store_close(s);
 	(void) unlink(tmplock);
 	if (rc == 0) {
-		store_fix_owner(tmp, NULL, 1);
+		store_fix_owner_fd(tfd, 1);
 		/* The old lock file belongs to the old (unreadable) file. */
 		if (unlink(dstlock) < 0 && errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", dstlock,
@@ -687,10 +719,10 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 			 * daemon need not create one in a directory it
 			 * cannot write (LMDB initialises it on first open).
 			 */
-			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL,
-			    0660)) >= 0) {
+			if ((fd = open(dstlock, O_RDWR | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0660)) >= 0) {
+				store_fix_owner_fd(fd, 0);
 				(void) close(fd);
-				store_fix_owner(NULL, dstlock, 0);
 			}
 			sync_dir(dst);
 			store_env_mark_stale(dst);
@@ -698,6 +730,7 @@ build_fresh(struct compile *c, const char *dst, size_t mapsize, char *err,
 	}
 	if (rc != 0)
 		(void) unlink(tmp);
+	(void) close(tfd);
 	free(tmp);
 	free(tmplock);
 	free(dstlock);
@@ -740,6 +773,10 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	}
 	stats->entries = c.nents + c.ncents;
 	stats->cidr = c.ncents;
+	if (store_dir_check(dst, err, errlen) < 0) {
+		rc = -1;
+		goto out;
+	}
 
 	/*
 	 * The map must hold the old table (readers may still use it until
@@ -750,13 +787,14 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	for (i = 0; i < c.ncents; i++)
 		total += c.cents[i].klen + c.cents[i].vlen + 16;
 	mapsize = 2 * total + store_map_slack;
-	if (stat(dst, &st) == 0)
+	if (lstat(dst, &st) == 0)
 		mapsize += (size_t) st.st_size;
 	mapsize = (mapsize + ((size_t) 1 << 20) - 1) & ~(((size_t) 1 << 20) - 1);
 	if (mapsize < store_map_min)
 		mapsize = store_map_min;
 
-	if (stat(dst, &st) < 0) {
+	/* A link is not followed (as root it is refused, store.c). */
+	if (lstat(dst, &st) < 0) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", dst, strerror(errno));
 			rc = -1;
@@ -767,7 +805,7 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	}
 	rc = store_open_env(dst, 0, 1, mapsize, &s, err, errlen);
 	if (rc < 0) {
-		if (s->e->openkind != STORE_OPEN_BROKEN)
+		if (s == NULL || s->e->openkind != STORE_OPEN_BROKEN)
 			goto out;
 		rc = build_fresh(&c, dst, mapsize, err, errlen);
 		goto out;

@@ -75,6 +75,7 @@ struct store_env {
 	MDB_dbi	dbi_cidr;
 	dev_t	dev;
 	ino_t	ino;
+	int	lockfd;			/* root: the lock file, held with env */
 	char	openerr[200];		/* why env is NULL */
 	int	absent;			/* dynamic table file does not exist */
 	int	openkind;		/* STORE_OPEN_* of the last open */
@@ -121,13 +122,27 @@ extern int store_env_grow(struct store *, size_t, char *, size_t);
 extern void store_env_mark_stale(const char *path);
 extern int store_open_env(const char *path, int dynamic, int writable,
 	size_t mapsize, struct store **out, char *err, size_t errlen);
-extern void store_fix_owner(const char *path, const char *lockpath,
-	int datafile);
+extern void store_fix_owner_fd(int fd, int datafile);
+extern int store_owner_uid(uid_t *);
 extern void store_mdb_err(char *, size_t, const char *path,
 	const char *what, int rc);
 extern int store_key_cmp(const void *, size_t, const void *, size_t);
 extern int store_txn_get(struct store_env *, MDB_txn **);
 extern void store_txn_put(struct store_env *, MDB_txn *);
+
+/* A table's files opened by descriptor, for root; see store_safe.c. */
+struct store_safe {
+	int	pfd;			/* private directory, or -1 */
+	char   *pdir;			/* its path, to remove it */
+	int	datafd;
+	int	lockfd;
+	int	lock_made;		/* we created the lock file */
+	char	lmdbpath[64];		/* what mdb_env_open() is given */
+};
+extern int store_dir_check(const char *path, char *, size_t);
+extern int store_safe_open(const char *path, const char *lockpath,
+	int writable, struct store_safe *, char *, size_t);
+extern void store_safe_close(struct store_safe *);
 
 /* Guarded reads of a mapped file; see store_guard.c. */
 #define STORE_GUARD_FAULT	INT_MIN

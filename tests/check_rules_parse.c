@@ -43,6 +43,18 @@ static const struct {
 	{"log-level value",
 	    "log-level loud\n",
 	    "t.conf:1:11: error: expected error, warning, info or debug, found 'loud'\n"},
+	{"milter-timeout value",
+	    "milter-timeout forever\n",
+	    "t.conf:1:16: error: bad milter-timeout \"forever\" (seconds from 1 to 3600, with an optional unit s or m: 30s, 2m)\n"},
+	{"milter-timeout too long",
+	    "milter-timeout 2h\n",
+	    "t.conf:1:16: error: bad milter-timeout \"2h\" (seconds from 1 to 3600, with an optional unit s or m: 30s, 2m)\n"},
+	{"max-connections zero",
+	    "max-connections 0\n",
+	    "t.conf:1:17: error: bad max-connections \"0\" (a number from 1 to 60000)\n"},
+	{"max-connections unit",
+	    "max-connections 5m\n",
+	    "t.conf:1:17: error: bad max-connections \"5m\" (a number from 1 to 60000)\n"},
 	{"duplicate setting",
 	    "user a\nuser b\n",
 	    "t.conf:2:1: error: user is already set at t.conf:1\n"},
@@ -359,7 +371,7 @@ static const struct {
 	{"reply without code", "mail {\n tempfail \"later please\"\n}\n", 1},
 	{"every setting", "socket \"inet:1@127.0.0.1\"\ncontrol x\nuser u\n"
 	"on-error accept\ndelay-reject off\nrecipient-delimiter \"+-\"\n"
-	"log-level warning\n", 0},
+	"log-level warning\nmilter-timeout 2m\nmax-connections 100\n", 0},
 };
 
 START_TEST(test_good)

@@ -191,7 +191,8 @@ static const char bad_src[] =
 	"192.0.2.0/33 OK\n"
 	"k.example 250 fine\n"
 	"l.example OK\n"
-	"a.example REJECT dup\n";
+	"a.example REJECT dup\n"
+	"2001:0db8:6 OK\n";
 
 static const struct {
 	const char *label;
@@ -210,6 +211,8 @@ static const struct {
 	{"bad length", "src:14: error: bad CIDR key 192.0.2.0/33"},
 	{"2NN", "src:15: error: k.example: reply code 250"},
 	{"dup", "src:17: warning: duplicate key \"a.example\""},
+	{"v6 zero", "src:18: warning: 2001:0db8:6: an IPv6 network key with "
+	"a leading zero never matches"},
 };
 
 START_TEST(test_compile_errors)
@@ -335,6 +338,11 @@ static const char order_src[] =
 	"2001:db8::/32 21\n"
 	"2001:db8:1::/48 22\n"
 	"::/0 23\n"
+	"2001:db8:6 24\n"
+	"2001:db8:6:7 25\n"
+	"3fff 26\n"
+	"2001:db8:6::5 27\n"
+	"2001:db8:1:5 28\n"
 	"host.sub.d.test 30\n"
 	".sub.d.test 31\n"
 	"sub.d.test 32\n"
@@ -375,6 +383,16 @@ static const struct {
 	{"v6 /32", STORE_CLIENT, "2001:db8:2::9", NULL, "21"},
 	{"v6 /0", STORE_CLIENT, "2001:db9::1", NULL, "23"},
 	{"v6 never v4 /0", STORE_CLIENT, "::2", NULL, "23"},
+	/* access(5): the compressed text cut at each ':' (issue 11.7) */
+	{"v6 net 3 fields", STORE_CLIENT, "2001:db8:6::1", NULL, "24"},
+	{"v6 net longest", STORE_CLIENT, "2001:db8:6:7::1", NULL, "25"},
+	{"v6 net via ::", STORE_CLIENT, "2001:db8:6:8:1:2:3:4", NULL, "24"},
+	{"v6 net 1 field", STORE_CLIENT, "3fff::1", NULL, "26"},
+	{"v6 full before net", STORE_CLIENT, "2001:db8:6::5", NULL, "27"},
+	{"v6 net before cidr", STORE_CLIENT, "2001:db8:1:5::9", NULL, "28"},
+	{"v6 net whole fields", STORE_CLIENT, "2001:db8:60::1", NULL, "21"},
+	{"v6 net uncompressed", STORE_CLIENT, "2001:db8:6:0:0:0:0:1", NULL,
+	"24"},
 	{"domain exact", STORE_DOMAIN, "host.sub.d.test", NULL, "30"},
 	{"subdomain key first", STORE_DOMAIN, "x.sub.d.test", NULL, "31"},
 	{"domain itself", STORE_DOMAIN, "sub.d.test", NULL, "32"},
@@ -1029,6 +1047,226 @@ START_TEST(test_sigkill_compile)
 }
 END_TEST
 
+/* ---- links planted by the owner of a table directory (root) ---- */
+
+/*
+ * Whoever owns a table's directory can put a symbolic link where root
+ * (relayguardctl grant, purge, compile) will open or create the table,
+ * its lock file or a temporary file. The link points at a victim file
+ * outside the directory: it must be unchanged afterwards (content,
+ * mode, owner), and the command either refuses the link (table, lock)
+ * or removes and replaces it (temporary files). Only meaningful as
+ * root, as make check runs; as another user the tests pass vacuously.
+ */
+enum link_op {
+	LINK_GRANT,			/* grant on an existing table */
+	LINK_GRANT_NEW,			/* grant creating the table */
+	LINK_PURGE,
+	LINK_COMPILE,			/* compile over an existing table */
+	LINK_COMPILE_NEW,		/* compile of a new table */
+};
+enum link_at {
+	LINK_TABLE,
+	LINK_LOCK,
+	LINK_TEMP,
+	LINK_TEMP_LOCK,
+};
+
+static const struct {
+	const char *label;
+	enum link_op op;
+	enum link_at at;
+	int     ok;			/* the command succeeds */
+} link_cases[] = {
+	{"grant: table", LINK_GRANT, LINK_TABLE, 0},
+	{"grant: lock", LINK_GRANT, LINK_LOCK, 0},
+	{"grant new: temp", LINK_GRANT_NEW, LINK_TEMP, 1},
+	{"grant new: temp lock", LINK_GRANT_NEW, LINK_TEMP_LOCK, 1},
+	{"purge: table", LINK_PURGE, LINK_TABLE, 0},
+	{"purge: lock", LINK_PURGE, LINK_LOCK, 0},
+	{"compile: table", LINK_COMPILE, LINK_TABLE, 0},
+	{"compile: lock", LINK_COMPILE, LINK_LOCK, 0},
+	{"compile new: temp", LINK_COMPILE_NEW, LINK_TEMP, 1},
+	{"compile new: temp lock", LINK_COMPILE_NEW, LINK_TEMP_LOCK, 1},
+};
+
+/* victim_state - what must not change: content, mode, owner */
+static char *
+victim_state(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+	char    buf[256];
+	ssize_t n;
+	int     fd;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	strbuf_printf(&sb, "mode %o uid %ld gid %ld size %ld: ",
+	    (unsigned) st.st_mode, (long) st.st_uid, (long) st.st_gid,
+	    (long) st.st_size);
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_append(&sb, buf, (size_t) n);
+	close(fd);
+	return (strbuf_detach(&sb));
+}
+
+START_TEST(test_planted_links)
+{
+	const char *t = path_of("links/t.lmdb");
+	const char *victim = path_of("victim");
+	struct store *s = NULL;
+	struct addr a;
+	char    link[500], err[512], tlock[320];
+	char   *before, *after;
+	size_t  removed;
+	int     fd, rc;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_planted_links: not root, nothing to test\n");
+		return;
+	}
+	ck_assert_int_eq(mkdir(path_of("links"), 0755), 0);
+	snprintf(tlock, sizeof(tlock), "%s-lock", t);
+	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
+
+	/* A table to work on, without its lock file. */
+	if (link_cases[_i].op == LINK_GRANT || link_cases[_i].op == LINK_PURGE) {
+		ck_assert_int_eq(store_open_write(t, 1, &s, err, sizeof(err)),
+		    0);
+		ck_assert_int_eq(store_grant(s, &a, NULL, 1, err, sizeof(err)),
+		    0);
+		store_close(s);
+		s = NULL;
+	} else if (link_cases[_i].op == LINK_COMPILE)
+		ck_assert_int_eq(compile_text("a.example OK\n", t, NULL), 0);
+	(void) unlink(tlock);
+
+	/* The victim: empty for the table (LMDB writes an empty file). */
+	ck_assert_int_ge(fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600),
+	    0);
+	if (link_cases[_i].at != LINK_TABLE)
+		ck_assert_int_eq(write(fd, "precious\n", 9), 9);
+	ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
+	close(fd);
+	before = victim_state(victim);
+
+	switch (link_cases[_i].at) {
+	case LINK_TABLE:
+		snprintf(link, sizeof(link), "%s", t);
+		(void) unlink(t);
+		break;
+	case LINK_LOCK:
+		snprintf(link, sizeof(link), "%s", tlock);
+		break;
+	case LINK_TEMP:
+	case LINK_TEMP_LOCK:
+		if (link_cases[_i].op == LINK_GRANT_NEW)
+			snprintf(link, sizeof(link), "%s.new.%ld.%lx", t,
+			    (long) getpid(),
+			    (unsigned long) pthread_self() & 0xffffff);
+		else
+			snprintf(link, sizeof(link), "%s.tmp.%ld", t,
+			    (long) getpid());
+		if (link_cases[_i].at == LINK_TEMP_LOCK)
+			strcat(link, "-lock");
+		break;
+	}
+	ck_assert_int_eq(symlink(victim, link), 0);
+
+	err[0] = 0;
+	switch (link_cases[_i].op) {
+	case LINK_GRANT:
+	case LINK_GRANT_NEW:
+		rc = store_open_write(t, 1, &s, err, sizeof(err));
+		if (rc == 0)
+			rc = store_grant(s, &a, "u", time(NULL) + 60, err,
+			    sizeof(err));
+		break;
+	case LINK_PURGE:
+		rc = store_open_write(t, 1, &s, err, sizeof(err));
+		if (rc == 0)
+			rc = store_purge(s, time(NULL), &removed, err,
+			    sizeof(err));
+		break;
+	case LINK_COMPILE:
+	case LINK_COMPILE_NEW:
+	default:
+		rc = compile_text("b.example REJECT\n", t, NULL) == 0 ? 0 : -1;
+		break;
+	}
+	store_close(s);
+
+	after = victim_state(victim);
+	ck_assert_msg(strcmp(before, after) == 0, "%s: the victim changed: "
+	    "[%s] became [%s]", link_cases[_i].label, before, after);
+	if (link_cases[_i].ok)
+		ck_assert_msg(rc == 0, "%s: failed: %s", link_cases[_i].label,
+		    err);
+	else {
+		ck_assert_msg(rc != 0, "%s: went through the link",
+		    link_cases[_i].label);
+		if (link_cases[_i].op != LINK_COMPILE)
+			ck_assert_msg(strstr(err, "symbolic link") != NULL,
+			    "%s: unclear error: %s", link_cases[_i].label, err);
+	}
+	free(before);
+	free(after);
+}
+END_TEST
+
+/*
+ * A table directory someone other than root and the table owner can
+ * write is refused, by every writer, with its name in the message.
+ */
+static const struct {
+	const char *label;
+	mode_t  mode;
+	uid_t   uid;
+	const char *owner;		/* store_set_owner() */
+	const char *want;		/* in the error; NULL: accepted */
+} dir_cases[] = {
+	{"root 0755", 0755, 0, NULL, NULL},
+	{"group-writable", 0775, 0, NULL, "writable by its group or others"},
+	{"other-writable", 0757, 0, NULL, "writable by its group or others"},
+	{"sticky /tmp-like", 01777, 0, NULL, "writable by its group or others"},
+	{"another user's", 0755, 65534, "root", "owned by uid 65534"},
+	{"the table owner's", 0755, 65534, "nobody", NULL},
+};
+
+START_TEST(test_table_dir)
+{
+	const char *d = path_of("tdir");
+	const char *t = path_of("tdir/t.lmdb");
+	struct store *s = NULL;
+	char    err[512];
+	int     rc, crc;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_table_dir: not root, nothing to test\n");
+		return;
+	}
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	ck_assert_int_eq(chown(d, dir_cases[_i].uid, 0), 0);
+	ck_assert_int_eq(chmod(d, dir_cases[_i].mode), 0);
+	store_set_owner(dir_cases[_i].owner);
+	err[0] = 0;
+	rc = store_open_write(t, 1, &s, err, sizeof(err));
+	store_close(s);
+	if (dir_cases[_i].want == NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", dir_cases[_i].label, err);
+	} else {
+		ck_assert_msg(rc < 0, "%s: accepted", dir_cases[_i].label);
+		ck_assert_msg(strstr(err, dir_cases[_i].want) != NULL &&
+		    strstr(err, d) != NULL, "%s: %s", dir_cases[_i].label, err);
+		ck_assert_int_eq(access(t, F_OK), -1);
+	}
+	crc = compile_text("a.example OK\n", path_of("tdir/c.lmdb"), NULL);
+	ck_assert_int_eq(crc, dir_cases[_i].want == NULL ? 0 : -1);
+	store_set_owner(NULL);
+}
+END_TEST
+
 /* ---- grants ---- */
 
 START_TEST(test_grants)
@@ -1437,6 +1675,13 @@ store_suite(void)
 	tcase_add_test(tc, test_grant_many);
 	tcase_add_test(tc, test_grant_expires);
 	tcase_add_test(tc, test_concurrent_grants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_links");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_planted_links, 0, N(link_cases));
+	tcase_add_loop_test(tc, test_table_dir, 0, N(dir_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_map");
