@@ -12,7 +12,8 @@
 #	apt-get command is printed and the script fails.
 set -eu
 
-pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check"
+pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check
+	libsystemd-dev"
 # The last line of the test set: the shared libraries of sendmail-bin,
 # which the Sendmail tests unpack (not install) with dpkg-deb -x.
 pkgs_test="postfix postfix-lmdb swaks sasl2-bin libsasl2-modules m4 openssl
