@@ -12,7 +12,10 @@
  *
  *	A table file that does not exist (yet) is not an error: the
  *	daemon starts and its lookups yield on-error until the table is
- *	built. check prints a warning for each such table on stderr.
+ *	built. check prints a warning for each such table on stderr,
+ *	and the warnings of rules_warnings() ("file:line: warning: ..."):
+ *	with on-error accept, each rule a failed lookup turns into a
+ *	permit.
  * DIAGNOSTICS
  *	Every error is printed on stderr as "file:line:col: error: ...".
  *	Exit 0 when the configuration is valid, 78 (EX_CONFIG) when not,
@@ -33,6 +36,7 @@ int
 cmd_check(int argc, char **argv)
 {
 	const char *conf = NULL, *name, *path;
+	struct strbuf warn = STRBUF_INIT;
 	struct rules *r;
 	size_t  i;
 	int     c, dyn;
@@ -60,6 +64,9 @@ cmd_check(int argc, char **argv)
 			fprintf(stderr, "%s: warning: table %s: %s: %s (lookups "
 			    "yield on-error until it is built)\n", rules_source(r),
 			    name, path, strerror(errno));
+	if (rules_warnings(r, &warn) > 0)
+		fputs(strbuf_str(&warn), stderr);
+	strbuf_free(&warn);
 	printf("%s: configuration OK: %zu rule%s, %zu list%s, %zu table%s\n",
 	    rules_source(r), rules_rule_count(r),
 	    rules_rule_count(r) == 1 ? "" : "s", rules_list_count(r),

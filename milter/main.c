@@ -26,6 +26,9 @@
  *	Exit status 0 (stopped cleanly, or -n and the configuration is
  *	good), 64 usage, 78 configuration error, 1 start-up failure or
  *	a stop that libmilter did not finish within STOP_GRACE seconds.
+ *	The configuration's warnings (rules_warnings(): rules that on-error
+ *	accept turns into a permit when their lookup fails) go to standard
+ *	error with -n and to the log at start; they change no exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -166,6 +169,19 @@ unix_socket_free(const char *path, char *err, size_t errlen)
 	}
 	close(fd);
 	return (ret);
+}
+
+/* log_warnings - log each line of a rules_warnings() text */
+static void
+log_warnings(const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		if ((nl = strchr(text, '\n')) == NULL)
+			nl = text + strlen(text) - 1;
+		log_warning("%.*s", (int) (nl - text), text);
+	}
 }
 
 /* write_pidfile - record our pid; a failure is only a warning */
@@ -409,6 +425,14 @@ main(int argc, char **argv)
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);
 		strbuf_free(&errs);
 		return (EX_CONFIG_);
+	}
+	strbuf_free(&errs);
+	if (rules_warnings(r, &errs) > 0) {
+		/* Each line is "file:line: warning: ...". */
+		if (check)
+			fputs(strbuf_str(&errs), stderr);
+		else
+			log_warnings(strbuf_str(&errs));
 	}
 	strbuf_free(&errs);
 	if (check) {

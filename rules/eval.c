@@ -38,12 +38,15 @@
  *	client-name" condition in the deciding rule), the answer is a
  *	tempfail instead.
  *
- *	A routed recipient is never looked up as "rcpt" in a table (the
- *	mailbox lookup order would find it by the domain after its last
- *	'@', the next hop): "rcpt in <table>" is false for it and
- *	"check rcpt" goes on; rcpt-domain, its final destination, is
- *	looked up as usual. A table OK for a routed recipient counts as
- *	DUNNO (spec section 4).
+ *	A condition on rcpt or rcpt-domain of a routed recipient is
+ *	answered over its readings (routed.c, spec section 3):
+ *	eval_cond() says at once whether it holds for a rule that
+ *	refuses (some reading matches; with "not", some reading does
+ *	not) and for one that permits (every reading matches; with
+ *	"not", none does). Uncertain readings satisfy every refusal and
+ *	no permit. A check of rcpt or rcpt-domain looks every reading up:
+ *	the first reading whose entry refuses decides, and an OK for a
+ *	routed recipient counts as DUNNO (spec section 4).
  *
  *	The result's relay flag is set for a permitted recipient (RCPT,
  *	verdict CONTINUE or ACCEPT) unless it is unqualified or the
@@ -127,7 +130,7 @@ struct ctx {
 	const struct rules_facts *f;
 	enum rules_stage stage;
 	struct rules_trace *trace;
-	int     have_rcpt, have_sender;
+	int     have_rcpt, have_sender, have_readings;
 	int     rcpt_dom_ok;
 	uint64_t memo_have;		/* bit n: memo_v[n] is known */
 	signed char memo_v[RULES_MEMO_MAX];
@@ -140,10 +143,8 @@ struct ctx {
 	struct store_error err;
 	char    rcpt_base[RCPT_ARG_MAX + 1];
 	char    rcpt_dom[DOMAIN_MAX + 1];
-	/* A routed rcpt's other hops (next hop, domain), canonical. */
-	int     rcpt_nhops;
-	const char *rcpt_hopp[2];
-	char    rcpt_hop[2][DOMAIN_MAX + 1];
+	/* A routed rcpt's readings (spec section 3), made on first use. */
+	struct readings rd;
 };
 
 /* rules_stage_name - "connect", ... */
@@ -253,33 +254,6 @@ canon_fact(const char *d, const char **out, char *buf, size_t len)
 	return (1);
 }
 
-/*
- * rcpt_hops - the domains a routed recipient passes through besides its
- * final destination: the next hop and the domain after the last '@'.
- * Spec section 3 names the final destination rcpt-domain, but for
- * "user%example.com@evil.example" the MTA relays to evil.example: the
- * address is local only when every hop is, so rcpt_in_all() tests them
- * all.
- */
-static void
-rcpt_hops(struct ctx *c)
-{
-	const char *cand[2] = {c->rcpt.next_hop, c->rcpt.domain};
-	const char *p;
-	int     i;
-
-	c->rcpt_nhops = 0;
-	for (i = 0; i < 2; i++) {
-		if (cand[i] == NULL || !canon_fact(cand[i], &p,
-			c->rcpt_hop[c->rcpt_nhops], DOMAIN_MAX + 1))
-			continue;
-		if ((c->rcpt_dom_ok && strcmp(p, c->rcpt_domp) == 0) ||
-		    (c->rcpt_nhops == 1 && strcmp(p, c->rcpt_hopp[0]) == 0))
-			continue;
-		c->rcpt_hopp[c->rcpt_nhops++] = p;
-	}
-}
-
 /* get_rcpt, get_sender - parse on first use */
 static struct rcpt *
 get_rcpt(struct ctx *c)
@@ -296,11 +270,23 @@ get_rcpt(struct ctx *c)
 			c->rcpt_base[0] = '\0';
 		c->rcpt_dom_ok = canon_fact(c->rcpt.rcpt_domain, &c->rcpt_domp,
 		    c->rcpt_dom, sizeof(c->rcpt_dom));
-		c->rcpt_nhops = 0;
-		if (c->rcpt.routed)
-			rcpt_hops(c);
 	}
 	return (&c->rcpt);
+}
+
+/* get_readings - a routed rcpt's readings, made on first use */
+static const struct readings *
+get_readings(struct ctx *c)
+{
+	struct rcpt *m = get_rcpt(c);
+
+	if (m == NULL)
+		return (NULL);
+	if (!c->have_readings) {
+		readings_build(c->f->rcpt, m, &c->rd);
+		c->have_readings = 1;
+	}
+	return (&c->rd);
 }
 
 static struct rcpt *
@@ -717,16 +703,6 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 		key = get_domain(c, fact);
 		break;
 	case ITEM_MAILBOX:
-		/*
-		 * A routed recipient would be found through the domain after
-		 * its last '@' (the next hop, often ours): a table must not
-		 * open a percent-hack relay, so it is not looked up.
-		 */
-		if (fact == FACT_RCPT && get_rcpt(c) != NULL &&
-		    c->rcpt.routed) {
-			*absent = 2;
-			return (0);
-		}
 		if ((mv = get_mailbox(c, fact)) != NULL)
 			key = mv->text;
 		break;
@@ -743,37 +719,116 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 	    &c->err));
 }
 
-/* rcpt_hops_in_set - are a routed rcpt's other hops in the set too? */
+/* is_routed_rcpt - a fact with readings: rcpt or rcpt-domain, routed */
 static int
-rcpt_hops_in_set(struct ctx *c, const struct set *set)
+is_routed_rcpt(struct ctx *c, int fact)
 {
-	int     i;
+	struct rcpt *m;
 
-	for (i = 0; i < c->rcpt_nhops; i++)
-		if (!set_match_domain(set, c->rcpt_hopp[i]))
-			return (0);
-	return (1);
+	return ((fact == FACT_RCPT || fact == FACT_RCPT_DOMAIN) &&
+	    (m = get_rcpt(c)) != NULL && m->routed);
 }
 
-/* rcpt_hops_in_table - the same for a table: 1, 0, or -1 error */
+/*
+ * reading_lookup - one reading of a routed rcpt in a table, in the
+ * lookup order of the fact (a source-route hop by its domain):
+ * 1 found (val, matched), 0 not, -1 error (c->err)
+ */
 static int
-rcpt_hops_in_table(struct ctx *c, const struct table *t)
+reading_lookup(struct ctx *c, const struct table *t, int fact,
+	const struct reading *r, char *val, size_t vallen, char *matched,
+	size_t mlen)
 {
-	char    val[STORE_VALUE_MAX];
-	int     i, rc;
+	char    key[RCPT_MAX_BOX];
 
-	if (t->dynamic)
-		return (1);		/* cannot hold domains */
-	for (i = 0; i < c->rcpt_nhops; i++) {
-		rc = store_lookup(t->store, STORE_DOMAIN, c->rcpt_hopp[i], NULL,
-		    val, sizeof(val), NULL, 0, &c->err);
-		if (rc != 1)
-			return (rc);
+	memset(&c->err, 0, sizeof(c->err));
+	if (t->store == NULL) {
+		snprintf(c->err.msg, sizeof(c->err.msg), "table %s is not open",
+		    t->name);
+		return (-1);
 	}
-	return (1);
+	if (fact == FACT_RCPT_DOMAIN || r->hop) {
+		if (r->domain == NULL)
+			return (0);
+		return (store_lookup(t->store, STORE_DOMAIN, r->domain, NULL,
+		    val, vallen, matched, mlen, &c->err));
+	}
+	if (r->domain != NULL)
+		snprintf(key, sizeof(key), "%s@%s", r->local, r->domain);
+	else
+		snprintf(key, sizeof(key), "%s", r->local);
+	return (store_lookup(t->store, STORE_MAILBOX, key,
+	    c->r->settings.recipient_delimiter, val, vallen, matched, mlen,
+	    &c->err));
 }
 
-/* eval_cond - 1 holds, 0 does not, -1 lookup error */
+/* reading_in_set - one reading of a routed rcpt in a set: 1, 0 or
+ * SET_UNCERTAIN */
+static int
+reading_in_set(struct ctx *c, int fact, const struct set *set,
+	const struct reading *r)
+{
+	struct mbox_val mv;
+	char    base[RCPT_ARG_MAX + 1];
+	char    text[RCPT_MAX_BOX];
+
+	if (fact == FACT_RCPT_DOMAIN)
+		return (r->domain != NULL ? set_match_domain(set, r->domain) : 0);
+	memset(&mv, 0, offsetof(struct mbox_val, full));
+	mv.local = r->local;
+	if (rcpt_strip_extension(r->local, c->r->settings.recipient_delimiter,
+	    base, sizeof(base)) == 1)
+		mv.local_base = base;
+	mv.domain = r->domain;
+	if (r->domain != NULL)
+		snprintf(text, sizeof(text), "%s@%s", r->local, r->domain);
+	else
+		snprintf(text, sizeof(text), "%s", r->local);
+	mv.text = text;
+	mbox_prepare(&mv);
+	return (set_match_mailbox(set, &mv));
+}
+
+/*
+ * routed_cond - a condition on a routed rcpt over its readings. Sets
+ * *any (some reading matches) and *all (every reading does); an
+ * uncertain address has a reading that may match anything or nothing,
+ * so *any is 1 and *all 0. Returns 0, or -1 when a lookup failed.
+ */
+static int
+routed_cond(struct ctx *c, const struct cond *cd, int *any, int *all)
+{
+	const struct readings *rd = get_readings(c);
+	char    val[STORE_VALUE_MAX];
+	size_t  i;
+	int     v;
+
+	*any = rd->uncertain;
+	*all = !rd->uncertain && rd->n > 0;
+	for (i = 0; i < rd->n; i++) {
+		if (cd->kind == COND_TABLE) {
+			v = reading_lookup(c, cd->table, cd->id, &rd->r[i], val,
+			    sizeof(val), NULL, 0);
+			if (v < 0)
+				return (-1);
+		} else
+			v = reading_in_set(c, cd->id, cd->set, &rd->r[i]);
+		*any |= v != 0;
+		*all &= v == 1;
+	}
+	return (0);
+}
+
+/*
+ * What a condition's answer means depends on the rule (spec section 3):
+ * a rule that refuses needs it to hold for some reading of a routed
+ * recipient, one that permits for every reading. eval_cond() answers
+ * both at once.
+ */
+#define HOLD_REFUSE	1		/* holds in a reject, tempfail, discard */
+#define HOLD_PERMIT	2		/* holds in a permit or accept */
+
+/* eval_cond - HOLD_REFUSE | HOLD_PERMIT bits, or -1 lookup error */
 static int
 eval_cond(struct ctx *c, const struct cond *cd)
 {
@@ -781,21 +836,28 @@ eval_cond(struct ctx *c, const struct cond *cd)
 	const struct mbox_val *mv;
 	const char *s;
 	char    val[STORE_VALUE_MAX];
-	int     v = 0, absent;
+	int     v = 0, absent, any, all;
 
 	if (cd->kind == COND_FLAG) {
 		v = get_flag(c, cd->id);
-		return (cd->neg ? !v : v);
+		return ((cd->neg ? !v : v) ? HOLD_REFUSE | HOLD_PERMIT : 0);
 	}
 	if (cd->memo >= 0 && (c->memo_have & ((uint64_t) 1 << cd->memo))) {
 		v = c->memo_v[cd->memo];
-		return (v < 0 ? -1 : cd->neg ? !v : v);
+		if (v < 0)
+			return (-1);
+		any = v & 1;
+		all = (v >> 1) & 1;
+		goto out;
+	}
+	if (is_routed_rcpt(c, cd->id)) {
+		v = routed_cond(c, cd, &any, &all);
+		goto done;
 	}
 	if (cd->kind == COND_TABLE) {
 		v = table_lookup(c, cd->table, cd->id, val, sizeof(val), NULL, 0,
 		    &absent);
-		if (v == 1 && cd->id == FACT_RCPT_DOMAIN)
-			v = rcpt_hops_in_table(c, cd->table);
+		any = all = v > 0;
 		goto done;
 	}
 	fd = &rules_facts_tab[cd->id];
@@ -806,31 +868,37 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		v = c->f->client != NULL && set_match_addr(cd->set, c->f->client);
 		break;
 	case ITEM_DOMAIN:
-		v = (s = get_domain(c, cd->id)) != NULL &&
-		    set_match_domain(cd->set, s);
-		if (v && cd->id == FACT_RCPT_DOMAIN)
-			v = rcpt_hops_in_set(c, cd->set);
+		v = (s = get_domain(c, cd->id)) != NULL ?
+		    set_match_domain(cd->set, s) : 0;
 		break;
 	case ITEM_MAILBOX:
-		/* As in tables: a routed rcpt is no mailbox of any domain. */
-		if (cd->id == FACT_RCPT && get_rcpt(c) != NULL && c->rcpt.routed)
-			break;
-		v = (mv = get_mailbox(c, cd->id)) != NULL &&
-		    set_match_mailbox(cd->set, mv);
+		v = (mv = get_mailbox(c, cd->id)) != NULL ?
+		    set_match_mailbox(cd->set, mv) : 0;
 		break;
 	case ITEM_STRING:
-		v = (s = get_string(c, cd->id)) != NULL &&
-		    set_match_string(cd->set, s);
+		v = (s = get_string(c, cd->id)) != NULL ?
+		    set_match_string(cd->set, s) : 0;
 		break;
 	default:
 		break;
 	}
+	/* A text too long for a regex: cannot tell, refusals hold. */
+	any = v != 0;
+	all = v == 1;
+	v = 0;
 done:
 	if (cd->memo >= 0) {
 		c->memo_have |= (uint64_t) 1 << cd->memo;
-		c->memo_v[cd->memo] = (signed char) v;
+		c->memo_v[cd->memo] = (signed char) (v < 0 ? -1 :
+		    any | all << 1);
 	}
-	return (v < 0 ? -1 : cd->neg ? !v : v);
+	if (v < 0)
+		return (-1);
+out:
+	/* "not" flips which side is safe: not C refuses unless C is sure. */
+	if (cd->neg)
+		return ((!all ? HOLD_REFUSE : 0) | (!any ? HOLD_PERMIT : 0));
+	return ((any ? HOLD_REFUSE : 0) | (all ? HOLD_PERMIT : 0));
 }
 
 /* count - bump a rule's statistics */
@@ -843,53 +911,128 @@ count(const struct rule *rule, enum rules_stat st)
 	atomic_fetch_add_explicit(&r->stats[st], 1, memory_order_relaxed);
 }
 
-/* cond_failed_detail - why a condition did not hold, for traces */
+/* readings_text - a routed rcpt's readings, for traces */
+static void
+readings_text(struct ctx *c, char *buf, size_t len)
+{
+	const struct readings *rd = get_readings(c);
+	struct strbuf sb = STRBUF_INIT;
+	size_t  i;
+
+	for (i = 0; i < rd->n; i++) {
+		const struct reading *r = &rd->r[i];
+
+		if (i > 0)
+			strbuf_puts(&sb, ", ");
+		if (r->hop)
+			strbuf_printf(&sb, "@%s:", r->domain);
+		else if (r->domain != NULL)
+			strbuf_printf(&sb, "%s@%s", r->local, r->domain);
+		else
+			strbuf_puts(&sb, r->local);
+	}
+	if (rd->uncertain)
+		strbuf_puts(&sb, rd->n ? ", and one that cannot be known" :
+		    "none that can be known (malformed)");
+	buf[0] = '\0';
+	if (len > 0) {
+		struct strbuf clean = STRBUF_INIT;
+
+		sanitise(&clean, strbuf_str(&sb), len > 4 ? len - 4 : 0);
+		snprintf(buf, len, "%s", strbuf_str(&clean));
+		strbuf_free(&clean);
+	}
+	strbuf_free(&sb);
+}
+
+/* rule_refuses - a reject, tempfail or discard */
+static int
+rule_refuses(const struct rule *rule)
+{
+	return (rule->action == ACT_REJECT || rule->action == ACT_TEMPFAIL ||
+	    rule->action == ACT_DISCARD);
+}
+
+/* cond_failed - why a condition did not hold, for traces */
 static void
 cond_failed(struct ctx *c, const struct rule *rule, const struct cond *cd)
 {
-	char    val[200];
+	char    val[200], rds[400];
 
 	if (c->trace == NULL)
 		return;
+	if (cd->kind != COND_FLAG && is_routed_rcpt(c, cd->id)) {
+		readings_text(c, rds, sizeof(rds));
+		trace_add(c->trace, c->stage, rule->where, rule->text,
+		    "no match", "\"%s\" is false (rcpt is routed; readings: %s; "
+		    "in a rule that %s it must hold for %s reading)", cd->text,
+		    rds, rule->action == ACT_CHECK ? "may refuse" :
+		    rule_refuses(rule) ? "refuses" : "permits",
+		    rule->action == ACT_CHECK || rule_refuses(rule) ? "some" :
+		    "every");
+		return;
+	}
 	if (cd->kind == COND_FLAG)
 		snprintf(val, sizeof(val), "%s", get_flag(c, cd->id) ? "yes" : "no");
 	else
 		fact_text(c, cd->id, val, sizeof(val));
-	if (cd->kind != COND_FLAG && !cd->neg && cd->id == FACT_RCPT_DOMAIN &&
-	    c->have_rcpt && c->rcpt_nhops > 0) {
-		trace_add(c->trace, c->stage, rule->where, rule->text,
-		    "no match", "\"%s\" is false (rcpt-domain: %s, routed via "
-		    "%s%s%s: every hop must be in the set)", cd->text, val,
-		    c->rcpt_hopp[0], c->rcpt_nhops > 1 ? ", " : "",
-		    c->rcpt_nhops > 1 ? c->rcpt_hopp[1] : "");
-		return;
-	}
-	if (cd->kind == COND_SET && !cd->neg && cd->id == FACT_RCPT &&
-	    c->have_rcpt && c->rcpt.routed) {
-		trace_add(c->trace, c->stage, rule->where, rule->text,
-		    "no match", "\"%s\" is false (rcpt is routed: it matches "
-		    "no mailbox item)", cd->text);
-		return;
-	}
 	trace_add(c->trace, c->stage, rule->where, rule->text, "no match",
 	    "\"%s\" is false (%s: %s)", cd->text,
 	    cd->kind == COND_FLAG ? rules_flags_tab[cd->id].name :
 	    rules_facts_tab[cd->id].name, val);
 }
 
+/*
+ * check_lookup - the check of a routed rcpt, reading by reading (spec
+ * section 3): the first reading the table refuses decides; an OK
+ * counts as DUNNO for a routed recipient (section 4), so nothing else
+ * does. Readings that cannot be known are not looked up. Returns 1
+ * found (val, matched: the deciding entry), 0 no refusal, -1 error.
+ */
+static int
+check_lookup(struct ctx *c, const struct rule *rule, char *val,
+	size_t vallen, char *matched, size_t mlen)
+{
+	const struct readings *rd = get_readings(c);
+	enum store_action act;
+	const char *text;
+	char    code[4], xcode[16], err[200];
+	size_t  i;
+	int     rc;
+
+	for (i = 0; i < rd->n; i++) {
+		rc = reading_lookup(c, rule->check_table, rule->check_fact,
+		    &rd->r[i], val, vallen, matched, mlen);
+		if (rc != 1) {
+			if (rc < 0)
+				return (-1);
+			continue;
+		}
+		if (store_action_parse(val, &act, code, xcode, &text, err,
+		    sizeof(err)) < 0 || (act != STORE_DUNNO && act != STORE_OK))
+			return (1);	/* a refusal, or a bad value: on-error */
+	}
+	return (0);
+}
+
 /* do_check - a check rule: 1 decided (d filled), 0 go on */
 static int
-do_check(struct ctx *c, const struct rule *rule, struct decision *d)
+do_check(struct ctx *c, const struct rule *rule, struct decision *d,
+	int permit_ok)
 {
 	enum store_action act;
 	const char *text = "";
 	char    val[STORE_VALUE_MAX], matched[STORE_KEY_MAX];
-	char    code[4] = "", xcode[16] = "", err[200];
-	int     rc, absent;
+	char    code[4] = "", xcode[16] = "", err[200], rds[400];
+	int     rc, absent = 0, routed;
 
 	matched[0] = '\0';
-	rc = table_lookup(c, rule->check_table, rule->check_fact, val,
-	    sizeof(val), matched, sizeof(matched), &absent);
+	if ((routed = is_routed_rcpt(c, rule->check_fact)) != 0)
+		rc = check_lookup(c, rule, val, sizeof(val), matched,
+		    sizeof(matched));
+	else
+		rc = table_lookup(c, rule->check_table, rule->check_fact, val,
+		    sizeof(val), matched, sizeof(matched), &absent);
 	if (rc < 0) {
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
@@ -898,10 +1041,15 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d)
 		return (1);
 	}
 	if (rc == 0) {
-		if (c->trace)
+		if (c->trace && routed) {
+			readings_text(c, rds, sizeof(rds));
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "dunno", absent == 2 ? "%s is routed: not looked up" :
-			    absent ? "%s is absent" : "%s not found",
+			    "dunno", "%s is routed; no reading is refused by "
+			    "the table (readings: %s)",
+			    rules_facts_tab[rule->check_fact].name, rds);
+		} else if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "dunno", absent ? "%s is absent" : "%s not found",
 			    rules_facts_tab[rule->check_fact].name);
 		return (0);
 	}
@@ -918,12 +1066,15 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d)
 		return (1);
 	}
 	if (act == STORE_DUNNO || (act == STORE_OK && c->stage == RULES_RCPT &&
-	    get_rcpt(c) != NULL && get_rcpt(c)->routed)) {
+	    get_rcpt(c) != NULL && get_rcpt(c)->routed) ||
+	    (act == STORE_OK && !permit_ok)) {
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
 			    "dunno", "%s -> %s%s", matched, val,
-			    act == STORE_OK ? " (an OK for a routed recipient "
-			    "counts as DUNNO)" : "");
+			    act != STORE_OK ? "" : !permit_ok ? " (the rule's "
+			    "conditions hold only for a refusal: a routed "
+			    "recipient's readings do not all satisfy them)" :
+			    " (an OK for a routed recipient counts as DUNNO)");
 		return (0);
 	}
 	memset(d, 0, sizeof(*d));
@@ -957,10 +1108,29 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d)
 			d->is_tmpl = 0;
 		}
 	}
-	if (c->trace)
+	if (c->trace && routed) {
+		readings_text(c, rds, sizeof(rds));
+		trace_add(c->trace, c->stage, rule->where, rule->text, "match",
+		    "%s -> %s (%s is routed: a refusal of any reading decides; "
+		    "readings: %s)", matched, val,
+		    rules_facts_tab[rule->check_fact].name, rds);
+	} else if (c->trace)
 		trace_add(c->trace, c->stage, rule->where, rule->text, "match",
 		    "%s -> %s", matched, val);
 	return (1);
+}
+
+/* reads_routed - does a rule look at the readings of a routed rcpt? */
+static int
+reads_routed(struct ctx *c, const struct rule *rule)
+{
+	size_t  j;
+
+	for (j = 0; j < rule->nconds; j++)
+		if (rule->conds[j].kind != COND_FLAG &&
+		    is_routed_rcpt(c, rule->conds[j].id))
+			return (1);
+	return (0);
 }
 
 /* run_block - the first matching rule of the stage's block decides */
@@ -969,15 +1139,27 @@ run_block(struct ctx *c, struct decision *d)
 {
 	const struct block *b = &c->r->blocks[c->stage];
 	const struct rule *rule;
+	char    rds[400];
 	size_t  i, j;
-	int     v;
+	int     v, hold, need;
 
 	memset(d, 0, sizeof(*d));
 	d->verdict = RULES_CONTINUE;
 	for (i = 0; i < b->nrules; i++) {
 		rule = b->rules[i];
+		/*
+		 * A check may refuse or permit: should it ever take
+		 * conditions, the refusal side lets it look the table up
+		 * and only the permit side lets an OK decide (do_check).
+		 */
+		need = rule->action == ACT_CHECK || rule_refuses(rule) ?
+		    HOLD_REFUSE : HOLD_PERMIT;
+		hold = HOLD_REFUSE | HOLD_PERMIT;
 		for (j = 0, v = 1; j < rule->nconds; j++) {
-			if ((v = eval_cond(c, &rule->conds[j])) != 1)
+			if ((v = eval_cond(c, &rule->conds[j])) < 0)
+				break;
+			hold &= v;
+			if ((v = (hold & need) != 0) == 0)
 				break;
 		}
 		if (v < 0) {
@@ -994,7 +1176,7 @@ run_block(struct ctx *c, struct decision *d)
 			continue;
 		}
 		if (rule->action == ACT_CHECK) {
-			if (!do_check(c, rule, d))
+			if (!do_check(c, rule, d, (hold & HOLD_PERMIT) != 0))
 				continue;
 			count(rule, d->lookup_error ? STAT_ERROR :
 			    d->verdict == RULES_CONTINUE ? STAT_PERMIT :
@@ -1003,7 +1185,15 @@ run_block(struct ctx *c, struct decision *d)
 			    STAT_DISCARD);
 			return;
 		}
-		if (c->trace)
+		if (c->trace && reads_routed(c, rule)) {
+			readings_text(c, rds, sizeof(rds));
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "match", "all conditions hold (rcpt is routed: in a "
+			    "rule that %s they must hold for %s reading; "
+			    "readings: %s)", rule_refuses(rule) ? "refuses" :
+			    "permits", rule_refuses(rule) ? "some" : "every",
+			    rds);
+		} else if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
 			    "match", rule->nconds ? "all conditions hold" :
 			    "no conditions");
@@ -1228,6 +1418,8 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
 	trace_result(&c, res);
 out:
+	if (c.have_readings)
+		readings_free(&c.rd);
 	if (c.have_rcpt)
 		rcpt_free(&c.rcpt);
 	return (0);

@@ -474,11 +474,24 @@ static int
 check_items(struct parser *p, const struct items *it, enum item_type type,
 	const char *fact, const char *usage)
 {
+	struct source_pos pos;
 	char    err[256];
-	size_t  i;
+	size_t  i, at;
 	int     bad = 0;
 
 	for (i = 0; i < it->n; i++) {
+		if (it->v[i].regex && type != ITEM_ADDRESS &&
+		    rules_rx_check(it->v[i].text, &at, err, sizeof(err)) < 0) {
+			/*
+			 * Point at the culprit inside /.../. XXX an escaped
+			 * slash before it ("\/") puts the column one short.
+			 */
+			pos = it->pos[i];
+			pos.col += 1 + (int) at;
+			perr_at(p, &pos, "/%s/: %s", it->v[i].text, err);
+			bad = 1;
+			continue;
+		}
 		if (set_item_check(type, &it->v[i], err, sizeof(err)) == 0)
 			continue;
 		perr_at(p, &it->pos[i], "%s%s%s is not a valid %s item for %s: "

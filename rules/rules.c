@@ -22,6 +22,7 @@
  *	size_t	rules_table_count(const struct rules *r)
  *	int	rules_table_info(const struct rules *r, size_t i,
  *		const char **name, const char **path, int *dynamic)
+ *	size_t	rules_warnings(const struct rules *r, struct strbuf *out)
  * DESCRIPTION
  *	rules_load() reads a file (or, for a NULL path, the embedded
  *	default configuration of spec section 6) and compiles it
@@ -29,6 +30,12 @@
  *	rules_unref() count references with atomics, and the last unref
  *	frees it, so a reload can swap rule sets while sessions keep the
  *	one they started with.
+ *
+ *	rules_warnings() lists what loads but is probably not meant:
+ *	with "on-error accept", every rule that looks something up in a
+ *	table and may refuse (reject, tempfail, discard, check) permits
+ *	the stage when that lookup fails, instead of refusing; a permit
+ *	or accept with a table condition permits every client then.
  * DIAGNOSTICS
  *	rules_load() returns NULL after appending every error to errs,
  *	one "file:line:col: error: message" line each. A file that
@@ -204,4 +211,53 @@ rules_table_info(const struct rules *r, size_t i, const char **name,
 	*path = r->tables[i]->path;
 	*dynamic = r->tables[i]->dynamic;
 	return (0);
+}
+
+/* rule_looks_up - does the rule read a table (a condition or a check)? */
+static int
+rule_looks_up(const struct rule *rule)
+{
+	size_t  j;
+
+	if (rule->action == ACT_CHECK)
+		return (1);
+	for (j = 0; j < rule->nconds; j++)
+		if (rule->conds[j].kind == COND_TABLE)
+			return (1);
+	return (0);
+}
+
+/*
+ * rules_warnings - append one line per warning to out, as
+ * "file:line: warning: message\n"; returns how many
+ */
+size_t
+rules_warnings(const struct rules *r, struct strbuf *out)
+{
+	const struct rule *rule;
+	size_t  i, n = 0;
+
+	if (r->settings.on_error != RULES_ON_ERROR_ACCEPT)
+		return (0);
+	for (i = 0; i < r->nall; i++) {
+		rule = r->all_rules[i];
+		if (!rule_looks_up(rule))
+			continue;
+		if (rule->action == ACT_PERMIT || rule->action == ACT_ACCEPT)
+			strbuf_printf(out, "%s: warning: on-error accept: a "
+			    "failed table lookup in this %s rule lets every "
+			    "client through, as if the rule matched\n",
+			    rule->where, rules_action_names[rule->action]);
+		else if (rule->action == ACT_CHECK)
+			strbuf_printf(out, "%s: warning: on-error accept: a "
+			    "failed lookup in this check permits the stage, "
+			    "even where the table would refuse\n", rule->where);
+		else
+			strbuf_printf(out, "%s: warning: on-error accept: a "
+			    "failed table lookup in this %s rule permits the "
+			    "stage instead of refusing it\n", rule->where,
+			    rules_action_names[rule->action]);
+		n++;
+	}
+	return (n);
 }

@@ -226,6 +226,14 @@ extern int rules_table_info(const struct rules *, size_t i,
 	const char **name, const char **path, int *dynamic);
 
 /*
+ * rules_warnings - what loads but is probably not meant (today: rules
+ * that a failed lookup turns into a permit under on-error accept),
+ * appended to out as "file:line: warning: message\n" lines in file
+ * order. Returns the number of warnings.
+ */
+extern size_t rules_warnings(const struct rules *, struct strbuf *out);
+
+/*
  * Traces: what rules_eval() tried and why. A trace collects the steps
  * of every rules_eval() call it is passed to, in order. The strings a
  * step points to live as long as the trace.

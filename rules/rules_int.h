@@ -144,6 +144,17 @@ struct mbox_val {
 	uint32_t h_local, h_base, h_full, h_full_base, h_domain;
 };
 
+/*
+ * Regular expressions (set.c): a pattern is at most RX_PATTERN_MAX
+ * bytes and costs at most RX_COST_MAX (rules_rx_check()); a text
+ * longer than RX_SUBJECT_MAX is matched by no regex: the match is
+ * SET_UNCERTAIN, which holds in a refusing rule and not in a permit.
+ */
+#define RX_PATTERN_MAX	256
+#define RX_COST_MAX	64
+#define RX_SUBJECT_MAX	256
+#define SET_UNCERTAIN	2		/* set_match_*(): cannot tell */
+
 /* set.c */
 struct set_item {
 	const char *text;
@@ -162,6 +173,31 @@ extern int set_match_string(const struct set *, const char *);
 extern int set_item_check(enum item_type, const struct set_item *,
 	char *err, size_t errlen);
 extern int rules_domain_canon(const char *in, char *out, size_t outlen);
+extern int rules_rx_check(const char *, size_t *at, char *err, size_t errlen);
+
+/*
+ * routed.c: the readings of a recipient (spec section 3). A reading is
+ * one mailbox the MTA may deliver the address as: local is "" for a
+ * source-route hop, domain canonical or NULL (none).
+ */
+#define READINGS_MAX	16
+
+struct reading {
+	char   *local;
+	char   *domain;
+	int     hop;			/* a source-route hop: domain only */
+};
+
+struct readings {
+	size_t  n;
+	int     uncertain;		/* some reading cannot be known */
+	struct reading r[READINGS_MAX];
+};
+
+struct rcpt;
+extern void readings_build(const char *arg, const struct rcpt *,
+	struct readings *);
+extern void readings_free(struct readings *);
 
 struct source_pos {
 	const char *file;		/* interned in the rule set */

@@ -39,6 +39,10 @@
  *	string: exact text, case-sensitive.
  *	domain, mailbox and string sets also take /regex/ and /regex/i
  *	(POSIX extended), matched against the normalised text.
+ *	rules_rx_check() refuses what can stall a match (backreferences,
+ *	patterns over RX_PATTERN_MAX bytes, intervals adding more than
+ *	RX_COST_MAX copies); a text over RX_SUBJECT_MAX bytes is given
+ *	to no regex and the match is SET_UNCERTAIN.
  *
  *	set_item_check() validates one item for a type; set_build()
  *	validates every item and compiles the set.
@@ -49,7 +53,8 @@
  * DIAGNOSTICS
  *	set_build() returns NULL when an item is bad: *bad is its index
  *	and err says why. set_item_check() returns 0 or -1 with err.
- *	Matchers return 1 or 0.
+ *	Matchers return 1 or 0, and SET_UNCERTAIN when only a regex
+ *	could have matched a text too long for it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -275,6 +280,141 @@ parse_domain_item(const char *text, int *sub, char *err, size_t errlen)
 	return (xstrdup(buf));
 }
 
+/*
+ * rules_rx_check - refuse what can make a regular expression slow:
+ * backreferences (matching them is exponential, and glibc serialises
+ * the matches of one regex), patterns over RX_PATTERN_MAX bytes, and
+ * bounded repetition that makes the automaton large (glibc copies
+ * what an interval repeats, and the copies multiply when intervals
+ * nest or follow each other): an interval {m,n} adds (n - 1) copies
+ * of what it repeats, an atom or bracket expression counts 1 and a
+ * group what it holds, and the copies added in the whole pattern must
+ * stay within RX_COST_MAX. "*", "+", "?" and alternation add no
+ * copies and cost little on a subject of RX_SUBJECT_MAX bytes.
+ * *at (when not NULL) is the byte offset of the culprit.
+ * Returns 0, or -1 with err.
+ */
+int
+rules_rx_check(const char *re, size_t *at, char *err, size_t errlen)
+{
+	double  sum[RX_PATTERN_MAX + 1], cur[RX_PATTERN_MAX + 1], last = 0;
+	double  atoms = 0, last2;
+	size_t  i, n = strlen(re), depth = 0, j, start;
+	unsigned long lo, hi;
+	char   *end;
+
+	if (at != NULL)
+		*at = 0;
+	if (n > RX_PATTERN_MAX) {
+		snprintf(err, errlen, "regular expression longer than %d "
+		    "bytes", RX_PATTERN_MAX);
+		return (-1);
+	}
+	sum[0] = cur[0] = 0;
+	for (i = 0; i < n; i++) {
+		start = i;
+		switch (re[i]) {
+		case '\\':
+			if (re[i + 1] >= '1' && re[i + 1] <= '9') {
+				if (at != NULL)
+					*at = i;
+				snprintf(err, errlen, "backreference \\%c: "
+				    "backreferences are not supported (they can "
+				    "make one match take minutes)", re[i + 1]);
+				return (-1);
+			}
+			if (re[i + 1] != '\0')
+				i++;
+			cur[depth] += last = 1;
+			break;
+		case '[':
+			/* A bracket expression: "]" first is literal, and
+			 * [:class:], [.x.], [=x=] hold their own "]". */
+			j = i + 1;
+			if (re[j] == '^')
+				j++;
+			if (re[j] == ']')
+				j++;
+			for (; j < n && re[j] != ']'; j++)
+				if (re[j] == '[' && (re[j + 1] == ':' ||
+				    re[j + 1] == '.' || re[j + 1] == '=')) {
+					char    d = re[j + 1];
+
+					for (j += 2; j + 1 < n && !(re[j] == d &&
+					    re[j + 1] == ']'); j++)
+						 /* void */ ;
+					j++;
+				}
+			i = j < n ? j : n - 1;
+			cur[depth] += last = 1;
+			break;
+		case '(':
+			depth++;
+			sum[depth] = cur[depth] = 0;
+			last = 0;
+			break;
+		case ')':
+			if (depth == 0) {
+				cur[depth] += last = 1;
+				break;
+			}
+			last = sum[depth] + cur[depth];
+			depth--;
+			cur[depth] += last;
+			break;
+		case '|':
+			sum[depth] += cur[depth];
+			cur[depth] = last = 0;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			break;
+		case '{':
+			if (re[i + 1] < '0' || re[i + 1] > '9') {
+				cur[depth] += last = 1;
+				break;
+			}
+			lo = hi = strtoul(re + i + 1, &end, 10);
+			if (*end == ',')
+				hi = end[1] >= '0' && end[1] <= '9' ?
+				    strtoul(end + 1, &end, 10) : (end++, lo + 1);
+			if (hi < lo)
+				hi = lo;
+			if (hi > 1000000)
+				hi = 1000000;	/* far over the limit anyway */
+			cur[depth] += last * (double) (hi > 0 ? hi - 1 : 0);
+			last *= (double) (hi > 0 ? hi : 1);
+			i = *end == '}' ? (size_t) (end - re) : i;
+			break;
+		case '^':
+		case '$':
+			last = 0;
+			break;
+		default:
+			cur[depth] += last = 1;
+			break;
+		}
+		if (re[start] != '{' && re[start] != '(' && re[start] != ')' &&
+		    re[start] != '|' && re[start] != '^' && re[start] != '$' &&
+		    re[start] != '*' && re[start] != '+' && re[start] != '?')
+			atoms++;
+		for (j = 0, last2 = 0; j <= depth; j++)
+			last2 += sum[j] + cur[j];
+		if (last2 - atoms > RX_COST_MAX || last > RX_COST_MAX +
+		    RX_PATTERN_MAX) {
+			if (at != NULL)
+				*at = start;
+			snprintf(err, errlen, "repetition too large: its "
+			    "intervals add more than %d copies of what they "
+			    "repeat (use smaller {m,n} bounds, or fewer nested "
+			    "ones)", RX_COST_MAX);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* add_item - check one item and, when set is not NULL, add it */
 static int
 add_item(struct set *set, enum item_type type, const struct set_item *it,
@@ -294,6 +434,8 @@ add_item(struct set *set, enum item_type type, const struct set_item *it,
 			    "match an address (use a network, e.g. 192.0.2.0/24)");
 			return (-1);
 		}
+		if (rules_rx_check(it->text, NULL, err, errlen) < 0)
+			return (-1);
 		flags = REG_EXTENDED | REG_NOSUB | (it->icase ? REG_ICASE : 0);
 		if ((rc = regcomp(&re, it->text, flags)) != 0) {
 			regerror(rc, &re, perr, sizeof(perr));
@@ -574,12 +716,17 @@ set_match_addr(const struct set *set, const struct addr *a)
 	}
 }
 
-/* match_rx - does any regex match the text? */
+/*
+ * match_rx - does any regex match the text? 1, 0, or SET_UNCERTAIN
+ * for a text longer than RX_SUBJECT_MAX, which no regex is run on
+ */
 static int
 match_rx(const struct set *set, const char *s)
 {
 	size_t  i;
 
+	if (strnlen(s, RX_SUBJECT_MAX + 1) > RX_SUBJECT_MAX)
+		return (SET_UNCERTAIN);
 	for (i = 0; i < set->nrx; i++)
 		if (regexec(&set->rx[i].re, s, 0, NULL, 0) == 0)
 			return (1);
@@ -606,7 +753,9 @@ match_dom(const struct set *set, const char *dom, uint32_t h)
 int
 set_match_domain(const struct set *set, const char *dom)
 {
-	return (match_dom(set, dom, 0) || (set->nrx && match_rx(set, dom)));
+	if (match_dom(set, dom, 0))
+		return (1);
+	return (set->nrx ? match_rx(set, dom) : 0);
 }
 
 /* join_box - "local@domain" into buf, "" when it does not fit */
@@ -650,7 +799,7 @@ int
 set_match_mailbox(const struct set *set, const struct mbox_val *m)
 {
 	if (m->null)
-		return (set->null || (set->nrx && match_rx(set, "<>")));
+		return (set->null ? 1 : set->nrx ? match_rx(set, "<>") : 0);
 	if (m->local == NULL)
 		return (0);
 	if (set->local.count && (hset_has_h(&set->local, m->local, m->h_local) ||
@@ -663,12 +812,14 @@ set_match_mailbox(const struct set *set, const struct mbox_val *m)
 		return (1);
 	if (m->domain && match_dom(set, m->domain, m->h_domain))
 		return (1);
-	return (set->nrx && m->text && match_rx(set, m->text));
+	return (set->nrx && m->text ? match_rx(set, m->text) : 0);
 }
 
 /* set_match_string - exact text or a regex */
 int
 set_match_string(const struct set *set, const char *s)
 {
-	return (hset_has(&set->exact, s) || (set->nrx && match_rx(set, s)));
+	if (hset_has(&set->exact, s))
+		return (1);
+	return (set->nrx ? match_rx(set, s) : 0);
 }

@@ -4,7 +4,8 @@
 # SYNOPSIS
 #	miltertest.py -s SOCKET [--family 4|6|unix|none] [--client ADDR]
 #	    [--hostname NAME] [--helo NAME] [--mail ARG] [--rcpt ARG]...
-#	    [--macro STAGE:NAME=VALUE]... [--sessions N] [--reuse N]
+#	    [--macro STAGE[@N]:NAME=VALUE]... [--sessions N] [--reuse N]
+#	    [--clients ADDR,ADDR...]
 #	    [--quit-after optneg|connect|helo|mail] [--quiet]
 #
 # DESCRIPTION
@@ -19,7 +20,10 @@
 #	A stage answered with reject/tempfail/accept/discard ends the
 #	session the way an MTA would (no later stages; RCPT refusals go
 #	on with the next recipient). SOCKET is unix:/path or inet:PORT@HOST.
-#	STAGE is C, H, M or R (macros sent before that command).
+#	STAGE is C, H, M or R (macros sent before that command); STAGE@N
+#	(N from 1) sends the macro only in the Nth SMTP session of a
+#	reused milter connection. --clients A,B,... gives each of those
+#	sessions its own client address (the last one repeats).
 #	--quit-after ends the session early (close without connect, ...).
 #	--reuse N runs N SMTP sessions on one milter connection, separated
 #	by QUIT_NC (as Sendmail does), without a new option negotiation.
@@ -102,7 +106,7 @@ def session(args, out):
     for n in range(args.reuse):
         if n > 0:
             m.send(b'K')
-        smtp(m, prot, args, out)
+        smtp(m, prot, args, out, n + 1)
     m.send(b'Q')
     m.close()
 
@@ -122,12 +126,15 @@ def negotiate(m, out):
     return prot
 
 
-def smtp(m, prot, args, out):
+def smtp(m, prot, args, out, nth=1):
 
     def macros_for(stage):
         data = b''
         for m_ in args.macro:
             st, nv = m_.split(':', 1)
+            st, _, only = st.partition('@')
+            if only and int(only) != nth:
+                continue
             if st == stage:
                 n, v = nv.split('=', 1)
                 data += n.encode() + b'\0' + v.encode('utf-8',
@@ -148,6 +155,10 @@ def smtp(m, prot, args, out):
 
     enc = lambda s: s.encode('utf-8', 'surrogateescape') + b'\0'
     fam = args.family
+    client = args.client
+    if args.clients:
+        lst = args.clients.split(',')
+        client = lst[min(nth, len(lst)) - 1]
     if fam == 'none':
         conn = enc(args.hostname) + b'U'
     elif fam == 'unix':
@@ -155,7 +166,7 @@ def smtp(m, prot, args, out):
             enc('/var/run/mta.sock')
     else:
         conn = enc(args.hostname) + fam.encode() + \
-            struct.pack('!H', 25025) + enc(args.client)
+            struct.pack('!H', 25025) + enc(client)
     q = args.quit_after
     v = step('connect', b'C', conn, 'C', 0x1000)
     if v == 'continue' and args.helo is not None and q != 'connect':
@@ -178,6 +189,7 @@ def main():
     p.add_argument('--family', default='4', choices=['4', '6', 'unix',
                                                      'none'])
     p.add_argument('--client', default='127.0.0.1')
+    p.add_argument('--clients', default=None)
     p.add_argument('--hostname', default='localhost')
     p.add_argument('--helo', default='client.example')
     p.add_argument('--mail', default='<sender@example.org>')
