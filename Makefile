@@ -6,19 +6,26 @@
 #	run		build and run the daemon in the foreground
 #	bench		run the benchmarks (bench/)
 #	fuzz		build the libFuzzer targets (fuzz/)
-#	install		install under $(DESTDIR)$(PREFIX)
+#	install		install under $(DESTDIR)$(PREFIX) (see INSTALL below)
+#	uninstall	remove what install added; keep configuration and tables
 #	clean		remove build output
 #
 # Variables:
 #	SANITIZE=1	build with AddressSanitizer and UBSan (into build-san/)
 #	WERROR=0	do not turn warnings into errors (for packagers)
-#	PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS as usual
+#	PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS as usual; the install
+#	directories SBINDIR, MANDIR, SYSCONFDIR, DOCDIR, UNITDIR,
+#	SYSUSERSDIR and TMPFILESDIR (all but SYSCONFDIR below PREFIX,
+#	where systemd looks for /usr/local and /usr alike)
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
-UNITDIR	?= /lib/systemd/system
+DOCDIR	?= $(PREFIX)/share/doc/relayguard
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 SANITIZE ?= 0
 WERROR	?= 1
@@ -43,9 +50,9 @@ endif
 
 # pkg-config runs once per make invocation; "check" and "run" install
 # the packages first and then call make again, so these are filled.
-PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb libsystemd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs lmdb 2>/dev/null) -lcidr
-MILTER_LIBS := $(shell pkg-config --libs milter 2>/dev/null)
+MILTER_LIBS := $(shell pkg-config --libs milter libsystemd 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -68,8 +75,8 @@ DAEMON	:= $(BUILD)/relayguard
 CTL	:= $(BUILD)/relayguardctl
 TESTBIN	:= $(BUILD)/check_relayguard
 
-.PHONY: all check check-build check-run run run-build bench install clean \
-	deps
+.PHONY: all check check-build check-run run run-build bench install \
+	uninstall clean deps
 
 all: $(DAEMON) $(CTL)
 
@@ -147,17 +154,61 @@ run-build: all
 	@echo " relayguardctl stats / reload talk to it as root)"
 	$(DAEMON) -f -p inet:8894@127.0.0.1
 
+# INSTALL. Every file of systemd/ is installed: NAME.in templates are
+# written to the unit directory as NAME with the install's directories
+# (@SBINDIR@, @SYSCONFDIR@) filled in at install time, so that the
+# PREFIX, SBINDIR and SYSCONFDIR given to "make install" are the ones in
+# the units; other units are copied as they are; relayguard.sysusers and
+# relayguard.tmpfiles go to sysusers.d and tmpfiles.d. The example
+# configuration is installed as $(SYSCONFDIR)/relayguard/relayguard.conf
+# only when there is none.
+UNIT_GLOBS := %.service %.socket %.timer %.path %.target
+UNITS_IN   := $(filter $(addsuffix .in,$(UNIT_GLOBS)),$(wildcard systemd/*.in))
+UNITS_CP   := $(filter $(UNIT_GLOBS),$(wildcard systemd/*))
+UNITS_ALL  := $(notdir $(UNITS_IN:.in=) $(UNITS_CP))
+MAN5	:= $(notdir $(wildcard doc/*.5))
+MAN8	:= $(notdir $(wildcard doc/*.8))
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 0755 $(DAEMON) $(CTL) $(DESTDIR)$(SBINDIR)/
-	for m in doc/*.5; do [ -f "$$m" ] && \
-	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man5/ || :; done
-	for m in doc/*.8; do [ -f "$$m" ] && \
-	    install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || :; done
-	for u in systemd/*.service systemd/*.socket systemd/*.timer; do [ -f "$$u" ] && \
-	    { install -d $(DESTDIR)$(UNITDIR); \
-	      install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/; } || :; done
+	install -m 0644 $(addprefix doc/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(addprefix doc/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS_IN); do \
+	    n=$${u##*/}; n=$${n%.in}; \
+	    sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		"$$u" > $(DESTDIR)$(UNITDIR)/$$n.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$n.tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$n.tmp $(DESTDIR)$(UNITDIR)/$$n || exit 1; \
+	done
+	$(if $(UNITS_CP),install -m 0644 $(UNITS_CP) $(DESTDIR)$(UNITDIR)/)
+	install -m 0644 systemd/relayguard.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/relayguard.conf
+	install -m 0644 systemd/relayguard.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/relayguard.conf
+	install -m 0644 etc/relayguard.conf \
+	    $(DESTDIR)$(DOCDIR)/relayguard.conf.example
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf ]; then \
+	    echo "keeping $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf"; \
+	else \
+	    echo "install -m 0644 etc/relayguard.conf $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf"; \
+	    install -m 0644 etc/relayguard.conf \
+		$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/relayguard $(DESTDIR)$(SBINDIR)/relayguardctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS_ALL))
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/relayguard.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/relayguard.conf \
+	    $(DESTDIR)$(DOCDIR)/relayguard.conf.example
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/relayguard (configuration) and /var/lib/relayguard (tables)"
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz

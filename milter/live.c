@@ -57,6 +57,7 @@
 #include "common/log.h"
 #include "milter/filter.h"
 #include "milter/live.h"
+#include "milter/notify.h"
 #include "milter/stats.h"
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -246,6 +247,7 @@ live_reload(const char *why, struct strbuf *errs)
 	int     ret = 0;
 
 	pthread_mutex_lock(&reload_lock);
+	notify_reloading();
 	path = live_conf_path();
 	if ((r = load_trimmed(path, &e, &w)) == NULL) {
 		log_error("reload (%s) refused: %s has errors; "
@@ -255,6 +257,9 @@ live_reload(const char *why, struct strbuf *errs)
 		if (errs != NULL)
 			strbuf_puts(errs, strbuf_str(&e));
 		stats_inc(live_counters, STATS_RELOADS_REFUSED);
+		notify_ready("running: reload (%s) refused, %s has errors; "
+		    "the previous configuration stays", why,
+		    path ? path : "(default)");
 		ret = -1;
 	} else {
 		warn_restart(r);
@@ -264,6 +269,8 @@ live_reload(const char *why, struct strbuf *errs)
 		stats_inc(live_counters, STATS_RELOADS);
 		log_info("reload (%s) accepted: configuration %s", why,
 		    rules_source(r));
+		notify_ready("running: configuration %s (reloaded by %s)",
+		    rules_source(r), why);
 	}
 	pthread_mutex_unlock(&reload_lock);
 	strbuf_free(&e);

@@ -10,10 +10,12 @@
  *	Loads the configuration (-c, else /etc/relayguard/relayguard.conf
  *	when it exists, else the embedded default), opens and locks the
  *	pid file (a second daemon with the same one stops here), binds the
- *	milter socket (mode 0660 for a Unix socket, a stale one is
- *	replaced) and the control socket, daemonizes unless -f, writes its
- *	pid into the locked file, drops to the configured user, and runs
- *	libmilter's main loop. Missing directories are made root's.
+ *	milter socket (mode 0660 for a Unix socket; one nobody listens on
+ *	is replaced, one a process answers on makes it refuse to start)
+ *	and the control socket, daemonizes unless -f, writes its pid into
+ *	the locked file, tells systemd it is ready (notify.c), drops to the
+ *	configured user, and runs libmilter's main loop. Missing
+ *	directories are made root's.
  *	Command-line flags override the file's settings. See
  *	doc/relayguard.8.
  *
@@ -46,8 +48,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,11 +65,16 @@
 #include "milter/control.h"
 #include "milter/filter.h"
 #include "milter/live.h"
+#include "milter/notify.h"
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 
 
-#define DEFAULT_SOCKET	"unix:/run/relayguard/relayguard.sock"
+/*
+ * Below Postfix's queue directory, so that a chrooted smtpd (Debian's
+ * stock master.cf) reaches it as "unix:relayguard/relayguard.sock".
+ */
+#define DEFAULT_SOCKET	"unix:/var/spool/postfix/relayguard/relayguard.sock"
 #define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
 #define DEFAULT_PIDFILE	"/run/relayguard/relayguard.pid"
 
@@ -133,6 +142,55 @@ ensure_dir(const char *path)
  * pid whose file is locked (ctl/cmd_reload.c).
  */
 static int pidfile_fd = -1;
+
+/*
+ * unix_socket_free - may we replace what is at path?
+ *
+ * libmilter removes an existing socket file before it binds, which
+ * would silently take the socket away from a running relayguard. So a
+ * socket someone answers on is refused (one daemon per socket), and so
+ * is anything that is not a socket; a socket file nobody listens on is
+ * stale and may go. Returns 0 (absent or stale) or -1 with err set.
+ */
+static int
+unix_socket_free(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int     fd, ret = 0;
+
+	if (lstat(path, &sb) < 0)
+		return (0);
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errlen, "socket %s: exists and is not a socket; "
+		    "refusing to replace it", path);
+		return (-1);
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket %s: path too long", path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+		snprintf(err, errlen, "socket %s: another process (another "
+		    "relayguard?) is listening on it; refusing to start "
+		    "(one daemon per socket)", path);
+		ret = -1;
+	} else if (errno != ECONNREFUSED && errno != ENOENT) {
+		/* EACCES and the like: we cannot tell, so do not take it. */
+		snprintf(err, errlen, "socket %s: cannot tell whether it is "
+		    "in use: %s", path, strerror(errno));
+		ret = -1;
+	}
+	close(fd);
+	return (ret);
+}
 
 /* pidfile_refuse - a fatal pid file problem, on stderr before detaching */
 static void
@@ -355,6 +413,7 @@ wait_signals(const char *upath)
 		    deadline == 0) {
 			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" :
 			    sig == SIGINT ? "SIGINT" : "SIGHUP");
+			notify_stopping();
 			deadline = time(NULL) + STOP_GRACE;
 			(void) smfi_stop();
 		}
@@ -523,8 +582,19 @@ main(int argc, char **argv)
 		ensure_dir(pidfile);
 	pidfile_lock(pidfile, foreground);
 
+	/*
+	 * One daemon per socket. The pid file is ours (we hold its lock),
+	 * so a refusal here takes it away again.
+	 */
+	if ((upath = unix_path(sock)) != NULL &&
+	    unix_socket_free(upath, err, sizeof(err)) < 0) {
+		if (pidfile_fd >= 0)
+			(void) unlink(pidfile);
+		fatal("%s", err);
+	}
+
 	/* Bind everything while still root. */
-	if ((upath = unix_path(sock)) != NULL)
+	if (upath != NULL)
 		ensure_dir(upath);
 	if (control_spec_path(control))
 		ensure_dir(control_spec_path(control));
@@ -585,6 +655,8 @@ main(int argc, char **argv)
 	    "control %s, user %s, pid %ld", RG_VERSION, rules_source(r), sock,
 	    control_spec_path(control) ? control : "none",
 	    user && *user ? user : "(unchanged)", (long) getpid());
+	notify_ready("running: configuration %s, socket %s", rules_source(r),
+	    sock);
 	rules_unref(r);
 	if (ready >= 0) {
 		if (write(ready, "", 1) < 0)

@@ -12,12 +12,13 @@
 #	apt-get command is printed and the script fails.
 set -eu
 
-pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check"
+pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check
+	libsystemd-dev"
 # The last line of the test set: the shared libraries of sendmail-bin,
 # which the Sendmail tests unpack (not install) with dpkg-deb -x.
 pkgs_test="postfix postfix-lmdb swaks sasl2-bin libsasl2-modules m4 openssl
 	iproute2 procps psmisc lmdb-utils valgrind clang libclang-rt-14-dev
-	python3 systemd dovecot-core dovecot-imapd dovecot-pop3d
+	python3 systemd man-db dovecot-core dovecot-imapd dovecot-pop3d
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
 pkgs_bench="postfix postfix-lmdb postfwd gnuplot-nox lmdb-utils bc swaks
 	sasl2-bin libsasl2-modules m4 iproute2 time"

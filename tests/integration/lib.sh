@@ -26,11 +26,16 @@
 #	rg_noop_milter NAME	start build/noop-milter on unix:$RG_TMP/NAME.sock
 #
 #	Postfix (a private instance; the system one is never used):
-#	rg_postfix_setup NAME MILTER	make $RG_TMP/NAME/etc with main.cf from
+#	rg_postfix_setup NAME MILTER [chroot]	make $RG_TMP/NAME/etc with main.cf from
 #				conf/postfix-main.cf.in + conf/postfix-relayguard.cf
 #				(smtpd_milters = MILTER) and master.cf from
 #				conf/postfix-master.cf.in + conf/postfix-submission.cf;
-#				ports in $RG_TMP/NAME/port and .../subport
+#				ports in $RG_TMP/NAME/port and .../subport;
+#				queue directory $RG_TMP/NAME/spool. With
+#				"chroot", the services Debian's stock master.cf
+#				chroots (smtpd on the SMTP port among them) run
+#				chrooted there, with the files Debian's postfix
+#				start-up copies into the chroot
 #	rg_postfix_conf NAME 'param = value'...	change main.cf (postconf -e)
 #	rg_postfix_start NAME, rg_postfix_stop NAME
 #
@@ -53,8 +58,9 @@
 #	build/relayguardctl):
 #	rg_relayguard_setup NAME [TEMPLATE]	$RG_TMP/NAME/relayguard.conf from
 #				conf/TEMPLATE (default relayguard.conf.in)
-#	rg_relayguard_start NAME	start it with -f; log in $RG_TMP/NAME.out;
-#				socket unix:$RG_TMP/NAME/relayguard.sock
+#	rg_relayguard_start NAME [SOCKET]	start it with -f; log in
+#				$RG_TMP/NAME.out; socket
+#				unix:$RG_TMP/NAME/relayguard.sock or unix:SOCKET
 #	rg_wait_log NAME REGEX	wait for a line in its log
 #	rg_relayguard_stop NAME	SIGTERM, and check a clean stop (status 0,
 #				logged, no sanitizer report)
@@ -325,12 +331,40 @@ rg_sasl_user()
 
 # --------------------------------------------------------------- Postfix
 
+# Services that Debian's stock master.cf runs chrooted (column 5 "y"),
+# by command; "local" stays unchrooted there and here.
+RG_POSTFIX_CHROOTED="smtpd pickup cleanup tlsmgr trivial-rewrite bounce
+	verify flush smtp showq error discard anvil scache lmtp"
+
+# rg_postfix_chroot_files - what Debian's postfix start-up copies into
+# the chroot (/usr/lib/postfix/configure-instance.sh): a few /etc files,
+# the random devices and the NSS, resolver and libgcc_s libraries
+rg_postfix_chroot_files()
+{
+	local spool f libs
+	spool=$1
+	mkdir -p "$spool/etc" "$spool/dev" || return 1
+	for f in localtime services resolv.conf hosts host.conf \
+	    nsswitch.conf; do
+		[ -f "/etc/$f" ] && cp -L "/etc/$f" "$spool/etc/$f"
+		[ -f "$spool/etc/$f" ] && chmod a+rX "$spool/etc/$f"
+	done
+	libs=$(for n in gcc_s nss resolv; do
+		for f in /lib/*/lib$n*.so* /lib/lib$n*.so*; do
+			[ -f "$f" ] && echo "${f#/}"
+		done
+	done)
+	[ -z "$libs" ] || tar cf - -C / $libs 2>/dev/null | tar xf - -C "$spool"
+	return 0
+}
+
 # rg_postfix_setup - make a private Postfix instance NAME using MILTER
 rg_postfix_setup()
 {
-	local name milter d port subport
+	local name milter d port subport chroot
 	name=$1
 	milter=$2
+	chroot=${3:-}
 	d=$RG_TMP/$name
 	mkdir -p "$d/etc/sasl" "$d/spool" "$d/data"
 	rg_sasl_init
@@ -347,12 +381,25 @@ rg_postfix_setup()
 		rg_subst "$RG_CONF/postfix-relayguard.cf" MILTER="$milter"
 	} > "$d/etc/main.cf"
 	{
-		rg_subst "$RG_CONF/postfix-master.cf.in" NAME="$name" \
-		    SMTP="127.0.0.1:$port"
+		if [ "$chroot" = chroot ]; then
+			rg_subst "$RG_CONF/postfix-master.cf.in" NAME="$name" \
+			    SMTP="127.0.0.1:$port" |
+			    awk -v list="$RG_POSTFIX_CHROOTED" '
+			    BEGIN { n = split(list, c); for (i = 1; i <= n; i++) y[c[i]] = 1 }
+			    /^[^# \t]/ && NF >= 8 && ($8 in y) { $5 = "y" }
+			    { print }'
+		else
+			rg_subst "$RG_CONF/postfix-master.cf.in" NAME="$name" \
+			    SMTP="127.0.0.1:$port"
+		fi
 		echo
 		sed "s|^submission |127.0.0.1:$subport |" \
 		    "$RG_CONF/postfix-submission.cf"
 	} > "$d/etc/master.cf"
+	if [ "$chroot" = chroot ]; then
+		rg_postfix_chroot_files "$d/spool" ||
+		    rg_die "postfix $name: chroot files"
+	fi
 	chown -R postfix "$d/data"
 	chmod 0700 "$d/data"
 	RG_POSTFIXES="$RG_POSTFIXES $name"
@@ -577,17 +624,24 @@ rg_relayguard_setup()
 	    rg_die "relayguard -n $d/relayguard.conf"
 }
 
-# rg_relayguard_start NAME - run build/relayguard in the foreground on
-# $RG_TMP/NAME/relayguard.conf; its log (standard error) is
-# $RG_TMP/NAME.out, its socket unix:$RG_TMP/NAME/relayguard.sock
+# rg_relayguard_start NAME [SOCKET] - run build/relayguard in the
+# foreground on $RG_TMP/NAME/relayguard.conf; its log (standard error) is
+# $RG_TMP/NAME.out, its socket unix:$RG_TMP/NAME/relayguard.sock, or
+# unix:SOCKET (-p) when given
 rg_relayguard_start()
 {
-	local d
+	local d sock
 	d=$RG_TMP/$1
-	rm -f "$d/relayguard.sock"
-	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$d/relayguard.conf" \
-	    -P "$d/relayguard.pid"
-	rg_wait_file "$d/relayguard.sock" ||
+	sock=${2:-$d/relayguard.sock}
+	rm -f "$sock"
+	if [ -n "${2:-}" ]; then
+		rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$d/relayguard.conf" \
+		    -P "$d/relayguard.pid" -p "unix:$sock"
+	else
+		rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$d/relayguard.conf" \
+		    -P "$d/relayguard.pid"
+	fi
+	rg_wait_file "$sock" ||
 	    { cat "$RG_TMP/$1.out"; rg_die "relayguard $1: no socket"; }
 }
 
