@@ -108,6 +108,20 @@ $(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
 $(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/check_main.o: ALL_CFLAGS += -I$(BUILD)/tests
 
+# The test build of the daemon: the same objects but for the files with
+# test hooks (#ifdef RG_TEST_HOOKS), compiled again with them. Only the
+# integration tests run it; all and install never build it.
+TEST_HOOK_SRCS	:= milter/main.c milter/live.c
+TEST_DAEMON	:= $(BUILD)/tests/relayguard-test
+$(BUILD)/test-hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DRG_TEST_HOOKS=1 -MMD -MP -c -o $@ $<
+
+$(TEST_DAEMON): $(patsubst %.c,$(BUILD)/test-hooks/%.o,$(TEST_HOOK_SRCS)) \
+	    $(call obj,$(filter-out $(TEST_HOOK_SRCS),$(MILTER_SRCS))) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(PKG_LIBS)
+
 # Sub-makefiles may add objects as prerequisites of $(TESTBIN) (see
 # milter/milter.mk); they are linked before the library.
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(LIB)
@@ -122,7 +136,7 @@ check:
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory check-run
 
-check-build: all $(TESTBIN)
+check-build: all $(TESTBIN) $(TEST_DAEMON)
 
 # Unit suites and integration tests run in one Check runner, so that
 # the last line is Check's summary of everything.
@@ -176,3 +190,4 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 
 -include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(MILTER_SRCS) $(CTL_SRCS) $(TEST_SRCS)))
+-include $(patsubst %.c,$(BUILD)/test-hooks/%.d,$(TEST_HOOK_SRCS))
