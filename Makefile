@@ -69,7 +69,7 @@ CTL	:= $(BUILD)/relayguardctl
 TESTBIN	:= $(BUILD)/check_relayguard
 
 .PHONY: all check check-build check-run run run-build bench install clean \
-	deps
+	deps FORCE
 
 all: $(DAEMON) $(CTL)
 
@@ -107,6 +107,18 @@ $(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
 
 $(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/check_main.o: ALL_CFLAGS += -I$(BUILD)/tests
+
+# The integration scripts the runner must find (check_integration.c):
+# rewritten only when the set of tests/integration/*.test changes.
+RG_SCRIPTS := $(sort $(notdir $(wildcard tests/integration/*.test)))
+$(BUILD)/tests/scripts.h: FORCE
+	@mkdir -p $(dir $@)
+	@{ for t in $(RG_SCRIPTS); do echo "SCRIPT(\"$$t\")"; done; } \
+	    > $@.tmp; if cmp -s $@.tmp $@; then rm -f $@.tmp; \
+	    else mv $@.tmp $@; fi
+
+$(BUILD)/tests/check_integration.o: $(BUILD)/tests/scripts.h
+$(BUILD)/tests/check_integration.o: ALL_CFLAGS += -I$(BUILD)/tests
 
 # The test build of the daemon: the same objects but for the files with
 # test hooks (#ifdef RG_TEST_HOOKS), compiled again with them. Only the
