@@ -152,8 +152,11 @@ check-build: all $(TESTBIN) $(TEST_DAEMON)
 
 # Unit suites and integration tests run in one Check runner, so that
 # the last line is Check's summary of everything.
+# Sanitizers make the code 2-3 times slower: Check multiplies every
+# test's timeout by CK_TIMEOUT_MULTIPLIER (tests/check_timeout.h).
 check-run:
 	RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) RG_SANITIZE=$(SANITIZE) \
+	    CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-$(if $(filter 1,$(SANITIZE)),2,1)} \
 	    $(TESTBIN)
 
 run:
