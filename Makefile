@@ -3,6 +3,7 @@
 # Targets:
 #	all		build relayguard and relayguardctl (default)
 #	check		install missing test packages, build, run every test
+#	regen		rewrite the golden files of the tests (tests nothing)
 #	run		build and run the daemon in the foreground
 #	bench		run the benchmarks (bench/)
 #	fuzz		build the libFuzzer targets (fuzz/)
@@ -69,7 +70,7 @@ CTL	:= $(BUILD)/relayguardctl
 TESTBIN	:= $(BUILD)/check_relayguard
 
 .PHONY: all check check-build check-run run run-build bench install clean \
-	deps FORCE
+	deps regen FORCE
 
 all: $(DAEMON) $(CTL)
 
@@ -158,6 +159,16 @@ check-run:
 	RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) RG_SANITIZE=$(SANITIZE) \
 	    CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-$(if $(filter 1,$(SANITIZE)),2,1)} \
 	    $(TESTBIN)
+
+# Golden files (tests/data/) are rewritten by a step of their own that
+# checks nothing and never says pass: review the diff, then make check.
+REGEN_SCRIPTS := rules-explain.test
+regen: check-build
+	@for t in $(REGEN_SCRIPTS); do \
+	    RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) \
+		sh tests/integration/$$t --regen || exit 1; done
+	@echo "regen: golden files rewritten; nothing was tested" \
+	    "(git diff tests/data, then make check)"
 
 run:
 	@sh mk/deps.sh build
