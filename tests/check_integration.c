@@ -203,6 +203,8 @@ integration_suite(void)
 	char    pattern[PATH_MAX];
 	size_t  i, n, nmissing = 0;
 
+	/* Each script may take minutes on a loaded machine. */
+	tcase_set_timeout(tc, RG_TIMEOUT_SCRIPT);
 	only = getenv("RG_INTEGRATION");
 	snprintf(pattern, sizeof(pattern), "%s/tests/integration/*.test",
 	    top ? top : ".");
@@ -213,9 +215,6 @@ integration_suite(void)
 	for (i = n = 0; i < scripts.gl_pathc; i++)
 		if (only == NULL || strstr(basename_of(scripts.gl_pathv[i]), only))
 			selected[n++] = i;
-	/* Each script may take minutes on a loaded machine; the longest
-	 * (postfix.test, concurrent.test) take about two idle. */
-	tcase_set_timeout(tc, RG_TIMEOUT_SCRIPT);
 	tcase_add_loop_test(tc, test_script, 0, (int) n);
 	missing = xcalloc(sizeof(known) / sizeof(known[0]), sizeof(*missing));
 	if (only == NULL) {
