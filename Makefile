@@ -3,6 +3,7 @@
 # Targets:
 #	all		build relayguard and relayguardctl (default)
 #	check		install missing test packages, build, run every test
+#	regen		rewrite the golden files of the tests (tests nothing)
 #	run		build and run the daemon in the foreground
 #	bench		run the benchmarks (bench/)
 #	fuzz		build the libFuzzer targets (fuzz/)
@@ -76,7 +77,7 @@ CTL	:= $(BUILD)/relayguardctl
 TESTBIN	:= $(BUILD)/check_relayguard
 
 .PHONY: all check check-build check-run run run-build bench install \
-	uninstall clean deps
+	uninstall clean deps regen FORCE
 
 all: $(DAEMON) $(CTL)
 
@@ -115,6 +116,32 @@ $(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
 $(BUILD)/tests/check_main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/check_main.o: ALL_CFLAGS += -I$(BUILD)/tests
 
+# The integration scripts the runner must find (check_integration.c):
+# rewritten only when the set of tests/integration/*.test changes.
+RG_SCRIPTS := $(sort $(notdir $(wildcard tests/integration/*.test)))
+$(BUILD)/tests/scripts.h: FORCE
+	@mkdir -p $(dir $@)
+	@{ for t in $(RG_SCRIPTS); do echo "SCRIPT(\"$$t\")"; done; } \
+	    > $@.tmp; if cmp -s $@.tmp $@; then rm -f $@.tmp; \
+	    else mv $@.tmp $@; fi
+
+$(BUILD)/tests/check_integration.o: $(BUILD)/tests/scripts.h
+$(BUILD)/tests/check_integration.o: ALL_CFLAGS += -I$(BUILD)/tests
+
+# The test build of the daemon: the same objects but for the files with
+# test hooks (#ifdef RG_TEST_HOOKS), compiled again with them. Only the
+# integration tests run it; all and install never build it.
+TEST_HOOK_SRCS	:= milter/main.c milter/live.c
+TEST_DAEMON	:= $(BUILD)/tests/relayguard-test
+$(BUILD)/test-hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DRG_TEST_HOOKS=1 -MMD -MP -c -o $@ $<
+
+$(TEST_DAEMON): $(patsubst %.c,$(BUILD)/test-hooks/%.o,$(TEST_HOOK_SRCS)) \
+	    $(call obj,$(filter-out $(TEST_HOOK_SRCS),$(MILTER_SRCS))) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(PKG_LIBS)
+
 # Sub-makefiles may add objects as prerequisites of $(TESTBIN) (see
 # milter/milter.mk); they are linked before the library.
 $(TESTBIN): $(call obj,$(TEST_SRCS)) $(LIB)
@@ -129,13 +156,26 @@ check:
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory check-run
 
-check-build: all $(TESTBIN)
+check-build: all $(TESTBIN) $(TEST_DAEMON)
 
 # Unit suites and integration tests run in one Check runner, so that
 # the last line is Check's summary of everything.
+# Sanitizers make the code 2-3 times slower: Check multiplies every
+# test's timeout by CK_TIMEOUT_MULTIPLIER (tests/check_timeout.h).
 check-run:
 	RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) RG_SANITIZE=$(SANITIZE) \
+	    CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-$(if $(filter 1,$(SANITIZE)),2,1)} \
 	    $(TESTBIN)
+
+# Golden files (tests/data/) are rewritten by a step of their own that
+# checks nothing and never says pass: review the diff, then make check.
+REGEN_SCRIPTS := rules-explain.test
+regen: check-build
+	@for t in $(REGEN_SCRIPTS); do \
+	    RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD) \
+		sh tests/integration/$$t --regen || exit 1; done
+	@echo "regen: golden files rewritten; nothing was tested" \
+	    "(git diff tests/data, then make check)"
 
 run:
 	@sh mk/deps.sh build
@@ -227,3 +267,4 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 
 -include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(MILTER_SRCS) $(CTL_SRCS) $(TEST_SRCS)))
+-include $(patsubst %.c,$(BUILD)/test-hooks/%.d,$(TEST_HOOK_SRCS))

@@ -15,12 +15,14 @@
  *	1. Reply text never holds a control character (CR/LF would let a
  *	   client inject SMTP replies), fits RULES_REPLY_MAX, and its code
  *	   fits the verdict.
- *	2. The relay policy holds: from a client outside <trusted>, with
- *	   no AUTH (empty counts as none) and no verified certificate
- *	   ({verify} OK, or a non-empty {cert_subject}: a superset of what
- *	   the engine counts), a recipient is permitted
- *	   only when it is not routed and its rcpt-domain is in <local>,
- *	   as common/rcpt.c reads it; a routed recipient is refused.
+ *	2. The relay policy holds for an outsider: a client outside
+ *	   <trusted>, with no AUTH (empty counts as none) and no verified
+ *	   certificate ({verify} OK, or a non-empty {cert_subject}: a
+ *	   superset of what the engine counts). An accept at any stage
+ *	   (which would trust the rest of the session: an open relay) is
+ *	   a failure, whichever stages ran; and at RCPT a permit is a
+ *	   failure unless the recipient is not routed and its rcpt-domain
+ *	   is in <local>, as common/rcpt.c reads it.
  *	3. Nothing is looked up (no tables): lookup_error never appears.
  */
 #include <stdint.h>
@@ -156,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct addr client;
 	const char *field[13];
 	char   *buf, *p, *end;
-	int     nf = 0, stages, stage, have_client, untrusted, i;
+	int     nf = 0, stages, stage, have_client, untrusted, outsider, i;
 	struct rcpt r;
 
 	if (size < 1)
@@ -188,6 +190,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.cert_issuer = field[11];
 	f.rcpt = field[12];
 
+	/* Property 2 is about outsiders. */
+	untrusted = 1;
+	for (i = 0; i < 4 && have_client; i++)
+		if (prefix_contains(&trusted[i], &client))
+			untrusted = 0;
+	outsider = untrusted && (f.auth == NULL || f.auth[0] == '\0') &&
+	    (f.verify == NULL || strcasecmp(f.verify, "OK") != 0) &&
+	    (f.cert_subject == NULL || f.cert_subject[0] == '\0');
+
 	sess = rules_session_new(rules);
 	for (stage = RULES_CONNECT; stage < RULES_NSTAGES; stage++) {
 		/* RCPT always runs; bits 0-2 skip the earlier stages. */
@@ -196,24 +207,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&res, 0, sizeof(res));
 		rules_eval(sess, (enum rules_stage) stage, &f, &res, NULL);
 		check_reply(&f, &res);
+		/* An accept trusts the rest of the session: never for them. */
+		if (outsider && res.verdict == RULES_ACCEPT)
+			fail("accept for an outsider", &f, &res);
 		if (res.verdict == RULES_ACCEPT)
 			break;
-	}
-
-	/* Property 2, for what reached RCPT from an outsider. */
-	untrusted = 1;
-	for (i = 0; i < 4 && have_client; i++)
-		if (prefix_contains(&trusted[i], &client))
-			untrusted = 0;
-	if (untrusted && res.verdict == RULES_CONTINUE && stage == RULES_NSTAGES &&
-	    (f.auth == NULL || f.auth[0] == '\0') &&
-	    (f.verify == NULL || strcasecmp(f.verify, "OK") != 0) &&
-	    (f.cert_subject == NULL || f.cert_subject[0] == '\0')) {
-		rcpt_parse(f.rcpt, &r);
-		if (r.routed || !is_local(r.rcpt_domain))
-			fail("relay permitted to a foreign or routed recipient",
-			    &f, &res);
-		rcpt_free(&r);
+		if (outsider && stage == RULES_RCPT &&
+		    res.verdict == RULES_CONTINUE) {
+			rcpt_parse(f.rcpt, &r);
+			if (r.routed || !is_local(r.rcpt_domain))
+				fail("relay permitted to a foreign or routed "
+				    "recipient", &f, &res);
+			rcpt_free(&r);
+		}
 	}
 	rules_session_free(sess);
 	free(buf);

@@ -51,6 +51,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,14 +78,33 @@ live_init(const char *conf, int force_debug)
 		live_counters = stats_new();
 }
 
+/*
+ * default_conf - the default file. The test build of the daemon
+ * (RG_TEST_HOOKS, build/tests/relayguard-test) takes it from
+ * RELAYGUARD_TEST_DEFAULT_CONF, so that tests of the embedded default
+ * never depend on the machine's /etc; the installed daemon has no such
+ * hook.
+ */
+static const char *
+default_conf(void)
+{
+#ifdef RG_TEST_HOOKS
+	const char *t = getenv("RELAYGUARD_TEST_DEFAULT_CONF");
+
+	if (t != NULL && *t != '\0')
+		return (t);
+#endif
+	return (LIVE_DEFAULT_CONF);
+}
+
 /* live_conf_path - the file to load, or NULL for the embedded default */
 const char *
 live_conf_path(void)
 {
 	if (live_conf != NULL)
 		return (live_conf);
-	if (access(LIVE_DEFAULT_CONF, F_OK) == 0)
-		return (LIVE_DEFAULT_CONF);
+	if (access(default_conf(), F_OK) == 0)
+		return (default_conf());
 	return (NULL);
 }
 

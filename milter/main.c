@@ -371,10 +371,16 @@ milter_thread(void *arg)
 {
 	(void) arg;
 	milter_ret = smfi_main();
-	/* Test hook: act as libmilter's hang (tests/integration/stop.test). */
+#ifdef RG_TEST_HOOKS
+	/*
+	 * Test build only (build/tests/relayguard-test): act as libmilter's
+	 * hang (tests/integration/stop.test). The daemon that is installed
+	 * has no such hook.
+	 */
 	if (getenv("RELAYGUARD_TEST_STOP_HANG") != NULL)
 		for (;;)
 			pause();
+#endif
 	__atomic_store_n(&milter_done, 1, __ATOMIC_SEQ_CST);
 	(void) pthread_kill(main_thread, SIGUSR2);
 	return (NULL);

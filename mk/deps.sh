@@ -3,6 +3,7 @@
 #
 # SYNOPSIS
 #	mk/deps.sh build|test|bench|fuzz ...
+#	mk/deps.sh --print build|test|bench|fuzz|unneeded
 #
 # DESCRIPTION
 #	Each argument names a set of packages. Packages already installed
@@ -10,19 +11,55 @@
 #	script asks no network and changes nothing. Missing packages are
 #	installed with apt-get when running as root; otherwise the exact
 #	apt-get command is printed and the script fails.
+#
+#	Packages are installed with --no-install-recommends, as on a
+#	fresh machine: every package the build and the tests need is
+#	named here, Recommends included. --print lists a set, one name a
+#	line; "unneeded" is the Recommends of the sets' packages that the
+#	tests do without, each with the reason below.
+#	tests/integration/testsuite.test checks both: every program the
+#	tests run comes from a package named here (or one every Debian
+#	system has), and every Recommends of a package named here is named
+#	here or in pkgs_unneeded.
 set -eu
 
-pkgs_build="gcc make pkgconf libmilter-dev liblmdb-dev libcidr-dev check
-	libsystemd-dev"
-# The last line of the test set: the shared libraries of sendmail-bin,
-# which the Sendmail tests unpack (not install) with dpkg-deb -x.
-pkgs_test="postfix postfix-lmdb swaks sasl2-bin libsasl2-modules m4 openssl
-	iproute2 procps psmisc lmdb-utils valgrind clang libclang-rt-14-dev
-	python3 systemd man-db dovecot-core dovecot-imapd dovecot-pop3d
+# libc6-dev: gcc only recommends it, and nothing compiles without it.
+pkgs_build="gcc libc6-dev make pkgconf libmilter-dev liblmdb-dev libcidr-dev
+	check libsystemd-dev"
+# libio-socket-inet6-perl: swaks only recommends it, and without it
+# cannot talk to [::1] (postfix.test's IPv6 cases). gdb: stop.test prints
+# the threads of a daemon that hangs on SIGTERM (valgrind recommends it).
+# The last line: the shared libraries of sendmail-bin, which the Sendmail
+# tests unpack (not install) with dpkg-deb -x.
+pkgs_test="postfix postfix-lmdb swaks libio-socket-inet6-perl sasl2-bin
+	libsasl2-modules m4 openssl iproute2 procps psmisc lmdb-utils valgrind
+	gdb clang libclang-rt-14-dev python3 systemd man-db dovecot-core
+	dovecot-imapd dovecot-pop3d
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
+# Recommends that the tests do without:
+#   ca-certificates (postfix): no TLS to other servers
+#   libnet-dns-perl (swaks): the tests name the server, no MX lookup
+#   libnet-ssleay-perl (swaks): no STARTTLS in the SMTP tests
+#   libatm1 (iproute2): no ATM
+#   valgrind-dbg (valgrind): debug symbols of valgrind itself
+#   libldap-common (libldap-2.5-0): Sendmail uses no LDAP here
+#   lmdb-doc (liblmdb-dev): documentation
+#   libc-dbg (gdb): glibc's debug symbols; valgrind depends on libc6-dbg
+pkgs_unneeded="ca-certificates libnet-dns-perl libnet-ssleay-perl libatm1
+	valgrind-dbg libldap-common lmdb-doc libc-dbg"
 pkgs_bench="postfix postfix-lmdb postfwd gnuplot-nox lmdb-utils bc swaks
 	sasl2-bin libsasl2-modules m4 iproute2 time"
 pkgs_fuzz="clang libclang-rt-14-dev"
+
+if [ "${1:-}" = --print ]; then
+	case "${2:-}" in
+	build|test|bench|fuzz|unneeded)
+		eval "printf '%s\\n' \$pkgs_$2" ;;
+	*)	echo "deps.sh: --print build|test|bench|fuzz|unneeded" >&2
+		exit 64 ;;
+	esac
+	exit 0
+fi
 
 want=""
 for set in "$@"; do

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "common/addr.h"
+#include "tests/check_timeout.h"
 
 Suite  *addr_suite(void);
 
@@ -223,18 +224,24 @@ addr_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("addr_parse");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_addr_parse, 0, NCASES(parse_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("prefix_parse");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_prefix_parse, 0, NCASES(prefix_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("prefix_contains");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_prefix_contains, 0, NCASES(contains_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("addr_from_sockaddr");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_test(tc, test_addr_from_sockaddr);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("addr_cmp");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_test(tc, test_addr_cmp);
 	suite_add_tcase(s, tc);
 	return (s);

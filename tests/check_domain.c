@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/domain.h"
+#include "tests/check_timeout.h"
 
 Suite  *domain_suite(void);
 
@@ -109,10 +110,13 @@ domain_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("domain_normalise");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_domain_normalise, 0, NCASES(norm_cases));
 	tcase_add_test(tc, test_domain_normalise_small_buffer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("domain_parent");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_domain_parent, 0, NCASES(parent_cases));
 	suite_add_tcase(s, tc);
 	return (s);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/loginlog.h"
+#include "tests/check_timeout.h"
 
 Suite  *loginlog_suite(void);
 
@@ -512,22 +513,27 @@ loginlog_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("real");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_real, 0, N(real_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("forged");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_forged, 0, N(forged_cases));
 	tcase_add_loop_test(tc, test_forged_any_format, 0, N(all_formats));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_time, 0, N(time_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("format");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_format, 0, N(format_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_lines, 0, N(chunks));
 	suite_add_tcase(s, tc);

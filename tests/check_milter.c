@@ -28,6 +28,7 @@
 #include "milter/reply.h"
 #include "milter/stats.h"
 #include "rules/rules.h"
+#include "tests/check_timeout.h"
 
 Suite  *milter_suite(void);
 
@@ -634,31 +635,40 @@ milter_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("facts_set_client");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_set_client, 0, NELEM(client_tests));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("facts_name_verified");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_name_verified, 0, NELEM(name_tests));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("facts_set");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_set_bounds, 0, NELEM(set_tests));
 	tcase_add_test(tc, test_clear_message);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text_sanitise");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_sanitise, 0, NELEM(sanitise_tests));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reply_escape");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_escape, 0, NELEM(escape_tests));
 	tcase_add_loop_test(tc, test_escape_big, 0, NELEM(escape_big_tests));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log_escape");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_log_escape, 0, NELEM(logesc_tests));
 	tcase_add_test(tc, test_log_escape_cut);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("logline_format");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_logline, 0, NELEM(logline_tests));
 	tcase_add_test(tc, test_logline_big);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stats");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_test(tc, test_stats);
 	tcase_add_loop_test(tc, test_stats_names, 0, NELEM(stats_name_tests));
 	tcase_add_loop_test(tc, test_prom_escape, 0, NELEM(prom_tests));

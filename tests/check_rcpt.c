@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/rcpt.h"
+#include "tests/check_timeout.h"
 
 Suite  *rcpt_suite(void);
 
@@ -290,11 +291,14 @@ rcpt_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("rcpt_parse");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_rcpt_parse, 0, NCASES(cases));
 	tcase_add_test(tc, test_rcpt_garbage);
 	tcase_add_loop_test(tc, test_rcpt_next_hop, 0, NCASES(hop_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rcpt_strip_extension");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_rcpt_strip_extension, 0, NCASES(ext_cases));
 	suite_add_tcase(s, tc);
 	return (s);

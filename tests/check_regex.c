@@ -20,6 +20,7 @@
 #include "common/strbuf.h"
 #include "rules/rules.h"
 #include "rules/rules_int.h"
+#include "tests/check_timeout.h"
 
 Suite  *regex_suite(void);
 
@@ -204,6 +205,7 @@ regex_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("refused");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_refused, 0,
 	    (int) (sizeof(refused) / sizeof(refused[0])));
 	suite_add_tcase(s, tc);
@@ -215,6 +217,7 @@ regex_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cap");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_cap, 0,
 	    (int) (sizeof(capcases) / sizeof(capcases[0])));
 	suite_add_tcase(s, tc);

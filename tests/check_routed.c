@@ -21,6 +21,7 @@
 #include "rules/rules.h"
 #include "rules/rules_int.h"
 #include "store/store.h"
+#include "tests/check_timeout.h"
 
 /* --- the readings of an address --- */
 
@@ -495,11 +496,13 @@ routed_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("readings");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_readings, 0,
 	    (int) (sizeof(rcases) / sizeof(rcases[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("decision");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_decision, 0,
 	    (int) (sizeof(dcases) / sizeof(dcases[0])));

@@ -26,6 +26,7 @@
 #include "common/strbuf.h"
 #include "rules/rules.h"
 #include "store/store.h"
+#include "tests/check_timeout.h"
 
 Suite  *rules_suite(void);
 
@@ -1671,6 +1672,8 @@ rules_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("decision");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_decision, 0,
 	    (int) (sizeof(dcases) / sizeof(dcases[0])));
@@ -1681,12 +1684,16 @@ rules_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_hostile, 0,
 	    (int) (sizeof(hostile) / sizeof(hostile[0])));
 	tcase_add_test(tc, test_hostile_long);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_loop_test(tc, test_default, 0,
 	    (int) (sizeof(defcases) / sizeof(defcases[0])));

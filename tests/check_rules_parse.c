@@ -17,6 +17,7 @@
 
 #include "common/strbuf.h"
 #include "rules/rules.h"
+#include "tests/check_timeout.h"
 
 Suite  *rules_parse_suite(void);
 
@@ -522,6 +523,8 @@ rules_parse_suite(void)
 	TCase  *tc;
 
 	tc = tcase_create("broken");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_broken, 0,
 	    (int) (sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_long_reply);
@@ -530,6 +533,8 @@ rules_parse_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_files, 0,
 	    (int) (sizeof(fcases) / sizeof(fcases[0])));
 	tcase_add_test(tc, test_missing_file);

@@ -26,6 +26,7 @@
 #include "common/xalloc.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "tests/check_timeout.h"
 
 Suite  *store_suite(void);
 
@@ -1633,10 +1634,13 @@ store_suite(void)
 
 #define N(a)	((int) (sizeof(a) / sizeof((a)[0])))
 	tc = tcase_create("store_action_parse");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_action_parse, 0, N(actions));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_compile");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_IO);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_compile_errors, 0, N(bad_diags));
 	tcase_add_loop_test(tc, test_postfix_file, 0, N(postfix_cases));
@@ -1644,6 +1648,8 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_lookup");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_SLOW);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_lookup_order, 0, N(order_cases));
 	tcase_add_test(tc, test_lookup_addr);
@@ -1661,16 +1667,18 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_replace");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_IO);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_atomic_replace);
 	tcase_add_test(tc, test_replace_threads);
 	tcase_add_test(tc, test_sigkill_compile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_grant");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_SLOW);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_grants);
 	tcase_add_test(tc, test_grant_many);
 	tcase_add_test(tc, test_grant_expires);
@@ -1685,8 +1693,9 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store_map");
+
+	tcase_set_timeout(tc, RG_TIMEOUT_IO);
 	tcase_add_checked_fixture(tc, setup_shm, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_map_resized);
 	tcase_add_test(tc, test_grant_map_full);
 	suite_add_tcase(s, tc);

@@ -74,12 +74,30 @@
 #				RCPT (RG_QUIT_AFTER= sends the message); the
 #				transcript is in $RG_TMP/swaks/N.log and
 #				$RG_REPLY is the answer that decided: the
-#				reply to RCPT, else the first 4xx/5xx reply,
-#				else "none"
+#				reply to RCPT, else a 4xx/5xx reply to MAIL,
+#				else the first 4xx/5xx reply, else "none"; $RG_REPLY_TO is the command it
+#				answered (RCPT, MAIL, AUTH, EHLO, ..., or
+#				"none")
 #	expect_rcpt LABEL WANT PORT SRC [swaks options]
 #				rg_smtp, then check that $RG_REPLY starts
-#				with WANT ("250", "4", "554 5.7.1 <x@y>: ...")
+#				with WANT. For a refusal give the whole
+#				reply ("554 5.7.1 <x@y>: Relay access
+#				denied"): a bare "5" would also pass on the
+#				MTA's own syntax refusal
+#	expect_tempfail LABEL WANT PORT SRC [swaks options]
+#				fail-closed check: the session must get as
+#				far as the transaction (a refused AUTH does
+#				not stop it: --auth-optional) and the reply
+#				to MAIL or RCPT must start with WANT, the
+#				MTA's whole tempfail reply; a refusal of
+#				EHLO or AUTH, or a 2xx to RCPT, fails
 #	rg_check LABEL COMMAND...	pass when COMMAND succeeds
+#	rg_skip WHAT WHY	leave out a part, visibly: prints
+#				"SKIP: WHAT: WHY", which the runner counts in
+#				the "Skipped:" line after Check's summary.
+#				Only for a part this build makes redundant;
+#				a missing tool or permission is a failure
+#				(rg_die), never a skip
 #	rg_finish		print "N passed, N failed" and exit 0 only
 #				when nothing failed
 #
@@ -703,20 +721,35 @@ rg_smtp()
 	    --local-interface "$src" \
 	    --helo client.example.org --from sender@example.org \
 	    --timeout 30 "$@" > "$RG_TRANSCRIPT" 2>&1
+	# The reply that decided and, after a tab, the command it answered.
 	RG_REPLY=$(awk '
 	function done_cmd() {
 		if (reply == "") return
 		if (cmd == "RCPT") rcpt = reply
-		else if (first == "" && reply ~ /^[45]/) first = reply
+		else if (cmd == "MAIL" && reply ~ /^[45]/) mail = reply
+		else if (first == "" && reply ~ /^[45]/) {
+			first = reply
+			firstcmd = cmd
+		}
 	}
-	/^ -> / { done_cmd(); cmd = $2; reply = ""; next }
+	BEGIN { cmd = "CONNECT" }
+	/^ -> / {
+		done_cmd()
+		cmd = toupper($2)
+		sub(/:.*/, "", cmd)
+		reply = ""
+		next
+	}
 	/^<(-|\*\*|~) / { sub(/^<(-|\*\*|~) +/, ""); reply = $0; next }
 	END {
 		done_cmd()
-		if (rcpt != "") print rcpt
-		else if (first != "") print first
-		else print "none"
+		if (rcpt != "") print rcpt "\tRCPT"
+		else if (mail != "") print mail "\tMAIL"
+		else if (first != "") print first "\t" firstcmd
+		else print "none\tnone"
 	}' "$RG_TRANSCRIPT")
+	RG_REPLY_TO=${RG_REPLY##*	}
+	RG_REPLY=${RG_REPLY%	*}
 }
 
 # rg_elapsed - seconds since the last rg_smtp started
@@ -754,6 +787,32 @@ expect_rcpt()
 	esac
 }
 
+# expect_tempfail - a fail-closed check: the transaction gets WANT at MAIL or RCPT
+expect_tempfail()
+{
+	local label want n a
+	label=$1
+	want=$2
+	shift 2
+	# Go on after a refused AUTH: the transaction is what must close.
+	n=$#
+	while [ "$n" -gt 0 ]; do
+		a=$1
+		shift
+		[ "$a" = --auth ] && a=--auth-optional
+		set -- "$@" "$a"
+		n=$((n - 1))
+	done
+	rg_smtp "$@"
+	case "$RG_REPLY_TO $RG_REPLY" in
+	"MAIL $want"*|"RCPT $want"*)
+		rg_result ok "$label: $RG_REPLY_TO: $RG_REPLY ($(rg_elapsed)s)" ;;
+	*)
+		rg_result fail "$label: want \"$want...\" to MAIL or RCPT, got \"$RG_REPLY\" to $RG_REPLY_TO"
+		sed 's/^/    | /' "$RG_TRANSCRIPT" ;;
+	esac
+}
+
 # rg_check - pass when the command succeeds
 rg_check()
 {
@@ -761,6 +820,12 @@ rg_check()
 	label=$1
 	shift
 	if "$@"; then rg_result ok "$label"; else rg_result fail "$label"; fi
+}
+
+# rg_skip - leave out a part, visibly (check_integration.c counts it)
+rg_skip()
+{
+	echo "SKIP: $1: $2"
 }
 
 # rg_finish - summary line and exit status
