@@ -690,6 +690,8 @@ unauth(const struct emit *em, const struct ent *e, const char *negs)
 static int
 check(const struct emit *em, const struct ent *e)
 {
+	int     weak;
+
 	if (em->guard) {
 		imp_untranslatable(em->pf->imp, "%s: a table check in a list "
 		    "that %s overrides cannot be limited to that service",
@@ -697,12 +699,14 @@ check(const struct emit *em, const struct ent *e)
 		return (-1);
 	}
 	/*
-	 * The relay policy permits by sender: keep it, marked as an
-	 * intended weak permit for the open-relay analysis.
+	 * The relay policy permits by sender or HELO: keep it, marked
+	 * weak-ok, an intended weak permit for the open-relay analysis.
 	 */
-	imp_rule(em->pf->imp, em->stage, "check %s <%s>    # %s%s", e->fact,
-	    e->table, strcmp(e->fact, "sender") == 0 && e->permits ?
-	    "weak: sender addresses are forgeable; " : "", e->what);
+	weak = e->permits && (strcmp(e->fact, "sender") == 0 ||
+	    strcmp(e->fact, "helo") == 0);
+	imp_rule(em->pf->imp, em->stage, "check %s <%s>%s    # %s%s", e->fact,
+	    e->table, weak ? " weak-ok" : "", weak ? "weak: "
+	    "the client chooses this value; " : "", e->what);
 	if (e->fact2)
 		imp_rule(em->pf->imp, em->stage, "check %s <%s>", e->fact2,
 		    e->table);
