@@ -45,8 +45,12 @@ pkgs_test="postfix postfix-lmdb swaks libio-socket-inet6-perl sasl2-bin
 #   libldap-common (libldap-2.5-0): Sendmail uses no LDAP here
 #   lmdb-doc (liblmdb-dev): documentation
 #   libc-dbg (gdb): glibc's debug symbols; valgrind depends on libc6-dbg
+#   default-dbus-system-bus, systemd-timesyncd (systemd): the tests use
+#   systemd-analyze, systemd-sysusers and systemd-tmpfiles offline, with
+#   no running systemd, bus or clock to keep
 pkgs_unneeded="ca-certificates libnet-dns-perl libnet-ssleay-perl libatm1
-	valgrind-dbg libldap-common lmdb-doc libc-dbg"
+	valgrind-dbg libldap-common lmdb-doc libc-dbg default-dbus-system-bus
+	systemd-timesyncd"
 pkgs_bench="postfix postfix-lmdb postfwd gnuplot-nox lmdb-utils bc swaks
 	sasl2-bin libsasl2-modules m4 iproute2 time"
 pkgs_fuzz="clang libclang-rt-14-dev"
