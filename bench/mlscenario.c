@@ -27,6 +27,7 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
+#include "common/field.h"
 #include "common/xalloc.h"
 #include "bench/mlscenario.h"
 
@@ -78,38 +79,6 @@ parse_answer(const char *s, struct answer *a)
 	return (0);
 }
 
-/* next_token - split off one white-space separated, maybe quoted, token */
-static char *
-next_token(char **cp)
-{
-	char   *s = *cp, *out, *start;
-	int     quoted = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == 0)
-		return (NULL);
-	start = out = s;
-	for (; *s; s++) {
-		if (*s == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (quoted && *s == '\\' && (s[1] == '"' || s[1] == '\\')) {
-			*out++ = *++s;
-			continue;
-		}
-		if (!quoted && (*s == ' ' || *s == '\t'))
-			break;
-		*out++ = *s;
-	}
-	if (*s)
-		s++;
-	*out = 0;
-	*cp = s;
-	return (start);
-}
-
 /* stage_of - macro stage by name, or -1 */
 static int
 stage_of(const char *s)
@@ -142,6 +111,7 @@ parse_line(char *line, int lineno, struct session *s, char *err, size_t elen)
 	const char *mailer = "smtp";
 	size_t  rcap = 0, mcap = 0;
 	unsigned char buf[sizeof(struct in6_addr)];
+	int     open;	/* an open quote runs to the end of the line */
 
 	memset(s, 0, sizeof(*s));
 	s->line = lineno;
@@ -153,7 +123,7 @@ parse_line(char *line, int lineno, struct session *s, char *err, size_t elen)
 	s->daemon = xstrdup("milterload");
 	s->auth_type = xstrdup("PLAIN");
 
-	while ((tok = next_token(&cur)) != NULL) {
+	while ((tok = field_next(&cur, &open)) != NULL) {
 		if ((val = strchr(tok, '=')) == NULL) {
 			snprintf(err, elen, "field without '=': %s", tok);
 			return (-1);

@@ -41,6 +41,7 @@
 #include <strings.h>
 
 #include "common/addr.h"
+#include "common/field.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
@@ -101,40 +102,19 @@ verdict_class(enum rules_verdict v)
 	    CLASS_TEMP : CLASS_ACCEPT);
 }
 
-/* next_field - cut the next field from *cp in place; NULL at the end */
+/* next_field - the next field of a session line; NULL at the end */
 static char *
 next_field(char **cp, const char **err)
 {
-	char   *s = *cp, *out, *start;
-	int     quoted = 0;
+	char   *f;
+	int     open;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == 0)
-		return (NULL);
-	start = out = s;
-	for (; *s; s++) {
-		if (*s == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (quoted && *s == '\\' && (s[1] == '"' || s[1] == '\\')) {
-			*out++ = *++s;
-			continue;
-		}
-		if (!quoted && (*s == ' ' || *s == '\t'))
-			break;
-		*out++ = *s;
-	}
-	if (quoted) {
+	f = field_next(cp, &open);
+	if (open) {
 		*err = "unterminated quoted value";
 		return (NULL);
 	}
-	if (*s)
-		s++;
-	*out = 0;
-	*cp = s;
-	return (start);
+	return (f);
 }
 
 /* session_parse - one line into sess; 0, or -1 with a message in err */
