@@ -163,9 +163,9 @@ shell_quote(struct strbuf *sb, const char *s)
 	strbuf_putc(sb, '\'');
 }
 
-/* read_text - a whole file; NULL with errno */
-static char *
-read_text(const char *path)
+/* imp_read_text - a whole file; NULL with errno */
+char   *
+imp_read_text(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char    buf[8192];
@@ -365,7 +365,7 @@ imp_table(struct imp *imp, const char *what, const char *src, int *permits)
 			*permits = imp->tpermits[i];
 			return (imp->tname[i]);
 		}
-	if ((text = read_text(src)) == NULL) {
+	if ((text = imp_read_text(src)) == NULL) {
 		imp_error(imp, "%s: table source %s: %s", what, src,
 		    strerror(errno));
 		return (NULL);
@@ -438,7 +438,7 @@ imp_list_items(struct imp *imp, const char *what, const char *src,
 	char   *text;
 	int     before = imp->nerr;
 
-	if ((text = read_text(src)) == NULL) {
+	if ((text = imp_read_text(src)) == NULL) {
 		imp_error(imp, "%s: %s: %s", what, src, strerror(errno));
 		return (-1);
 	}

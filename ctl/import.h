@@ -84,6 +84,12 @@ extern int imp_list_items(struct imp *, const char *what, const char *src,
 extern void imp_quote(struct strbuf *sb, const char *s);
 
 /*
+ * imp_read_text - a whole file as a string (free with free(3)); NULL
+ * with errno set when it cannot be read.
+ */
+extern char *imp_read_text(const char *path);
+
+/*
  * imp_output - the whole configuration into out: header, the
  * untranslated list, settings, lists, tables, blocks.
  */

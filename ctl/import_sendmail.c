@@ -71,24 +71,6 @@ struct sm {
 	int	n[SM_NTABLES];
 };
 
-/* read_file - a whole file; NULL with errno */
-static char *
-read_file(const char *path)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char    buf[8192];
-	size_t  n;
-	FILE   *fp;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return (NULL);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_append(&sb, buf, n);
-	fclose(fp);
-	strbuf_puts(&sb, "");
-	return (strbuf_detach(&sb));
-}
-
 /* is_address - a key that names a client address (or a prefix) */
 static int
 is_address(const char *k)
@@ -291,7 +273,7 @@ class_items(struct imp *imp, const char *what, const char *path, int sub,
 {
 	char   *text, *line, *next, *p, *w;
 
-	if ((text = read_file(path)) == NULL) {
+	if ((text = imp_read_text(path)) == NULL) {
 		imp_error(imp, "%s %s: %s", what, path, strerror(errno));
 		return (-1);
 	}
@@ -327,7 +309,7 @@ import_sendmail(struct imp *imp, const char *access, const char *cw,
 	sm.imp = imp;
 	sm.file = access;
 	sm.blocklist = blocklist;
-	if ((text = read_file(access)) == NULL) {
+	if ((text = imp_read_text(access)) == NULL) {
 		imp_error(imp, "access source %s: %s", access, strerror(errno));
 		return (-1);
 	}

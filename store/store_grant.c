@@ -309,22 +309,13 @@ store_grant(struct store *s, const struct addr *a, const char *user,
 {
 	struct grant_arg g;
 	char    key[ADDR_STRLEN];
-	const char *u;
 
 	if (!s->e->dynamic) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
 	}
-	if (user != NULL && strlen(user) >= STORE_USER_MAX) {
-		snprintf(err, errlen, "user name longer than %d bytes",
-		    STORE_USER_MAX - 1);
+	if (check_user(user, err, errlen) < 0)
 		return (-1);
-	}
-	for (u = user; u != NULL && *u; u++)
-		if ((unsigned char) *u < 0x20 || *u == 0x7f) {
-			snprintf(err, errlen, "control character in user name");
-			return (-1);
-		}
 	memset(&g, 0, sizeof(g));
 	g.key = addr_format(a, key, sizeof(key));
 	snprintf(g.val, sizeof(g.val), "%lld %s", (long long) expiry,
