@@ -5,7 +5,8 @@
  *	relayguardctl watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m]
  *		[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE]
  *		[--ignore PREFIX|@FILE]... [--grant-loopback] [--once]
- *		[--state FILE] LOGFILE|-
+ *		[--state FILE] LOGFILE|-|--journal [--journal-file FILE]...
+ *		[--unit UNIT]... [--identifier ID]...
  * DESCRIPTION
  *	Follows LOGFILE as tail -F does and grants every address that
  *	logs in successfully (spec section 5), until the login's own time
@@ -31,6 +32,13 @@
  *	rotated by rename while watch was stopped is found as LOGFILE.1
  *	and its rest read first; one truncated meanwhile (copytruncate)
  *	is read from its start.
+ *
+ *	--journal reads the systemd journal (--journal-file: journal
+ *	files) instead, filtered on _SYSTEMD_UNIT (--unit, set by journald,
+ *	not forgeable) and/or SYSLOG_IDENTIFIER (--identifier, chosen by
+ *	the sender); SYSLOG_IDENTIFIER is the program tag, MESSAGE the
+ *	message, and the time the earlier of the entry's received and
+ *	source times. --state then keeps the journal cursor.
  *
  *	No grant is made for a login older than the TTL, for a login
  *	line without a timestamp, for loopback addresses (unless
