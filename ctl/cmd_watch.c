@@ -55,6 +55,7 @@
  *	66 an --ignore file cannot be read, 74 the table cannot be opened.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -80,7 +81,8 @@ const char cmd_watch_usage[] =
 	"[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE] "
 	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] "
 	"[--state FILE] LOGFILE|-|--journal [--journal-file FILE]... "
-	"[--unit UNIT]... [--identifier ID]...";
+	"[--unit UNIT]... [--identifier ID]... | "
+	"watch --stats STATEFILE [--prometheus]";
 
 /* What happened to the lines read. */
 struct watch_counts {
@@ -93,6 +95,7 @@ struct watch_counts {
 	unsigned long long granted;
 	unsigned long long cached;	/* granted less than a minute ago */
 	unsigned long long errors;	/* the grant failed */
+	unsigned long long overlong;	/* lines dropped whole (stats) */
 };
 
 /*
@@ -170,6 +173,154 @@ print_counts(const struct watch *w)
 	    w->n.granted, w->n.cached,
 	    w->n.other, w->n.refused, w->n.old, w->n.untimed, w->n.ignored,
 	    w->n.errors, w->lines.dropped);
+}
+
+/*
+ * The counters, for "watch --stats". Each row: the name in the stats
+ * file, the Prometheus metric and its reason label (NULL: none).
+ */
+static const struct stat_row {
+	const char *key, *metric, *reason;
+	size_t	off;
+} stat_rows[] = {
+	{"lines", "relayguard_watch_lines_total", NULL,
+	offsetof(struct watch_counts, lines)},
+	{"granted", "relayguard_watch_grants_total", NULL,
+	offsetof(struct watch_counts, granted)},
+	{"refreshed", "relayguard_watch_refreshed_total", NULL,
+	offsetof(struct watch_counts, cached)},
+	{"other", "relayguard_watch_other_total", NULL,
+	offsetof(struct watch_counts, other)},
+	{"refused", "relayguard_watch_refused_total", "fields",
+	offsetof(struct watch_counts, refused)},
+	{"old", "relayguard_watch_refused_total", "old",
+	offsetof(struct watch_counts, old)},
+	{"untimed", "relayguard_watch_refused_total", "untimed",
+	offsetof(struct watch_counts, untimed)},
+	{"ignored", "relayguard_watch_refused_total", "ignored",
+	offsetof(struct watch_counts, ignored)},
+	{"errors", "relayguard_watch_refused_total", "error",
+	offsetof(struct watch_counts, errors)},
+	{"overlong", "relayguard_watch_overlong_total", NULL,
+	offsetof(struct watch_counts, overlong)},
+};
+
+#define STAT_ROWS	(sizeof(stat_rows) / sizeof(stat_rows[0]))
+#define STAT_FIELD(c, r) \
+	((unsigned long long *) (void *) ((char *) (c) + (r)->off))
+
+/*
+ * save_stats - write the counters to STATE.stats, through a temporary
+ * file and rename(2): a reader sees the old counters or the new ones.
+ */
+static void
+save_stats(struct watch *w)
+{
+	char    path[4096], tmp[4200];
+	FILE   *fp;
+	size_t  i;
+	int     bad = 0;
+
+	if (w->state == NULL)
+		return;
+	w->n.overlong = w->lines.dropped;
+	snprintf(path, sizeof(path), "%s.stats", w->state);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", tmp,
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < STAT_ROWS; i++)
+		if (fprintf(fp, "%s %llu\n", stat_rows[i].key,
+		    *STAT_FIELD(&w->n, &stat_rows[i])) < 0)
+			bad = 1;
+	if (fprintf(fp, "updated %lld\n", (long long) time(NULL)) < 0)
+		bad = 1;
+	if (fclose(fp) != 0 || bad || rename(tmp, path) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", path,
+		    strerror(errno));
+		(void) unlink(tmp);
+	}
+}
+
+/*
+ * show_stats - "watch --stats STATE": the counters a running or past
+ * watch wrote to STATE.stats, as "name value" lines or in Prometheus'
+ * text format. Returns an exit code.
+ */
+static int
+show_stats(const char *state, int prom)
+{
+	struct watch_counts c;
+	char    path[4096], line[256], key[64];
+	unsigned long long val, seen = 0;
+	long long updated = 0;
+	const char *last = "";
+	FILE   *fp;
+	size_t  i;
+	int     lineno = 0, n;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(path, sizeof(path), "%s.stats", state);
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", path,
+		    strerror(errno));
+		return (CTL_EX_NOINPUT);
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (sscanf(line, "%63s %llu%n", key, &val, &n) != 2 ||
+		    line[n] != '\n' || line[strspn(line, "abcdefghijklmnopq"
+		    "rstuvwxyz")] != ' ') {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: not "
+			    "\"name number\"\n", path, lineno);
+			fclose(fp);
+			return (CTL_EX_DATAERR);
+		}
+		if (strcmp(key, "updated") == 0) {
+			updated = (long long) val;
+			continue;
+		}
+		for (i = 0; i < STAT_ROWS; i++)
+			if (strcmp(key, stat_rows[i].key) == 0)
+				break;
+		if (i == STAT_ROWS) {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: unknown "
+			    "counter %s\n", path, lineno, key);
+			fclose(fp);
+			return (CTL_EX_DATAERR);
+		}
+		*STAT_FIELD(&c, &stat_rows[i]) = val;
+		seen |= 1ULL << i;
+	}
+	fclose(fp);
+	if (seen != (1ULL << STAT_ROWS) - 1) {
+		fprintf(stderr, "relayguardctl: watch: %s: counters missing\n",
+		    path);
+		return (CTL_EX_DATAERR);
+	}
+	for (i = 0; i < STAT_ROWS; i++) {
+		val = *STAT_FIELD(&c, &stat_rows[i]);
+		if (!prom) {
+			printf("%s %llu\n", stat_rows[i].key, val);
+			continue;
+		}
+		if (strcmp(last, stat_rows[i].metric) != 0)
+			printf("# TYPE %s counter\n", stat_rows[i].metric);
+		last = stat_rows[i].metric;
+		if (stat_rows[i].reason != NULL)
+			printf("%s{reason=\"%s\"} %llu\n", stat_rows[i].metric,
+			    stat_rows[i].reason, val);
+		else
+			printf("%s %llu\n", stat_rows[i].metric, val);
+	}
+	if (prom)
+		printf("# TYPE relayguard_watch_updated_seconds gauge\n"
+		    "relayguard_watch_updated_seconds %lld\n", updated);
+	else
+		printf("updated %lld\n", updated);
+	return (fflush(stdout) == 0 ? CTL_EX_OK : CTL_EX_IOERR);
 }
 
 /* iso - a time as ISO 8601 UTC into buf */
@@ -441,6 +592,7 @@ drain(struct watch *w)
 		if (r <= 0) {
 			flush(w);
 			save_state(w);
+			save_stats(w);
 			return (1);
 		}
 		w->off += r;
@@ -758,8 +910,10 @@ watch_journal(struct watch *w, struct journal_opts *jo,
 			}
 		}
 		flush(w);
-		if (seen)
+		if (seen) {
 			save_cursor(w, j);
+			save_stats(w);
+		}
 		seen = 0;
 		if (r < 0) {
 			fprintf(stderr, "relayguardctl: watch: reading the "
@@ -849,6 +1003,8 @@ cmd_watch(int argc, char **argv)
 		{"journal-file", required_argument, NULL, 'j'},
 		{"unit", required_argument, NULL, 'U'},
 		{"identifier", required_argument, NULL, 'i'},
+		{"stats", required_argument, NULL, 'X'},
+		{"prometheus", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
@@ -858,7 +1014,8 @@ cmd_watch(int argc, char **argv)
 	struct sigaction sa;
 	char    err[512];
 	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
-	int     waiting = 0, journal = 0;
+	int     waiting = 0, journal = 0, prom = 0;
+	const char *stats = NULL;
 
 	memset(&w, 0, sizeof(w));
 	memset(&jo, 0, sizeof(jo));
@@ -902,6 +1059,12 @@ cmd_watch(int argc, char **argv)
 		case 'J':
 			journal = 1;
 			break;
+		case 'X':
+			stats = optarg;
+			break;
+		case 'P':
+			prom = 1;
+			break;
 		case 'j':
 		case 'U':
 		case 'i':
@@ -928,7 +1091,13 @@ cmd_watch(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != (journal ? 0 : 1))
+	if (stats != NULL) {
+		if (argc != optind || journal)
+			goto usage;
+		rc = show_stats(stats, prom);
+		goto out;
+	}
+	if (argc - optind != (journal ? 0 : 1) || prom)
 		goto usage;
 	if (journal && jo.nunits + jo.nidents == 0) {
 		fprintf(stderr, "relayguardctl: watch: --journal needs --unit "
@@ -961,6 +1130,7 @@ cmd_watch(int argc, char **argv)
 	(void) sigaction(SIGUSR1, &sa, NULL);
 	if (journal) {
 		rc = watch_journal(&w, &jo, from_start, once);
+		save_stats(&w);
 		print_counts(&w);
 		goto out;
 	}
