@@ -40,6 +40,10 @@
  *	message, and the time the earlier of the entry's received and
  *	source times. --state then keeps the journal cursor.
  *
+ *	With --state, the counters are written to STATE.stats (atomically,
+ *	whenever the input has been read to its end); "watch --stats STATE
+ *	[--prometheus]" prints them.
+ *
  *	No grant is made for a login older than the TTL, for a login
  *	line without a timestamp, for loopback addresses (unless
  *	--grant-loopback) or for addresses inside an --ignore prefix
