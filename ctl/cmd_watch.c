@@ -155,6 +155,8 @@ struct watch {
 	struct prefix *ignore;
 	size_t	nignore;
 	struct watch_counts n;
+	struct watch_counts saved_n;	/* what save_stats() wrote last */
+	int	stats_saved;
 };
 
 static volatile sig_atomic_t want_counts;
@@ -228,6 +230,9 @@ save_stats(struct watch *w)
 	if (w->state == NULL)
 		return;
 	w->n.overlong = w->lines.dropped;
+	/* following a quiet log: nothing new to write every 200 ms */
+	if (w->stats_saved && memcmp(&w->n, &w->saved_n, sizeof(w->n)) == 0)
+		return;
 	snprintf(path, sizeof(path), "%s.stats", w->state);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fp = fopen(tmp, "w")) == NULL) {
@@ -245,7 +250,10 @@ save_stats(struct watch *w)
 		fprintf(stderr, "relayguardctl: watch: %s: %s\n", path,
 		    strerror(errno));
 		(void) unlink(tmp);
+		return;
 	}
+	w->saved_n = w->n;
+	w->stats_saved = 1;
 }
 
 /*
