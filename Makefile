@@ -54,6 +54,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb libsystemd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs lmdb 2>/dev/null) -lcidr
 MILTER_LIBS := $(shell pkg-config --libs milter libsystemd 2>/dev/null)
+CTL_LIBS   := $(shell pkg-config --libs libsystemd 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -104,7 +105,7 @@ $(call obj,$(CTL_SRCS)): $(BUILD)/ctl/commands.h
 $(call obj,$(CTL_SRCS)): ALL_CFLAGS += -I$(BUILD)/ctl
 
 $(CTL): $(call obj,$(CTL_SRCS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CTL_LIBS)
 
 # The suite list is made from the file names: tests/check_foo.c exports
 # foo_suite(), and check_main.c runs every one of them.

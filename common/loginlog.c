@@ -931,6 +931,40 @@ loginlog_parse(const struct loginlog *f, const char *line, size_t len,
 	return (f->parse(f, h.msg, end, ev, why));
 }
 
+/* loginlog_parse_msg - classify a message whose tag and time are known */
+enum loginlog_verdict
+loginlog_parse_msg(const struct loginlog *f, const char *prog,
+	size_t proglen, const char *msg, size_t len, time_t when,
+	struct loginlog_event *ev, const char **why)
+{
+	const char *dummy;
+	size_t  i;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	memset(ev, 0, sizeof(*ev));
+	ev->when = when;
+	if (proglen == 0 || proglen >= LOGINLOG_PROG_MAX)
+		OTHER("not the server's program");
+	if (memchr(prog, 0, proglen) != NULL)
+		OTHER("NUL byte in program tag");
+	memcpy(ev->prog, prog, proglen);
+	ev->prog[proglen] = 0;
+	for (i = 0; i < MAX_PROGS && f->progs[i] != NULL; i++)
+		if (strcmp(ev->prog, f->progs[i]) == 0)
+			break;
+	if (i == MAX_PROGS || f->progs[i] == NULL)
+		OTHER("not the server's program");
+	if (len > LOGINLOG_LINE_MAX)
+		OTHER("line too long");
+	if (memchr(msg, 0, len) != NULL)
+		OTHER("NUL byte in line");
+	if (memchr(msg, '\n', len) != NULL)
+		OTHER("newline in message");
+	return (f->parse(f, msg, msg + len, ev, why));
+}
+
 /* loginlog_time - the header's timestamp */
 int
 loginlog_time(const char *line, size_t len, time_t now, time_t *when)

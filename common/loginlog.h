@@ -86,6 +86,16 @@ extern enum loginlog_verdict loginlog_parse(const struct loginlog *,
 	const char **why);
 
 /*
+ * loginlog_parse_msg - classify a message that comes with its program
+ * tag and time already separated (a journal entry's SYSLOG_IDENTIFIER
+ * and timestamp): the same checks as loginlog_parse() after the
+ * header. prog need not be NUL-terminated. when is stored in ev.
+ */
+extern enum loginlog_verdict loginlog_parse_msg(const struct loginlog *,
+	const char *prog, size_t proglen, const char *msg, size_t len,
+	time_t when, struct loginlog_event *ev, const char **why);
+
+/*
  * loginlog_time - parse just the header's timestamp of a line, as
  * loginlog_parse does. Returns 0 with *when set, or -1.
  */

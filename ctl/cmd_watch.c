@@ -5,7 +5,8 @@
  *	relayguardctl watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m]
  *		[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE]
  *		[--ignore PREFIX|@FILE]... [--grant-loopback] [--once]
- *		[--state FILE] LOGFILE|-
+ *		[--state FILE] LOGFILE|-|--journal [--journal-file FILE]...
+ *		[--unit UNIT]... [--identifier ID]...
  * DESCRIPTION
  *	Follows LOGFILE as tail -F does and grants every address that
  *	logs in successfully (spec section 5), until the login's own time
@@ -32,6 +33,17 @@
  *	and its rest read first; one truncated meanwhile (copytruncate)
  *	is read from its start.
  *
+ *	--journal reads the systemd journal (--journal-file: journal
+ *	files) instead, filtered on _SYSTEMD_UNIT (--unit, set by journald,
+ *	not forgeable) and/or SYSLOG_IDENTIFIER (--identifier, chosen by
+ *	the sender); SYSLOG_IDENTIFIER is the program tag, MESSAGE the
+ *	message, and the time the earlier of the entry's received and
+ *	source times. --state then keeps the journal cursor.
+ *
+ *	With --state, the counters are written to STATE.stats (atomically,
+ *	whenever the input has been read to its end); "watch --stats STATE
+ *	[--prometheus]" prints them.
+ *
  *	No grant is made for a login older than the TTL, for a login
  *	line without a timestamp, for loopback addresses (unless
  *	--grant-loopback) or for addresses inside an --ignore prefix
@@ -47,6 +59,7 @@
  *	66 an --ignore file cannot be read, 74 the table cannot be opened.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -57,6 +70,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-journal.h>
 
 #include "common/addr.h"
 #include "common/loginlog.h"
@@ -69,7 +84,9 @@ const char cmd_watch_usage[] =
 	"watch [-c conf] [-t table] [-u user] [-s] [--ttl 30m] "
 	"[--format dovecot|courier|cyrus|qpopper|uw-imap|regex:PROG:RE] "
 	"[--ignore PREFIX|@FILE]... [--grant-loopback] [--once] "
-	"[--state FILE] LOGFILE|-";
+	"[--state FILE] LOGFILE|-|--journal [--journal-file FILE]... "
+	"[--unit UNIT]... [--identifier ID]... | "
+	"watch --stats STATEFILE [--prometheus]";
 
 /* What happened to the lines read. */
 struct watch_counts {
@@ -82,6 +99,7 @@ struct watch_counts {
 	unsigned long long granted;
 	unsigned long long cached;	/* granted less than a minute ago */
 	unsigned long long errors;	/* the grant failed */
+	unsigned long long overlong;	/* lines dropped whole (stats) */
 };
 
 /*
@@ -137,6 +155,8 @@ struct watch {
 	struct prefix *ignore;
 	size_t	nignore;
 	struct watch_counts n;
+	struct watch_counts saved_n;	/* what save_stats() wrote last */
+	int	stats_saved;
 };
 
 static volatile sig_atomic_t want_counts;
@@ -159,6 +179,160 @@ print_counts(const struct watch *w)
 	    w->n.granted, w->n.cached,
 	    w->n.other, w->n.refused, w->n.old, w->n.untimed, w->n.ignored,
 	    w->n.errors, w->lines.dropped);
+}
+
+/*
+ * The counters, for "watch --stats". Each row: the name in the stats
+ * file, the Prometheus metric and its reason label (NULL: none).
+ */
+static const struct stat_row {
+	const char *key, *metric, *reason;
+	size_t	off;
+} stat_rows[] = {
+	{"lines", "relayguard_watch_lines_total", NULL,
+	offsetof(struct watch_counts, lines)},
+	{"granted", "relayguard_watch_grants_total", NULL,
+	offsetof(struct watch_counts, granted)},
+	{"refreshed", "relayguard_watch_refreshed_total", NULL,
+	offsetof(struct watch_counts, cached)},
+	{"other", "relayguard_watch_other_total", NULL,
+	offsetof(struct watch_counts, other)},
+	{"refused", "relayguard_watch_refused_total", "fields",
+	offsetof(struct watch_counts, refused)},
+	{"old", "relayguard_watch_refused_total", "old",
+	offsetof(struct watch_counts, old)},
+	{"untimed", "relayguard_watch_refused_total", "untimed",
+	offsetof(struct watch_counts, untimed)},
+	{"ignored", "relayguard_watch_refused_total", "ignored",
+	offsetof(struct watch_counts, ignored)},
+	{"errors", "relayguard_watch_refused_total", "error",
+	offsetof(struct watch_counts, errors)},
+	{"overlong", "relayguard_watch_overlong_total", NULL,
+	offsetof(struct watch_counts, overlong)},
+};
+
+#define STAT_ROWS	(sizeof(stat_rows) / sizeof(stat_rows[0]))
+#define STAT_FIELD(c, r) \
+	((unsigned long long *) (void *) ((char *) (c) + (r)->off))
+
+/*
+ * save_stats - write the counters to STATE.stats, through a temporary
+ * file and rename(2): a reader sees the old counters or the new ones.
+ */
+static void
+save_stats(struct watch *w)
+{
+	char    path[4096], tmp[4200];
+	FILE   *fp;
+	size_t  i;
+	int     bad = 0;
+
+	if (w->state == NULL)
+		return;
+	w->n.overlong = w->lines.dropped;
+	/* following a quiet log: nothing new to write every 200 ms */
+	if (w->stats_saved && memcmp(&w->n, &w->saved_n, sizeof(w->n)) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s.stats", w->state);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", tmp,
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < STAT_ROWS; i++)
+		if (fprintf(fp, "%s %llu\n", stat_rows[i].key,
+		    *STAT_FIELD(&w->n, &stat_rows[i])) < 0)
+			bad = 1;
+	if (fprintf(fp, "updated %lld\n", (long long) time(NULL)) < 0)
+		bad = 1;
+	if (fclose(fp) != 0 || bad || rename(tmp, path) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", path,
+		    strerror(errno));
+		(void) unlink(tmp);
+		return;
+	}
+	w->saved_n = w->n;
+	w->stats_saved = 1;
+}
+
+/*
+ * show_stats - "watch --stats STATE": the counters a running or past
+ * watch wrote to STATE.stats, as "name value" lines or in Prometheus'
+ * text format. Returns an exit code.
+ */
+static int
+show_stats(const char *state, int prom)
+{
+	struct watch_counts c;
+	char    path[4096], line[256], key[64];
+	unsigned long long val, seen = 0;
+	long long updated = 0;
+	const char *last = "";
+	FILE   *fp;
+	size_t  i;
+	int     lineno = 0, n;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(path, sizeof(path), "%s.stats", state);
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", path,
+		    strerror(errno));
+		return (CTL_EX_NOINPUT);
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (sscanf(line, "%63s %llu%n", key, &val, &n) != 2 ||
+		    line[n] != '\n' || line[strspn(line, "abcdefghijklmnopq"
+		    "rstuvwxyz")] != ' ') {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: not "
+			    "\"name number\"\n", path, lineno);
+			fclose(fp);
+			return (CTL_EX_DATAERR);
+		}
+		if (strcmp(key, "updated") == 0) {
+			updated = (long long) val;
+			continue;
+		}
+		for (i = 0; i < STAT_ROWS; i++)
+			if (strcmp(key, stat_rows[i].key) == 0)
+				break;
+		if (i == STAT_ROWS) {
+			fprintf(stderr, "relayguardctl: watch: %s:%d: unknown "
+			    "counter %s\n", path, lineno, key);
+			fclose(fp);
+			return (CTL_EX_DATAERR);
+		}
+		*STAT_FIELD(&c, &stat_rows[i]) = val;
+		seen |= 1ULL << i;
+	}
+	fclose(fp);
+	if (seen != (1ULL << STAT_ROWS) - 1) {
+		fprintf(stderr, "relayguardctl: watch: %s: counters missing\n",
+		    path);
+		return (CTL_EX_DATAERR);
+	}
+	for (i = 0; i < STAT_ROWS; i++) {
+		val = *STAT_FIELD(&c, &stat_rows[i]);
+		if (!prom) {
+			printf("%s %llu\n", stat_rows[i].key, val);
+			continue;
+		}
+		if (strcmp(last, stat_rows[i].metric) != 0)
+			printf("# TYPE %s counter\n", stat_rows[i].metric);
+		last = stat_rows[i].metric;
+		if (stat_rows[i].reason != NULL)
+			printf("%s{reason=\"%s\"} %llu\n", stat_rows[i].metric,
+			    stat_rows[i].reason, val);
+		else
+			printf("%s %llu\n", stat_rows[i].metric, val);
+	}
+	if (prom)
+		printf("# TYPE relayguard_watch_updated_seconds gauge\n"
+		    "relayguard_watch_updated_seconds %lld\n", updated);
+	else
+		printf("updated %lld\n", updated);
+	return (fflush(stdout) == 0 ? CTL_EX_OK : CTL_EX_IOERR);
 }
 
 /* iso - a time as ISO 8601 UTC into buf */
@@ -239,16 +413,19 @@ flush(struct watch *w)
 	w->npend = 0;
 }
 
+static void on_event(struct watch *, enum loginlog_verdict,
+	const struct loginlog_event *, const char *, const char *, time_t);
+
 /* on_line - grant the address of one log line, if it is a login */
 static void
 on_line(const char *line, size_t len, unsigned long long off, void *arg)
 {
 	struct watch *w = arg;
 	struct loginlog_event ev;
+	enum loginlog_verdict v;
 	const char *why;
-	struct cache_slot *slot;
-	char    abuf[ADDR_STRLEN], t1[32];
-	time_t  now = time(NULL), start;
+	char    where[64] = "";
+	time_t  now = time(NULL);
 
 	w->n.lines++;
 	w->line_end = off;
@@ -256,7 +433,25 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 		w->line_len = len;
 		w->line_hash = line_hash(line, len);
 	}
-	switch (loginlog_parse(w->fmt, line, len, now, &ev, &why)) {
+	v = loginlog_parse(w->fmt, line, len, now, &ev, &why);
+	if (v == LOGINLOG_REFUSED)
+		snprintf(where, sizeof(where), "line ending at offset %llu",
+		    off);
+	on_event(w, v, &ev, why, where, now);
+}
+
+/* on_event - count, log and grant what the parser made of a line */
+static void
+on_event(struct watch *w, enum loginlog_verdict v,
+	const struct loginlog_event *evp, const char *why, const char *where,
+	time_t now)
+{
+	struct loginlog_event ev = *evp;
+	struct cache_slot *slot;
+	char    abuf[ADDR_STRLEN], t1[32];
+	time_t  start;
+
+	switch (v) {
 	case LOGINLOG_OTHER:
 		if (ev.when > w->last_when)
 			w->last_when = ev.when;
@@ -264,9 +459,9 @@ on_line(const char *line, size_t len, unsigned long long off, void *arg)
 		return;
 	case LOGINLOG_REFUSED:
 		w->n.refused++;
-		fprintf(stderr, "relayguardctl: watch: refused: %s line ending "
-		    "at offset %llu (%s, %s): %s\n", loginlog_name(w->fmt), off,
-		    ev.prog, iso(ev.when, t1, sizeof(t1)), why);
+		fprintf(stderr, "relayguardctl: watch: refused: %s %s (%s, "
+		    "%s): %s\n", loginlog_name(w->fmt), where, ev.prog,
+		    iso(ev.when, t1, sizeof(t1)), why);
 		return;
 	case LOGINLOG_LOGIN:
 		break;
@@ -409,6 +604,7 @@ drain(struct watch *w)
 		if (r <= 0) {
 			flush(w);
 			save_state(w);
+			save_stats(w);
 			return (1);
 		}
 		w->off += r;
@@ -523,6 +719,238 @@ follow(struct watch *w)
 	}
 }
 
+/*
+ * The systemd journal. Entries are read with sd-journal, filtered by
+ * _SYSTEMD_UNIT (set by journald itself) and SYSLOG_IDENTIFIER (set by
+ * the sender: any local user can log under any identifier), and each
+ * one goes through loginlog_parse_msg() with SYSLOG_IDENTIFIER as the
+ * program tag. The --state file holds "cursor CURSOR" then.
+ */
+#define JOURNAL_MAX	16		/* --unit, --identifier, files */
+
+struct journal_opts {
+	const char *units[JOURNAL_MAX];
+	size_t	nunits;
+	const char *idents[JOURNAL_MAX];
+	size_t	nidents;
+	const char *files[JOURNAL_MAX + 1];	/* NULL-terminated */
+	size_t	nfiles;
+};
+
+/* field - a field's value of the current entry; 0, or -1 absent */
+static int
+field(sd_journal *j, const char *name, const char **val, size_t *len)
+{
+	const void *d;
+	size_t  n, k = strlen(name);
+
+	if (sd_journal_get_data(j, name, &d, &n) < 0 || n <= k ||
+	    memcmp(d, name, k) != 0 || ((const char *) d)[k] != '=')
+		return (-1);
+	*val = (const char *) d + k + 1;
+	*len = n - k - 1;
+	return (0);
+}
+
+/*
+ * entry_time - the entry's time: the earlier of the time journald
+ * received it and the source's own time (_SOURCE_REALTIME_TIMESTAMP,
+ * also a trusted field), so that a grant never lasts longer than the
+ * login's time plus the TTL. (time_t) -1 when there is none.
+ */
+static time_t
+entry_time(sd_journal *j)
+{
+	uint64_t usec = 0, src = 0;
+	const char *v;
+	size_t  n, i;
+	int     have = sd_journal_get_realtime_usec(j, &usec) >= 0;
+
+	if (field(j, "_SOURCE_REALTIME_TIMESTAMP", &v, &n) == 0 && n > 0 &&
+	    n <= 19) {
+		for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+			src = src * 10 + (uint64_t) (v[i] - '0');
+		if (i == n && (!have || src < usec)) {
+			usec = src;
+			have = 1;
+		}
+	}
+	return (have ? (time_t) (usec / 1000000) : (time_t) -1);
+}
+
+/* on_entry - one journal entry */
+static void
+on_entry(struct watch *w, sd_journal *j)
+{
+	struct loginlog_event ev;
+	enum loginlog_verdict v;
+	const char *msg, *ident, *why;
+	char    where[96] = "";
+	size_t  mlen, ilen;
+	char   *cur = NULL;
+	time_t  now = time(NULL);
+
+	w->n.lines++;
+	if (field(j, "MESSAGE", &msg, &mlen) < 0) {
+		w->n.other++;
+		return;
+	}
+	if (field(j, "SYSLOG_IDENTIFIER", &ident, &ilen) < 0) {
+		ident = "";
+		ilen = 0;
+	}
+	v = loginlog_parse_msg(w->fmt, ident, ilen, msg, mlen, entry_time(j),
+	    &ev, &why);
+	if (v == LOGINLOG_REFUSED) {
+		(void) sd_journal_get_cursor(j, &cur);
+		snprintf(where, sizeof(where), "journal entry %.64s",
+		    cur != NULL ? cur : "-");
+		free(cur);
+	}
+	on_event(w, v, &ev, why, where, now);
+}
+
+/* save_cursor - write "cursor CURSOR" to the --state file, atomically */
+static void
+save_cursor(struct watch *w, sd_journal *j)
+{
+	char    tmp[4096], *cur = NULL;
+	FILE   *fp = NULL;
+
+	if (w->state == NULL || sd_journal_get_cursor(j, &cur) < 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", w->state);
+	if ((fp = fopen(tmp, "w")) == NULL ||
+	    fprintf(fp, "cursor %s\n", cur) < 0 || fclose(fp) != 0 ||
+	    rename(tmp, w->state) < 0) {
+		fprintf(stderr, "relayguardctl: watch: %s: %s\n", w->state,
+		    strerror(errno));
+		(void) unlink(tmp);
+	}
+	free(cur);
+}
+
+/*
+ * load_cursor - the cursor of the --state file into buf; 0, -1 none
+ * (no file), -2 a file that holds no cursor (a log file's state).
+ */
+static int
+load_cursor(const char *path, char *buf, size_t len)
+{
+	FILE   *fp;
+	size_t  n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	if (fgets(buf, (int) len, fp) == NULL ||
+	    strncmp(buf, "cursor ", 7) != 0 ||
+	    (n = strlen(buf)) < 9 || buf[n - 1] != '\n') {
+		fclose(fp);
+		return (-2);
+	}
+	fclose(fp);
+	buf[n - 1] = 0;
+	memmove(buf, buf + 7, n - 7);
+	return (0);
+}
+
+/*
+ * watch_journal - read the journal: from the saved cursor (the entry
+ * after it), else from the start (-s) or from now on; to its end with
+ * --once, else forever. Returns an exit code.
+ */
+static int
+watch_journal(struct watch *w, struct journal_opts *jo,
+	int from_start, int once)
+{
+	sd_journal *j = NULL;
+	char    m[512], cursor[4096];
+	size_t  i;
+	int     r, seen = 0;
+
+	r = jo->nfiles > 0 ? sd_journal_open_files(&j, jo->files, 0) :
+	    sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+	if (r < 0) {
+		fprintf(stderr, "relayguardctl: watch: cannot open the "
+		    "journal%s%s: %s\n", jo->nfiles ? " file " : "",
+		    jo->nfiles ? jo->files[0] : "", strerror(-r));
+		return (CTL_EX_NOINPUT);
+	}
+	/* The same field ORs, different fields AND. */
+	for (i = 0; i < jo->nunits; i++) {
+		snprintf(m, sizeof(m), "_SYSTEMD_UNIT=%s", jo->units[i]);
+		if ((r = sd_journal_add_match(j, m, 0)) < 0)
+			goto bad_match;
+	}
+	for (i = 0; i < jo->nidents; i++) {
+		snprintf(m, sizeof(m), "SYSLOG_IDENTIFIER=%s", jo->idents[i]);
+		if ((r = sd_journal_add_match(j, m, 0)) < 0)
+			goto bad_match;
+	}
+	r = w->state != NULL ? load_cursor(w->state, cursor, sizeof(cursor)) :
+	    -1;
+	if (r == -2) {
+		fprintf(stderr, "relayguardctl: watch: %s: no journal cursor "
+		    "in this state file\n", w->state);
+		sd_journal_close(j);
+		return (CTL_EX_DATAERR);
+	}
+	if (r == 0) {
+		if ((r = sd_journal_seek_cursor(j, cursor)) < 0) {
+			fprintf(stderr, "relayguardctl: watch: %s: bad cursor: "
+			    "%s\n", w->state, strerror(-r));
+			sd_journal_close(j);
+			return (CTL_EX_DATAERR);
+		}
+		/* the entry at the cursor was read last time */
+		if (sd_journal_next(j) > 0 && sd_journal_test_cursor(j,
+		    cursor) <= 0)
+			(void) sd_journal_previous(j);
+	} else if (from_start) {
+		(void) sd_journal_seek_head(j);
+	} else {
+		(void) sd_journal_seek_tail(j);
+		(void) sd_journal_previous(j);
+	}
+	for (;;) {
+		while ((r = sd_journal_next(j)) > 0) {
+			on_entry(w, j);
+			seen = 1;
+			if (w->npend == 0 && want_counts) {
+				want_counts = 0;
+				print_counts(w);
+			}
+		}
+		flush(w);
+		if (seen) {
+			save_cursor(w, j);
+			save_stats(w);
+		}
+		seen = 0;
+		if (r < 0) {
+			fprintf(stderr, "relayguardctl: watch: reading the "
+			    "journal: %s\n", strerror(-r));
+			sd_journal_close(j);
+			return (CTL_EX_IOERR);
+		}
+		if (want_counts) {
+			want_counts = 0;
+			print_counts(w);
+		}
+		if (once)
+			break;
+		(void) sd_journal_wait(j, 1000000);
+	}
+	sd_journal_close(j);
+	return (CTL_EX_OK);
+
+bad_match:
+	fprintf(stderr, "relayguardctl: watch: journal match %s: %s\n", m,
+	    strerror(-r));
+	sd_journal_close(j);
+	return (CTL_EX_USAGE);
+}
+
 /* add_ignore - one --ignore argument: a prefix, or @FILE of them */
 static int
 add_ignore(struct watch *w, const char *arg)
@@ -583,17 +1011,26 @@ cmd_watch(int argc, char **argv)
 		{"grant-loopback", no_argument, NULL, 'L'},
 		{"once", no_argument, NULL, 'O'},
 		{"state", required_argument, NULL, 'S'},
+		{"journal", no_argument, NULL, 'J'},
+		{"journal-file", required_argument, NULL, 'j'},
+		{"unit", required_argument, NULL, 'U'},
+		{"identifier", required_argument, NULL, 'i'},
+		{"stats", required_argument, NULL, 'X'},
+		{"prometheus", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
 	const char *format = "dovecot", *path;
 	struct watch w;
+	struct journal_opts jo;
 	struct sigaction sa;
 	char    err[512];
 	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
-	int     waiting = 0;
+	int     waiting = 0, journal = 0, prom = 0;
+	const char *stats = NULL;
 
 	memset(&w, 0, sizeof(w));
+	memset(&jo, 0, sizeof(jo));
 	w.cache = xcalloc(CACHE_SLOTS, sizeof(*w.cache));
 	w.req = xcalloc(BATCH, sizeof(*w.req));
 	w.pend = xcalloc(BATCH, sizeof(*w.pend));
@@ -631,12 +1068,54 @@ cmd_watch(int argc, char **argv)
 		case 'S':
 			w.state = optarg;
 			break;
+		case 'J':
+			journal = 1;
+			break;
+		case 'X':
+			stats = optarg;
+			break;
+		case 'P':
+			prom = 1;
+			break;
+		case 'j':
+		case 'U':
+		case 'i':
+			if (jo.nfiles == JOURNAL_MAX || jo.nunits ==
+			    JOURNAL_MAX || jo.nidents == JOURNAL_MAX) {
+				fprintf(stderr, "relayguardctl: watch: at most "
+				    "%d of each journal option\n", JOURNAL_MAX);
+				goto usage;
+			}
+			if (strlen(optarg) > 256 || strchr(optarg, '\n')) {
+				fprintf(stderr, "relayguardctl: watch: bad "
+				    "journal argument: %s\n", optarg);
+				goto usage;
+			}
+			if (c == 'j')
+				jo.files[jo.nfiles++] = optarg;
+			else if (c == 'U')
+				jo.units[jo.nunits++] = optarg;
+			else
+				jo.idents[jo.nidents++] = optarg;
+			journal = 1;
+			break;
 		default:
 			goto usage;
 		}
 	}
-	if (argc - optind != 1)
+	if (stats != NULL) {
+		if (argc != optind || journal)
+			goto usage;
+		rc = show_stats(stats, prom);
+		goto out;
+	}
+	if (argc - optind != (journal ? 0 : 1) || prom)
 		goto usage;
+	if (journal && jo.nunits + jo.nidents == 0) {
+		fprintf(stderr, "relayguardctl: watch: --journal needs --unit "
+		    "or --identifier\n");
+		goto usage;
+	}
 	if (!loopback) {
 		(void) add_ignore(&w, "127.0.0.0/8");
 		(void) add_ignore(&w, "::1");
@@ -646,7 +1125,7 @@ cmd_watch(int argc, char **argv)
 		rc = CTL_EX_USAGE;
 		goto out;
 	}
-	w.path = argv[optind];
+	w.path = journal ? "journal" : argv[optind];
 	w.is_stdin = strcmp(w.path, "-") == 0;
 	if ((path = ctl_table_path("watch", to.conf, to.table, 1)) == NULL) {
 		rc = CTL_EX_CONFIG;
@@ -661,6 +1140,12 @@ cmd_watch(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);
 	(void) sigaction(SIGUSR1, &sa, NULL);
+	if (journal) {
+		rc = watch_journal(&w, &jo, from_start, once);
+		save_stats(&w);
+		print_counts(&w);
+		goto out;
+	}
 	if (w.is_stdin) {
 		w.fd = STDIN_FILENO;
 		drain(&w);

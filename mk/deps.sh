@@ -29,12 +29,15 @@ pkgs_build="gcc libc6-dev make pkgconf libmilter-dev liblmdb-dev libcidr-dev
 # libio-socket-inet6-perl: swaks only recommends it, and without it
 # cannot talk to [::1] (postfix.test's IPv6 cases). gdb: stop.test prints
 # the threads of a daemon that hangs on SIGTERM (valgrind recommends it).
+# systemd-journal-remote: journal.test writes .journal files from Journal
+# Export Format with it, so watch --journal-file is tested without a
+# running journald.
 # The last line: the shared libraries of sendmail-bin, which the Sendmail
 # tests unpack (not install) with dpkg-deb -x.
 pkgs_test="postfix postfix-lmdb swaks libio-socket-inet6-perl sasl2-bin
 	libsasl2-modules m4 openssl iproute2 procps psmisc lmdb-utils valgrind
 	gdb clang libclang-rt-14-dev python3 systemd man-db dovecot-core
-	dovecot-imapd dovecot-pop3d
+	dovecot-imapd dovecot-pop3d systemd-journal-remote
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
 # Recommends that the tests do without:
 #   ca-certificates (postfix): no TLS to other servers

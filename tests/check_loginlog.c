@@ -504,6 +504,76 @@ setup(void)
 	tzset();
 }
 
+/*
+ * Journal entries: the identifier comes apart from the message, and
+ * the time from the journal, never from the message.
+ */
+static const struct {
+	const char *label, *ident, *msg;
+	int	nul;			/* msg goes on past one NUL */
+	enum loginlog_verdict want;
+	const char *addr, *user;
+} journal_cases[] = {
+	{"imap login", "dovecot", "imap-login: Login: user=<alice>, "
+	"method=PLAIN, rip=192.0.2.5, lip=192.0.2.1, mpid=7, TLS", 0, LOGINLOG_LOGIN,
+	"192.0.2.5", "alice"},
+	{"pop3 login", "dovecot", "pop3-login: Login: user=<bob>, "
+	"method=PLAIN, rip=2001:db8::5, lip=::1", 0, LOGINLOG_LOGIN, "2001:db8::5",
+	"bob"},
+	{"other identifier", "mallory", "imap-login: Login: user=<m>, "
+	"method=PLAIN, rip=198.18.0.1, lip=1.2.3.4", 0, O, NULL, NULL},
+	{"no identifier", "", "imap-login: Login: user=<m>, method=PLAIN, "
+	"rip=198.18.0.2, lip=1.2.3.4", 0, O, NULL, NULL},
+	{"identifier with NUL", "dovecot\0x", "imap-login: Login: user=<m>, "
+	"method=PLAIN, rip=198.18.0.3, lip=1.2.3.4", 0, O, NULL, NULL},
+	{"syslog header in message", "dovecot", "Dec  1 10:00:00 mx dovecot: "
+	"imap-login: Login: user=<m>, rip=198.18.0.4", 0, O, NULL, NULL},
+	{"login text later", "postfix/smtpd", "NOQUEUE: reject: helo=<"
+	"imap-login: Login: user=<x>, rip=198.18.0.5>", 0, O, NULL, NULL},
+	{"failed login", "dovecot", "imap-login: Aborted login (auth failed, "
+	"1 attempts in 2 secs): user=<x>, method=PLAIN, rip=198.18.0.6, "
+	"lip=192.0.2.1", 0, O, NULL, NULL},
+	{"NUL in message", "dovecot", "imap-login: Login: user=<m>, "
+	"method=PLAIN, rip=192.0.2.9\0, rip=198.18.0.7", 1, O, NULL, NULL},
+	{"newline in message", "dovecot", "imap-login: Login: user=<m>, "
+	"method=PLAIN, rip=192.0.2.9\nrip=198.18.0.8", 0, O, NULL, NULL},
+	{"forged user name", "dovecot", "imap-login: Login: user=<x, "
+	"rip=198.18.0.9>, method=PLAIN, rip=192.0.2.1", 0, R, NULL, NULL},
+};
+
+START_TEST(test_journal)
+{
+	struct loginlog *f;
+	struct loginlog_event ev;
+	const char *why = NULL, *ident = journal_cases[_i].ident;
+	const char *msg = journal_cases[_i].msg;
+	size_t  ilen = strcmp(journal_cases[_i].label,
+	    "identifier with NUL") == 0 ? 9 : strlen(ident);
+	size_t  mlen = strlen(msg);
+	char    err[256], abuf[ADDR_STRLEN];
+	enum loginlog_verdict v;
+
+	if (journal_cases[_i].nul)
+		mlen += 1 + strlen(msg + mlen + 1);
+	ck_assert_msg(loginlog_new("dovecot", &f, err, sizeof(err)) == 0,
+	    "%s", err);
+	v = loginlog_parse_msg(f, ident, ilen, msg, mlen, NOW - 5, &ev, &why);
+	ck_assert_msg(v == journal_cases[_i].want, "%s: verdict %d, want %d "
+	    "(%s)", journal_cases[_i].label, v, journal_cases[_i].want,
+	    why ? why : "");
+	if (v == LOGINLOG_LOGIN) {
+		addr_format(&ev.addr, abuf, sizeof(abuf));
+		ck_assert_str_eq(abuf, journal_cases[_i].addr);
+		ck_assert_str_eq(ev.user, journal_cases[_i].user);
+		ck_assert_str_eq(ev.prog, ident);
+		ck_assert(ev.when == NOW - 5);
+	} else
+		ck_assert_msg(why != NULL, "%s: no reason",
+		    journal_cases[_i].label);
+	loginlog_free(f);
+}
+END_TEST
+
 #define N(a)	((int) (sizeof(a) / sizeof((a)[0])))
 
 Suite  *
@@ -522,6 +592,11 @@ loginlog_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_forged, 0, N(forged_cases));
 	tcase_add_loop_test(tc, test_forged_any_format, 0, N(all_formats));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("journal");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_journal, 0, N(journal_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
