@@ -97,7 +97,7 @@ def verdict(cmd, data):
 
 
 def session(args, out):
-    m = Milter(args.socket, args.timeout)
+    m = Milter(args.socket, getattr(args, 'timeout', 10.0))
     m.send(b'O', struct.pack('!III', 6, ALL_ACTIONS, ALL_PROTOCOL))
     prot = negotiate(m, out)
     if args.quit_after == 'optneg':
