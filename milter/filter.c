@@ -59,6 +59,11 @@
  *	Connection state is made at connect only: a HELO, MAIL or RCPT
  *	without it (which libmilter should never send) is an internal
  *	error, answered with a tempfail at RCPT.
+ *	After an accept at connect the MTA sends nothing more for the
+ *	session, and libmilter drops a QUIT_NC and the CONNECT after it
+ *	(its state machine allows neither after an accept at CONNECT,
+ *	HELO or MAIL): a HELO, MAIL or RCPT that still comes is treated as
+ *	one without state, so the accepted session never decides it.
  * BUGS
  *	Stages the rules do not use are still sent (no SMFIP_NOHELO):
  *	under reloaded rules a reused milter connection may need them.
@@ -82,6 +87,7 @@ struct conn {
 	int     discard;		/* a connection-level discard */
 	int     discard_msg;		/* a discard at MAIL (no-reply mode) */
 	int     broken;			/* an internal error at HELO or MAIL */
+	int     accepted;		/* accepted at connect: nothing follows */
 };
 
 /* HELO and MAIL answer nothing; see filter_set_noreply(). */
@@ -146,6 +152,27 @@ conn_new(SMFICTX *ctx)
 		return (NULL);
 	}
 	stats_inc(live_stats(), STATS_SESSIONS);
+	return (c);
+}
+
+/*
+ * session_of - the connection's state for a command after connect, or
+ * NULL when there is none or its session was accepted at connect (the
+ * MTA sends nothing more for that session, so a command means the
+ * milter connection was reused and libmilter dropped the new CONNECT:
+ * the facts of the accepted session must not decide it)
+ */
+static struct conn *
+session_of(SMFICTX *ctx, const char *where)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->accepted) {
+		log_error("%s: a command after the session was accepted at "
+		    "connect (a reused milter connection whose CONNECT "
+		    "libmilter dropped?); refusing its facts", where);
+		return (NULL);
+	}
 	return (c);
 }
 
@@ -292,6 +319,8 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 			res.code[0] = 0;
 			if (!noreply || stage == RULES_CONNECT)
 				log_decision(c, stage, "accept", &res);
+			if (stage == RULES_CONNECT)
+				c->accepted = 1;
 			return (SMFIS_ACCEPT);
 		}
 		if (c->discard && stage == RULES_MAIL)
@@ -416,7 +445,7 @@ filter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 static sfsistat
 filter_helo(SMFICTX *ctx, char *helo)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct conn *c = session_of(ctx, "helo");
 	sfsistat r;
 
 	if (c == NULL) {
@@ -438,7 +467,7 @@ filter_helo(SMFICTX *ctx, char *helo)
 static sfsistat
 filter_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct conn *c = session_of(ctx, "envfrom");
 	sfsistat r;
 
 	if (c == NULL) {
@@ -465,7 +494,7 @@ filter_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 filter_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct conn *c = session_of(ctx, "envrcpt");
 
 	if (c == NULL || c->broken)
 		return (internal_error(ctx, "envrcpt"));

@@ -6,7 +6,7 @@
 #	    [--hostname NAME] [--helo NAME] [--mail ARG] [--rcpt ARG]...
 #	    [--macro STAGE[@N]:NAME=VALUE]... [--sessions N] [--reuse N]
 #	    [--clients ADDR,ADDR...]
-#	    [--quit-after optneg|connect|helo|mail] [--quiet]
+#	    [--quit-after optneg|connect|helo|mail] [--timeout SEC] [--quiet]
 #
 # DESCRIPTION
 #	Acts as the MTA side of one SMTP session per --sessions: OPTNEG,
@@ -27,6 +27,7 @@
 #	--quit-after ends the session early (close without connect, ...).
 #	--reuse N runs N SMTP sessions on one milter connection, separated
 #	by QUIT_NC (as Sendmail does), without a new option negotiation.
+#	--timeout waits SEC seconds (default 10) for each answer.
 #	Exit status 0 when the filter answered every command, 1 on a
 #	protocol or connection error.
 import argparse
@@ -96,7 +97,7 @@ def verdict(cmd, data):
 
 
 def session(args, out):
-    m = Milter(args.socket)
+    m = Milter(args.socket, getattr(args, 'timeout', 10.0))
     m.send(b'O', struct.pack('!III', 6, ALL_ACTIONS, ALL_PROTOCOL))
     prot = negotiate(m, out)
     if args.quit_after == 'optneg':
@@ -199,6 +200,7 @@ def main():
     p.add_argument('--reuse', type=int, default=1)
     p.add_argument('--quit-after', default=None,
                    choices=['optneg', 'connect', 'helo', 'mail'])
+    p.add_argument('--timeout', type=float, default=10.0)
     p.add_argument('--quiet', action='store_true')
     args = p.parse_args()
     if not args.rcpt:
