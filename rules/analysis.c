@@ -396,37 +396,6 @@ trusting(const struct an *an, const void *set)
 #define NARROW4	((uint32_t) 1 << 24)
 #define NARROW6	((unsigned __int128) 1 << 120)
 
-/* run4, run6 - the run of a set holding v, or NULL */
-static const struct range4 *
-run4(const struct set *set, uint32_t v)
-{
-	size_t  lo = 0, hi = set->n4, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (set->v4[mid].hi < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (lo < set->n4 && set->v4[lo].lo <= v ? &set->v4[lo] : NULL);
-}
-
-static const struct range6 *
-run6(const struct set *set, unsigned __int128 v)
-{
-	size_t  lo = 0, hi = set->n6, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (set->v6[mid].hi < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (lo < set->n6 && set->v6[lo].lo <= v ? &set->v6[lo] : NULL);
-}
-
 /* addr_v4, addr_v6 - an address from a number */
 static void
 addr_v4(struct addr *a, uint32_t v)
@@ -472,7 +441,7 @@ free4(const struct csets *cs, uint32_t lo, uint32_t hi, uint32_t *out)
 	do {
 		moved = 0;
 		for (i = 0; i < cs->n; i++) {
-			if (!cs->trust[i] || (r = run4(cs->set[i], x)) == NULL ||
+			if (!cs->trust[i] || (r = set_run4(cs->set[i], x)) == NULL ||
 			    r->hi - r->lo >= NARROW4)
 				continue;
 			if (r->hi >= hi)
@@ -497,7 +466,7 @@ free6(const struct csets *cs, unsigned __int128 lo, unsigned __int128 hi,
 	do {
 		moved = 0;
 		for (i = 0; i < cs->n; i++) {
-			if (!cs->trust[i] || (r = run6(cs->set[i], x)) == NULL ||
+			if (!cs->trust[i] || (r = set_run6(cs->set[i], x)) == NULL ||
 			    r->hi - r->lo >= NARROW6)
 				continue;
 			if (r->hi >= hi)

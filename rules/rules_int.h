@@ -165,6 +165,10 @@ extern struct set *set_build(enum item_type, const struct set_item *, size_t,
 	size_t *bad, char *err, size_t errlen);
 extern void set_free(struct set *);
 extern int set_match_addr(const struct set *, const struct addr *);
+/* set_run4, set_run6 - the network run of a set holding v, or NULL */
+extern const struct range4 *set_run4(const struct set *, uint32_t v);
+extern const struct range6 *set_run6(const struct set *,
+	unsigned __int128 v);
 extern int set_match_domain(const struct set *, const char *);
 extern int set_match_mailbox(const struct set *, const struct mbox_val *);
 extern void mbox_prepare(struct mbox_val *);

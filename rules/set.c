@@ -676,44 +676,52 @@ set_free(struct set *set)
 	free(set);
 }
 
+/* set_run4 - the IPv4 run of the set holding v, or NULL */
+const struct range4 *
+set_run4(const struct set *set, uint32_t v)
+{
+	size_t  lo = 0, hi = set->n4, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (set->v4[mid].hi < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < set->n4 && set->v4[lo].lo <= v ? &set->v4[lo] : NULL);
+}
+
+/* set_run6 - the IPv6 run of the set holding v, or NULL */
+const struct range6 *
+set_run6(const struct set *set, unsigned __int128 v)
+{
+	size_t  lo = 0, hi = set->n6, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (set->v6[mid].hi < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < set->n6 && set->v6[lo].lo <= v ? &set->v6[lo] : NULL);
+}
+
 /* set_match_addr - is the address inside one of the networks? */
 int
 set_match_addr(const struct set *set, const struct addr *a)
 {
-	size_t  lo, hi, mid;
+	unsigned __int128 v6 = 0;
+	int     i;
 
-	if (a->family == ADDR_V4) {
-		uint32_t v = ((uint32_t) a->bytes[0] << 24) |
-		((uint32_t) a->bytes[1] << 16) |
-		((uint32_t) a->bytes[2] << 8) | a->bytes[3];
-
-		lo = 0;
-		hi = set->n4;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (set->v4[mid].hi < v)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return (lo < set->n4 && set->v4[lo].lo <= v);
-	} else {
-		unsigned __int128 v = 0;
-		int     i;
-
-		for (i = 0; i < 16; i++)
-			v = (v << 8) | a->bytes[i];
-		lo = 0;
-		hi = set->n6;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (set->v6[mid].hi < v)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return (lo < set->n6 && set->v6[lo].lo <= v);
-	}
+	if (a->family == ADDR_V4)
+		return (set_run4(set, ((uint32_t) a->bytes[0] << 24) |
+		    ((uint32_t) a->bytes[1] << 16) |
+		    ((uint32_t) a->bytes[2] << 8) | a->bytes[3]) != NULL);
+	for (i = 0; i < 16; i++)
+		v6 = (v6 << 8) | a->bytes[i];
+	return (set_run6(set, v6) != NULL);
 }
 
 /*
