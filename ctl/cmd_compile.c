@@ -2,7 +2,7 @@
  * NAME
  *	cmd_compile - relayguardctl compile: build an LMDB table
  * SYNOPSIS
- *	relayguardctl compile [-q] [-u user] SRC [DST]
+ *	relayguardctl compile [-l] [-q] [-u user] SRC [DST]
  * DESCRIPTION
  *	Compiles the Postfix access(5) file SRC into the table DST
  *	(default SRC.lmdb), replacing it atomically (store_compile.c).
@@ -10,7 +10,9 @@
  *	is written when there is one; duplicate keys are warnings. On a
  *	terminal, large sources show their progress. Run as root, the
  *	files are given to the group of the relayguard user (-u names
- *	another one), so that the daemon can use them.
+ *	another one), so that the daemon can use them. With -l, SRC is a
+ *	login map (Postfix's smtpd_sender_login_maps): its values are
+ *	owner names, not actions.
  * DIAGNOSTICS
  *	Exit 0 written; 65 errors in SRC; 66 SRC unreadable; 74 the
  *	table could not be written; 64 usage.
@@ -29,7 +31,7 @@
 #include "ctl/ctl_store.h"
 #include "store/store.h"
 
-const char cmd_compile_usage[] = "compile [-q] [-u user] SRC [DST]";
+const char cmd_compile_usage[] = "compile [-l] [-q] [-u user] SRC [DST]";
 
 struct compile_ui {
 	int	tty;
@@ -115,12 +117,16 @@ cmd_compile(int argc, char **argv)
 	char   *text;
 	char    err[512];
 	size_t  len;
+	enum store_values values = STORE_VALUES_ACTIONS;
 	int     quiet = 0;
 	int     c, rc;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "qu:")) != -1) {
+	while ((c = getopt(argc, argv, "lqu:")) != -1) {
 		switch (c) {
+		case 'l':
+			values = STORE_VALUES_OWNERS;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -157,7 +163,8 @@ cmd_compile(int argc, char **argv)
 	hooks.diag = show_diag;
 	hooks.progress = show_progress;
 	hooks.arg = &ui;
-	rc = store_compile(src, text, len, dst, &hooks, &st, err, sizeof(err));
+	rc = store_compile_values(src, text, len, dst, values, &hooks, &st,
+	    err, sizeof(err));
 	if (ui.shown)
 		fputs("\r\033[K", stderr);
 	free(text);

@@ -166,6 +166,22 @@ extern int store_compile(const char *srcname, char *text, size_t len,
 	const char *dst, const struct store_compile_hooks *hooks,
 	struct store_compile_stats *stats, char *err, size_t errlen);
 
+/* What the values of a compiled table are. */
+enum store_values {
+	STORE_VALUES_ACTIONS,		/* access(5) actions (section 4) */
+	STORE_VALUES_OWNERS,		/* login names: a Postfix
+					 * smtpd_sender_login_maps file */
+};
+
+/*
+ * store_compile_values - as store_compile(), for a table whose values
+ * are of the given kind.
+ */
+extern int store_compile_values(const char *srcname, char *text,
+	size_t len, const char *dst, enum store_values,
+	const struct store_compile_hooks *hooks,
+	struct store_compile_stats *stats, char *err, size_t errlen);
+
 #define STORE_USER_MAX	128	/* longest user name a grant keeps */
 
 /* One grant of a dynamic table. */

@@ -5,6 +5,8 @@
  *	#include "store/store.h"
  *
  *	int store_compile(srcname, text, len, dst, hooks, stats, err, errlen)
+ *	int store_compile_values(srcname, text, len, dst, values, hooks,
+ *		stats, err, errlen)
  * DESCRIPTION
  *	The source is Postfix access(5) text: "key value" per logical
  *	line; a line whose first non-blank character is '#' is a comment;
@@ -18,8 +20,11 @@
  *	(192.0.2.0/24, 2001:db8::/32) go to their own database, keyed by
  *	family, length and network, beside the list of lengths present,
  *	so that a lookup probes one key per length (store.c). Every value
- *	must pass store_action_parse(). A key given twice keeps its first
- *	value, with a warning, as postmap(1) does.
+ *	must pass store_action_parse(), except in a login map
+ *	(STORE_VALUES_OWNERS, Postfix's smtpd_sender_login_maps), whose
+ *	values are lists of owners: not empty, no control characters. A
+ *	key given twice keeps its first value, with a warning, as
+ *	postmap(1) does.
  *
  *	Every error is reported, as "SRC:LINE: error: message", and
  *	nothing is written when there is one.
@@ -93,7 +98,26 @@ struct compile {
 	uint8_t	have[2][129];		/* prefix lengths present */
 	unsigned last_pct;
 	const char *phase;
+	enum store_values values;
 };
+
+/* check_owners - a login map value: owner names; 0, or -1 with why */
+static int
+check_owners(const char *val, char *why, size_t whylen)
+{
+	const char *p;
+
+	for (p = val; *p; p++)
+		if ((unsigned char) *p < 0x20 && *p != '\t') {
+			snprintf(why, whylen, "control character in owners");
+			return (-1);
+		}
+	if (val[strspn(val, ", \t")] == 0) {
+		snprintf(why, whylen, "no owner named");
+		return (-1);
+	}
+	return (0);
+}
 
 /* diag - report one diagnostic */
 static void
@@ -196,7 +220,9 @@ add_entry(struct compile *c, char *key, unsigned klen, char *val,
 		    STORE_VALUE_MAX - 1);
 		return;
 	}
-	if (store_action_parse(val, &act, code, xcode, &text, why,
+	if (c->values == STORE_VALUES_OWNERS ?
+	    check_owners(val, why, sizeof(why)) < 0 :
+	    store_action_parse(val, &act, code, xcode, &text, why,
 	    sizeof(why)) < 0) {
 		diag(c, line, "error", "%.*s: %s", shown_len(klen), key, why);
 		return;
@@ -743,6 +769,17 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	const struct store_compile_hooks *hooks,
 	struct store_compile_stats *stats, char *err, size_t errlen)
 {
+	return (store_compile_values(srcname, text, len, dst,
+	    STORE_VALUES_ACTIONS, hooks, stats, err, errlen));
+}
+
+/* store_compile_values - compile a table of the given values (store.h) */
+int
+store_compile_values(const char *srcname, char *text, size_t len,
+	const char *dst, enum store_values values,
+	const struct store_compile_hooks *hooks,
+	struct store_compile_stats *stats, char *err, size_t errlen)
+{
 	struct store_compile_stats dummy;
 	struct compile c;
 	struct store *s = NULL;
@@ -758,6 +795,7 @@ store_compile(const char *srcname, char *text, size_t len, const char *dst,
 	c.hooks = hooks;
 	c.st = stats;
 	c.last_pct = 1000;
+	c.values = values;
 
 	parse(&c, text, len);
 	progress(&c, "sorting", 0, 1);
