@@ -260,11 +260,20 @@ open_fail(struct store_env *e, int kind, const char *what, int rc)
 	return (-1);
 }
 
+/* format_is - does the meta format value v say fmt? */
+static int
+format_is(const MDB_val *v, const char *fmt)
+{
+	return (v->mv_size == strlen(fmt) && memcmp(v->mv_data, fmt,
+	    v->mv_size) == 0);
+}
+
 /* open_dbs - open (writers: create) the named databases of a table */
 static int
 open_dbs(struct store_env *e, MDB_txn *txn)
 {
-	const char *want = e->dynamic ? STORE_FORMAT_DYNAMIC :
+	const char *want = e->dynamic == STORE_KIND_BLOCKS ?
+	    STORE_FORMAT_BLOCKS : e->dynamic ? STORE_FORMAT_DYNAMIC :
 	    STORE_FORMAT_STATIC;
 	unsigned cflag = e->writable ? MDB_CREATE : 0;
 	MDB_val k, v;
@@ -316,16 +325,19 @@ open_dbs(struct store_env *e, MDB_txn *txn)
 	}
 	if (rc != 0)
 		return (open_fail(e, STORE_OPEN_BROKEN, "read meta", rc));
-	if (v.mv_size != strlen(want) || memcmp(v.mv_data, want, v.mv_size)) {
+	if (!format_is(&v, want)) {
 		snprintf(e->openerr, sizeof(e->openerr),
 		    "%s: is a %s table, not a %s one", e->path,
-		    e->dynamic ? "static" : "dynamic",
-		    e->dynamic ? "dynamic" : "static");
+		    format_is(&v, STORE_FORMAT_BLOCKS) ? "blocks" :
+		    format_is(&v, STORE_FORMAT_DYNAMIC) ? "dynamic" :
+		    "static",
+		    store_kind_name(e->dynamic));
 		e->openkind = STORE_OPEN_WRONGKIND;
 		return (-1);
 	}
 	if (e->dynamic) {
-		rc = mdb_dbi_open(txn, STORE_DB_GRANTS, cflag, &e->dbi_keys);
+		rc = mdb_dbi_open(txn, e->dynamic == STORE_KIND_BLOCKS ?
+		    STORE_DB_BLOCKS : STORE_DB_GRANTS, cflag, &e->dbi_keys);
 	} else {
 		rc = mdb_dbi_open(txn, STORE_DB_KEYS, cflag, &e->dbi_keys);
 		if (rc == 0)
@@ -529,7 +541,7 @@ link_fd(int fd, const char *tmp, const char *path)
  * a half-made file. Losing the race to another writer is fine.
  */
 static int
-create_dynamic(const char *path, char *err, size_t errlen)
+create_dynamic(const char *path, int kind, char *err, size_t errlen)
 {
 	struct store *t;
 	size_t  n = strlen(path) + 48;
@@ -548,7 +560,7 @@ create_dynamic(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (store_open_env(tmp, 1, 1, 0, &t, err, errlen) == 0) {
+	if (store_open_env(tmp, kind, 1, 0, &t, err, errlen) == 0) {
 		store_close(t);
 		store_fix_owner_fd(fd, 1);
 		if (link_fd(fd, tmp, path) == 0 || errno == EEXIST)
@@ -584,6 +596,14 @@ rwlock_init(pthread_rwlock_t *rw)
 	pthread_rwlockattr_destroy(&attr);
 }
 
+/* store_kind_name - "static", "dynamic", "blocks" */
+const char *
+store_kind_name(int kind)
+{
+	return (kind == STORE_KIND_BLOCKS ? "blocks" : kind ? "dynamic" :
+	    "static");
+}
+
 /* store_open_env - find or create the registry entry of a table */
 int
 store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
@@ -607,7 +627,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 	if (writable && store_dir_check(path, err, errlen) < 0)
 		return (-1);
 	if (writable && dynamic && lstat(path, &st) < 0 && errno == ENOENT &&
-	    create_dynamic(path, err, errlen) < 0)
+	    create_dynamic(path, dynamic, err, errlen) < 0)
 		return (-1);
 	pthread_mutex_lock(&registry_mu);
 	for (e = registry; e != NULL; e = e->next)
@@ -615,8 +635,9 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 			break;
 	if (e != NULL && e->dynamic != dynamic) {
 		pthread_mutex_unlock(&registry_mu);
-		snprintf(err, errlen, "%s: opened both as a static and as a "
-		    "dynamic table", path);
+		snprintf(err, errlen, "%s: opened both as a %s and as a "
+		    "%s table", path, store_kind_name(e->dynamic),
+		    store_kind_name(dynamic));
 		return (-1);
 	}
 	if (e == NULL) {

@@ -192,6 +192,14 @@ struct store_grant_info {
 };
 
 /*
+ * store_grant_find - as store_grant_match(), and the grant itself (its
+ * user, expiry and address) copied to *info (may be NULL). Returns 1
+ * an unexpired grant, 0 none (or expired), -1 error.
+ */
+extern int store_grant_find(struct store *, const struct addr *,
+	time_t now, struct store_grant_info *info, struct store_error *err);
+
+/*
  * store_grant - grant addr until expiry (a second grant replaces the
  * first, so it refreshes the expiry). user may be NULL.
  * Returns 0, or -1 with a message in err (the table is unchanged).
@@ -216,6 +224,14 @@ extern int store_grant_many(struct store *,
 	const struct store_grant_req *reqs, size_t n, char *err,
 	size_t errlen);
 
+/*
+ * store_revoke_user - remove every grant whose user is user (compared
+ * ignoring case), in one write transaction; *removed (may be NULL)
+ * receives the count. Returns 0, or -1 with a message in err.
+ */
+extern int store_revoke_user(struct store *, const char *user,
+	size_t *removed, char *err, size_t errlen);
+
 /* store_revoke - remove a grant. Returns 1 removed, 0 none, -1 error. */
 extern int store_revoke(struct store *, const struct addr *, char *err,
 	size_t errlen);
@@ -236,6 +252,58 @@ extern int store_grant_list(struct store *,
  * Returns 0, or -1 with a message in err (the table is unchanged).
  */
 extern int store_purge(struct store *, time_t now, size_t *removed,
+	char *err, size_t errlen);
+
+/*
+ * Account blocks (store_block.c): identities refused until a time.
+ */
+#define STORE_REASON_MAX	256	/* longest reason a block keeps */
+
+struct store_block_info {
+	char	identity[STORE_USER_MAX];	/* lowercased */
+	time_t	since;			/* when it was made */
+	time_t	expiry;			/* when it ends; 0: never */
+	char	reason[STORE_REASON_MAX];
+};
+
+/*
+ * store_block_open - open a blocks table, read-write (created when
+ * missing) when writable. As store_open(): a missing file holds no
+ * block. Returns 0, or -1 with a message in err (*out is then NULL).
+ */
+extern int store_block_open(const char *path, int writable,
+	struct store **out, char *err, size_t errlen);
+
+/*
+ * store_block_add - block identity from now until expiry (0: until
+ * unblocked) for reason (may be NULL; control characters become
+ * spaces; cut at STORE_REASON_MAX). A second block replaces the first.
+ * Returns 0, or -1 with a message in err (nothing changed).
+ */
+extern int store_block_add(struct store *, const char *identity,
+	time_t now, time_t expiry, const char *reason, char *err,
+	size_t errlen);
+
+/* store_block_remove - unblock. Returns 1 removed, 0 none, -1 error. */
+extern int store_block_remove(struct store *, const char *identity,
+	char *err, size_t errlen);
+
+/*
+ * store_block_find - is identity (compared ignoring case) blocked at
+ * now? The block is copied to *info (may be NULL) when there is one,
+ * ended or not. Returns 1 blocked, 0 not, -1 lookup error.
+ */
+extern int store_block_find(struct store *, const char *identity,
+	time_t now, struct store_block_info *info, struct store_error *err);
+
+/*
+ * store_block_list - call fn for every block (ended ones included), in
+ * identity order, inside one read transaction; fn returns non-zero to
+ * stop and must not call store functions on the same table.
+ * Returns 0, or -1 with a message in err.
+ */
+extern int store_block_list(struct store *,
+	int (*fn) (const struct store_block_info *, void *), void *arg,
 	char *err, size_t errlen);
 
 #endif

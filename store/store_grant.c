@@ -5,9 +5,11 @@
  *	#include "store/store.h"
  *
  *	int store_grant_match(s, addr, now, err)
+ *	int store_grant_find(s, addr, now, info, err)
  *	int store_grant(s, addr, user, expiry, err, errlen)
  *	int store_grant_many(s, reqs, n, err, errlen)
  *	int store_revoke(s, addr, err, errlen)
+ *	int store_revoke_user(s, user, removed, err, errlen)
  *	int store_grant_list(s, fn, arg, err, errlen)
  *	int store_purge(s, now, removed, err, errlen)
  * DESCRIPTION
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_int.h"
 
@@ -63,42 +66,46 @@ decode(const MDB_val *v, struct store_grant_info *g)
 	return (0);
 }
 
-/* A grant lookup in progress (grant_get() is guarded). */
-struct grant_get {
+/* A dynamic table read in progress (dyn_read() is guarded). */
+struct dyn_get {
 	struct store_env *e;
 	const char *key;
 	MDB_txn *txn;			/* aborted by the caller after a fault */
-	struct store_grant_info g;
+	char   *val;
+	size_t  vallen;
 	int     rc;
 };
 
-/* grant_get - read one grant in its own read transaction */
+/* dyn_read - read one value in its own read transaction */
 static int
-grant_get(void *arg)
+dyn_read(void *arg)
 {
-	struct grant_get *q = arg;
+	struct dyn_get *q = arg;
 	MDB_val k, v;
+	size_t  n;
 
 	k.mv_data = UNCONST(q->key);
 	k.mv_size = strlen(q->key);
 	if ((q->rc = store_txn_get(q->e, &q->txn)) != 0)
 		return (0);
 	q->rc = mdb_get(q->txn, q->e->dbi_keys, &k, &v);
-	if (q->rc == 0)
-		q->rc = decode(&v, &q->g) == 0 ? 0 : MDB_CORRUPTED;
+	if (q->rc == 0) {
+		n = v.mv_size < q->vallen - 1 ? v.mv_size : q->vallen - 1;
+		memcpy(q->val, v.mv_data, n);
+		q->val[n] = 0;
+	}
 	store_txn_put(q->e, q->txn);
 	q->txn = NULL;
 	return (0);
 }
 
-/* store_grant_match - is there an unexpired grant for addr? */
+/* store_dyn_get - one raw value of a dynamic table (see store_int.h) */
 int
-store_grant_match(struct store *s, const struct addr *a, time_t now,
-	struct store_error *err)
+store_dyn_get(struct store *s, int kind, const char *key, char *val,
+	size_t vallen, struct store_error *err)
 {
 	struct store_env *e = s->e;
-	struct grant_get q;
-	char    key[ADDR_STRLEN];
+	struct dyn_get q;
 	char    msg[sizeof(err->msg)];
 	int     rc, r, retried = 0;
 
@@ -106,8 +113,9 @@ store_grant_match(struct store *s, const struct addr *a, time_t now,
 		err->msg[0] = 0;
 		err->first = 0;
 	}
-	if (!e->dynamic) {
-		snprintf(msg, sizeof(msg), "%s: not a dynamic table", e->path);
+	if (e->dynamic != kind) {
+		snprintf(msg, sizeof(msg), "%s: not a %s table", e->path,
+		    store_kind_name(kind));
 		goto fail;
 	}
 again:
@@ -121,11 +129,12 @@ again:
 		store_env_unlock(s);
 		goto fail;
 	}
-	addr_format(a, key, sizeof(key));
 	memset(&q, 0, sizeof(q));
 	q.e = e;
 	q.key = key;
-	if (store_guard_call(grant_get, &q) == STORE_GUARD_FAULT) {
+	q.val = val;
+	q.vallen = vallen;
+	if (store_guard_call(dyn_read, &q) == STORE_GUARD_FAULT) {
 		if (q.txn != NULL)
 			mdb_txn_abort(q.txn);
 		atomic_store(&e->stale, 1);
@@ -142,7 +151,7 @@ again:
 	}
 	if (rc == 0 || rc == MDB_NOTFOUND) {
 		atomic_store(&e->failing, 0);
-		return (rc == 0 && now < q.g.expiry);
+		return (rc == 0);
 	}
 	atomic_store(&e->stale, 1);
 	store_mdb_err(msg, sizeof(msg), e->path, "lookup", rc);
@@ -154,12 +163,49 @@ fail:
 	return (-1);
 }
 
-/*
- * write_txn - run fn in one write transaction, growing the map and
- * retrying when it is full. fn returns an LMDB code.
- */
-static int
-write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
+/* store_grant_find - the unexpired grant for addr (see store.h) */
+int
+store_grant_find(struct store *s, const struct addr *a, time_t now,
+	struct store_grant_info *g, struct store_error *err)
+{
+	struct store_grant_info mine;
+	char    key[ADDR_STRLEN];
+	char    raw[STORE_USER_MAX + 32];
+	MDB_val v;
+	int     rc;
+
+	if (g == NULL)
+		g = &mine;
+	memset(g, 0, sizeof(*g));
+	addr_format(a, key, sizeof(key));
+	rc = store_dyn_get(s, STORE_KIND_GRANTS, key, raw, sizeof(raw), err);
+	if (rc <= 0)
+		return (rc);
+	v.mv_data = raw;
+	v.mv_size = strlen(raw);
+	if (decode(&v, g) < 0) {
+		if (err != NULL) {
+			snprintf(err->msg, sizeof(err->msg), "%s: %s: "
+			    "unreadable grant", s->e->path, key);
+			err->first = !atomic_exchange(&s->e->failing, 1);
+		}
+		return (-1);
+	}
+	snprintf(g->addr, sizeof(g->addr), "%s", key);
+	return (now < g->expiry);
+}
+
+/* store_grant_match - is there an unexpired grant for addr? */
+int
+store_grant_match(struct store *s, const struct addr *a, time_t now,
+	struct store_error *err)
+{
+	return (store_grant_find(s, a, now, NULL, err));
+}
+
+/* store_write_txn - one write transaction (see store_int.h) */
+int
+store_write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
 	void *arg, char *err, size_t errlen)
 {
 	struct store_env *e = s->e;
@@ -215,6 +261,7 @@ write_txn(struct store *s, int (*fn) (struct store_env *, MDB_txn *, void *),
 
 struct grant_arg {
 	const char *key;
+	const char *user;		/* revoke_user */
 	char	val[STORE_USER_MAX + 32];
 	int	found;
 	time_t	now;
@@ -288,7 +335,7 @@ store_grant_many(struct store *s, const struct store_grant_req *reqs,
 	struct grant_many_arg g;
 	size_t  i;
 
-	if (!s->e->dynamic) {
+	if (s->e->dynamic != STORE_KIND_GRANTS) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
 	}
@@ -299,7 +346,7 @@ store_grant_many(struct store *s, const struct store_grant_req *reqs,
 		return (0);
 	g.reqs = reqs;
 	g.n = n;
-	return (write_txn(s, do_grant_many, &g, err, errlen));
+	return (store_write_txn(s, do_grant_many, &g, err, errlen));
 }
 
 /* store_grant - grant addr until expiry (see store.h) */
@@ -310,7 +357,7 @@ store_grant(struct store *s, const struct addr *a, const char *user,
 	struct grant_arg g;
 	char    key[ADDR_STRLEN];
 
-	if (!s->e->dynamic) {
+	if (s->e->dynamic != STORE_KIND_GRANTS) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
 	}
@@ -320,7 +367,7 @@ store_grant(struct store *s, const struct addr *a, const char *user,
 	g.key = addr_format(a, key, sizeof(key));
 	snprintf(g.val, sizeof(g.val), "%lld %s", (long long) expiry,
 	    user ? user : "");
-	return (write_txn(s, do_grant, &g, err, errlen));
+	return (store_write_txn(s, do_grant, &g, err, errlen));
 }
 
 /* do_revoke - delete one grant */
@@ -348,13 +395,13 @@ store_revoke(struct store *s, const struct addr *a, char *err,
 	struct grant_arg g;
 	char    key[ADDR_STRLEN];
 
-	if (!s->e->dynamic) {
+	if (s->e->dynamic != STORE_KIND_GRANTS) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
 	}
 	memset(&g, 0, sizeof(g));
 	g.key = addr_format(a, key, sizeof(key));
-	if (write_txn(s, do_revoke, &g, err, errlen) < 0)
+	if (store_write_txn(s, do_revoke, &g, err, errlen) < 0)
 		return (-1);
 	return (g.found);
 }
@@ -385,6 +432,55 @@ do_purge(struct store_env *e, MDB_txn *txn, void *arg)
 	return (rc == MDB_NOTFOUND ? 0 : rc);
 }
 
+/* do_revoke_user - delete every grant of one user */
+static int
+do_revoke_user(struct store_env *e, MDB_txn *txn, void *arg)
+{
+	struct grant_arg *g = arg;
+	struct store_grant_info gi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int     rc;
+
+	g->removed = 0;
+	if ((rc = mdb_cursor_open(txn, e->dbi_keys, &cur)) != 0)
+		return (rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (decode(&v, &gi) == 0 && strcasecmp(gi.user, g->user) == 0) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			g->removed++;
+		}
+	}
+	mdb_cursor_close(cur);
+	return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* store_revoke_user - remove every grant of a user (see store.h) */
+int
+store_revoke_user(struct store *s, const char *user, size_t *removed,
+	char *err, size_t errlen)
+{
+	struct grant_arg g;
+
+	if (s->e->dynamic != STORE_KIND_GRANTS) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
+	memset(&g, 0, sizeof(g));
+	g.user = user;
+	if (user == NULL || *user == 0) {
+		snprintf(err, errlen, "no user named");
+		return (-1);
+	}
+	if (store_write_txn(s, do_revoke_user, &g, err, errlen) < 0)
+		return (-1);
+	if (removed != NULL)
+		*removed = g.removed;
+	return (0);
+}
+
 /* store_purge - remove expired grants (see store.h) */
 int
 store_purge(struct store *s, time_t now, size_t *removed, char *err,
@@ -392,34 +488,34 @@ store_purge(struct store *s, time_t now, size_t *removed, char *err,
 {
 	struct grant_arg g;
 
-	if (!s->e->dynamic) {
+	if (s->e->dynamic != STORE_KIND_GRANTS) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
 	}
 	memset(&g, 0, sizeof(g));
 	g.now = now;
-	if (write_txn(s, do_purge, &g, err, errlen) < 0)
+	if (store_write_txn(s, do_purge, &g, err, errlen) < 0)
 		return (-1);
 	if (removed != NULL)
 		*removed = g.removed;
 	return (0);
 }
 
-/* store_grant_list - walk the grants (see store.h) */
+/* store_dyn_walk - every entry of a dynamic table (see store_int.h) */
 int
-store_grant_list(struct store *s,
-	int (*fn) (const struct store_grant_info *, void *), void *arg,
+store_dyn_walk(struct store *s, int kind,
+	int (*fn) (const MDB_val *, const MDB_val *, void *), void *arg,
 	char *err, size_t errlen)
 {
 	struct store_env *e = s->e;
-	struct store_grant_info g;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int     rc, r;
 
-	if (!e->dynamic) {
-		snprintf(err, errlen, "%s: not a dynamic table", e->path);
+	if (e->dynamic != kind) {
+		snprintf(err, errlen, "%s: not a %s table", e->path,
+		    store_kind_name(kind));
 		return (-1);
 	}
 	r = store_env_rdlock(s, err, errlen);
@@ -434,12 +530,7 @@ store_grant_list(struct store *s,
 			for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 			    rc == 0;
 			    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-				memset(&g, 0, sizeof(g));
-				snprintf(g.addr, sizeof(g.addr), "%.*s",
-				    (int) k.mv_size, (const char *) k.mv_data);
-				if (decode(&v, &g) < 0)
-					g.expiry = 0;
-				if (fn(&g, arg) != 0) {
+				if (fn(&k, &v, arg) != 0) {
 					rc = MDB_NOTFOUND;
 					break;
 				}
@@ -454,4 +545,39 @@ store_grant_list(struct store *s,
 		return (-1);
 	}
 	return (0);
+}
+
+/* A walk of the grants. */
+struct grant_walk {
+	int     (*fn) (const struct store_grant_info *, void *);
+	void   *arg;
+};
+
+/* grant_visit - decode one grant for store_grant_list() */
+static int
+grant_visit(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct grant_walk *w = arg;
+	struct store_grant_info g;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.addr, sizeof(g.addr), "%.*s", (int) k->mv_size,
+	    (const char *) k->mv_data);
+	if (decode(v, &g) < 0)
+		g.expiry = 0;
+	return (w->fn(&g, w->arg));
+}
+
+/* store_grant_list - walk the grants (see store.h) */
+int
+store_grant_list(struct store *s,
+	int (*fn) (const struct store_grant_info *, void *), void *arg,
+	char *err, size_t errlen)
+{
+	struct grant_walk w;
+
+	w.fn = fn;
+	w.arg = arg;
+	return (store_dyn_walk(s, STORE_KIND_GRANTS, grant_visit, &w, err,
+	    errlen));
 }

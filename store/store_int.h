@@ -21,11 +21,18 @@
 /* The "meta" database tells a relayguard table from any LMDB file. */
 #define STORE_FORMAT_STATIC	"relayguard-table 1 static"
 #define STORE_FORMAT_DYNAMIC	"relayguard-table 1 dynamic"
+#define STORE_FORMAT_BLOCKS	"relayguard-table 1 blocks"
+
+/* What a table holds (store_env.dynamic): dynamic ones are written live. */
+#define STORE_KIND_STATIC	0
+#define STORE_KIND_GRANTS	1	/* "dynamic": address -> grant */
+#define STORE_KIND_BLOCKS	2	/* identity -> block (store_block.c) */
 
 #define STORE_DB_META	"meta"
 #define STORE_DB_KEYS	"keys"		/* static: plain keys */
 #define STORE_DB_CIDR	"cidr"		/* static: binary CIDR keys */
 #define STORE_DB_GRANTS	"grants"	/* dynamic: address -> grant */
+#define STORE_DB_BLOCKS	"blocks"	/* blocks: identity -> block */
 
 /* meta keys */
 #define STORE_META_FORMAT	"format"
@@ -64,7 +71,7 @@ struct store_env {
 	char   *path;
 	char   *lockpath;
 	int	refs;			/* registry_mu */
-	int	dynamic;
+	int	dynamic;			/* STORE_KIND_* */
 	int	writable;		/* opened read-write (tools, tests) */
 	struct store_env *next;		/* registry_mu */
 
@@ -128,6 +135,33 @@ extern void store_mdb_err(char *, size_t, const char *path,
 	const char *what, int rc);
 extern int store_key_cmp(const void *, size_t, const void *, size_t);
 extern int store_txn_get(struct store_env *, MDB_txn **);
+extern const char *store_kind_name(int kind);
+
+/*
+ * store_write_txn - run fn in one write transaction of a dynamic table,
+ * growing the map when it is full (store_grant.c). fn returns an LMDB
+ * code. Returns 0, or -1 with a message in err and nothing changed.
+ */
+extern int store_write_txn(struct store *,
+	int (*fn) (struct store_env *, MDB_txn *, void *), void *arg,
+	char *err, size_t errlen);
+
+/*
+ * store_dyn_walk - call fn for every entry of a dynamic table of that
+ * kind, in key order, inside one read transaction (fn returns non-zero
+ * to stop). A table file that does not exist holds nothing.
+ * Returns 0, or -1 with a message in err.
+ *
+ * store_dyn_get - read key's raw value from a dynamic table (grants or
+ * blocks) in a guarded read transaction, copied NUL-terminated to val.
+ * A table file that does not exist yet holds nothing. Returns 1 found,
+ * 0 not found, -1 error (err filled, logged once per failing spell).
+ */
+extern int store_dyn_walk(struct store *, int kind,
+	int (*fn) (const MDB_val *key, const MDB_val *val, void *),
+	void *arg, char *err, size_t errlen);
+extern int store_dyn_get(struct store *, int kind, const char *key,
+	char *val, size_t vallen, struct store_error *err);
 extern void store_txn_put(struct store_env *, MDB_txn *);
 
 /* A table's files opened by descriptor, for root; see store_safe.c. */
