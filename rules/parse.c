@@ -78,6 +78,7 @@ enum setting_id {
 	SET_OPEN_RELAY,
 	SET_MILTER_TIMEOUT,
 	SET_MAX_CONNECTIONS,
+	SET_BLOCKS,
 	SET_NSETTINGS,
 };
 
@@ -90,6 +91,7 @@ struct keyword {
 /* Sorted by name: searched with bsearch(). */
 static const struct keyword keywords[] = {
 	{"accept", KW_ACTION, ACT_ACCEPT},
+	{"blocks", KW_SETTING, SET_BLOCKS},
 	{"check", KW_ACTION, ACT_CHECK},
 	{"connect", KW_STAGE, RULES_CONNECT},
 	{"control", KW_SETTING, SET_CONTROL},
@@ -117,7 +119,7 @@ static const struct keyword keywords[] = {
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
-	"milter-timeout", "max-connections",
+	"milter-timeout", "max-connections", "blocks",
 };
 
 /* A <name> to resolve when the whole configuration has been read. */
@@ -743,11 +745,14 @@ parse_setting(struct parser *p, int id)
 	case SET_SOCKET:
 	case SET_CONTROL:
 	case SET_USER:
+	case SET_BLOCKS:
 		if (*v == '\0') {
 			perr(p, "%s must not be empty", setting_names[id]);
 			break;
 		}
-		if (id == SET_SOCKET)
+		if (id == SET_BLOCKS)
+			s->blocks = p->r->set_blocks = xstrdup(v);
+		else if (id == SET_SOCKET)
 			s->socket = p->r->set_socket = xstrdup(v);
 		else if (id == SET_CONTROL)
 			s->control = p->r->set_control = xstrdup(v);
@@ -1477,6 +1482,7 @@ rules_parse(const char *name, const char *text, int from_file,
 	r->source = xstrdup(name);
 	r->settings.on_error = RULES_ON_ERROR_TEMPFAIL;
 	r->settings.delay_reject = 1;
+	r->settings.blocks = RULES_BLOCKS_DEFAULT;
 	r->settings.log_level = 2;	/* LOG_LEVEL_INFO */
 	r->settings.milter_timeout = RULES_MILTER_TIMEOUT_DEFAULT;
 	r->settings.max_connections = RULES_MAX_CONNECTIONS_DEFAULT;
@@ -1568,5 +1574,6 @@ rules_free(struct rules *r)
 	free(r->set_control);
 	free(r->set_user);
 	free(r->set_delim);
+	free(r->set_blocks);
 	free(r);
 }
