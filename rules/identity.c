@@ -1,0 +1,123 @@
+/*
+ * NAME
+ *	identity - derive the identity fact of a session
+ * SYNOPSIS
+ *	#include "rules/identity.h"
+ *
+ *	int identity_derive(in, out, outlen, src, err)
+ *	int identity_cert_cn(subject, out, outlen)
+ *	const char *identity_source_name(src)
+ * DESCRIPTION
+ *	The order is that of trust: a SASL login was proved in this
+ *	session; a grant was proved to a POP or IMAP server a little
+ *	earlier, from the same address; a certificate name is only as good
+ *	as the CA that signed it, and is used when nothing else is known.
+ *
+ *	The dynamic tables are asked in the order given; the first
+ *	unexpired grant with a user decides. A grant without a user gives
+ *	no identity (it still permits "client in <grants>").
+ * DIAGNOSTICS
+ *	A failed grant lookup is -1 with err filled: an identity that
+ *	cannot be known is not taken to be absent.
+ * THREADS
+ *	Reentrant; the store handles are shared and thread-safe.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/identity.h"
+
+/* clean - a usable identity: present, no control characters */
+static int
+clean(const char *v)
+{
+	if (v == NULL || *v == 0)
+		return (0);
+	for (; *v; v++)
+		if ((unsigned char) *v < 0x20 || *v == 0x7f)
+			return (0);
+	return (1);
+}
+
+/* identity_source_name - the source's name */
+const char *
+identity_source_name(enum identity_source s)
+{
+	switch (s) {
+	case IDENTITY_AUTH:
+		return ("auth");
+	case IDENTITY_GRANT:
+		return ("grant");
+	case IDENTITY_CERT:
+		return ("cert");
+	default:
+		return (NULL);
+	}
+}
+
+/* identity_cert_cn - the CN of a subject (see identity.h) */
+int
+identity_cert_cn(const char *subject, char *out, size_t outlen)
+{
+	const char *p, *cn = NULL;
+	size_t  n;
+	int     slash;
+
+	if (!clean(subject))
+		return (0);
+	slash = subject[0] == '/';
+	for (p = subject; (p = strstr(p, "CN=")) != NULL; p += 3)
+		if (p == subject || p[-1] == (slash ? '/' : ',') ||
+		    (!slash && p[-1] == ' '))
+			cn = p + 3;	/* the last CN is the most specific */
+	if (cn == NULL) {
+		if (strchr(subject, '=') != NULL)
+			return (0);	/* a DN without a CN */
+		cn = subject;
+	}
+	n = strcspn(cn, slash ? "/" : ",");
+	while (n > 0 && cn[n - 1] == ' ')
+		n--;
+	if (n == 0 || n >= outlen)
+		return (0);
+	memcpy(out, cn, n);
+	out[n] = 0;
+	return (1);
+}
+
+/* identity_derive - the identity of a session (see identity.h) */
+int
+identity_derive(const struct identity_in *in, char *out, size_t outlen,
+	enum identity_source *src, struct store_error *err)
+{
+	struct store_grant_info g;
+	size_t  i;
+	int     rc;
+
+	*src = IDENTITY_NONE;
+	out[0] = 0;
+	if (clean(in->auth)) {
+		snprintf(out, outlen, "%s", in->auth);
+		*src = IDENTITY_AUTH;
+		return (1);
+	}
+	for (i = 0; in->client != NULL && i < in->ngrants; i++) {
+		if (in->grants[i] == NULL)
+			continue;
+		rc = store_grant_find(in->grants[i], in->client, in->now, &g,
+		    err);
+		if (rc < 0)
+			return (-1);
+		if (rc == 1 && clean(g.user)) {
+			snprintf(out, outlen, "%s", g.user);
+			*src = IDENTITY_GRANT;
+			return (1);
+		}
+	}
+	if (identity_cert_cn(in->cert_subject, out, outlen)) {
+		*src = IDENTITY_CERT;
+		return (1);
+	}
+	return (0);
+}
