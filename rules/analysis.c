@@ -1097,6 +1097,8 @@ run_block(struct an *an, enum rules_stage stage, const struct rule **dec)
 	*dec = NULL;
 	for (i = 0; i < an->nblock[stage]; i++) {
 		ar = &an->blocks[stage][i];
+		if (ar->r->warn)
+			continue;	/* decides nothing */
 		for (j = 0, ok = 1; j < ar->r->nconds && ok; j++)
 			ok = aval(an, ar->atom[j]) ^ ar->r->conds[j].neg;
 		if (!ok)

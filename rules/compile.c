@@ -25,6 +25,11 @@
  *	stage_used: the stages whose facts some rule or reply needs.
  *
  *	all_rules: every rule, for the statistics iterator.
+ *
+ *	grants, block_store: the dynamic tables the identity fact asks
+ *	(identity.c), and the account blocks table when a rule tests
+ *	"blocked" (a missing file holds no block; one that cannot be
+ *	opened fails every such lookup: on-error).
  */
 #include <string.h>
 
@@ -56,7 +61,7 @@ assign_memo(struct rules *r)
 			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
 				c = &r->blocks[s].rules[i]->conds[j];
 				c->memo = -1;
-				if (c->kind == COND_FLAG)
+				if (c->kind != COND_SET && c->kind != COND_TABLE)
 					continue;
 				for (k = 0; k < nseen; k++)
 					if (seen[k]->id == c->id &&
@@ -77,7 +82,8 @@ assign_memo(struct rules *r)
 			for (j = 0; j < r->blocks[s].rules[i]->nconds; j++) {
 				c = &r->blocks[s].rules[i]->conds[j];
 				for (k = 0; k < nseen; k++)
-					if (c->kind != COND_FLAG &&
+					if ((c->kind == COND_SET ||
+					    c->kind == COND_TABLE) &&
 					    seen[k]->id == c->id &&
 					    seen[k]->set == c->set &&
 					    seen[k]->table == c->table)
@@ -144,6 +150,19 @@ rules_finish(struct rules *r)
 		}
 	}
 	assign_memo(r);
+	for (i = 0; i < r->ntables; i++)
+		if (r->tables[i]->dynamic && r->tables[i]->store != NULL) {
+			r->grants = xreallocarray(r->grants, r->ngrants + 1,
+			    sizeof(*r->grants));
+			r->grants[r->ngrants++] = r->tables[i]->store;
+		}
+	if (r->wants_blocks) {
+		char    err[256];
+
+		/* A failed open leaves NULL: lookups then fail closed. */
+		(void) store_block_open(r->settings.blocks, 0, &r->block_store,
+		    err, sizeof(err));
+	}
 	for (s = 0; s < RULES_NSTAGES; s++)
 		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
 	/* Delayed refusals are delivered at RCPT. */

@@ -75,6 +75,8 @@
 #include "common/domain.h"
 #include "common/rcpt.h"
 #include "common/xalloc.h"
+#include "rules/identity.h"
+#include "rules/owner.h"
 #include "rules/rules_int.h"
 
 #define VALUE_MAX	256		/* longest client value in a reply */
@@ -136,6 +138,15 @@ struct ctx {
 	signed char memo_v[RULES_MEMO_MAX];
 	int     mv_rcpt_state, mv_sender_state;	/* 0 not yet, 1, -1 absent */
 	struct rules_session *s;
+	/* The identity (identity.c), derived on first use. */
+	int     id_state;		/* 0 not yet, 1, -1 absent, -2 error */
+	enum identity_source id_src;
+	/* What the deciding ownership condition found, for its reply. */
+	enum owner_verdict owner;
+	int     owner_fact;
+	/* The first warn rule that matched (rules_result). */
+	const struct rule *warn_rule;
+	enum rules_verdict warn_verdict;
 	struct rcpt rcpt;
 	const char *rcpt_domp;
 	/* Not cleared per call: valid only where the flags above say. */
@@ -145,6 +156,8 @@ struct ctx {
 	char    rcpt_dom[DOMAIN_MAX + 1];
 	/* A routed rcpt's readings (spec section 3), made on first use. */
 	struct readings rd;
+	char    id[IDENTITY_MAX];	/* valid when id_state is 1 */
+	struct store_error id_err;	/* valid when id_state is -2 */
 };
 
 /* rules_stage_name - "connect", ... */
@@ -405,6 +418,46 @@ get_mailbox(struct ctx *c, int fact)
 	return (mv);
 }
 
+/*
+ * get_identity - derive the identity once per evaluation, from what
+ * this stage may know: 1 (c->id, c->id_src), 0 absent, -1 a grant
+ * lookup failed (c->err).
+ */
+static int
+get_identity(struct ctx *c)
+{
+	struct identity_in in;
+	int     rc;
+
+	if (c->id_state == 0) {
+		memset(&in, 0, sizeof(in));
+		if (c->stage >= RULES_MAIL)
+			in.auth = c->f->auth;
+		if (c->stage >= RULES_HELO && (c->f->verify == NULL ||
+		    strcasecmp(c->f->verify, "OK") == 0))
+			in.cert_subject = c->f->cert_subject;
+		in.client = c->f->client;
+		in.grants = c->r->grants;
+		in.ngrants = c->r->ngrants;
+		in.now = time(NULL);
+		rc = identity_derive(&in, c->id, sizeof(c->id), &c->id_src,
+		    &c->id_err);
+		c->id_state = rc > 0 ? 1 : rc == 0 ? -1 : -2;
+	}
+	if (c->id_state == -2) {
+		c->err = c->id_err;
+		return (-1);
+	}
+	return (c->id_state > 0);
+}
+
+/* uses_identity - does fact need the identity derived? */
+static int
+uses_identity(int fact)
+{
+	return (fact == FACT_IDENTITY || fact == FACT_IDENTITY_SOURCE);
+}
+
 /* get_string - a string fact; NULL when absent */
 static const char *
 get_string(struct ctx *c, int fact)
@@ -427,6 +480,11 @@ get_string(struct ctx *c, int fact)
 		return (nonempty(f->auth_type));
 	case FACT_RCPT_MAILER:
 		return (nonempty(f->rcpt_mailer));
+	case FACT_IDENTITY:
+		return (get_identity(c) > 0 ? c->id : NULL);
+	case FACT_IDENTITY_SOURCE:
+		return (get_identity(c) > 0 ?
+		    identity_source_name(c->id_src) : NULL);
 	}
 	return (NULL);
 }
@@ -613,6 +671,10 @@ expand(struct ctx *c, const char *tp, const char *where, char *out,
 			v = strip_angles(c->f->rcpt, buf, sizeof(buf));
 		else if (IS("auth"))
 			v = c->f->auth ? c->f->auth : "";
+		else if (IS("identity"))
+			v = (v = get_string(c, FACT_IDENTITY)) ? v : "";
+		else if (IS("identity-source"))
+			v = (v = get_string(c, FACT_IDENTITY_SOURCE)) ? v : "";
 		else if (IS("rule"))
 			v = where;
 #undef IS
@@ -828,6 +890,82 @@ routed_cond(struct ctx *c, const struct cond *cd, int *any, int *all)
 #define HOLD_REFUSE	1		/* holds in a reject, tempfail, discard */
 #define HOLD_PERMIT	2		/* holds in a permit or accept */
 
+/* owner_lookup - one key of a login map (owner.c's callback) */
+static int
+owner_lookup(void *arg, const char *key, char *val, size_t vallen,
+	char *err, size_t errlen)
+{
+	struct ctx *c = ((void **) arg)[0];
+	const struct table *t = ((void **) arg)[1];
+	int     rc;
+
+	if (t->store == NULL) {
+		snprintf(err, errlen, "table %s is not open", t->name);
+		return (-1);
+	}
+	rc = store_lookup(t->store, STORE_EXACT, key, NULL, val, vallen, NULL,
+	    0, &c->err);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", c->err.msg);
+	return (rc);
+}
+
+/*
+ * eval_owner - "[MODE] sender not owned-by FACT in <logins>": 1 the
+ * sender is refused (c->owner says why), 0 not, -1 lookup error.
+ */
+static int
+eval_owner(struct ctx *c, const struct cond *cd)
+{
+	const void *arg[2] = {c, cd->table};
+	struct owner_map m;
+	const char *who;
+	char    err[sizeof(c->err.msg)];
+	enum owner_verdict v;
+
+	if (c->stage < RULES_MAIL || c->f->sender == NULL)
+		return (0);
+	if (uses_identity(cd->id) && get_identity(c) < 0)
+		return (-1);
+	who = get_string(c, cd->id);
+	m.lookup = owner_lookup;
+	m.is_local = NULL;
+	m.delims = c->r->settings.recipient_delimiter;
+	m.arg = (void *) (uintptr_t) arg;
+	memset(&c->err, 0, sizeof(c->err));
+	v = owner_check((enum owner_mode) cd->mode, c->f->sender, who, &m,
+	    NULL, 0, err, sizeof(err));
+	if (v == OWNER_ERROR) {
+		snprintf(c->err.msg, sizeof(c->err.msg), "%s", err);
+		return (-1);
+	}
+	if (v == OWNER_PASS)
+		return (0);
+	c->owner = v;
+	c->owner_fact = cd->id;
+	return (1);
+}
+
+/* eval_blocked - "FACT blocked": 1 blocked, 0 not (or absent), -1 error */
+static int
+eval_blocked(struct ctx *c, const struct cond *cd)
+{
+	const char *who;
+
+	if (uses_identity(cd->id) && get_identity(c) < 0)
+		return (-1);
+	if ((who = get_string(c, cd->id)) == NULL)
+		return (0);
+	memset(&c->err, 0, sizeof(c->err));
+	if (c->r->block_store == NULL) {
+		snprintf(c->err.msg, sizeof(c->err.msg), "%s: the blocks "
+		    "table cannot be opened", c->r->settings.blocks);
+		return (-1);
+	}
+	return (store_block_find(c->r->block_store, who, time(NULL), NULL,
+	    &c->err));
+}
+
 /* eval_cond - HOLD_REFUSE | HOLD_PERMIT bits, or -1 lookup error */
 static int
 eval_cond(struct ctx *c, const struct cond *cd)
@@ -842,6 +980,16 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		v = get_flag(c, cd->id);
 		return ((cd->neg ? !v : v) ? HOLD_REFUSE | HOLD_PERMIT : 0);
 	}
+	if (cd->kind == COND_OWNER || cd->kind == COND_BLOCKED) {
+		v = cd->kind == COND_OWNER ? eval_owner(c, cd) :
+		    eval_blocked(c, cd);
+		if (v < 0)
+			return (-1);
+		return ((cd->neg ? !v : v) ? HOLD_REFUSE | HOLD_PERMIT : 0);
+	}
+	/* An identity that cannot be known is an error, not an absence. */
+	if (uses_identity(cd->id) && get_identity(c) < 0)
+		return (-1);
 	if (cd->memo >= 0 && (c->memo_have & ((uint64_t) 1 << cd->memo))) {
 		v = c->memo_v[cd->memo];
 		if (v < 0)
@@ -907,8 +1055,69 @@ count(const struct rule *rule, enum rules_stat st)
 {
 	struct rule *r = (struct rule *) (uintptr_t) rule;
 
+	/* A warn rule decides nothing: it counts what it would have done. */
+	if (rule->warn) {
+		atomic_fetch_add_explicit(&r->warned[st], 1,
+		    memory_order_relaxed);
+		return;
+	}
 	atomic_fetch_add_explicit(&r->matched, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&r->stats[st], 1, memory_order_relaxed);
+}
+
+/*
+ * owner_reply - Postfix's reply for a sender login mismatch, the
+ * default of a refusing rule whose ownership condition held.
+ */
+static void
+owner_reply(struct ctx *c, struct decision *d)
+{
+	if (d->verdict == RULES_REJECT)
+		snprintf(d->code, sizeof(d->code), "553");
+	snprintf(d->tmpl, sizeof(d->tmpl), c->owner == OWNER_NOT_LOGGED_IN ?
+	    "<%%{sender}>: Sender address rejected: not logged in" :
+	    "<%%{sender}>: Sender address rejected: not owned by user %%{%s}",
+	    c->owner_fact == FACT_AUTH ? "auth" : "identity");
+}
+
+/* blocked_reply - the default reply of a rule on a blocked identity */
+static void
+blocked_reply(const struct rule *rule, struct decision *d)
+{
+	size_t  j;
+
+	for (j = 0; j < rule->nconds; j++)
+		if (rule->conds[j].kind == COND_BLOCKED && !rule->conds[j].neg) {
+			snprintf(d->tmpl, sizeof(d->tmpl), "%%{%s}: account "
+			    "blocked; contact your postmaster",
+			    rule->conds[j].id == FACT_AUTH ? "auth" :
+			    "identity");
+			return;
+		}
+}
+
+/*
+ * warned - a warn rule would have decided d: note it (the first one
+ * goes into the result, for the daemon's log) and let the next rule
+ * run. Returns 1 when the rule was a warn rule.
+ */
+static int
+warned(struct ctx *c, const struct rule *rule, struct decision *d)
+{
+	if (!rule->warn)
+		return (0);
+	if (c->warn_rule == NULL) {
+		c->warn_rule = rule;
+		c->warn_verdict = d->verdict;
+	}
+	if (c->trace)
+		trace_add(c->trace, c->stage, rule->where, rule->text, "note",
+		    "warn: would %s%s; nothing done", d->verdict ==
+		    RULES_CONTINUE ? "permit" : rules_verdict_name(d->verdict),
+		    d->lookup_error ? " (lookup error)" : "");
+	memset(d, 0, sizeof(*d));
+	d->verdict = RULES_CONTINUE;
+	return (1);
 }
 
 /* readings_text - a routed rcpt's readings, for traces */
@@ -1027,6 +1236,13 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 	int     rc, absent = 0, routed;
 
 	matched[0] = '\0';
+	if (uses_identity(rule->check_fact) && get_identity(c) < 0) {
+		if (c->trace)
+			trace_add(c->trace, c->stage, rule->where, rule->text,
+			    "error", "identity: lookup failed: %s", c->err.msg);
+		on_error(c, rule, d);
+		return (1);
+	}
 	if ((routed = is_routed_rcpt(c, rule->check_fact)) != 0)
 		rc = check_lookup(c, rule, val, sizeof(val), matched,
 		    sizeof(matched));
@@ -1154,6 +1370,7 @@ run_block(struct ctx *c, struct decision *d)
 		 */
 		need = rule->action == ACT_CHECK || rule_refuses(rule) ?
 		    HOLD_REFUSE : HOLD_PERMIT;
+		c->owner = OWNER_PASS;
 		hold = HOLD_REFUSE | HOLD_PERMIT;
 		for (j = 0, v = 1; j < rule->nconds; j++) {
 			if ((v = eval_cond(c, &rule->conds[j])) < 0)
@@ -1169,6 +1386,8 @@ run_block(struct ctx *c, struct decision *d)
 				    rule->conds[j].text, c->err.msg);
 			on_error(c, rule, d);
 			count(rule, STAT_ERROR);
+			if (warned(c, rule, d))
+				continue;
 			return;
 		}
 		if (v == 0) {
@@ -1183,6 +1402,8 @@ run_block(struct ctx *c, struct decision *d)
 			    d->verdict == RULES_REJECT ? STAT_REJECT :
 			    d->verdict == RULES_TEMPFAIL ? STAT_TEMPFAIL :
 			    STAT_DISCARD);
+			if (warned(c, rule, d))
+				continue;
 			return;
 		}
 		if (c->trace && reads_routed(c, rule)) {
@@ -1214,6 +1435,10 @@ run_block(struct ctx *c, struct decision *d)
 			d->verdict = rule->action == ACT_REJECT ? RULES_REJECT :
 			    RULES_TEMPFAIL;
 			set_default_reply(d, c->stage);
+			if (!rule->reply.given && c->owner != OWNER_PASS)
+				owner_reply(c, d);
+			else if (!rule->reply.given)
+				blocked_reply(rule, d);
 			if (rule->reply.given) {
 				snprintf(d->code, sizeof(d->code), "%s",
 				    rule->reply.code);
@@ -1230,6 +1455,8 @@ run_block(struct ctx *c, struct decision *d)
 			count(rule, STAT_DISCARD);
 			break;
 		}
+		if (warned(c, rule, d))
+			continue;
 		return;
 	}
 	if (c->trace)
@@ -1418,6 +1645,11 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
 	trace_result(&c, res);
 out:
+	if (c.warn_rule != NULL) {
+		res->warned = 1;
+		res->warn_verdict = c.warn_verdict;
+		copy(res->warn_rule, sizeof(res->warn_rule), c.warn_rule->where);
+	}
 	if (c.have_readings)
 		readings_free(&c.rd);
 	if (c.have_rcpt)

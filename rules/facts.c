@@ -40,6 +40,9 @@ const struct fact_def rules_facts_tab[FACT_NFACTS] = {
 	{"rcpt", FACT_RCPT, RULES_RCPT, ITEM_MAILBOX, STORE_MAILBOX},
 	{"rcpt-domain", FACT_RCPT_DOMAIN, RULES_RCPT, ITEM_DOMAIN, STORE_DOMAIN},
 	{"rcpt-mailer", FACT_RCPT_MAILER, RULES_RCPT, ITEM_STRING, STORE_EXACT},
+	{"identity", FACT_IDENTITY, RULES_CONNECT, ITEM_STRING, STORE_EXACT},
+	{"identity-source", FACT_IDENTITY_SOURCE, RULES_CONNECT, ITEM_STRING,
+	STORE_EXACT},
 };
 
 /* Indexed by enum flag_id. */

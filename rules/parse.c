@@ -19,8 +19,12 @@
  *	table	 := "table" NAME [ "dynamic" ] STRING
  *	include	 := "include" STRING
  *	block	 := STAGE "{" { rule NL | include NL } "}"
- *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ] [ "weak-ok" ]
- *		  | "check" FACT "<" NAME ">" [ "weak-ok" ]
+ *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ] [ MARK ... ]
+ *		  | "check" FACT "<" NAME ">" [ MARK ... ]
+ *	MARK	 := "weak-ok" | "warn" | "name" STRING
+ *	cond	 += [ OWNERMODE ] "sender" "not" "owned-by" FACT "in" "<" NAME ">"
+ *		  | [ "not" ] FACT "blocked"
+ *	OWNERMODE := "authenticated" | "known" | "unauthenticated"
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *
@@ -53,6 +57,7 @@
 
 #include "common/xalloc.h"
 #include "rules/lex.h"
+#include "rules/owner.h"
 #include "rules/rules_int.h"
 
 #define INCLUDE_DEPTH	16
@@ -907,6 +912,100 @@ stage_ok(struct parser *p, const struct source_pos *pos, const char *what,
 	return (0);
 }
 
+/*
+ * parse_owner - "[MODE] sender not owned-by FACT in <logins>", Postfix's
+ * sender login mismatch restrictions (owner.c); the caller has read
+ * the mode word (NULL: none) and "sender". Only a refusing rule may
+ * hold one: the condition says who must not send, never who may.
+ */
+static int
+parse_owner(struct parser *p, struct rule *rule, enum rules_stage stage,
+	size_t start, const char *mode, const struct source_pos *pos)
+{
+	const struct fact_def *f;
+	struct source_pos fpos;
+	struct cond c;
+	int     bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = COND_OWNER;
+	c.mode = mode == NULL ? OWNER_MISMATCH :
+	    strcmp(mode, "authenticated") == 0 ? OWNER_AUTHENTICATED :
+	    strcmp(mode, "known") == 0 ? OWNER_KNOWN : OWNER_UNAUTHENTICATED;
+	if (!tok_is(p, "not")) {
+		expected(p, "'not owned-by' after sender");
+		return (-1);
+	}
+	lex_next(p->lex);
+	if (!tok_is(p, "owned-by")) {
+		expected(p, "'owned-by' after 'sender not'");
+		return (-1);
+	}
+	lex_next(p->lex);
+	fpos = here(p);
+	if (p->lex->tok.type != TOK_WORD ||
+	    (f = rules_fact_find(p->lex->tok.text)) == NULL ||
+	    (f->id != FACT_IDENTITY && f->id != FACT_AUTH)) {
+		expected(p, "identity or auth after 'owned-by'");
+		return (-1);
+	}
+	c.id = (int) f->id;
+	if (!stage_ok(p, pos, "sender", RULES_MAIL, stage) ||
+	    !stage_ok(p, &fpos, f->name, f->stage, stage))
+		bad = 1;
+	if (rule->action != ACT_REJECT && rule->action != ACT_TEMPFAIL &&
+	    rule->action != ACT_DISCARD) {
+		perr_at(p, pos, "an ownership condition refuses: use it in a "
+		    "reject, tempfail or discard rule, not %s",
+		    rules_action_names[rule->action]);
+		bad = 1;
+	}
+	lex_next(p->lex);
+	if (!tok_is(p, "in")) {
+		expected(p, "'in <login-map>'");
+		return (-1);
+	}
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_SETREF) {
+		expected(p, "a table <name> holding the login map");
+		return (-1);
+	}
+	c.text = slice(p, start, p->lex->tok.end);
+	if (!bad)
+		add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
+	else
+		free(c.text);
+	lex_next(p->lex);
+	return (0);
+}
+
+/*
+ * parse_blocked - "FACT blocked": the identity (or SASL login) is in
+ * the account blocks table; the caller has read the fact's name.
+ */
+static int
+parse_blocked(struct parser *p, struct rule *rule, enum rules_stage stage,
+	size_t start, struct cond *c, const char *name,
+	const struct source_pos *pos)
+{
+	const struct fact_def *f = rules_fact_find(name);
+
+	if (f == NULL || (f->id != FACT_IDENTITY && f->id != FACT_AUTH)) {
+		perr_at(p, pos, "only identity or auth can be blocked");
+		return (-1);
+	}
+	c->kind = COND_BLOCKED;
+	c->id = (int) f->id;
+	c->text = slice(p, start, p->lex->tok.end);
+	lex_next(p->lex);
+	if (stage_ok(p, pos, f->name, f->stage, stage)) {
+		add_cond(rule, c);
+		p->r->wants_blocks = 1;
+	} else
+		free(c->text);
+	return (0);
+}
+
 /* parse_cond - one condition; returns -1 after a syntax error */
 static int
 parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
@@ -932,6 +1031,26 @@ parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
 	pos = here(p);
 	snprintf(name, sizeof(name), "%s", p->lex->tok.text);
 	lex_next(p->lex);
+	if (!c.neg && (strcmp(name, "authenticated") == 0 ||
+	    strcmp(name, "known") == 0 || strcmp(name, "unauthenticated") == 0)) {
+		if (!tok_is(p, "sender")) {
+			expected(p, "sender after the ownership mode");
+			return (-1);
+		}
+		pos = here(p);
+		lex_next(p->lex);
+		return (parse_owner(p, rule, stage, start, name, &pos));
+	}
+	if (strcmp(name, "sender") == 0 && tok_is(p, "not")) {
+		if (c.neg) {
+			perr_at(p, &pos, "an ownership condition cannot be "
+			    "negated");
+			return (-1);
+		}
+		return (parse_owner(p, rule, stage, start, NULL, &pos));
+	}
+	if (tok_is(p, "blocked"))
+		return (parse_blocked(p, rule, stage, start, &c, name, &pos));
 	if (tok_is(p, "in") || p->lex->tok.type == TOK_EQ) {
 		int     eq = p->lex->tok.type == TOK_EQ;
 
@@ -1121,7 +1240,7 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		lex_next(p->lex);
 	} else {
 		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name") &&
-		    !tok_is(p, "weak-ok")) {
+		    !tok_is(p, "weak-ok") && !tok_is(p, "warn")) {
 			for (;;) {
 				if (parse_cond(p, rule, stage) < 0)
 					goto bad;
@@ -1145,12 +1264,14 @@ parse_rule(struct parser *p, enum rules_stage stage)
 			lex_next(p->lex);
 		}
 	}
-	/* The rule's marks, in either order: name "label", weak-ok. */
+	/* The rule's marks, in any order: name "label", weak-ok, warn. */
 	for (;;) {
 		if (tok_is(p, "name") && rule->name == NULL) {
 			lex_next(p->lex);
 			if (parse_rule_name(p, rule) < 0)
 				goto bad;
+		} else if (tok_is(p, "warn") && !rule->warn) {
+			rule->warn = 1;	/* not part of the rule's text */
 		} else if (tok_is(p, "weak-ok") && !rule->weak_ok) {
 			if (rule->action != ACT_PERMIT &&
 			    rule->action != ACT_ACCEPT &&
@@ -1164,8 +1285,8 @@ parse_rule(struct parser *p, enum rules_stage stage)
 	}
 	if (!at_eol(p) && p->lex->tok.type != TOK_RBRACE) {
 		expected(p, rule->action == ACT_CHECK ?
-		    "name, weak-ok or end of line" :
-		    "'and', a reply string, name, weak-ok or end of line");
+		    "name, weak-ok, warn or end of line" :
+		    "'and', a reply string, name, weak-ok, warn or end of line");
 		goto bad;
 	}
 	if (p->nerr != nerr)
@@ -1435,6 +1556,17 @@ resolve(struct parser *p)
 		}
 		if (ref->rule == NULL)	/* a rule dropped after an error */
 			continue;
+		if (ref->cond != (size_t) -1 &&
+		    ref->rule->conds[ref->cond].kind == COND_OWNER) {
+			if (t == NULL || t->dynamic)
+				perr_at(p, &ref->pos, "owned-by needs a static "
+				    "table holding a login map (relayguardctl "
+				    "compile -l), and <%s> is %s", ref->name,
+				    t == NULL ? "a list" : "dynamic");
+			else
+				ref->rule->conds[ref->cond].table = t;
+			continue;
+		}
 		if (ref->cond == (size_t) -1) {
 			if (t == NULL)
 				perr_at(p, &ref->pos, "check needs a table, and "
@@ -1569,6 +1701,8 @@ rules_free(struct rules *r)
 		free(r->files[i]);
 	free(r->files);
 	free(r->all_rules);
+	free(r->grants);
+	store_close(r->block_store);
 	free(r->source);
 	free(r->set_socket);
 	free(r->set_control);

@@ -17,7 +17,8 @@
  *	cls.7.1 when missing) must be class.subject.detail of the same
  *	class; the text must be printable ASCII, at most 400
  *	characters, and only known %{macros}: client, client-name, helo,
- *	sender, rcpt, auth, rule. Any other '%' is text.
+ *	sender, rcpt, auth, identity, identity-source, rule. Any other
+ *	'%' is text.
  * DIAGNOSTICS
  *	Returns 0, or -1 with the reason in err (rp->text is then not
  *	allocated).
@@ -37,7 +38,7 @@ macro_ok(const char *t, char *err, size_t errlen)
 {
 	static const char *const macros[] = {
 		"client", "client-name", "helo", "sender", "rcpt", "auth",
-		"rule", NULL,
+		"identity", "identity-source", "rule", NULL,
 	};
 	const char *e;
 	size_t  i;
@@ -65,7 +66,7 @@ macro_ok(const char *t, char *err, size_t errlen)
 		if (macros[i] == NULL) {
 			snprintf(err, errlen, "unknown macro %%{%.*s} in reply "
 			    "(known: client, client-name, helo, sender, rcpt, "
-			    "auth, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
+			    "auth, identity, identity-source, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
 			    t + 2);
 			return (-1);
 		}

@@ -184,9 +184,13 @@ rules_rule_stats(const struct rules *r, size_t i, struct rules_rule_stats *st)
 	st->text = rule->text;
 	st->stage = rule->stage;
 	st->matched = atomic_load_explicit(&rule->matched, memory_order_relaxed);
-	for (k = 0; k < RULES_NSTAT; k++)
+	st->warn = rule->warn;
+	for (k = 0; k < RULES_NSTAT; k++) {
 		st->count[k] = atomic_load_explicit(&rule->stats[k],
 		    memory_order_relaxed);
+		st->warned[k] = atomic_load_explicit(&rule->warned[k],
+		    memory_order_relaxed);
+	}
 	return (0);
 }
 

@@ -109,6 +109,9 @@ struct rules_result {
 	int	lookup_error;		/* a lookup failed; on-error decided */
 	char	error[256];		/* the lookup error, when lookup_error */
 	int	error_first;		/* first failure of that table: log it */
+	int	warned;			/* a rule marked warn matched: */
+	enum rules_verdict warn_verdict;	/* what it would have done */
+	char	warn_rule[RULES_WHERE_MAX];	/* "file:line" (the first) */
 };
 
 /*
@@ -215,6 +218,8 @@ struct rules_rule_stats {
 	enum rules_stage stage;
 	unsigned long matched;		/* times the rule decided */
 	unsigned long count[RULES_NSTAT];
+	int	warn;			/* marked warn: decides nothing */
+	unsigned long warned[RULES_NSTAT];	/* what it would have done */
 };
 
 /* rules_rule_count - how many rules the configuration has */

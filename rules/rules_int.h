@@ -43,6 +43,8 @@ enum fact_id {
 	FACT_RCPT,
 	FACT_RCPT_DOMAIN,
 	FACT_RCPT_MAILER,
+	FACT_IDENTITY,			/* derived: identity.c */
+	FACT_IDENTITY_SOURCE,
 	FACT_NFACTS,
 };
 
@@ -243,12 +245,15 @@ enum cond_kind {
 	COND_FLAG,
 	COND_SET,
 	COND_TABLE,
+	COND_OWNER,			/* [MODE] sender not owned-by FACT in <t> */
+	COND_BLOCKED,			/* FACT blocked */
 };
 
 struct cond {
 	enum cond_kind kind;
 	int     neg;
 	int     id;			/* enum fact_id or enum flag_id */
+	int     mode;			/* COND_OWNER: enum owner_mode */
 	const struct set *set;		/* COND_SET */
 	struct table *table;		/* COND_TABLE */
 	char   *text;			/* "client in <trusted>" */
@@ -293,10 +298,12 @@ struct rule {
 	int     shows_local;		/* a positive rcpt condition/check */
 	int     weak_ok;		/* weak-ok: a permit on forgeable
 					 * facts is intended (analysis.c) */
+	int     warn;		/* warn: log and count, decide nothing */
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
 	atomic_ulong matched;
 	atomic_ulong stats[STAT_NSTATS];
+	atomic_ulong warned[STAT_NSTATS];	/* warn: what it would have done */
 };
 
 struct block {
@@ -321,6 +328,10 @@ struct rules {
 	size_t  ninline;
 	char  **files;			/* interned file names */
 	size_t  nfiles;
+	int     wants_blocks;		/* a rule tests "blocked" */
+	struct store *block_store;	/* account blocks, when a rule asks */
+	struct store **grants;		/* the dynamic tables, for identity */
+	size_t  ngrants;
 	struct rule **all_rules;	/* in file order, for stats */
 	size_t  nall;
 };
