@@ -6,14 +6,17 @@
  *		[--ttl T] [--reason TEXT]
  * DESCRIPTION
  *	Blocks IDENTITY (a login: compared ignoring case) in the blocks
- *	table (ctl_block.c) until --ttl from now, or until unblocked, and
- *	revokes its grants in the configuration's dynamic tables. Rules
+ *	table (-t, or the configuration's "blocks" setting) until --ttl
+ *	from now, or until unblocked, and revokes its grants in the
+ *	configuration's dynamic tables (rules_block_add(), as the
+ *	daemon's automatic blocks). Rules
  *	"reject identity blocked" then refuse it at once: the daemon
  *	reads the table on every lookup. The block is logged (syslog,
  *	facility mail) with its reason, and printed.
  * DIAGNOSTICS
- *	Exit 0 blocked; 65 bad identity or TTL; 74 the table could not be
- *	written; 78 configuration error; 64 usage.
+ *	Exit 0 blocked; 65 bad TTL; 74 the block could not be made (a bad
+ *	identity, a table that cannot be written); 78 configuration error;
+ *	64 usage.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,8 +25,8 @@
 #include "common/log.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_block.h"
+#include "ctl/ctl_rules.h"
 #include "ctl/ctl_store.h"
-#include "store/store.h"
 
 const char cmd_block_usage[] =
 	"block [-c conf] [-t blocks] [-u user] IDENTITY [--ttl T] "
@@ -40,7 +43,7 @@ cmd_block(int argc, char **argv)
 	};
 	struct ctl_table_opts to = {NULL, NULL};
 	const char *reason = "blocked by the administrator", *id;
-	struct store *s;
+	struct rules *r;
 	time_t  ttl = 0, now = time(NULL), until;
 	char    err[512], when[32];
 	size_t  revoked = 0;
@@ -68,22 +71,23 @@ cmd_block(int argc, char **argv)
 	if (argc - optind != 1)
 		goto usage;
 	id = argv[optind];
-	until = ttl ? now + ttl : 0;
-	if ((rc = ctl_blocks_open("block", to.conf, to.table, 1, &s)) != 0)
-		return (rc);
-	rc = store_block_add(s, id, now, until, reason, err, sizeof(err));
-	store_close(s);
+	if ((r = ctl_rules_load(to.conf)) == NULL)
+		return (CTL_EX_CONFIG);
+	ctl_owner_from(r);
+	rc = rules_block_add(r, to.table, id, ttl, reason, &revoked, err,
+	    sizeof(err));
+	rules_unref(r);
 	if (rc < 0) {
 		fprintf(stderr, "relayguardctl: block: %s\n", err);
-		return (CTL_EX_DATAERR);
+		return (CTL_EX_IOERR);
 	}
-	rc = ctl_revoke_identity("block", to.conf, id, &revoked);
+	until = ttl ? now + ttl : 0;
 	log_open("relayguardctl", 0, LOG_LEVEL_INFO);
 	log_info("block: identity=%s until=%s grants_revoked=%zu reason=%s",
 	    id, ctl_time_text(until, when, sizeof(when)), revoked, reason);
 	printf("blocked %s until %s (%zu grant%s revoked): %s\n", id, when,
 	    revoked, revoked == 1 ? "" : "s", reason);
-	return (rc);
+	return (CTL_EX_OK);
 
 usage:
 	fprintf(stderr, "usage: relayguardctl %s\n", cmd_block_usage);

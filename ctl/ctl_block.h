@@ -19,15 +19,6 @@ struct store;
 extern int ctl_blocks_open(const char *cmd, const char *conf,
 	const char *path, int write, struct store **);
 
-/*
- * ctl_revoke_identity - remove every grant of identity from each
- * dynamic table of conf (or the default grants table when there is no
- * configuration). *revoked receives how many. Prints failures.
- * Returns 0, or the exit status of the first failure.
- */
-extern int ctl_revoke_identity(const char *cmd, const char *conf,
-	const char *identity, size_t *revoked);
-
 /* ctl_time_text - "2026-12-02T03:00:00Z", or "never" for 0 */
 extern const char *ctl_time_text(time_t, char *buf, size_t len);
 

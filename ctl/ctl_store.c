@@ -42,6 +42,17 @@ ctl_owner_given(const char *user)
 	owner_given = 1;
 }
 
+/* ctl_owner_from - the configuration's user owns new files, unless -u */
+void
+ctl_owner_from(const struct rules *r)
+{
+	const char *user = rules_settings(r)->user;
+
+	/* store_set_owner() keeps the pointer */
+	if (user != NULL && !owner_given)
+		store_set_owner(xstrdup(user));
+}
+
 /* ctl_table_option - -c, -t and -u, shared by the table commands */
 int
 ctl_table_option(struct ctl_table_opts *o, int opt, const char *arg)
@@ -142,10 +153,7 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		free(resolved);
 		resolved = xstrdup(found);
 		set = rules_settings(r);
-		if (set->user != NULL && !owner_given) {
-			/* store_set_owner() keeps the pointer */
-			store_set_owner(xstrdup(set->user));
-		}
+		ctl_owner_from(r);
 		if (set->recipient_delimiter != NULL && conf_delimiter == NULL)
 			conf_delimiter = xstrdup(set->recipient_delimiter);
 	}

@@ -31,6 +31,10 @@ extern int ctl_parse_ttl(const char *, time_t *);
 /* ctl_owner_given - -u USER: use it, whatever the configuration says */
 extern void ctl_owner_given(const char *user);
 
+/* ctl_owner_from - the "user" of a configuration, unless -u was given */
+struct rules;
+extern void ctl_owner_from(const struct rules *);
+
 /* The -c conf, -t table and -u user options every table command takes. */
 struct ctl_table_opts {
 	const char *conf;

@@ -3,10 +3,16 @@
  *	identity - derive the identity fact of a session
  * SYNOPSIS
  *	#include "rules/identity.h"
+#include "rules/rules_int.h"
  *
  *	int identity_derive(in, out, outlen, src, err)
  *	int identity_cert_cn(subject, out, outlen)
  *	const char *identity_source_name(src)
+ *
+ *	#include "rules/rules.h"
+ *
+ *	int rules_block_add(r, path, identity, ttl, reason, revoked,
+ *		err, errlen)
  * DESCRIPTION
  *	The order is that of trust: a SASL login was proved in this
  *	session; a grant was proved to a POP or IMAP server a little
@@ -27,6 +33,7 @@
 #include <strings.h>
 
 #include "rules/identity.h"
+#include "rules/rules_int.h"
 
 /* clean - a usable identity: present, no control characters */
 static int
@@ -118,6 +125,40 @@ identity_derive(const struct identity_in *in, char *out, size_t outlen,
 	if (identity_cert_cn(in->cert_subject, out, outlen)) {
 		*src = IDENTITY_CERT;
 		return (1);
+	}
+	return (0);
+}
+
+/* rules_block_add - block an identity and revoke its grants (rules.h) */
+int
+rules_block_add(const struct rules *r, const char *path,
+	const char *identity, time_t ttl, const char *reason, size_t *revoked,
+	char *err, size_t errlen)
+{
+	struct store *s;
+	time_t  now = time(NULL);
+	size_t  i, n;
+	int     rc;
+
+	*revoked = 0;
+	if (store_block_open(path ? path : r->settings.blocks, 1, &s, err,
+	    errlen) < 0)
+		return (-1);
+	rc = store_block_add(s, identity, now, ttl > 0 ? now + ttl : 0, reason,
+	    err, errlen);
+	store_close(s);
+	if (rc < 0)
+		return (-1);
+	for (i = 0; i < r->ntables; i++) {
+		if (!r->tables[i]->dynamic)
+			continue;
+		if (store_open_write(r->tables[i]->path, 1, &s, err, errlen) < 0)
+			return (-1);
+		rc = store_revoke_user(s, identity, &n, err, errlen);
+		store_close(s);
+		if (rc < 0)
+			return (-1);
+		*revoked += n;
 	}
 	return (0);
 }

@@ -15,6 +15,7 @@
  * This is library code: it never logs and never exits.
  */
 #include <stddef.h>
+#include <time.h>
 
 #include "common/addr.h"
 #include "common/strbuf.h"
@@ -142,6 +143,18 @@ extern const struct rules_settings *rules_settings(const struct rules *);
  * daemon can ask the MTA to skip stages nobody uses.
  */
 extern int rules_stage_used(const struct rules *, enum rules_stage);
+
+/*
+ * rules_block_add - block identity in the blocks table at path (NULL:
+ * the configuration's "blocks" setting) for ttl seconds (0: until unblocked) with reason, and revoke its
+ * grants in every dynamic table of the configuration; *revoked gets
+ * how many. For the daemon's automatic blocks; the caller logs.
+ * Returns 0, or -1 with a message in err (the block may be made and
+ * some grants left when a grant table fails).
+ */
+extern int rules_block_add(const struct rules *, const char *path,
+	const char *identity, time_t ttl, const char *reason, size_t *revoked,
+	char *err, size_t errlen);
 
 /* rules_source - the file name given to rules_load, or "(default)". */
 extern const char *rules_source(const struct rules *);
