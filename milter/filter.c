@@ -68,6 +68,7 @@
  *	Stages the rules do not use are still sent (no SMFIP_NOHELO):
  *	under reloaded rules a reused milter connection may need them.
  */
+#include <stdio.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -235,7 +236,10 @@ log_decision(struct conn *c, enum rules_stage stage, const char *action,
 	l.sender = facts_get(&c->f, FACT_SENDER);
 	l.rcpt = facts_get(&c->f, FACT_RCPT);
 	l.auth = facts_get(&c->f, FACT_AUTH);
+	l.identity = res->identity;
+	l.identity_source = res->identity_source;
 	l.rule = res->rule;
+	l.warn = strncmp(action, "warn-", 5) == 0;
 	logline_format(line, sizeof(line), &l);
 	log_info("%s", line);
 }
@@ -281,6 +285,19 @@ decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 			    err, res.rule[0] ? res.rule : "-");
 		else
 			log_debug("lookup error: %s", err);
+	}
+	if (res.warned) {
+		struct rules_result w = res;
+		char    action[32];
+
+		/* What a warn rule would have done, and nothing else. */
+		snprintf(action, sizeof(action), "warn-%s",
+		    res.warn_verdict == RULES_CONTINUE ? "permit" :
+		    rules_verdict_name(res.warn_verdict));
+		w.code[0] = 0;
+		memcpy(w.rule, res.warn_rule, sizeof(w.rule));
+		w.rule[sizeof(w.rule) - 1] = 0;
+		log_decision(c, stage, action, &w);
 	}
 	log_debug("%s: %s: %s%s rule %s", facts_get(&c->f, FACT_QUEUE_ID) ?
 	    facts_get(&c->f, FACT_QUEUE_ID) : "NOQUEUE", stage_names[stage],

@@ -37,12 +37,14 @@
  *
  *	QUEUEID: ACTION: STAGE from NAME[ADDR]: CODE XCODE TEXT;
  *	from=<S> to=<R> helo=<H> client=NAME[ADDR] sasl_username=A
- *	rule=WHERE
+ *	identity=I identity_source=SRC rule=WHERE
  *
- *	("permitted" replaces the reply for a relay, "NOQUEUE" a missing
+ *	("permitted" replaces the reply for a relay, "nothing done
+ *	(warn)" for what a rule marked warn would have done, "NOQUEUE" a missing
  *	queue id, "-" a missing rule, "unknown" a missing name and "local"
  *	a missing address; sasl_username= is left out when the session did
- *	not authenticate). Every value is escaped with log_escape() and cut
+ *	not authenticate, identity= and identity_source= when the session
+ *	has no identity). Every value is escaped with log_escape() and cut
  *	at LOGLINE_VALUE_MAX (the reply text at 512), so a client cannot
  *	end a field early, start another field, or put a [ADDR] or
  *	name=value token anywhere but where this function writes one; the
@@ -266,7 +268,8 @@ logline_format(char *buf, size_t len, const struct logline *l)
 			put_value(buf, len, &o, l->text, 512, LOG_ESCAPE_TEXT);
 		}
 	} else
-		put(buf, len, &o, "permitted");
+		put(buf, len, &o, l->warn ? "nothing done (warn)" :
+		    "permitted");
 	put(buf, len, &o, "; from=<");
 	put_path(buf, len, &o, l->sender);
 	put(buf, len, &o, "> to=<");
@@ -278,6 +281,13 @@ logline_format(char *buf, size_t len, const struct logline *l)
 	if (l->auth && *l->auth) {
 		put(buf, len, &o, " sasl_username=");
 		put_value(buf, len, &o, l->auth, LOGLINE_VALUE_MAX, 0);
+	}
+	if (l->identity && *l->identity) {
+		put(buf, len, &o, " identity=");
+		put_value(buf, len, &o, l->identity, LOGLINE_VALUE_MAX, 0);
+		put(buf, len, &o, " identity_source=");
+		put_value(buf, len, &o, l->identity_source ?
+		    l->identity_source : "-", LOGLINE_VALUE_MAX, 0);
 	}
 	put(buf, len, &o, " rule=");
 	put_value(buf, len, &o, l->rule && *l->rule ? l->rule : "-",

@@ -44,6 +44,9 @@ struct logline {
 	const char *rcpt;	/* raw RCPT argument */
 	const char *auth;
 	const char *rule;	/* file:line; NULL or "": none */
+	const char *identity;	/* NULL or "": none (left out) */
+	const char *identity_source;	/* "auth", "grant", "cert" */
+	int	warn;		/* a warn rule's line: nothing was done */
 };
 
 extern size_t logline_format(char *buf, size_t len, const struct logline *);

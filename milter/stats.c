@@ -131,6 +131,10 @@ stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
 			    rs.count[d]);
 		if (rs.name != NULL)
 			strbuf_printf(out, " name %s", rs.name);
+		if (rs.warn)
+			for (d = 0; d < RULES_NSTAT; d++)
+				strbuf_printf(out, " would-%s %lu",
+				    decision_names[d], rs.warned[d]);
 		strbuf_putc(out, '\n');
 	}
 }
@@ -231,4 +235,16 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			    decision_names[d], rs.count[d]);
 		}
 	}
+	strbuf_puts(out, "# HELP relayguard_rule_warnings_total "
+	    "What each rule marked warn would have decided.\n"
+	    "# TYPE relayguard_rule_warnings_total counter\n");
+	for (i = 0; rules_rule_stats(r, i, &rs) == 0; i++)
+		for (d = 0; rs.warn && d < RULES_NSTAT; d++) {
+			strbuf_puts(out,
+			    "relayguard_rule_warnings_total{rule=\"");
+			prom_label(out, rs.label);
+			strbuf_printf(out, "\",stage=\"%s\",decision=\"%s\"} "
+			    "%lu\n", rules_stage_name(rs.stage),
+			    decision_names[d], rs.warned[d]);
+		}
 }

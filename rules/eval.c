@@ -1645,6 +1645,11 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
 	trace_result(&c, res);
 out:
+	/* For the daemon's log line: who this recipient is sent by. */
+	if (stage == RULES_RCPT && get_identity(&c) > 0) {
+		copy(res->identity, sizeof(res->identity), c.id);
+		res->identity_source = identity_source_name(c.id_src);
+	}
 	if (c.warn_rule != NULL) {
 		res->warned = 1;
 		res->warn_verdict = c.warn_verdict;

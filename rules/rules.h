@@ -113,6 +113,8 @@ struct rules_result {
 	int	warned;			/* a rule marked warn matched: */
 	enum rules_verdict warn_verdict;	/* what it would have done */
 	char	warn_rule[RULES_WHERE_MAX];	/* "file:line" (the first) */
+	char	identity[128];		/* at RCPT: the identity, or "" */
+	const char *identity_source;	/* "auth", "grant", "cert"; NULL */
 };
 
 /*

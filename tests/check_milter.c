@@ -390,7 +390,7 @@ static const struct {
 	{"reject", {"4AbC", "reject", "RCPT", "mail.example.net", "192.0.2.7",
 	    "554", "5.7.1", "<x@y.example>: Relay access denied",
 	    "client.example", "<s@example.org>", "<x@y.example>", "alice",
-	    "/etc/relayguard/relayguard.conf:25"},
+	    "/etc/relayguard/relayguard.conf:25", NULL, NULL, 0},
 	    "4AbC: reject: RCPT from mail.example.net[192.0.2.7]: 554 5.7.1 "
 	    "<x@y.example>: Relay access denied; from=<s@example.org> "
 	    "to=<x@y.example> helo=<client.example> "
@@ -398,19 +398,19 @@ static const struct {
 	    "rule=/etc/relayguard/relayguard.conf:25"},
 	{"relay, no queue id, no auth", {NULL, "relay", "RCPT", NULL,
 	    "2001:db8::1", NULL, NULL, NULL, "h", "<>", "<r@remote.example>",
-	    NULL, "(default):7"},
+	    NULL, "(default):7", NULL, NULL, 0},
 	    "NOQUEUE: relay: RCPT from unknown[2001:db8::1]: permitted; "
 	    "from=<> to=<r@remote.example> helo=<h> "
 	    "client=unknown[2001:db8::1] rule=(default):7"},
 	{"unix client, no rule", {"Q1", "tempfail", "MAIL", "localhost", NULL,
 	    "451", "4.3.0", "Temporary lookup failure", NULL, "<a@b>", NULL,
-	    NULL, ""},
+	    NULL, "", NULL, NULL, 0},
 	    "Q1: tempfail: MAIL from localhost[local]: 451 4.3.0 Temporary "
 	    "lookup failure; from=<a@b> to=<> helo=<> client=localhost[local] "
 	    "rule=-"},
 	{"hostile", {"Q\n2", "reject", "RCPT", "evil\r\nname", "192.0.2.1",
 	    "554", "5.7.1", "bad\ntext", "he\x1blo", "<a\nb>", "<c\rd>",
-	    "u\x7f", "f:1"},
+	    "u\x7f", "f:1", NULL, NULL, 0},
 	    "Q\\x0a2: reject: RCPT from evil\\x0d\\x0aname[192.0.2.1]: 554 5.7.1 "
 	    "bad\\x0atext; from=<a\\x0ab> to=<c\\x0dd> helo=<he\\x1blo> "
 	    "client=evil\\x0d\\x0aname[192.0.2.1] sasl_username=u\\x7f "
@@ -419,7 +419,7 @@ static const struct {
 	    "554", "5.7.1", "<\"a> client=x[192.0.2.66]\"@far>: Relay access "
 	    "denied", "x> client=h[192.0.2.66] helo=<y",
 	    "<a@b> to=<c@d>", "<\"a> client=x[192.0.2.66]\"@far>",
-	    "u client=z[192.0.2.66]", "f:1"},
+	    "u client=z[192.0.2.66]", "f:1", NULL, NULL, 0},
 	    "Q3: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 "
 	    "<\"a> client\\x3dx\\x5b192.0.2.66\\x5d\"@far>: Relay access denied; "
 	    "from=<a@b\\x3e\\x20to\\x3d\\x3cc@d> "
@@ -427,6 +427,13 @@ static const struct {
 	    "helo=<x\\x3e\\x20client\\x3dh\\x5b192.0.2.66\\x5d\\x20helo\\x3d"
 	    "\\x3cy> client=unknown[192.0.2.1] "
 	    "sasl_username=u\\x20client\\x3dz\\x5b192.0.2.66\\x5d rule=f:1"},
+	{"identity from a grant", {"Q4", "warn-reject", "RCPT", NULL,
+	    "192.0.2.5", NULL, NULL, NULL, "h", "<a@b>", "<c@d>", NULL, "f:2",
+	    "bob", "grant", 1},
+	    "Q4: warn-reject: RCPT from unknown[192.0.2.5]: nothing done "
+	    "(warn); "
+	    "from=<a@b> to=<c@d> helo=<h> client=unknown[192.0.2.5] "
+	    "identity=bob identity_source=grant rule=f:2"},
 };
 
 START_TEST(test_logline)
@@ -448,7 +455,7 @@ START_TEST(test_logline_big)
 	char   *ctl = big(65536, '\n');
 	char    buf[4096], small[40];
 	struct logline l = {v, "reject", "RCPT", v, v, "554", "5.7.1", ctl, v,
-	v, ctl, v, v};
+	v, ctl, v, v, v, v, 0};
 	size_t  n;
 
 	n = logline_format(buf, sizeof(buf), &l);
