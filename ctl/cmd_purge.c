@@ -71,6 +71,5 @@ cmd_purge(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_purge_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("purge", NULL));
 }

@@ -176,6 +176,5 @@ cmd_query(int argc, char **argv)
 	return (q.notfound ? 1 : CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_query_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("query", NULL));
 }

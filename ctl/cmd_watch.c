@@ -1194,7 +1194,6 @@ out:
 	return (rc);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_watch_usage);
-	rc = CTL_EX_USAGE;
+	rc = ctl_usage("watch", NULL);
 	goto out;
 }

@@ -27,8 +27,8 @@ ctl_rules_name(const char *conf)
 {
 	if (conf != NULL)
 		return (conf);
-	if (access(CTL_DEFAULT_CONF, F_OK) == 0)
-		return (CTL_DEFAULT_CONF);
+	if (access(RG_DEFAULT_CONF, F_OK) == 0)
+		return (RG_DEFAULT_CONF);
 	return (NULL);
 }
 

@@ -103,9 +103,9 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 	if (table != NULL && (conf == NULL || strchr(table, '/') != NULL))
 		return (table);
 	if (table == NULL && conf == NULL &&
-	    access(CTL_DEFAULT_CONF, F_OK) < 0) {
+	    access(RG_DEFAULT_CONF, F_OK) < 0) {
 		if (dynamic)
-			return (CTL_DEFAULT_GRANTS);
+			return (RG_DEFAULT_GRANTS);
 		fprintf(stderr, "relayguardctl: %s: no table given\n", cmd);
 		return (NULL);
 	}

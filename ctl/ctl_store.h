@@ -6,15 +6,12 @@
  */
 #include <time.h>
 
-/* Where grants live when neither -t nor -c names a table. */
-#define CTL_DEFAULT_GRANTS	"/var/lib/relayguard/popauth.lmdb"
-
 /*
  * ctl_table_path - the file of TABLE: a path as given; a table name
  * when conf is set (resolved through the configuration, whose user and
  * recipient-delimiter are then used). TABLE NULL: the only table of
  * that kind in the configuration (conf, or the default file when it
- * exists), or CTL_DEFAULT_GRANTS for dynamic tables. dynamic says
+ * exists), or RG_DEFAULT_GRANTS for dynamic tables. dynamic says
  * which kind of table the caller wants. Prints a diagnostic as
  * "relayguardctl: CMD: ..." and returns NULL when it cannot resolve.
  * The result stays valid until the next call.

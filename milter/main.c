@@ -57,6 +57,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/version.h"
@@ -69,14 +70,6 @@
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 
-
-/*
- * Below Postfix's queue directory, so that a chrooted smtpd (Debian's
- * stock master.cf) reaches it as "unix:relayguard/relayguard.sock".
- */
-#define DEFAULT_SOCKET	"unix:/var/spool/postfix/relayguard/relayguard.sock"
-#define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
-#define DEFAULT_PIDFILE	"/run/relayguard/relayguard.pid"
 
 #define EX_USAGE_	64
 #define EX_CONFIG_	78
@@ -95,19 +88,6 @@ usage(FILE *fp, int status)
 		fprintf(fp, "relayguard %s: relay-control milter; see "
 		    "relayguard(8)\n", RG_VERSION);
 	exit(status);
-}
-
-/* unix_path - the file of a Unix socket spec, or NULL */
-static const char *
-unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return (spec + 5);
-	if (strncmp(spec, "local:", 6) == 0)
-		return (spec + 6);
-	if (*spec == '/')
-		return (spec);
-	return (NULL);
 }
 
 /*
@@ -503,7 +483,7 @@ parse_options(int argc, char **argv, struct options *o)
 	int     ch;
 
 	memset(o, 0, sizeof(*o));
-	pidfile = DEFAULT_PIDFILE;
+	pidfile = RG_DEFAULT_PIDFILE;
 	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -572,13 +552,13 @@ daemon_names(struct daemon *d, const struct options *o,
 	d->gid = (gid_t) -1;
 	d->ready = -1;
 	d->sock = xstrdup(o->socket ? o->socket :
-	    set && set->socket ? set->socket : DEFAULT_SOCKET);
+	    set && set->socket ? set->socket : RG_DEFAULT_SOCKET);
 	if (o->user)
 		d->user = xstrdup(o->user);
 	else if (set && set->user)
 		d->user = xstrdup(set->user);
 	d->control = xstrdup(set && set->control ? set->control :
-	    DEFAULT_CONTROL);
+	    RG_DEFAULT_CONTROL);
 }
 
 /* daemon_user - look the user up; refuse to run as root without it */
@@ -609,7 +589,7 @@ claim(struct daemon *d, int foreground)
 	 * One daemon per socket. The pid file is ours (we hold its lock),
 	 * so a refusal here takes it away again.
 	 */
-	if ((d->upath = unix_path(d->sock)) != NULL &&
+	if ((d->upath = ctlproto_socket_path(d->sock)) != NULL &&
 	    unix_socket_free(d->upath, err, sizeof(err)) < 0) {
 		if (pidfile_fd >= 0)
 			(void) unlink(pidfile);
