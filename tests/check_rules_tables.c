@@ -93,10 +93,58 @@ START_TEST(test_load_files)
 	strbuf_free(&errs);
 }
 
+/*
+ * rules_load_flags(RULES_LOAD_NO_TABLES): the table's name and path
+ * are there, no table is opened, and a lookup fails closed.
+ */
+START_TEST(test_load_no_tables)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r[2];
+	struct rules_session *s;
+	struct rules_facts f;
+	struct rules_result res;
+	const char *name, *tpath;
+	struct addr a;
+	char    path[512], want[512];
+	FILE   *fp;
+	int     dyn, k;
+
+	snprintf(path, sizeof(path), "%s/no-tables.conf", rt_tmpdir());
+	snprintf(want, sizeof(want), "%s/client.lmdb", rt_tmpdir());
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fprintf(fp, "table clients \"%s\"\nrcpt {\n"
+	    "    permit client in <clients>\n    reject\n}\n", want);
+	fclose(fp);
+	r[0] = rules_load_flags(path, 0, &errs);
+	r[1] = rules_load_flags(path, RULES_LOAD_NO_TABLES, &errs);
+	ck_assert_msg(r[0] != NULL && r[1] != NULL, "%s", strbuf_str(&errs));
+	ck_assert_int_eq(rules_table_info(r[1], 0, &name, &tpath, &dyn), 0);
+	ck_assert_str_eq(name, "clients");
+	ck_assert_str_eq(tpath, want);
+	ck_assert_int_eq(dyn, 0);
+	ck_assert_int_eq(addr_parse("192.0.2.7", &a), 0);
+	for (k = 0; k < 2; k++) {
+		rt_facts_init(&f);
+		f.client = &a;
+		f.rcpt = "<x@far.example>";
+		s = rules_session_new(r[k]);
+		rt_eval(s, RULES_RCPT, &f, &res, NULL);
+		ck_assert_int_eq(res.verdict, k == 0 ? RULES_CONTINUE :
+		    RULES_TEMPFAIL);
+		ck_assert_int_eq(res.lookup_error, k);
+		rules_session_free(s);
+		rules_unref(r[k]);
+	}
+	strbuf_free(&errs);
+}
+END_TEST
+
 /* rules_tables_tests - a missing table, include and list files */
 void
 rules_tables_tests(TCase *tc)
 {
 	tcase_add_test(tc, test_error_first);
 	tcase_add_test(tc, test_load_files);
+	tcase_add_test(tc, test_load_no_tables);
 }
