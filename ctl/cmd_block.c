@@ -90,6 +90,5 @@ cmd_block(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_block_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("block", NULL));
 }

@@ -74,6 +74,5 @@ cmd_blocks(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_blocks_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("blocks", NULL));
 }

@@ -57,6 +57,5 @@ cmd_unblock(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_unblock_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("unblock", NULL));
 }

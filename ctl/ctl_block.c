@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ctlproto.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_block.h"
 #include "ctl/ctl_rules.h"
@@ -33,7 +34,7 @@ ctl_blocks_open(const char *cmd, const char *conf, const char *path,
 	int     rc;
 
 	if (path == NULL && (conf != NULL ||
-	    access(CTL_DEFAULT_CONF, F_OK) == 0)) {
+	    access(RG_DEFAULT_CONF, F_OK) == 0)) {
 		if ((r = ctl_rules_load(conf)) == NULL)
 			return (CTL_EX_CONFIG);
 		path = rules_settings(r)->blocks;
