@@ -918,6 +918,23 @@ stage_ok(struct parser *p, const struct source_pos *pos, const char *what,
 }
 
 /*
+ * cond_setref - a condition ending at the <name> under the cursor:
+ * kept (its name resolved later) unless bad; returns 0
+ */
+static int
+cond_setref(struct parser *p, struct rule *rule, struct cond *c,
+	size_t start, int bad)
+{
+	c->text = slice(p, start, p->lex->tok.end);
+	if (!bad)
+		add_ref(p, rule, add_cond(rule, c), c->id, here(p));
+	else
+		free(c->text);
+	lex_next(p->lex);
+	return (0);
+}
+
+/*
  * parse_owner - "[MODE] sender not owned-by FACT in <logins>", Postfix's
  * sender login mismatch restrictions (owner.c); the caller has read
  * the mode word (NULL: none) and "sender". Only a refusing rule may
@@ -975,13 +992,7 @@ parse_owner(struct parser *p, struct rule *rule, enum rules_stage stage,
 		expected(p, "a table <name> holding the login map");
 		return (-1);
 	}
-	c.text = slice(p, start, p->lex->tok.end);
-	if (!bad)
-		add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
-	else
-		free(c.text);
-	lex_next(p->lex);
-	return (0);
+	return (cond_setref(p, rule, &c, start, bad));
 }
 
 /*
@@ -1072,13 +1083,7 @@ parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
 		lex_next(p->lex);
 		if (!eq && p->lex->tok.type == TOK_SETREF) {
 			c.kind = COND_SET;
-			c.text = slice(p, start, p->lex->tok.end);
-			if (!bad)
-				add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
-			else
-				free(c.text);
-			lex_next(p->lex);
-			return (0);
+			return (cond_setref(p, rule, &c, start, bad));
 		}
 		if (!eq && p->lex->tok.type == TOK_LBRACE) {
 			parse_items(p, &it);

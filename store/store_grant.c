@@ -406,38 +406,26 @@ store_revoke(struct store *s, const struct addr *a, char *err,
 	return (g.found);
 }
 
-/* do_purge - delete the expired grants */
+/*
+ * doomed - is this grant one to delete? Purge: expired or unreadable
+ * (garbage too); revoke_user: readable and that user's.
+ */
 static int
-do_purge(struct store_env *e, MDB_txn *txn, void *arg)
+doomed(const struct grant_arg *g, const MDB_val *v)
 {
-	struct grant_arg *g = arg;
 	struct store_grant_info gi;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int     rc;
+	int     ok = decode(v, &gi) == 0;
 
-	g->removed = 0;
-	if ((rc = mdb_cursor_open(txn, e->dbi_keys, &cur)) != 0)
-		return (rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		/* Unreadable values are garbage too. */
-		if (decode(&v, &gi) < 0 || gi.expiry <= g->now) {
-			if ((rc = mdb_cursor_del(cur, 0)) != 0)
-				break;
-			g->removed++;
-		}
-	}
-	mdb_cursor_close(cur);
-	return (rc == MDB_NOTFOUND ? 0 : rc);
+	if (g->user != NULL)
+		return (ok && strcasecmp(gi.user, g->user) == 0);
+	return (!ok || gi.expiry <= g->now);
 }
 
-/* do_revoke_user - delete every grant of one user */
+/* do_delete - delete the doomed grants, counting them */
 static int
-do_revoke_user(struct store_env *e, MDB_txn *txn, void *arg)
+do_delete(struct store_env *e, MDB_txn *txn, void *arg)
 {
 	struct grant_arg *g = arg;
-	struct store_grant_info gi;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int     rc;
@@ -447,7 +435,7 @@ do_revoke_user(struct store_env *e, MDB_txn *txn, void *arg)
 		return (rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (decode(&v, &gi) == 0 && strcasecmp(gi.user, g->user) == 0) {
+		if (doomed(g, &v)) {
 			if ((rc = mdb_cursor_del(cur, 0)) != 0)
 				break;
 			g->removed++;
@@ -474,7 +462,7 @@ store_revoke_user(struct store *s, const char *user, size_t *removed,
 		snprintf(err, errlen, "no user named");
 		return (-1);
 	}
-	if (store_write_txn(s, do_revoke_user, &g, err, errlen) < 0)
+	if (store_write_txn(s, do_delete, &g, err, errlen) < 0)
 		return (-1);
 	if (removed != NULL)
 		*removed = g.removed;
@@ -494,7 +482,7 @@ store_purge(struct store *s, time_t now, size_t *removed, char *err,
 	}
 	memset(&g, 0, sizeof(g));
 	g.now = now;
-	if (store_write_txn(s, do_purge, &g, err, errlen) < 0)
+	if (store_write_txn(s, do_delete, &g, err, errlen) < 0)
 		return (-1);
 	if (removed != NULL)
 		*removed = g.removed;

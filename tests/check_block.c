@@ -14,30 +14,24 @@
 
 #include "common/addr.h"
 #include "store/store.h"
+#include "tests/check_scratch.h"
 #include "tests/check_timeout.h"
 
 Suite  *block_suite(void);
 
 static char dir[256];
 
-/* setup - a fresh scratch directory */
+/* setup, teardown - a fresh scratch directory for each test */
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/rgblock.XXXXXX", t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "block");
 }
 
-/* teardown - remove the scratch directory */
 static void
 teardown(void)
 {
-	char    cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	scratch_remove(dir);
 }
 
 /* open_blocks - the blocks table of the scratch directory */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rules/identity.h"
+#include "tests/check_scratch.h"
 #include "tests/check_timeout.h"
 
 Suite  *identity_suite(void);
@@ -53,15 +54,13 @@ END_TEST
 START_TEST(test_derive)
 {
 	char    dir[256], path[300], err[256], out[IDENTITY_MAX];
-	const char *t = getenv("TMPDIR");
 	struct store *g[2];
 	struct store_error e;
 	struct identity_in in;
 	enum identity_source src;
 	struct addr a, b;
 
-	snprintf(dir, sizeof(dir), "%s/rgident.XXXXXX", t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "ident");
 	snprintf(path, sizeof(path), "%s/g.lmdb", dir);
 	ck_assert_int_eq(store_open_write(path, 1, &g[1], err, sizeof(err)), 0);
 	g[0] = NULL;
@@ -107,8 +106,7 @@ START_TEST(test_derive)
 	ck_assert_int_eq(identity_derive(&in, out, sizeof(out), &src, &e), -1);
 	ck_assert_str_ne(e.msg, "");
 	store_close(g[1]);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(path), 0);
+	scratch_remove(dir);
 }
 END_TEST
 

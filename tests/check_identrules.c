@@ -15,6 +15,7 @@
 
 #include "rules/rules.h"
 #include "store/store.h"
+#include "tests/check_scratch.h"
 #include "tests/check_timeout.h"
 
 Suite  *identrules_suite(void);
@@ -53,7 +54,6 @@ static struct rules *confs[4];
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct store *s;
 	struct addr a;
 	char    path[400], err[256], conf[2048];
@@ -61,8 +61,7 @@ setup(void)
 	size_t  i;
 	struct strbuf errs = STRBUF_INIT;
 
-	snprintf(dir, sizeof(dir), "%s/rgidr.XXXXXX", t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "idr");
 	snprintf(path, sizeof(path), "%s/logins.lmdb", dir);
 	text = strdup(logins_text);
 	ck_assert_int_eq(store_compile_values("logins", text, strlen(text),
@@ -94,13 +93,11 @@ setup(void)
 static void
 teardown(void)
 {
-	char    cmd[300];
 	size_t  i;
 
 	for (i = 0; i < 4; i++)
 		rules_unref(confs[i]);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	scratch_remove(dir);
 }
 
 static const struct {
