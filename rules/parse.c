@@ -967,7 +967,7 @@ parse_owner(struct parser *p, struct rule *rule, enum rules_stage stage,
 	fpos = here(p);
 	if (p->lex->tok.type != TOK_WORD ||
 	    (f = rules_fact_find(p->lex->tok.text)) == NULL ||
-	    (f->id != FACT_IDENTITY && f->id != FACT_AUTH)) {
+	    (f->id != RULES_FACT_IDENTITY && f->id != RULES_FACT_AUTH)) {
 		expected(p, "identity or auth after 'owned-by'");
 		return (-1);
 	}
@@ -1006,7 +1006,7 @@ parse_blocked(struct parser *p, struct rule *rule, enum rules_stage stage,
 {
 	const struct fact_def *f = rules_fact_find(name);
 
-	if (f == NULL || (f->id != FACT_IDENTITY && f->id != FACT_AUTH)) {
+	if (f == NULL || (f->id != RULES_FACT_IDENTITY && f->id != RULES_FACT_AUTH)) {
 		perr_at(p, pos, "only identity or auth can be blocked");
 		return (-1);
 	}
@@ -1595,7 +1595,7 @@ resolve(struct parser *p)
 			    list_set(p, l, f, &ref->pos);
 			continue;
 		}
-		if (t->dynamic && ref->fact != FACT_CLIENT) {
+		if (t->dynamic && ref->fact != RULES_FACT_CLIENT) {
 			perr_at(p, &ref->pos, "dynamic table <%s> holds client "
 			    "addresses: it can only be used with client, not %s",
 			    ref->name, f->name);

@@ -167,24 +167,22 @@ static const struct {
 /* test_session - one session, its RCPT answer */
 START_TEST(test_session)
 {
-	struct rules_session *s = rules_session_new(confs[cases[_i].mode]);
-	struct rules_facts f;
+	struct rules_session *s = rules_session_new(confs[cases[_i].mode], 0);
 	struct rules_result res;
-	struct addr a;
 	char    reply[1200];
 	int     st;
 
-	memset(&f, 0, sizeof(f));
-	ck_assert_int_eq(addr_parse(cases[_i].client, &a), 0);
-	f.client = &a;
-	f.helo = "client.example";
-	f.auth = cases[_i].auth;
-	f.cert_subject = cases[_i].cert;
-	f.verify = cases[_i].verify;
-	f.sender = cases[_i].sender;
-	f.rcpt = "<x@foreign.example>";
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(rules_session_set(s, RULES_FACT_CLIENT,
+	    cases[_i].client), 0);
+	rules_session_set(s, RULES_FACT_HELO, "client.example");
+	rules_session_set(s, RULES_FACT_AUTH, cases[_i].auth);
+	rules_session_set(s, RULES_FACT_CERT_SUBJECT, cases[_i].cert);
+	rules_session_set(s, RULES_FACT_VERIFY, cases[_i].verify);
+	rules_session_set(s, RULES_FACT_SENDER, cases[_i].sender);
+	rules_session_set(s, RULES_FACT_RCPT, "<x@foreign.example>");
 	for (st = RULES_CONNECT; st <= RULES_RCPT; st++)
-		rules_eval(s, (enum rules_stage) st, &f, &res, NULL);
+		rules_eval(s, (enum rules_stage) st, &res, NULL);
 	ck_assert_msg(res.verdict == cases[_i].want, "%s: %s", cases[_i].label,
 	    rules_verdict_name(res.verdict));
 	snprintf(reply, sizeof(reply), "%s%s%s%s%s", res.code,
@@ -204,19 +202,17 @@ END_TEST
 /* test_warn_stats - a warn rule counts what it would have done */
 START_TEST(test_warn_stats)
 {
-	struct rules_session *s = rules_session_new(confs[0]);
+	struct rules_session *s = rules_session_new(confs[0], 0);
 	struct rules_rule_stats st;
-	struct rules_facts f;
 	struct rules_result res;
 	size_t  i;
 	int     found = 0;
 
-	memset(&f, 0, sizeof(f));
-	f.auth = "warnme";
-	f.sender = "<>";
-	f.rcpt = "<x@foreign.example>";
-	rules_eval(s, RULES_RCPT, &f, &res, NULL);
-	rules_eval(s, RULES_RCPT, &f, &res, NULL);
+	rules_session_set(s, RULES_FACT_AUTH, "warnme");
+	rules_session_set(s, RULES_FACT_SENDER, "<>");
+	rules_session_set(s, RULES_FACT_RCPT, "<x@foreign.example>");
+	rules_eval(s, RULES_RCPT, &res, NULL);
+	rules_eval(s, RULES_RCPT, &res, NULL);
 	for (i = 0; rules_rule_stats(confs[0], i, &st) == 0; i++)
 		if (st.warn) {
 			found = 1;
