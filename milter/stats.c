@@ -25,7 +25,9 @@
  *	and one line per rule of r (which may be NULL):
  *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N
  *	tempfail N discard N error N", with " name NAME" at the end for a
- *	rule that has one.
+ *	rule that has one, then, for a rule marked warn, what it would
+ *	have decided: " would-permit N would-accept N ... would-error N"
+ *	(relayguard_rule_warnings_total in the Prometheus format).
  *
  *	stats_format_prometheus() appends the Prometheus text exposition
  *	format (version 0.0.4) with relayguard_ metric names; label
@@ -123,10 +125,9 @@ stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
 			    rs.count[d]);
 		if (rs.name != NULL)
 			strbuf_printf(out, " name %s", rs.name);
-		if (rs.warn)
-			for (d = 0; d < RULES_NSTAT; d++)
-				strbuf_printf(out, " would-%s %lu",
-				    rules_stat_name((enum rules_stat_verdict) d), rs.warned[d]);
+		for (d = 0; rs.warn && d < RULES_NSTAT; d++)
+			strbuf_printf(out, " would-%s %lu", rules_stat_name(
+			    (enum rules_stat_verdict) d), rs.warned[d]);
 		strbuf_putc(out, '\n');
 	}
 }
@@ -236,7 +237,7 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			    "relayguard_rule_warnings_total{rule=\"");
 			prom_label(out, rs.label);
 			strbuf_printf(out, "\",stage=\"%s\",decision=\"%s\"} "
-			    "%lu\n", rules_stage_name(rs.stage),
-			    rules_stat_name((enum rules_stat_verdict) d), rs.warned[d]);
+			    "%lu\n", rules_stage_name(rs.stage), rules_stat_name(
+			    (enum rules_stat_verdict) d), rs.warned[d]);
 		}
 }

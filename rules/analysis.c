@@ -223,6 +223,14 @@ var_new(struct an *an, enum rules_stage stage, int forgeable)
 static int
 atom_var(struct an *an, struct atom *at)
 {
+	/*
+	 * A stranger has no identity (no login, no grant, no verified
+	 * certificate): "blocked" is false, and an ownership condition,
+	 * which only refuses, is taken not to: the analysis never counts
+	 * on a refusal that might not happen.
+	 */
+	if (at->kind == COND_OWNER || at->kind == COND_BLOCKED)
+		return (-1);
 	if (at->kind == COND_FLAG) {
 		switch (at->id) {
 		case FLAG_TLS:

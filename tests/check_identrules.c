@@ -225,6 +225,35 @@ START_TEST(test_warn_stats)
 }
 END_TEST
 
+/* test_warn_analysis - a refusal marked warn protects nothing */
+START_TEST(test_warn_analysis)
+{
+	static const char *const confs_[2] = {
+		"rcpt {\n  reject\n}\n",
+		"rcpt {\n  reject warn\n}\n",
+	};
+	struct strbuf errs = STRBUF_INIT;
+	struct rules_analysis *an;
+	struct rules *r;
+	int     i;
+
+	for (i = 0; i < 2; i++) {
+		/* The second one only loads because the file says so. */
+		char    text[200];
+
+		snprintf(text, sizeof(text), "%s%s", i ? "open-relay allow\n" :
+		    "", confs_[i]);
+		r = rules_load_string("w.conf", text, &errs);
+		ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+		an = rules_analyse(r);
+		ck_assert_int_eq(rules_analysis_open(an) != 0, i);
+		rules_analysis_free(an);
+		rules_unref(r);
+	}
+	strbuf_free(&errs);
+}
+END_TEST
+
 static const struct {
 	const char *rule, *err;		/* a rcpt rule, the error wanted */
 }       bad[] = {
@@ -279,6 +308,7 @@ identrules_suite(void)
 	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_loop_test(tc, test_bad_syntax, 0,
 	    sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_warn_analysis);
 	suite_add_tcase(s, tc);
 	return (s);
 }
