@@ -24,6 +24,12 @@
  *	every list once every use of it is compiled.
  * DIAGNOSTICS
  *	None: these functions cannot fail.
+ * THREADS
+ *	rules_free() runs on whichever thread drops the last reference
+ *	(rules_unref()), when no other thread holds the rule set; the
+ *	stores it closes are reference counted under store.c's registry
+ *	lock. rule_free() and lists_drop_items() run on the loading
+ *	thread, before the rule set is shared.
  */
 #include <stdint.h>
 #include <stdlib.h>

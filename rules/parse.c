@@ -52,6 +52,10 @@
  *	opened (their stores stay NULL).
  * DIAGNOSTICS
  *	rules_parse() returns NULL when there was any error.
+ * THREADS
+ *	Reentrant: the parser's state (struct parser) and the rule set
+ *	it builds belong to the calling thread until rules_parse()
+ *	returns; the keyword and setting tables are read-only.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -25,6 +25,9 @@
  *	Errors are reported through the parser (perr_at()): an unknown
  *	name, a list where check needs a table, a dynamic table with
  *	check or with another fact than client, a bad list item.
+ * THREADS
+ *	Runs inside rules_parse(), on the loading thread, on a rule set
+ *	no other thread can see yet.
  */
 #include <stdio.h>
 #include <string.h>
