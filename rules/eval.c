@@ -10,6 +10,7 @@
  *		struct rules_result *res, struct rules_trace *trace)
  *	const char *rules_stage_name(enum rules_stage s)
  *	const char *rules_verdict_name(enum rules_verdict v)
+ *	const char *rules_name_verified(const struct rules_session *s)
  * DESCRIPTION
  *	rules_evaluate() (for rules_eval(), session.c) runs the block of
  *	a stage top to bottom over the session's facts; the first
@@ -131,6 +132,44 @@ rules_verdict_name(enum rules_verdict v)
 
 /* FACT - a fact of the evaluated session as set; NULL when absent */
 #define FACT(c, id)	((c)->s->v[RULES_FACT_##id])
+
+/* CLIENT - the client address of the evaluated session, or NULL */
+#define CLIENT(c)	((c)->s->has_client ? &(c)->s->client : NULL)
+
+static int uses_identity(int);
+static const char *get_string(struct ctx *, int);
+
+/*
+ * fact_value - a fact as set (the client as text), or derived for the
+ * identity; NULL when absent
+ */
+static const char *
+fact_value(struct ctx *c, int fact)
+{
+	if (uses_identity(fact))
+		return (get_string(c, fact));
+	if (fact == RULES_FACT_CLIENT)
+		return (c->s->has_client ? c->s->client_text : NULL);
+	return (c->s->v[fact]);
+}
+
+/*
+ * rules_name_verified - the client's host name when verified (spec
+ * section 2.2): not bracketed, not "unknown", not empty, and
+ * {client_resolve} OK when the MTA sent it; else NULL
+ */
+const char *
+rules_name_verified(const struct rules_session *s)
+{
+	const char *n = s->v[RULES_FACT_CLIENT_NAME];
+	const char *res = s->v[RULES_FACT_CLIENT_RESOLVE];
+
+	if (n == NULL || n[0] == '\0' || n[0] == '[' || strcasecmp(n, "unknown") == 0)
+		return (NULL);
+	if (res != NULL && strcasecmp(res, "OK") != 0)
+		return (NULL);
+	return (n);
+}
 
 /* nonempty - a present, non-empty value */
 static const char *
@@ -419,7 +458,7 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 
 	switch (rules_facts_tab[fact].type) {
 	case ITEM_ADDRESS:
-		if ((a = rules_session_client(c->s)) != NULL &&
+		if ((a = CLIENT(c)) != NULL &&
 		    len >= ADDR_STRLEN) {
 			addr_format(a, buf, len);
 			return;
@@ -517,8 +556,8 @@ expand(struct ctx *c, const char *tp, const char *where, char *out,
 			v = "";
 		else if (m->fact == REPLY_MACRO_RULE)
 			v = where;
-		else if ((v = uses_identity(m->fact) ? get_string(c, m->fact) :
-		    rules_session_get(c->s, m->fact)) == NULL || *v == '\0')
+		else if ((v = fact_value(c, m->fact)) == NULL ||
+		    *v == '\0')
 			v = m->absent;
 		else if (rules_facts_tab[m->fact].type == ITEM_MAILBOX)
 			v = strip_angles(v, buf, sizeof(buf));
@@ -595,7 +634,7 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 		return (-1);
 	}
 	if (fd->type == ITEM_ADDRESS) {
-		if ((a = rules_session_client(c->s)) == NULL) {
+		if ((a = CLIENT(c)) == NULL) {
 			*absent = 1;
 			return (0);
 		}
@@ -859,8 +898,8 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		return (0);		/* cannot happen after a good load */
 	switch (fd->type) {
 	case ITEM_ADDRESS:
-		v = rules_session_client(c->s) != NULL &&
-		    set_match_addr(cd->set, rules_session_client(c->s));
+		v = CLIENT(c) != NULL &&
+		    set_match_addr(cd->set, CLIENT(c));
 		break;
 	case ITEM_DOMAIN:
 		v = (s = get_domain(c, cd->id)) != NULL ?

@@ -258,24 +258,6 @@ rules_session_pending(const struct rules_session *s)
 	return (RULES_CONTINUE);
 }
 
-/*
- * rules_name_verified - the client's host name when verified (spec
- * section 2.2): not bracketed, not "unknown", not empty, and
- * {client_resolve} OK when the MTA sent it; else NULL
- */
-const char *
-rules_name_verified(const struct rules_session *s)
-{
-	const char *n = s->v[RULES_FACT_CLIENT_NAME];
-	const char *res = s->v[RULES_FACT_CLIENT_RESOLVE];
-
-	if (n == NULL || n[0] == '\0' || n[0] == '[' || strcasecmp(n, "unknown") == 0)
-		return (NULL);
-	if (res != NULL && strcasecmp(res, "OK") != 0)
-		return (NULL);
-	return (n);
-}
-
 /* rules_session_client_name - the verified host name, or "unknown" */
 const char *
 rules_session_client_name(const struct rules_session *s)
