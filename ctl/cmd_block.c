@@ -55,11 +55,8 @@ cmd_block(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'T':
-			if (ctl_parse_ttl(optarg, &ttl) < 0) {
-				fprintf(stderr, "relayguardctl: block: bad TTL: "
-				    "%s\n", optarg);
+			if (ctl_ttl_arg("block", optarg, &ttl) < 0)
 				return (CTL_EX_DATAERR);
-			}
 			break;
 		case 'R':
 			reason = optarg;

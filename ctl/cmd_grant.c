@@ -94,11 +94,8 @@ cmd_grant(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'T':
-			if (ctl_parse_ttl(optarg, &ttl) < 0) {
-				fprintf(stderr, "relayguardctl: grant: bad TTL: "
-				    "%s\n", optarg);
+			if (ctl_ttl_arg("grant", optarg, &ttl) < 0)
 				return (CTL_EX_DATAERR);
-			}
 			break;
 		case 'U':
 			user = optarg;

@@ -180,11 +180,8 @@ cmd_grantd(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'T':
-			if (ctl_parse_ttl(optarg, &ttl) < 0) {
-				fprintf(stderr, "relayguardctl: grantd: bad TTL: "
-				    "%s\n", optarg);
+			if (ctl_ttl_arg("grantd", optarg, &ttl) < 0)
 				return (CTL_EX_USAGE);
-			}
 			break;
 		case 'G':
 			group = optarg;

@@ -173,6 +173,16 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 	return (found);
 }
 
+/* ctl_ttl_arg - a --ttl argument, or a diagnostic */
+int
+ctl_ttl_arg(const char *cmd, const char *arg, time_t *out)
+{
+	if (ctl_parse_ttl(arg, out) == 0)
+		return (0);
+	fprintf(stderr, "relayguardctl: %s: bad TTL: %s\n", cmd, arg);
+	return (-1);
+}
+
 /* ctl_parse_ttl - parse a duration (see ctl_store.h) */
 int
 ctl_parse_ttl(const char *s, time_t *out)

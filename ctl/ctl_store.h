@@ -26,6 +26,12 @@ extern const char *ctl_table_path(const char *cmd, const char *conf,
  */
 extern int ctl_parse_ttl(const char *, time_t *);
 
+/*
+ * ctl_ttl_arg - a --ttl argument of subcommand cmd: 0, or -1 after
+ * "relayguardctl: CMD: bad TTL: ARG" on stderr
+ */
+extern int ctl_ttl_arg(const char *cmd, const char *arg, time_t *);
+
 /* ctl_owner_given - -u USER: use it, whatever the configuration says */
 extern void ctl_owner_given(const char *user);
 
