@@ -329,6 +329,44 @@ get_mailbox(struct ctx *c, int fact)
 }
 
 /*
+ * session_identity - the identity of a session from what stage may
+ * know (identity_derive()): 1, 0 absent, -1 a grant lookup failed
+ */
+static int
+session_identity(const struct rules_session *s, enum rules_stage stage,
+	char *out, size_t outlen, enum identity_source *src,
+	struct store_error *err)
+{
+	const char *verify = rules_session_get(s, RULES_FACT_VERIFY);
+	struct identity_in in;
+
+	memset(&in, 0, sizeof(in));
+	if (stage >= RULES_MAIL)
+		in.auth = rules_session_get(s, RULES_FACT_AUTH);
+	if (stage >= RULES_HELO && (verify == NULL ||
+	    strcasecmp(verify, "OK") == 0))
+		in.cert_subject = rules_session_get(s, RULES_FACT_CERT_SUBJECT);
+	in.client = rules_session_client(s);
+	in.grants = s->r->grants;
+	in.ngrants = s->r->ngrants;
+	in.now = time(NULL);
+	return (identity_derive(&in, out, outlen, src, err));
+}
+
+/* rules_identity - the identity of a session at a stage (rules.h) */
+int
+rules_identity(const struct rules_session *s, enum rules_stage stage,
+	char *out, size_t outlen, const char **source)
+{
+	enum identity_source src;
+	struct store_error err;
+	int     rc = session_identity(s, stage, out, outlen, &src, &err);
+
+	*source = rc > 0 ? identity_source_name(src) : NULL;
+	return (rc);
+}
+
+/*
  * get_identity - derive the identity once per evaluation, from what
  * this stage may know: 1 (c->id, c->id_src), 0 absent, -1 a grant
  * lookup failed (c->err).
@@ -336,25 +374,11 @@ get_mailbox(struct ctx *c, int fact)
 static int
 get_identity(struct ctx *c)
 {
-	struct identity_in in;
 	int     rc;
 
 	if (c->id_state == 0) {
-		memset(&in, 0, sizeof(in));
-		const char *verify = rules_session_get(c->s, RULES_FACT_VERIFY);
-
-		if (c->stage >= RULES_MAIL)
-			in.auth = rules_session_get(c->s, RULES_FACT_AUTH);
-		if (c->stage >= RULES_HELO && (verify == NULL ||
-		    strcasecmp(verify, "OK") == 0))
-			in.cert_subject = rules_session_get(c->s,
-			    RULES_FACT_CERT_SUBJECT);
-		in.client = rules_session_client(c->s);
-		in.grants = c->r->grants;
-		in.ngrants = c->r->ngrants;
-		in.now = time(NULL);
-		rc = identity_derive(&in, c->id, sizeof(c->id), &c->id_src,
-		    &c->id_err);
+		rc = session_identity(c->s, c->stage, c->id, sizeof(c->id),
+		    &c->id_src, &c->id_err);
 		c->id_state = rc > 0 ? 1 : rc == 0 ? -1 : -2;
 	}
 	if (c->id_state == -2) {

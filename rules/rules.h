@@ -198,6 +198,19 @@ extern void rules_unref(struct rules *);
 extern const struct rules_settings *rules_settings(const struct rules *);
 
 /*
+ * rules_identity - the identity fact of session s as stage knows it
+ * (the SASL login, else a grant's user, else the verified certificate's
+ * CN; rules/identity.h), copied to out (outlen bytes), its source
+ * ("auth", "grant", "cert") in *source. The engine derives it anew at
+ * each evaluation; this is for code outside an evaluation (a rate
+ * limit's subject, a log). Returns 1, 0 absent (*source NULL), -1 a
+ * grant table could not be read (fail closed: not a stranger).
+ */
+extern int rules_identity(const struct rules_session *s,
+	enum rules_stage stage, char *out, size_t outlen,
+	const char **source);
+
+/*
  * rules_block_add - block identity in the blocks table at path (NULL:
  * the configuration's "blocks" setting) for ttl seconds (0: until
  * unblocked) with reason, and revoke its grants in every dynamic table

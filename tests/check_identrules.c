@@ -225,6 +225,36 @@ START_TEST(test_warn_stats)
 }
 END_TEST
 
+/* test_rules_identity - the identity outside an evaluation */
+START_TEST(test_rules_identity)
+{
+	struct rules_session *s = rules_session_new(confs[0], 0);
+	const char *src;
+	char    id[128];
+
+	ck_assert_int_eq(rules_session_set(s, RULES_FACT_CLIENT, "192.0.2.50"),
+	    0);
+	ck_assert_int_eq(rules_identity(s, RULES_CONNECT, id, sizeof(id),
+	    &src), 1);
+	ck_assert_str_eq(id, "bob");
+	ck_assert_str_eq(src, "grant");
+	rules_session_set(s, RULES_FACT_AUTH, "Alice");
+	ck_assert_int_eq(rules_identity(s, RULES_HELO, id, sizeof(id), &src),
+	    1);
+	ck_assert_str_eq(src, "grant");	/* auth is known from mail on */
+	ck_assert_int_eq(rules_identity(s, RULES_MAIL, id, sizeof(id), &src),
+	    1);
+	ck_assert_str_eq(id, "Alice");
+	ck_assert_str_eq(src, "auth");
+	rules_session_set(s, RULES_FACT_AUTH, NULL);
+	rules_session_set(s, RULES_FACT_CLIENT, "192.0.2.99");
+	ck_assert_int_eq(rules_identity(s, RULES_RCPT, id, sizeof(id), &src),
+	    0);
+	ck_assert_ptr_null(src);
+	rules_session_free(s);
+}
+END_TEST
+
 /* test_warn_analysis - a refusal marked warn protects nothing */
 START_TEST(test_warn_analysis)
 {
@@ -303,6 +333,7 @@ identrules_suite(void)
 	tcase_add_loop_test(tc, test_session, 0,
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_warn_stats);
+	tcase_add_test(tc, test_rules_identity);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("syntax");
 	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
