@@ -44,6 +44,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "bench/nooputil.h"
+
 static int skip_stages;			/* -s: request stage skips */
 static unsigned long waive;		/* -r: SMFIP_NR_* wanted */
 
@@ -176,19 +178,6 @@ usage(void)
 	exit(64);
 }
 
-/* write_pidfile - write our process id to path, or die */
-static void
-write_pidfile(const char *path)
-{
-	FILE   *fp;
-
-	if ((fp = fopen(path, "w")) == NULL ||
-	    fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
-		fprintf(stderr, "noop-milter: %s: %s\n", path, strerror(errno));
-		exit(73);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -247,6 +236,6 @@ main(int argc, char **argv)
 		return (71);
 	}
 	if (pidfile)
-		write_pidfile(pidfile);
+		noop_pidfile("noop-milter", pidfile);
 	return (smfi_main() == MI_SUCCESS ? 0 : 70);
 }

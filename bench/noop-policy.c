@@ -44,6 +44,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bench/nooputil.h"
+
 #define REQUEST_MAX	65536		/* bytes of one request */
 
 static const char answer[] = "action=DUNNO\n\n";
@@ -190,19 +192,6 @@ open_inet(const char *spec, int family)
 	return (fd);
 }
 
-/* write_pidfile - write our process id to path, or exit 73 */
-static void
-write_pidfile(const char *path)
-{
-	FILE   *fp;
-
-	if ((fp = fopen(path, "w")) == NULL ||
-	    fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
-		fprintf(stderr, "noop-policy: %s: %s\n", path, strerror(errno));
-		exit(73);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -250,7 +239,7 @@ main(int argc, char **argv)
 		return (71);
 	}
 	if (pidfile)
-		write_pidfile(pidfile);
+		noop_pidfile("noop-policy", pidfile);
 
 	(void) pthread_attr_init(&attr);
 	(void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

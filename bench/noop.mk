@@ -14,12 +14,13 @@
 NOOP_MILTER := $(BUILD)/noop-milter
 NOOP_POLICY := $(BUILD)/noop-policy
 
-$(NOOP_MILTER): $(BUILD)/bench/noop-milter.o
+$(NOOP_MILTER): $(BUILD)/bench/noop-milter.o $(BUILD)/bench/nooputil.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MILTER_LIBS)
 
-$(NOOP_POLICY): $(BUILD)/bench/noop-policy.o
+$(NOOP_POLICY): $(BUILD)/bench/noop-policy.o $(BUILD)/bench/nooputil.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 EXTRA_TEST_PROGS += $(NOOP_MILTER)
 
--include $(BUILD)/bench/noop-milter.d $(BUILD)/bench/noop-policy.d
+-include $(BUILD)/bench/noop-milter.d $(BUILD)/bench/noop-policy.d \
+    $(BUILD)/bench/nooputil.d
