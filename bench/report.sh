@@ -260,6 +260,7 @@ times3() {
 		echo "## End to end through Postfix: both doors (\`make bench-postfix\`)"
 		echo
 		echo "$(stamps "$raw/postfix.txt")."
+		sed -n 's/^# note: \(.*\)$/Note: \1./p' "$raw/postfix.txt"
 		echo
 		postfix_table "$raw/postfix.txt"
 		echo

@@ -65,7 +65,8 @@
 #	bench/results): one line per run (variant, round, seconds, the
 #	load average before it), the machine's uptime before and after
 #	as comments, and one "unavailable" line per variant that could
-#	not start. bench/report.sh tabulates them.
+#	not start. RG_BENCH_NOTE, when set, is recorded there as a "# note"
+#	line. bench/report.sh tabulates them.
 # DIAGNOSTICS
 #	Exit 1 when a variant failed; a variant whose program is missing
 #	or cannot run the configuration (a relayguard without a policy
@@ -95,17 +96,19 @@ t1=$(date +%s.%N)
 rg_log "postmap of 1,000,000 entries: $(echo "$t1 - $t0" | bc) s"
 
 # relayguard_start NAME SOCKET [LINE] - start a relayguard daemon with
-# the relayguard policy listening on SOCKET (libmilter's spelling) and
-# LINE added to its configuration; the client table is compiled once
-# and shared
+# the relayguard policy, its milter listening on SOCKET (libmilter's
+# spelling; none when empty) and LINE added to its configuration; the
+# client table is compiled once and shared
 relayguard_start() {
 	if [ ! -f "$RG_TMP/client_access.rg.lmdb" ]; then
 		"$RG_BUILD/relayguardctl" compile -q "$RG_TMP/client_access" \
 		    "$RG_TMP/client_access.rg.lmdb" >"$RG_TMP/compile.out" 2>&1 ||
 		    { cat "$RG_TMP/compile.out"; return 1; }
 	fi
+	sockline=""
+	[ -n "$2" ] && sockline="socket \"$2\""
 	cat >"$RG_TMP/$1.conf" <<-EOF
-	socket  "$2"
+	$sockline
 	${3:-}
 	control "unix:$RG_TMP/$1-control.sock"
 	log-level warning
@@ -127,6 +130,7 @@ relayguard_start() {
 	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$RG_TMP/$1.conf" \
 	    -P "$RG_TMP/$1.pid"
 	case $2 in
+	"")	;;
 	unix:*)	rg_wait_file "${2#unix:}" ;;
 	inet:*)	rgp=${2#inet:}; rg_wait_port "${rgp%@*}" ;;
 	esac || { cat "$RG_TMP/$1.out"; return 1; }
@@ -196,10 +200,8 @@ variant_setup() {
 		rg_postfix_conf postfwd "smtpd_relay_restrictions = check_client_access lmdb:$RG_TMP/client_access, check_policy_service inet:127.0.0.1:$pfport, reject"
 		;;
 	relayguard-policy)
-		# The milter socket is opened too, unused: the policy
-		# listener may come alongside it or instead of it.
-		relayguard_start relayguard-policy \
-		    "unix:$RG_TMP/relayguard-policy-milter.sock" \
+		# The policy door alone, as a Postfix site runs it.
+		relayguard_start relayguard-policy "" \
 		    "policy \"unix:$RG_TMP/relayguard-policy.sock\"" || return 1
 		rg_wait_file "$RG_TMP/relayguard-policy.sock" ||
 		    { cat "$RG_TMP/relayguard-policy.out"; return 1; }
@@ -257,6 +259,11 @@ blast() {
 variants=${RG_BENCH_VARIANTS:-"native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy"}
 raw=$RG_TMP/postfix.txt
 bench_stamp start >"$raw"
+# Which daemon was measured: the build's commit when it is in a git
+# checkout, and RG_BENCH_NOTE (say, a branch measured before its merge).
+rev=$(git -C "$RG_BUILD" describe --always --dirty 2>/dev/null) &&
+    echo "# note: relayguard built from $rev" >>"$raw"
+[ -n "${RG_BENCH_NOTE:-}" ] && echo "# note: $RG_BENCH_NOTE" >>"$raw"
 ready=""
 for v in $variants; do
 	if variant_setup "$v"; then
