@@ -402,7 +402,8 @@ set yrange [0:*]
 set xrange [-0.6:*]
 set ylabel "messages/s"
 set xtics rotate by -30 left
-set key top right
+set offsets 0, 0, graph 0.15, 0
+set key top center horizontal
 plot "$tmp/doors.dat" using 1:(\$6 == 1 ? \$3 : 1/0):xtic(2) with boxes lc rgb "#777777" title "reference", \
      "" using 1:(\$6 == 2 ? \$3 : 1/0) with boxes lc rgb "#3b75af" title "milter door", \
      "" using 1:(\$6 == 3 ? \$3 : 1/0) with boxes lc rgb "#e1812c" title "policy door", \
