@@ -66,6 +66,7 @@
 #include "milter/filter.h"
 #include "milter/live.h"
 #include "milter/notify.h"
+#include "milter/policy.h"
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 
@@ -363,6 +364,7 @@ drop_privileges(const char *user, const struct passwd *pw)
 
 static pthread_t main_thread;
 static volatile int milter_done;	/* smfi_main() returned (atomics) */
+static int have_milter = 1;		/* 0: the policy door alone */
 static int milter_ret = MI_FAILURE;
 
 /* milter_thread - run libmilter's main loop; wake the main thread */
@@ -420,6 +422,8 @@ wait_signals(const char *upath)
 			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" :
 			    sig == SIGINT ? "SIGINT" : "SIGHUP");
 			notify_stopping();
+			if (!have_milter)
+				return;
 			deadline = time(NULL) + STOP_GRACE;
 			(void) smfi_stop();
 		}
@@ -429,6 +433,7 @@ wait_signals(const char *upath)
 	log_error("libmilter did not stop within %d seconds; exiting "
 	    "without waiting for it", STOP_GRACE);
 	control_cleanup();
+	policy_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
 	pidfile_remove(pidfile);
@@ -474,6 +479,33 @@ print_errors(const char *path, const char *errs, int to_stderr)
 		log_error("%s: configuration refused", path ? path : "(default)");
 }
 
+/*
+ * milter_open - register with libmilter and open the milter socket.
+ * libmilter waits milter-timeout for the MTA (its default is two
+ * hours), and sees only connections that have spoken, at most
+ * max-connections of them (milter/conngate.c).
+ */
+static void
+milter_open(const char *sock, const struct rules_settings *set)
+{
+	char    err[512];
+
+	if (smfi_register(filter_desc) != MI_SUCCESS)
+		fatal("smfi_register failed");
+	if (smfi_setconn((char *) (uintptr_t) sock) != MI_SUCCESS)
+		fatal("socket %s: not a milter socket specification", sock);
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		fatal("socket %s: cannot open (in use, or no permission?)",
+		    sock);
+	if (smfi_settimeout(set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
+		fatal("smfi_settimeout failed");
+	if (conngate_init(set ? set->max_connections :
+	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
+		fatal("%s", err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -482,12 +514,12 @@ main(int argc, char **argv)
 	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
 	struct strbuf summary = STRBUF_INIT;
 	struct passwd *pw = NULL;
-	char   *sock, *user = NULL, *control;
+	char   *sock = NULL, *user = NULL, *control, *policy = NULL;
 	uid_t   uid = (uid_t) -1;
 	gid_t   gid = (gid_t) -1;
 	int     ch, foreground = 0, check = 0, verbose = 0, ready = -1;
 	struct rules *r;
-	const char *upath;
+	const char *upath = NULL;
 	char    err[512];
 	sigset_t sigs;
 	pthread_t tid;
@@ -555,8 +587,13 @@ main(int argc, char **argv)
 	}
 
 	set = rules_settings(r);
-	sock = xstrdup(opt_socket ? opt_socket :
-	    set && set->socket ? set->socket : DEFAULT_SOCKET);
+	/* With a policy door and no milter socket set, no milter door. */
+	if (set && set->policy)
+		policy = xstrdup(set->policy);
+	if (opt_socket || (set && set->socket) || policy == NULL)
+		sock = xstrdup(opt_socket ? opt_socket :
+		    set && set->socket ? set->socket : DEFAULT_SOCKET);
+	have_milter = sock != NULL;
 	if (opt_user)
 		user = xstrdup(opt_user);
 	else if (set && set->user)
@@ -592,7 +629,7 @@ main(int argc, char **argv)
 	 * One daemon per socket. The pid file is ours (we hold its lock),
 	 * so a refusal here takes it away again.
 	 */
-	if ((upath = unix_path(sock)) != NULL &&
+	if (sock && (upath = unix_path(sock)) != NULL &&
 	    unix_socket_free(upath, err, sizeof(err)) < 0) {
 		if (pidfile_fd >= 0)
 			(void) unlink(pidfile);
@@ -604,30 +641,21 @@ main(int argc, char **argv)
 		ensure_dir(upath);
 	if (control_spec_path(control))
 		ensure_dir(control_spec_path(control));
-	if (smfi_register(filter_desc) != MI_SUCCESS)
-		fatal("smfi_register failed");
-	if (smfi_setconn(sock) != MI_SUCCESS)
-		fatal("socket %s: not a milter socket specification", sock);
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		fatal("socket %s: cannot open (in use, or no permission?)",
-		    sock);
-	/*
-	 * libmilter waits milter-timeout for the MTA (its default is two
-	 * hours), and sees only connections that have spoken, at most
-	 * max-connections of them (milter/conngate.c).
-	 */
-	if (smfi_settimeout(set ? set->milter_timeout :
-	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
-		fatal("smfi_settimeout failed");
-	if (conngate_init(set ? set->max_connections :
-	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
-	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
-		fatal("%s", err);
+	if (sock)
+		milter_open(sock, set);
 	if (upath != NULL) {
 		if (uid != (uid_t) -1 && chown(upath, uid, gid) < 0)
 			log_warning("chown %s: %s", upath, strerror(errno));
 		if (chmod(upath, 0660) < 0)
 			fatal("chmod %s: %s", upath, strerror(errno));
+	}
+	/* After the gate (milter_open): it takes the one listener there is. */
+	if (policy) {
+		if (unix_path(policy))
+			ensure_dir(unix_path(policy));
+		if (policy_listen(policy, uid, gid, set->max_connections,
+		    set->milter_timeout, err, sizeof(err)) < 0)
+			fatal("%s", err);
 	}
 	/* Filtering mail matters more than stats: go on without it. */
 	if (control_listen(control, uid, gid, err, sizeof(err)) < 0) {
@@ -655,14 +683,18 @@ main(int argc, char **argv)
 		fatal("cannot start the control thread");
 	if (conngate_start() < 0)
 		fatal("cannot start the connection gate thread");
+	if (policy_start() < 0)
+		fatal("cannot start the policy door's thread");
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
-	    "control %s, user %s, pid %ld", RG_VERSION, rules_source(r), sock,
-	    control_spec_path(control) ? control : "none",
-	    user && *user ? user : "(unchanged)", (long) getpid());
-	notify_ready("running: configuration %s, socket %s", rules_source(r),
-	    sock);
+	    "control %s, user %s, pid %ld%s%s", RG_VERSION, rules_source(r),
+	    sock ? sock : "none", control_spec_path(control) ? control : "none",
+	    user && *user ? user : "(unchanged)", (long) getpid(),
+	    policy ? ", policy " : "", policy ? policy : "");
+	notify_ready("running: configuration %s, socket %s%s%s",
+	    rules_source(r), sock ? sock : "none", policy ? ", policy " : "",
+	    policy ? policy : "");
 	rules_unref(r);
 	if (ready >= 0) {
 		if (write(ready, "", 1) < 0)
@@ -671,19 +703,24 @@ main(int argc, char **argv)
 		close(ready);
 	}
 
-	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+	if (have_milter && pthread_create(&tid, NULL, milter_thread, NULL) != 0)
 		fatal("cannot start the milter thread");
 	wait_signals(upath);
-	(void) pthread_join(tid, NULL);
-	ret = milter_ret;
+	if (have_milter) {
+		(void) pthread_join(tid, NULL);
+		ret = milter_ret;
+	} else
+		ret = MI_SUCCESS;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
 	control_cleanup();
+	policy_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
 	pidfile_remove(pidfile);
 	live_set(NULL);
 	free(sock);
+	free(policy);
 	free(user);
 	free(control);
 	return (ret == MI_SUCCESS ? 0 : 1);
