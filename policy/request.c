@@ -131,11 +131,8 @@ policy_request_parse(struct policy_request *req, const char *text,
 	req->buf[len] = '\0';
 	end = req->buf + len;
 	for (line = req->buf; line < end && *line != '\n'; line = nl + 1) {
-		if ((nl = memchr(line, '\n', (size_t) (end - line))) == NULL) {
-			snprintf(err, errlen, "request not ended by an empty "
-			    "line");
-			return (-1);
-		}
+		if ((nl = memchr(line, '\n', (size_t) (end - line))) == NULL)
+			break;
 		*nl = '\0';
 		if ((eq = strchr(line, '=')) == NULL || eq == line) {
 			snprintf(err, errlen, "attribute %zu is not name=value",
@@ -151,6 +148,11 @@ policy_request_parse(struct policy_request *req, const char *text,
 		req->attr[req->nattr].name = line;
 		req->attr[req->nattr].value = eq + 1;
 		req->nattr++;
+	}
+	if (line + 1 != end) {
+		snprintf(err, errlen, "request not ended by an empty line, or "
+		    "more after it");
+		return (-1);
 	}
 	if ((type = policy_request_get(req, "request")) == NULL) {
 		snprintf(err, errlen, "no request attribute");
