@@ -537,22 +537,20 @@ answer(struct pconn *pc, char *buf, size_t len)
 	    POLICY_PERMIT_DUNNO : POLICY_PERMIT_OK);
 }
 
-/* write_all - send a whole buffer; 0 or -1 */
+/*
+ * send_answer - one answer, in one send(): it is short, the socket
+ * blocks, and no signal reaches this thread, so anything but the whole
+ * answer sent means the connection is broken
+ */
 static int
-write_all(int fd, const char *s, size_t n)
+send_answer(int fd, const char *s, size_t n)
 {
 	ssize_t w;
 
-	while (n > 0) {
-		if ((w = send(fd, s, n, MSG_NOSIGNAL)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		s += w;
-		n -= (size_t) w;
-	}
-	return (0);
+	do
+		w = send(fd, s, n, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return (w == (ssize_t) n ? 0 : -1);
 }
 
 /*
@@ -625,7 +623,7 @@ serve(struct pconn *pc)
 		n = strlen(out);
 		out[n++] = '\n';
 		out[n++] = '\n';
-		if (write_all(pc->fd, out, n) < 0) {
+		if (send_answer(pc->fd, out, n) < 0) {
 			log_debug("policy client %s: write: %s", pc->peer,
 			    strerror(errno));
 			return;
