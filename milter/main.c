@@ -57,6 +57,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/version.h"
@@ -70,14 +71,6 @@
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 
-
-/*
- * Below Postfix's queue directory, so that a chrooted smtpd (Debian's
- * stock master.cf) reaches it as "unix:relayguard/relayguard.sock".
- */
-#define DEFAULT_SOCKET	"unix:/var/spool/postfix/relayguard/relayguard.sock"
-#define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
-#define DEFAULT_PIDFILE	"/run/relayguard/relayguard.pid"
 
 #define EX_USAGE_	64
 #define EX_CONFIG_	78
@@ -96,19 +89,6 @@ usage(FILE *fp, int status)
 		fprintf(fp, "relayguard %s: relay-control milter; see "
 		    "relayguard(8)\n", RG_VERSION);
 	exit(status);
-}
-
-/* unix_path - the file of a Unix socket spec, or NULL */
-static const char *
-unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return (spec + 5);
-	if (strncmp(spec, "local:", 6) == 0)
-		return (spec + 6);
-	if (*spec == '/')
-		return (spec);
-	return (NULL);
 }
 
 /*
@@ -479,6 +459,155 @@ print_errors(const char *path, const char *errs, int to_stderr)
 		log_error("%s: configuration refused", path ? path : "(default)");
 }
 
+/* Command-line options. */
+struct options {
+	const char *conf;		/* -c, or NULL: live.c's default */
+	const char *socket;		/* -p, or NULL: the configuration's */
+	const char *user;		/* -u, or NULL: the configuration's */
+	int     foreground;		/* -f */
+	int     check;			/* -n */
+	int     verbose;		/* -v */
+};
+
+/* What setup() prepares for start() and run(); run() frees it. */
+struct daemon {
+	char   *sock;			/* milter socket spec, or NULL: none */
+	char   *policy;			/* policy door socket spec, or NULL */
+	char   *user;			/* user to become, or NULL */
+	char   *control;		/* control socket spec, or "none" */
+	const char *upath;		/* a Unix milter socket's file, or NULL */
+	struct passwd *pw;		/* user's entry, or NULL */
+	uid_t   uid;			/* user's ids, or -1 */
+	gid_t   gid;
+	int     ready;			/* pipe to the waiting parent, or -1 */
+};
+
+/* parse_options - the command line into o and pidfile; exits on -h, -V */
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	int     ch;
+
+	memset(o, 0, sizeof(*o));
+	pidfile = RG_DEFAULT_PIDFILE;
+	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->conf = optarg;
+			break;
+		case 'p':
+			o->socket = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'n':
+			o->check = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			printf("relayguard %s\n", RG_VERSION);
+			exit(0);
+		default:
+			usage(stderr, EX_USAGE_);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, EX_USAGE_);
+}
+
+/*
+ * check_config - relayguard -n: the same output as relayguardctl check
+ * (rules_check()'s warnings, the relay analysis's, the summary); frees
+ * r and warns. Returns the exit status.
+ */
+static int
+check_config(struct rules *r, const char *user, struct strbuf *warns)
+{
+	struct strbuf errs = STRBUF_INIT, summary = STRBUF_INIT;
+
+	(void) rules_check(r, user, &errs, &summary);
+	fputs(strbuf_str(&errs), stderr);
+	fputs(strbuf_str(warns), stderr);
+	fputs(strbuf_str(&summary), stdout);
+	strbuf_free(&errs);
+	strbuf_free(warns);
+	strbuf_free(&summary);
+	rules_unref(r);
+	return (0);
+}
+
+/* daemon_names - sockets and user: the command line, else the file */
+static void
+daemon_names(struct daemon *d, const struct options *o,
+	const struct rules_settings *set)
+{
+	memset(d, 0, sizeof(*d));
+	d->uid = (uid_t) -1;
+	d->gid = (gid_t) -1;
+	d->ready = -1;
+	/* With a policy door and no milter socket set, no milter door. */
+	if (set && set->policy)
+		d->policy = xstrdup(set->policy);
+	if (o->socket || (set && set->socket) || d->policy == NULL)
+		d->sock = xstrdup(o->socket ? o->socket :
+		    set && set->socket ? set->socket : RG_DEFAULT_SOCKET);
+	have_milter = d->sock != NULL;
+	if (o->user)
+		d->user = xstrdup(o->user);
+	else if (set && set->user)
+		d->user = xstrdup(set->user);
+	d->control = xstrdup(set && set->control ? set->control :
+	    RG_DEFAULT_CONTROL);
+}
+
+/* daemon_user - look the user up; refuse to run as root without it */
+static void
+daemon_user(struct daemon *d)
+{
+	const char *user = d->user;
+
+	if (user && *user && (d->pw = getpwnam(user)) != NULL) {
+		d->uid = d->pw->pw_uid;
+		d->gid = d->pw->pw_gid;
+	} else if (user && *user && geteuid() == 0)
+		fatal("user %s: no such user; refusing to run as root", user);
+}
+
+/* claim - lock the pid file; refuse a milter socket that is in use */
+static void
+claim(struct daemon *d, int foreground)
+{
+	char    err[512];
+
+	/* Before any socket is touched: one daemon per pid file. */
+	if (pidfile && *pidfile)
+		ensure_dir(pidfile);
+	pidfile_lock(pidfile, foreground);
+
+	/*
+	 * One daemon per socket. The pid file is ours (we hold its lock),
+	 * so a refusal here takes it away again.
+	 */
+	if (d->sock && (d->upath = ctlproto_socket_path(d->sock)) != NULL &&
+	    unix_socket_free(d->upath, err, sizeof(err)) < 0) {
+		if (pidfile_fd >= 0)
+			(void) unlink(pidfile);
+		fatal("%s", err);
+	}
+}
+
 /*
  * milter_open - register with libmilter and open the milter socket.
  * libmilter waits milter-timeout for the MTA (its default is two
@@ -486,13 +615,13 @@ print_errors(const char *path, const char *errs, int to_stderr)
  * max-connections of them (milter/conngate.c).
  */
 static void
-milter_open(const char *sock, const struct rules_settings *set)
+milter_open(char *sock, const struct rules_settings *set)
 {
 	char    err[512];
 
 	if (smfi_register(filter_desc) != MI_SUCCESS)
 		fatal("smfi_register failed");
-	if (smfi_setconn((char *) (uintptr_t) sock) != MI_SUCCESS)
+	if (smfi_setconn(sock) != MI_SUCCESS)
 		fatal("socket %s: not a milter socket specification", sock);
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatal("socket %s: cannot open (in use, or no permission?)",
@@ -506,106 +635,61 @@ milter_open(const char *sock, const struct rules_settings *set)
 		fatal("%s", err);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * bind_sockets - bind the milter, policy and control sockets while
+ * still root
+ */
+static void
+bind_sockets(struct daemon *d, const struct rules_settings *set)
 {
-	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
-	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
-	struct strbuf summary = STRBUF_INIT;
-	struct passwd *pw = NULL;
-	char   *sock = NULL, *user = NULL, *control, *policy = NULL;
-	uid_t   uid = (uid_t) -1;
-	gid_t   gid = (gid_t) -1;
-	int     ch, foreground = 0, check = 0, verbose = 0, ready = -1;
-	struct rules *r;
-	const char *upath = NULL;
 	char    err[512];
-	sigset_t sigs;
-	pthread_t tid;
-	int     ret;
 
-	pidfile = DEFAULT_PIDFILE;
-	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'p':
-			opt_socket = optarg;
-			break;
-		case 'u':
-			opt_user = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			printf("relayguard %s\n", RG_VERSION);
-			return (0);
-		default:
-			usage(stderr, EX_USAGE_);
-		}
+	/* Bind everything while still root. */
+	if (d->upath != NULL)
+		ensure_dir(d->upath);
+	if (control_spec_path(d->control))
+		ensure_dir(control_spec_path(d->control));
+	if (d->sock)
+		milter_open(d->sock, set);
+	if (d->upath != NULL) {
+		if (d->uid != (uid_t) -1 && chown(d->upath, d->uid, d->gid) < 0)
+			log_warning("chown %s: %s", d->upath, strerror(errno));
+		if (chmod(d->upath, 0660) < 0)
+			fatal("chmod %s: %s", d->upath, strerror(errno));
 	}
-	if (optind != argc)
-		usage(stderr, EX_USAGE_);
-
-	live_init(conf, verbose);
-	if ((r = live_load(&errs, &warns)) == NULL) {
-		print_errors(live_conf_path(), strbuf_str(&errs), 1);
-		strbuf_free(&errs);
-		strbuf_free(&warns);
-		return (EX_CONFIG_);
+	/* After the gate (milter_open): it takes the one listener there is. */
+	if (d->policy) {
+		if (ctlproto_socket_path(d->policy))
+			ensure_dir(ctlproto_socket_path(d->policy));
+		if (policy_listen(d->policy, d->uid, d->gid,
+		    set->max_connections, set->milter_timeout, err,
+		    sizeof(err)) < 0)
+			fatal("%s", err);
 	}
-	strbuf_free(&errs);
-	if (check) {
-		/*
-		 * The same output as relayguardctl check: rules_check()'s
-		 * warnings, the relay analysis's, the summary.
-		 */
-		(void) rules_check(r, opt_user, &errs, &summary);
-		fputs(strbuf_str(&errs), stderr);
-		fputs(strbuf_str(&warns), stderr);
-		fputs(strbuf_str(&summary), stdout);
-		strbuf_free(&errs);
-		strbuf_free(&warns);
-		strbuf_free(&summary);
-		rules_unref(r);
-		return (0);
+	/* Filtering mail matters more than stats: go on without it. */
+	if (control_listen(d->control, d->uid, d->gid, err, sizeof(err)) < 0) {
+		log_error("%s; no control socket (SIGUSR1 still reloads)", err);
+		free(d->control);
+		d->control = xstrdup("none");
 	}
+}
 
-	set = rules_settings(r);
-	/* With a policy door and no milter socket set, no milter door. */
-	if (set && set->policy)
-		policy = xstrdup(set->policy);
-	if (opt_socket || (set && set->socket) || policy == NULL)
-		sock = xstrdup(opt_socket ? opt_socket :
-		    set && set->socket ? set->socket : DEFAULT_SOCKET);
-	have_milter = sock != NULL;
-	if (opt_user)
-		user = xstrdup(opt_user);
-	else if (set && set->user)
-		user = xstrdup(set->user);
-	control = xstrdup(set && set->control ? set->control :
-	    DEFAULT_CONTROL);
+/*
+ * setup - apply the loaded configuration r (whose reference live.c
+ * takes), open the log, and bind the sockets; frees warns.
+ */
+static void
+setup(const struct options *o, struct rules *r, struct strbuf *warns,
+	struct daemon *d)
+{
+	const struct rules_settings *set = rules_settings(r);
 
-	log_open("relayguard", foreground, LOG_LEVEL_INFO);
-	live_log_warnings(strbuf_str(&warns));
-	strbuf_free(&warns);
+	daemon_names(d, o, set);
+	log_open("relayguard", o->foreground, LOG_LEVEL_INFO);
+	live_log_warnings(strbuf_str(warns));
+	strbuf_free(warns);
 	live_apply_log_level(r);
-	log_check_warnings(r, opt_user);
+	log_check_warnings(r, o->user);
 	live_set(r);
 
 	/*
@@ -614,62 +698,17 @@ main(int argc, char **argv)
 	 */
 	filter_set_noreply(set == NULL || set->delay_reject != 0);
 
-	if (user && *user && (pw = getpwnam(user)) != NULL) {
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	} else if (user && *user && geteuid() == 0)
-		fatal("user %s: no such user; refusing to run as root", user);
+	daemon_user(d);
+	claim(d, o->foreground);
+	bind_sockets(d, set);
+}
 
-	/* Before any socket is touched: one daemon per pid file. */
-	if (pidfile && *pidfile)
-		ensure_dir(pidfile);
-	pidfile_lock(pidfile, foreground);
+/* block_signals - before any thread: only the sigwait threads take them */
+static void
+block_signals(void)
+{
+	sigset_t sigs;
 
-	/*
-	 * One daemon per socket. The pid file is ours (we hold its lock),
-	 * so a refusal here takes it away again.
-	 */
-	if (sock && (upath = unix_path(sock)) != NULL &&
-	    unix_socket_free(upath, err, sizeof(err)) < 0) {
-		if (pidfile_fd >= 0)
-			(void) unlink(pidfile);
-		fatal("%s", err);
-	}
-
-	/* Bind everything while still root. */
-	if (upath != NULL)
-		ensure_dir(upath);
-	if (control_spec_path(control))
-		ensure_dir(control_spec_path(control));
-	if (sock)
-		milter_open(sock, set);
-	if (upath != NULL) {
-		if (uid != (uid_t) -1 && chown(upath, uid, gid) < 0)
-			log_warning("chown %s: %s", upath, strerror(errno));
-		if (chmod(upath, 0660) < 0)
-			fatal("chmod %s: %s", upath, strerror(errno));
-	}
-	/* After the gate (milter_open): it takes the one listener there is. */
-	if (policy) {
-		if (unix_path(policy))
-			ensure_dir(unix_path(policy));
-		if (policy_listen(policy, uid, gid, set->max_connections,
-		    set->milter_timeout, err, sizeof(err)) < 0)
-			fatal("%s", err);
-	}
-	/* Filtering mail matters more than stats: go on without it. */
-	if (control_listen(control, uid, gid, err, sizeof(err)) < 0) {
-		log_error("%s; no control socket (SIGUSR1 still reloads)", err);
-		free(control);
-		control = xstrdup("none");
-	}
-
-	if (!foreground)
-		ready = daemonize();
-	pidfile_write(pidfile);
-	drop_privileges(user, pw);
-
-	/* Before any thread: only the sigwait threads take signals. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGUSR1);
@@ -678,6 +717,22 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
+/*
+ * start - detach unless foreground, record the pid, become the user,
+ * start the control and gate threads and say we are ready.
+ */
+static void
+start(struct daemon *d, int foreground)
+{
+	struct rules *r;
+
+	if (!foreground)
+		d->ready = daemonize();
+	pidfile_write(pidfile);
+	drop_privileges(d->user, d->pw);
+	block_signals();
 	main_thread = pthread_self();
 	if (control_start() < 0)
 		fatal("cannot start the control thread");
@@ -689,23 +744,35 @@ main(int argc, char **argv)
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
 	    "control %s, user %s, pid %ld%s%s", RG_VERSION, rules_source(r),
-	    sock ? sock : "none", control_spec_path(control) ? control : "none",
-	    user && *user ? user : "(unchanged)", (long) getpid(),
-	    policy ? ", policy " : "", policy ? policy : "");
+	    d->sock ? d->sock : "none",
+	    control_spec_path(d->control) ? d->control : "none",
+	    d->user && *d->user ? d->user : "(unchanged)", (long) getpid(),
+	    d->policy ? ", policy " : "", d->policy ? d->policy : "");
 	notify_ready("running: configuration %s, socket %s%s%s",
-	    rules_source(r), sock ? sock : "none", policy ? ", policy " : "",
-	    policy ? policy : "");
+	    rules_source(r), d->sock ? d->sock : "none",
+	    d->policy ? ", policy " : "", d->policy ? d->policy : "");
 	rules_unref(r);
-	if (ready >= 0) {
-		if (write(ready, "", 1) < 0)
+	if (d->ready >= 0) {
+		if (write(d->ready, "", 1) < 0)
 			log_warning("cannot tell the parent we run: %s",
 			    strerror(errno));
-		close(ready);
+		close(d->ready);
 	}
+}
+
+/*
+ * run - libmilter's loop in its thread, signals here, until it stops;
+ * then clean up and free d. Returns the exit status.
+ */
+static int
+run(struct daemon *d)
+{
+	pthread_t tid;
+	int     ret;
 
 	if (have_milter && pthread_create(&tid, NULL, milter_thread, NULL) != 0)
 		fatal("cannot start the milter thread");
-	wait_signals(upath);
+	wait_signals(d->upath);
 	if (have_milter) {
 		(void) pthread_join(tid, NULL);
 		ret = milter_ret;
@@ -715,13 +782,38 @@ main(int argc, char **argv)
 	    "milter main loop failed");
 	control_cleanup();
 	policy_cleanup();
-	if (upath != NULL)
-		(void) unlink(upath);
+	if (d->upath != NULL)
+		(void) unlink(d->upath);
 	pidfile_remove(pidfile);
 	live_set(NULL);
-	free(sock);
-	free(policy);
-	free(user);
-	free(control);
+	free(d->sock);
+	free(d->policy);
+	free(d->user);
+	free(d->control);
 	return (ret == MI_SUCCESS ? 0 : 1);
+}
+
+/* main - options, configuration, then setup, start and run */
+int
+main(int argc, char **argv)
+{
+	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
+	struct options o;
+	struct daemon d;
+	struct rules *r;
+
+	parse_options(argc, argv, &o);
+	live_init(o.conf, o.verbose);
+	if ((r = live_load(&errs, &warns)) == NULL) {
+		print_errors(live_conf_path(), strbuf_str(&errs), 1);
+		strbuf_free(&errs);
+		strbuf_free(&warns);
+		return (EX_CONFIG_);
+	}
+	strbuf_free(&errs);
+	if (o.check)
+		return (check_config(r, o.user, &warns));
+	setup(&o, r, &warns, &d);
+	start(&d, o.foreground);
+	return (run(&d));
 }

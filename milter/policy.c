@@ -73,6 +73,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "milter/facts.h"
@@ -107,17 +108,6 @@ struct pconn {
 	struct facts f;
 	int	discard;
 };
-
-/* spec_unix - the file of a unix: spec, or NULL */
-static const char *
-spec_unix(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return (spec + 5);
-	if (strncmp(spec, "local:", 6) == 0)
-		return (spec + 6);
-	return (*spec == '/' ? spec : NULL);
-}
 
 /* bind_unix - a listening Unix socket at path; -1 with err */
 static int
@@ -227,7 +217,7 @@ policy_listen(const char *spec, uid_t uid, gid_t gid, int max_conns,
 {
 	const char *path;
 
-	if ((path = spec_unix(spec)) != NULL)
+	if ((path = ctlproto_socket_path(spec)) != NULL)
 		listen_fd = bind_unix(path, uid, gid, err, errlen);
 	else if (strncmp(spec, "inet:", 5) == 0 ||
 	    strncmp(spec, "inet6:", 6) == 0)
