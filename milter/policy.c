@@ -76,10 +76,9 @@
 #include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "milter/facts.h"
 #include "milter/live.h"
 #include "milter/policy.h"
-#include "milter/reply.h"
+#include "milter/report.h"
 #include "milter/stats.h"
 #include "policy/policy.h"
 
@@ -101,12 +100,8 @@ struct pconn {
 	char	in[2 * POLICY_REQUEST_MAX];
 	size_t	inlen;
 	struct policy_request req;
-	char	instance[128];
-	int	have_session;
-	/* XXX until the session API lands: the engine's facts kept here */
-	struct rules_session *rs;
-	struct facts f;
-	int	discard;
+	char	instance[128];	/* the message rs decides */
+	struct rules_session *rs;	/* NULL: none yet */
 };
 
 /* bind_unix - a listening Unix socket at path; -1 with err */
@@ -268,198 +263,35 @@ session_end(struct pconn *pc)
 {
 	rules_session_free(pc->rs);
 	pc->rs = NULL;
-	facts_clear(&pc->f);
-	pc->discard = 0;
-	pc->have_session = 0;
 	pc->instance[0] = '\0';
 }
 
-/* XXX until the session API lands: the milter's facts by engine fact */
+/* set_fact - one fact of the request into the session */
 static int
 set_fact(void *ctx, enum rules_fact fact, const char *v)
 {
-	static const int ids[RULES_NFACTS] = {
-		[RULES_FACT_CLIENT] = -1,
-		[RULES_FACT_CLIENT_NAME] = FACT_CLIENT_NAME,
-		[RULES_FACT_CLIENT_RESOLVE] = FACT_CLIENT_RESOLVE,
-		[RULES_FACT_DAEMON] = FACT_DAEMON,
-		[RULES_FACT_HELO] = FACT_HELO,
-		[RULES_FACT_TLS_VERSION] = FACT_TLS_VERSION,
-		[RULES_FACT_VERIFY] = FACT_VERIFY,
-		[RULES_FACT_CERT_SUBJECT] = FACT_CERT_SUBJECT,
-		[RULES_FACT_CERT_ISSUER] = FACT_CERT_ISSUER,
-		[RULES_FACT_SENDER] = FACT_SENDER,
-		[RULES_FACT_SENDER_DOMAIN] = -2,
-		[RULES_FACT_AUTH] = FACT_AUTH,
-		[RULES_FACT_AUTH_TYPE] = FACT_AUTH_TYPE,
-		[RULES_FACT_QUEUE_ID] = FACT_QUEUE_ID,
-		[RULES_FACT_RCPT] = FACT_RCPT,
-		[RULES_FACT_RCPT_DOMAIN] = -2,
-		[RULES_FACT_RCPT_MAILER] = FACT_RCPT_MAILER,
-	};
-	struct facts *f = ctx;
-
-	if (ids[fact] == -1) {
-		f->has_client = v != NULL && addr_parse(v, &f->client) == 0;
-		f->client_text[0] = '\0';
-		if (f->has_client)
-			addr_format(&f->client, f->client_text,
-			    sizeof(f->client_text));
-		return (v != NULL && !f->has_client);
-	}
-	if (ids[fact] < 0)
-		return (1);
-	return (facts_set(f, (enum fact_id) ids[fact], v) < 0);
-}
-
-/* log_result - the log line and counters of one decision, as the milter */
-static void
-log_result(struct pconn *pc, enum rules_stage stage,
-	const struct rules_result *res)
-{
-	static const char *const stage_names[RULES_NSTAGES] = {
-		"CONNECT", "HELO", "MAIL", "RCPT",
-	};
-	static const char *const events[] = {
-		[RULES_EVENT_NONE] = NULL,
-		[RULES_EVENT_ACCEPT] = "accept",
-		[RULES_EVENT_RELAY] = "relay",
-		[RULES_EVENT_REJECT] = "reject",
-		[RULES_EVENT_TEMPFAIL] = "tempfail",
-		[RULES_EVENT_DISCARD] = "discard",
-	};
-	char    line[2048], err[sizeof(res->error)];
-	struct logline l;
-	const char *name = facts_get(&pc->f, FACT_CLIENT_NAME);
-	struct stats *st = live_stats();
-
-	if (res->lookup_error) {
-		stats_inc(st, STATS_LOOKUP_ERRORS);
-		text_sanitise(err, sizeof(err), res->error, TEXT_UTF8);
-		if (res->error_first)
-			log_error("lookup error: %s (rule %s: on-error decides)",
-			    err, res->rule[0] ? res->rule : "-");
-		else
-			log_debug("lookup error: %s", err);
-	}
-	if (stage == RULES_RCPT)
-		switch (res->answer) {
-		case RULES_ANSWER_CONTINUE:
-		case RULES_ANSWER_ACCEPT_MESSAGE:
-		case RULES_ANSWER_ACCEPT_CONNECTION:
-			stats_inc(st, STATS_RCPT_PERMITTED);
-			if (res->event == RULES_EVENT_RELAY)
-				stats_inc(st, STATS_RELAYS);
-			break;
-		case RULES_ANSWER_REJECT:
-			stats_inc(st, STATS_RCPT_REJECTED);
-			break;
-		case RULES_ANSWER_DISCARD:
-			stats_inc(st, STATS_RCPT_DISCARDED);
-			break;
-		default:
-			stats_inc(st, STATS_RCPT_TEMPFAILED);
-			break;
-		}
-	if (events[res->event] == NULL)
-		return;
-	memset(&l, 0, sizeof(l));
-	l.queue_id = facts_get(&pc->f, FACT_QUEUE_ID);
-	l.action = events[res->event];
-	l.stage = stage_names[stage];
-	l.client_name = facts_name_verified(name,
-	    facts_get(&pc->f, FACT_CLIENT_RESOLVE)) ? name : "unknown";
-	l.client_addr = pc->f.has_client ? pc->f.client_text : NULL;
-	if (res->event != RULES_EVENT_ACCEPT && res->event != RULES_EVENT_RELAY) {
-		l.code = res->code;
-		l.xcode = res->xcode;
-	}
-	l.text = res->text;
-	l.helo = facts_get(&pc->f, FACT_HELO);
-	l.sender = facts_get(&pc->f, FACT_SENDER);
-	l.rcpt = facts_get(&pc->f, FACT_RCPT);
-	l.auth = facts_get(&pc->f, FACT_AUTH);
-	l.rule = res->rule;
-	logline_format(line, sizeof(line), &l);
-	log_info("%s", line);
+	return (rules_session_set(((struct pconn *) ctx)->rs, fact, v));
 }
 
 /*
- * XXX until the session API lands: one stage through the engine of
- * today, with the answer and the event the session API will give
+ * set_facts - the request's facts (all, or a recipient's); a value cut
+ * or dropped is worth a warning, out of memory breaks the session (the
+ * engine then tempfails and report_result() says so)
  */
 static void
-eval_stage(struct pconn *pc, enum rules_stage stage,
-	struct rules_result *res)
+set_facts(struct pconn *pc, int all)
 {
-	struct rules_facts rf;
-	rules_result_old old;
-
-	facts_to_rules(&pc->f, &rf);
-	memset(&old, 0, sizeof(old));
-	(void) rules_eval(pc->rs, stage, &rf, &old, NULL);
-	memset(res, 0, sizeof(*res));
-	res->verdict = old.verdict;
-	memcpy(res->code, old.code, sizeof(res->code));
-	memcpy(res->xcode, old.xcode, sizeof(res->xcode));
-	memcpy(res->text, old.text, sizeof(res->text));
-	memcpy(res->rule, old.rule, sizeof(res->rule));
-	res->relay = old.relay;
-	res->lookup_error = old.lookup_error;
-	memcpy(res->error, old.error, sizeof(res->error));
-	res->error_first = old.error_first;
-	res->code[sizeof(res->code) - 1] = 0;
-	res->xcode[sizeof(res->xcode) - 1] = 0;
-	res->text[sizeof(res->text) - 1] = 0;
-	res->rule[sizeof(res->rule) - 1] = 0;
-	res->error[sizeof(res->error) - 1] = 0;
-	if (stage < RULES_RCPT) {
-		res->answer = RULES_ANSWER_NOREPLY;
-		if (old.verdict == RULES_DISCARD) {
-			pc->discard = 1;
-			res->event = RULES_EVENT_DISCARD;
-		} else if (old.verdict == RULES_REJECT ||
-		    old.verdict == RULES_TEMPFAIL)
-			pc->discard = -1;	/* not delayed: broken */
-		return;
-	}
-	if (pc->discard > 0) {
-		res->answer = RULES_ANSWER_DISCARD;
-		return;
-	}
-	if (pc->discard < 0) {
-		res->answer = RULES_ANSWER_TEMPFAIL;
-		snprintf(res->code, sizeof(res->code), "451");
-		snprintf(res->xcode, sizeof(res->xcode), "4.3.0");
-		snprintf(res->text, sizeof(res->text),
-		    "Temporary internal error");
-		return;
-	}
-	switch (old.verdict) {
-	case RULES_CONTINUE:
-		res->answer = RULES_ANSWER_CONTINUE;
-		res->event = old.relay ? RULES_EVENT_RELAY : RULES_EVENT_NONE;
-		break;
-	case RULES_ACCEPT:
-		res->answer = RULES_ANSWER_ACCEPT_MESSAGE;
-		res->event = RULES_EVENT_ACCEPT;
-		break;
-	case RULES_REJECT:
-		res->answer = RULES_ANSWER_REJECT;
-		res->event = RULES_EVENT_REJECT;
-		break;
-	case RULES_TEMPFAIL:
-		res->answer = RULES_ANSWER_TEMPFAIL;
-		res->event = RULES_EVENT_TEMPFAIL;
-		break;
-	default:
-		res->answer = RULES_ANSWER_DISCARD;
-		res->event = RULES_EVENT_DISCARD;
-		break;
-	}
+	if (policy_request_facts(&pc->req, all, set_fact, pc) == 1)
+		log_warning("policy client %s: a value too long or not valid "
+		    "was cut or dropped", pc->peer);
 }
 
-/* session_begin - the first request of a message: a new session */
+/*
+ * session_begin - the first request of a message: a session under the
+ * current rules, every stage before RCPT quiet; its facts; connect,
+ * HELO (when the client sent one) and MAIL. Returns 0, or -1 without
+ * rules or memory.
+ */
 static int
 session_begin(struct pconn *pc, const char *instance)
 {
@@ -470,23 +302,19 @@ session_begin(struct pconn *pc, const char *instance)
 	session_end(pc);
 	if ((r = live_get()) == NULL)
 		return (-1);
-	pc->rs = rules_session_new(r);
+	pc->rs = rules_session_new(r, RULES_QUIET_ALL);
 	rules_unref(r);
 	if (pc->rs == NULL)
 		return (-1);
-	for (stage = RULES_CONNECT; stage < RULES_RCPT; stage++)
-		rules_session_delay(pc->rs, (enum rules_stage) stage);
 	stats_inc(live_stats(), STATS_SESSIONS);
 	snprintf(pc->instance, sizeof(pc->instance), "%s", instance);
-	pc->have_session = 1;
-	if (policy_request_facts(&pc->req, 1, set_fact, &pc->f) > 0)
-		log_warning("policy client %s: a value too long or not valid "
-		    "was cut or dropped", pc->peer);
+	set_facts(pc, 1);
 	for (stage = RULES_CONNECT; stage < RULES_RCPT; stage++) {
-		if (stage == RULES_HELO && facts_get(&pc->f, FACT_HELO) == NULL)
+		if (stage == RULES_HELO &&
+		    rules_session_get(pc->rs, RULES_FACT_HELO) == NULL)
 			continue;
-		eval_stage(pc, (enum rules_stage) stage, &res);
-		log_result(pc, (enum rules_stage) stage, &res);
+		(void) rules_eval(pc->rs, (enum rules_stage) stage, &res, NULL);
+		report_result(pc->rs, (enum rules_stage) stage, &res);
 	}
 	return (0);
 }
@@ -506,7 +334,7 @@ answer(struct pconn *pc, char *buf, size_t len)
 	}
 	if (instance == NULL)
 		instance = "";
-	if (!pc->have_session || *instance == '\0' ||
+	if (pc->rs == NULL || *instance == '\0' ||
 	    strcmp(instance, pc->instance) != 0) {
 		if (session_begin(pc, instance) < 0) {
 			log_error("policy client %s: internal error: no rules "
@@ -517,11 +345,10 @@ answer(struct pconn *pc, char *buf, size_t len)
 			    "internal error");
 			return;
 		}
-	} else if (policy_request_facts(&pc->req, 0, set_fact, &pc->f) > 0)
-		log_warning("policy client %s: a value too long or not valid "
-		    "was cut or dropped", pc->peer);
-	eval_stage(pc, RULES_RCPT, &res);
-	log_result(pc, RULES_RCPT, &res);
+	} else
+		set_facts(pc, 0);
+	(void) rules_eval(pc->rs, RULES_RCPT, &res, NULL);
+	report_result(pc->rs, RULES_RCPT, &res);
 	set = rules_settings(rules_session_rules(pc->rs));
 	policy_action(buf, len, &res, set && set->policy_permit_dunno ?
 	    POLICY_PERMIT_DUNNO : POLICY_PERMIT_OK);
@@ -684,7 +511,6 @@ accept_thread(void *arg)
 		}
 		pc = xcalloc(1, sizeof(*pc));
 		pc->fd = fd;
-		facts_init(&pc->f);
 		peer_name(fd, pc->peer, sizeof(pc->peer));
 		if (pthread_create(&tid, &attr, conn_thread, pc) != 0) {
 			log_warning("policy socket: cannot start a thread for "

@@ -16,7 +16,6 @@
 #include <stddef.h>
 
 #include "rules/rules.h"
-#include "policy/compat.h"	/* XXX until the session API lands */
 
 /*
  * Bounds of one request. Postfix 3.7 sends about 30 attributes and
