@@ -75,7 +75,6 @@
 #include "common/addr.h"
 #include "common/ctlproto.h"
 #include "common/log.h"
-#include "common/xalloc.h"
 #include "milter/live.h"
 #include "milter/policy.h"
 #include "milter/report.h"
@@ -509,7 +508,14 @@ accept_thread(void *arg)
 			refuse(fd);
 			continue;
 		}
-		pc = xcalloc(1, sizeof(*pc));
+		/* Out of memory: this connection fails, not the daemon. */
+		if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+			log_error("policy socket: out of memory; closing a "
+			    "connection");
+			close(fd);
+			__atomic_sub_fetch(&nlive, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		pc->fd = fd;
 		peer_name(fd, pc->peer, sizeof(pc->peer));
 		if (pthread_create(&tid, &attr, conn_thread, pc) != 0) {
