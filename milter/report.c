@@ -9,6 +9,9 @@
  *	const char *report_stage_name(enum rules_stage stage)
  *	void	report_result(const struct rules_session *s,
  *		enum rules_stage stage, const struct rules_result *res)
+ *	void	report_logline(const struct rules_session *s,
+ *		enum rules_stage stage, const struct rules_result *res,
+ *		struct logline *l)
  * DESCRIPTION
  *	report_result() does, for a door into the engine (the milter, the
  *	policy listener), what follows a rules_eval() call whatever the
@@ -20,6 +23,9 @@
  *	a line for what a rule marked warn would have done; the recipient
  *	counters follow what the MTA is told at RCPT; an internal error
  *	is logged and counted.
+ *
+ *	report_logline() fills the fields of that line (its strings point
+ *	into s and res).
  *
  *	An accept is logged because the MTA stops asking for the rest of
  *	the connection or message, so the recipients it then relays are
@@ -51,30 +57,18 @@ report_stage_name(enum rules_stage stage)
 	return ((unsigned) stage < RULES_NSTAGES ? names[stage] : "?");
 }
 
-/*
- * log_event - the one line of a refusal, relay, accept or discard; or,
- * with warn, of what a rule marked warn would have done (action
- * "warn-reject", ...; the reply is "nothing done (warn)")
- */
-static void
-log_event(const struct rules_session *s, enum rules_stage stage,
-	const struct rules_result *res, int warn)
+/* report_logline - the fields of a result's log line */
+void
+report_logline(const struct rules_session *s, enum rules_stage stage,
+	const struct rules_result *res, struct logline *lp)
 {
-	char    line[2048], action[32];
 	struct logline l;
-	int     refusal = !warn && (res->event == RULES_EVENT_REJECT ||
-	    res->event == RULES_EVENT_TEMPFAIL);
+	int     refusal = res->event == RULES_EVENT_REJECT ||
+	    res->event == RULES_EVENT_TEMPFAIL;
 
 	memset(&l, 0, sizeof(l));
 	l.queue_id = rules_session_get(s, RULES_FACT_QUEUE_ID);
 	l.action = rules_event_name(res->event);
-	if (warn) {
-		snprintf(action, sizeof(action), "warn-%s",
-		    res->warn_verdict == RULES_CONTINUE ? "permit" :
-		    rules_verdict_name(res->warn_verdict));
-		l.action = action;
-		l.warn = 1;
-	}
 	l.stage = report_stage_name(stage);
 	l.client_name = rules_session_client_name(s);
 	l.client_addr = rules_session_get(s, RULES_FACT_CLIENT);
@@ -87,7 +81,32 @@ log_event(const struct rules_session *s, enum rules_stage stage,
 	l.auth = rules_session_get(s, RULES_FACT_AUTH);
 	l.identity = res->identity;
 	l.identity_source = res->identity_source;
-	l.rule = warn ? res->warn_rule : res->rule;
+	l.rule = res->rule;
+	*lp = l;
+}
+
+/*
+ * log_event - the one line of a refusal, relay, accept or discard; or,
+ * with warn, of what a rule marked warn would have done (action
+ * "warn-reject", ...; the reply is "nothing done (warn)")
+ */
+static void
+log_event(const struct rules_session *s, enum rules_stage stage,
+	const struct rules_result *res, int warn)
+{
+	char    line[2048], action[32];
+	struct logline l;
+
+	report_logline(s, stage, res, &l);
+	if (warn) {
+		snprintf(action, sizeof(action), "warn-%s",
+		    res->warn_verdict == RULES_CONTINUE ? "permit" :
+		    rules_verdict_name(res->warn_verdict));
+		l.action = action;
+		l.code = "";
+		l.rule = res->warn_rule;
+		l.warn = 1;
+	}
 	logline_format(line, sizeof(line), &l);
 	log_info("%s", line);
 }

@@ -62,6 +62,9 @@ struct rules_settings {
 	int	max_connections;	/* default 512 */
 	const char *blocks;		/* the account blocks table,
 					 * default RULES_BLOCKS_DEFAULT */
+	const char *policy;		/* the policy door's socket, or NULL */
+	int	policy_permit_dunno;	/* policy-permit dunno: a permit
+					 * answers DUNNO, not OK */
 };
 
 #define RULES_BLOCKS_DEFAULT	"/var/lib/relayguard/blocks.lmdb"

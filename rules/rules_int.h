@@ -291,6 +291,7 @@ struct rules {
 	struct rules_settings settings;
 	char   *set_socket, *set_control, *set_user, *set_delim;
 	char   *set_blocks;
+	char   *set_policy;
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;
