@@ -1099,7 +1099,9 @@ run_block(struct an *an, enum rules_stage stage, const struct rule **dec)
 		ar = &an->blocks[stage][i];
 		for (j = 0, ok = 1; j < ar->r->nconds && ok; j++)
 			ok = aval(an, ar->atom[j]) ^ ar->r->conds[j].neg;
-		if (!ok)
+		/* A limit rule refuses only over its limit: a stranger
+		 * under it passes, so it never blocks a witness. */
+		if (!ok || ar->r->limit != NULL)
 			continue;
 		switch (ar->r->action) {
 		case ACT_CHECK:

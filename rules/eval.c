@@ -122,6 +122,7 @@ struct rules_session {
 	unsigned delay;			/* stages delayed anyway (bit per stage) */
 	struct sender_cache snd;
 	struct dom_cache cn, helo;
+	struct limit_held held;		/* this RCPT's counted recipient */
 };
 
 /* Facts derived from the raw values, on demand. */
@@ -1175,6 +1176,18 @@ run_block(struct ctx *c, struct decision *d)
 			cond_failed(c, rule, &rule->conds[j]);
 			continue;
 		}
+		if (rule->limit != NULL && (v = limit_rule_check(c->r, rule,
+		    c->f, &c->s->held, c->trace, c->err.msg,
+		    sizeof(c->err.msg))) != 1) {
+			if (v == 0)
+				continue;
+			if (c->trace)
+				trace_add(c->trace, c->stage, rule->where,
+				    rule->text, "error", "%s", c->err.msg);
+			on_error(c, rule, d);
+			count(rule, STAT_ERROR);
+			return;
+		}
 		if (rule->action == ACT_CHECK) {
 			if (!do_check(c, rule, d, (hold & HOLD_PERMIT) != 0))
 				continue;
@@ -1417,6 +1430,9 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		res->relay = !d.shows_local &&
 		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
 	trace_result(&c, res);
+	if (stage == RULES_RCPT)
+		limit_settle(s->r, &s->held, res->verdict == RULES_CONTINUE ||
+		    res->verdict == RULES_ACCEPT, trace);
 out:
 	if (c.have_readings)
 		readings_free(&c.rd);

@@ -58,7 +58,11 @@ struct rules_settings {
 					 * rules_analyse() only warn */
 	int	milter_timeout;		/* seconds, default 30 */
 	int	max_connections;	/* default 512 */
+	const char *limit_state;	/* counters' file, "none", or NULL:
+					 * RULES_LIMIT_STATE_DEFAULT */
 };
+
+#define RULES_LIMIT_STATE_DEFAULT	"/var/lib/relayguard/limits.lmdb"
 
 #define RULES_MILTER_TIMEOUT_DEFAULT	30
 #define RULES_MAX_CONNECTIONS_DEFAULT	512

@@ -17,7 +17,9 @@
 
 #include "common/addr.h"
 #include "common/strbuf.h"
+#include "rules/limits.h"
 #include "rules/rules.h"
+#include "store/limit.h"
 #include "store/store.h"
 
 /* Item types: what the items of a set are, decided by the fact. */
@@ -279,6 +281,30 @@ enum rules_stat {
 	STAT_NSTATS,
 };
 
+/*
+ * A rate limit on a rule (limits.c): the rule's conditions hold, then
+ * the rule decides only when its subject is over the limit; under it,
+ * the recipient is counted (and given back if the RCPT is refused).
+ */
+struct rule_limit {
+	struct limit_window win[LIMIT_WINDOWS_MAX];
+	size_t  nwin;
+	char   *name;			/* the counters' name: the rule's label */
+	char   *text;			/* "limit 100/hour 500/day per identity" */
+	unsigned long block_after;	/* report when refused this often; 0 */
+	int     block_ttl;		/* seconds of the block asked for */
+};
+
+/* Counted recipients of one RCPT, settled when its answer is known. */
+#define LIMIT_HELD_MAX	16		/* limit rules in the rcpt block */
+
+struct limit_held {
+	size_t  n;
+	const struct rule_limit *lim[LIMIT_HELD_MAX];
+	char    subject[LIMIT_SUBJECT_MAX + 1];
+	int64_t now;
+};
+
 struct rule {
 	enum action action;
 	enum rules_stage stage;
@@ -295,6 +321,7 @@ struct rule {
 					 * facts is intended (analysis.c) */
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
+	struct rule_limit *limit;	/* NULL: none */
 	atomic_ulong matched;
 	atomic_ulong stats[STAT_NSTATS];
 };
@@ -310,6 +337,8 @@ struct rules {
 	char   *source;
 	struct rules_settings settings;
 	char   *set_socket, *set_control, *set_user, *set_delim;
+	char   *set_limit_state;
+	struct rules_limits limits;	/* attached by the owner; not owned */
 	struct block blocks[RULES_NSTAGES];
 	int     stage_used[RULES_NSTAGES];
 	struct list **lists;
@@ -323,6 +352,14 @@ struct rules {
 	struct rule **all_rules;	/* in file order, for stats */
 	size_t  nall;
 };
+
+/* limits.c */
+extern int limit_rule_check(const struct rules *, const struct rule *,
+	const struct rules_facts *, struct limit_held *,
+	struct rules_trace *, char *err, size_t errlen);
+extern void limit_settle(const struct rules *, struct limit_held *,
+	int permitted, struct rules_trace *);
+extern void limit_rule_free(struct rule_limit *);
 
 /* parse.c */
 extern struct rules *rules_parse(const char *name, const char *text,

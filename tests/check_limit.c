@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr.h"
+#include "common/strbuf.h"
+#include "rules/limits.h"
+#include "rules/rules.h"
 #include "store/limit.h"
 #include "tests/check_timeout.h"
 
@@ -406,6 +410,287 @@ START_TEST(test_window_parse)
 }
 END_TEST
 
+
+/*
+ * Rules: a session per test, time from a variable, the counters in a
+ * memory store that outlives the configurations.
+ */
+static int64_t clock_now;
+static int exceeded_calls;
+static char exceeded_subject[LIMIT_SUBJECT_MAX + 1];
+
+/* test_clock - the injected time */
+static int64_t
+test_clock(void *arg)
+{
+	(void) arg;
+	return (clock_now);
+}
+
+/* test_exceeded - the block hook */
+static void
+test_exceeded(void *arg, const struct rules_limit_event *ev)
+{
+	(void) arg;
+	exceeded_calls++;
+	snprintf(exceeded_subject, sizeof(exceeded_subject), "%s", ev->subject);
+	ck_assert_int_eq(ev->block_ttl, 7200);
+}
+
+static const char limit_conf[] =
+    "list vip { boss@example.com }\n"
+    "rcpt {\n"
+    "    tempfail auth = big@example.com and limit 10/minute name \"big\"\n"
+    "    tempfail not auth = big@example.com and limit 3/minute 5/hour "
+    "per identity except <vip> block-after 2 for 2h name \"rate\"\n"
+    "    permit rcpt-domain = example.com\n"
+    "    permit auth\n"
+    "    reject\n"
+    "}\n";
+
+/* load - limit_conf (or text) attached to store s */
+static struct rules *
+load(const char *text, struct limit_store *s)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r = rules_load_string("limit.conf", text, &errs);
+	struct rules_limits l = {s, test_clock, test_exceeded, NULL};
+
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	strbuf_free(&errs);
+	rules_limits_attach(r, &l);
+	return (r);
+}
+
+/* rcpt - one RCPT of a new session; the verdict */
+static enum rules_verdict
+rcpt(struct rules *r, const char *client, const char *auth, const char *to,
+	struct rules_result *res)
+{
+	struct rules_session *s = rules_session_new(r);
+	struct rules_result dummy;
+	struct rules_facts f;
+	struct addr a;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(addr_parse(client, &a), 0);
+	f.client = &a;
+	f.auth = auth;
+	f.sender = "<x@example.org>";
+	f.rcpt = to;
+	if (res == NULL)
+		res = &dummy;
+	rules_eval(s, RULES_CONNECT, &f, res, NULL);
+	rules_eval(s, RULES_MAIL, &f, res, NULL);
+	rules_eval(s, RULES_RCPT, &f, res, NULL);
+	rules_session_free(s);
+	return (res->verdict);
+}
+
+/* The N-th passes, the N+1-th gets 451 4.7.1, time lets it pass again. */
+START_TEST(test_rule_boundary)
+{
+	struct limit_store *s = mem();
+	struct rules *r = load(limit_conf, s);
+	struct rules_result res;
+	int     i;
+
+	clock_now = T0;
+	exceeded_calls = 0;
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>",
+		    NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>",
+	    &res), RULES_TEMPFAIL);
+	ck_assert_str_eq(res.code, "451");
+	ck_assert_str_eq(res.xcode, "4.7.1");
+	ck_assert_int_eq(exceeded_calls, 0);
+	/* other identities are not affected; case does not matter */
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "bob", "<a@far.example>", NULL),
+	    RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "ALICE", "<a@far.example>", NULL),
+	    RULES_TEMPFAIL);
+	ck_assert_int_eq(exceeded_calls, 1);
+	ck_assert_str_eq(exceeded_subject, "alice");
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_TEMPFAIL);
+	ck_assert_int_eq(exceeded_calls, 1);
+	clock_now = T0 + 20 * SEC - 1;
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_TEMPFAIL);
+	clock_now = T0 + 20 * SEC;
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_CONTINUE);
+	/* the hour: 5 in all, then the hourly window holds until 1440 s */
+	clock_now = T0 + 40 * SEC;
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_CONTINUE);
+	clock_now = T0 + 600 * SEC;
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_TEMPFAIL);
+	clock_now = T0 + 1440 * SEC;
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "alice", "<a@far.example>", NULL),
+	    RULES_CONTINUE);
+	rules_unref(r);
+	limit_close(s);
+}
+END_TEST
+
+/* Exemptions, overrides by condition, refused recipients not counted. */
+START_TEST(test_rule_exempt)
+{
+	struct limit_store *s = mem();
+	struct rules *r = load(limit_conf, s);
+	int     i;
+
+	clock_now = T0;
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(rcpt(r, "192.0.2.1", "boss@example.com",
+		    "<a@far.example>", NULL), RULES_CONTINUE);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(rcpt(r, "192.0.2.1", "big@example.com",
+		    "<a@far.example>", NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "big@example.com",
+	    "<a@far.example>", NULL), RULES_TEMPFAIL);
+	/* strangers: refused relay is never counted */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(rcpt(r, "198.51.100.7", NULL, "<a@far.example>",
+		    NULL), RULES_REJECT);
+	/* ... local mail is, per /24 */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rcpt(r, "198.51.100.7", NULL,
+		    "<u@example.com>", NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "198.51.100.200", NULL, "<u@example.com>",
+	    NULL), RULES_TEMPFAIL);
+	ck_assert_int_eq(rcpt(r, "198.51.101.7", NULL, "<u@example.com>",
+	    NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "2001:db8:1:2::7", NULL, "<u@example.com>",
+	    NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "2001:db8:1:2:ffff::1", NULL,
+	    "<u@example.com>", NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "2001:db8:1:2::9", NULL, "<u@example.com>",
+	    NULL), RULES_CONTINUE);
+	ck_assert_int_eq(rcpt(r, "2001:db8:1:2::9", NULL, "<u@example.com>",
+	    NULL), RULES_TEMPFAIL);
+	rules_unref(r);
+	limit_close(s);
+}
+END_TEST
+
+/* A reload keeps the counters: they belong to the store, by name. */
+START_TEST(test_rule_reload)
+{
+	struct limit_store *s = mem();
+	struct rules *r = load(limit_conf, s), *r2;
+	int     i;
+
+	clock_now = T0;
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rcpt(r, "192.0.2.1", "carol", "<a@far.example>",
+		    NULL), RULES_CONTINUE);
+	/* the same rule moved down two lines: same name, same counters */
+	r2 = load("# moved\n\n" "list vip { nobody }\n"
+	    "rcpt {\n"
+	    "    tempfail limit 3/minute 5/hour per identity name \"rate\"\n"
+	    "    permit auth\n"
+	    "}\n", s);
+	rules_unref(r);
+	ck_assert_int_eq(rcpt(r2, "192.0.2.1", "carol", "<a@far.example>",
+	    NULL), RULES_TEMPFAIL);
+	rules_unref(r2);
+	limit_close(s);
+}
+END_TEST
+
+/* No store: the limit cannot be counted, on-error answers. */
+START_TEST(test_rule_no_store)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r = rules_load_string("limit.conf", limit_conf, &errs);
+	struct rules_result res;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(rcpt(r, "192.0.2.1", "dave", "<a@far.example>", &res),
+	    RULES_TEMPFAIL);
+	ck_assert_str_eq(res.code, "451");
+	ck_assert_int_eq(res.lookup_error, 1);
+	ck_assert_int_eq(rules_limits_used(r), 1);
+	rules_unref(r);
+	strbuf_free(&errs);
+}
+END_TEST
+
+/* explain's trace shows the counter's state */
+START_TEST(test_rule_trace)
+{
+	struct limit_store *s = mem();
+	struct rules *r = load(limit_conf, s);
+	struct rules_session *ss;
+	struct rules_trace *t = rules_trace_new();
+	struct rules_trace_step st;
+	struct rules_result res;
+	struct rules_facts f;
+	struct addr a;
+	size_t  i;
+	int     over = 0, counted = 0;
+
+	clock_now = T0;
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
+	f.client = &a;
+	f.auth = "erin";
+	f.rcpt = "<a@far.example>";
+	ss = rules_session_new(r);
+	for (i = 0; i < 4; i++)
+		rules_eval(ss, RULES_RCPT, &f, &res, t);
+	for (i = 0; i < rules_trace_count(t); i++) {
+		ck_assert_int_eq(rules_trace_step(t, i, &st), 0);
+		if (strstr(st.detail, "erin: under the limit, recipient counted "
+		    "(2 of 3/minute left, 4 of 5/hour left)"))
+			counted++;
+		if (strstr(st.detail, "erin: over the limit 3/minute (0 of "
+		    "3/minute left, 2 of 5/hour left); allows again in 20 s"))
+			over++;
+	}
+	ck_assert_int_eq(counted, 1);
+	ck_assert_int_eq(over, 1);
+	rules_session_free(ss);
+	rules_trace_free(t);
+	rules_unref(r);
+	limit_close(s);
+}
+END_TEST
+
+static const struct bad_conf {
+	const char *text;
+	const char *want;
+} bad_confs[] = {
+	{"mail {\n tempfail limit 1/hour\n}\n", "allowed only in rcpt"},
+	{"rcpt {\n permit limit 1/hour\n}\n", "limit needs tempfail or reject"},
+	{"rcpt {\n tempfail limit\n}\n", "a rate after limit"},
+	{"rcpt {\n tempfail limit 1/fortnight\n}\n", "bad rate"},
+	{"rcpt {\n tempfail limit 1/hour 2/60m\n}\n", "same period"},
+	{"rcpt {\n tempfail limit 1/h 2/d 3/w 4/m 5/s\n}\n", "at most 4"},
+	{"rcpt {\n tempfail limit 1/hour per client\n}\n", "identity after per"},
+	{"rcpt {\n tempfail limit 1/hour except\n}\n", "after except"},
+	{"rcpt {\n tempfail limit 1/hour except <nope>\n}\n", "nope"},
+	{"rcpt {\n tempfail limit 1/hour block-after x\n}\n", "block-after"},
+	{"rcpt {\n tempfail limit 1/hour and auth\n}\n", "end of line"},
+};
+
+START_TEST(test_rule_errors)
+{
+	const struct bad_conf *b = &bad_confs[_i];
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r = rules_load_string("bad.conf", b->text, &errs);
+
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(strbuf_str(&errs), b->want) != NULL,
+	    "%s: got %s", b->text, strbuf_str(&errs));
+	strbuf_free(&errs);
+}
+END_TEST
+
 /* limit_suite - the rate counter suite */
 Suite  *
 limit_suite(void)
@@ -428,6 +713,16 @@ limit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_persist);
 	tcase_add_test(tc, test_bad_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rules");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
+	tcase_add_test(tc, test_rule_boundary);
+	tcase_add_test(tc, test_rule_exempt);
+	tcase_add_test(tc, test_rule_reload);
+	tcase_add_test(tc, test_rule_no_store);
+	tcase_add_test(tc, test_rule_trace);
+	tcase_add_loop_test(tc, test_rule_errors, 0, N(bad_confs));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");
