@@ -20,8 +20,8 @@
  *	-1 with a message in err.
  *
  *	control_start() serves the socket from a thread of its own. One
- *	request per connection: a line "stats", "stats prometheus" or
- *	"reload". The answer is a status line, "ok" or "error MESSAGE",
+ *	request per connection: a line "stats", "stats prometheus",
+ *	"reload", "limits [SUBJECT]" or "reset SUBJECT" (milter/limits.c). The answer is a status line, "ok" or "error MESSAGE",
  *	then the body (the counters; for a refused reload every error of
  *	the file, one per line), then the connection is closed. Only
  *	root and the daemon's own user may ask (SO_PEERCRED).
@@ -48,6 +48,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "milter/control.h"
+#include "milter/limits.h"
 #include "milter/live.h"
 #include "milter/stats.h"
 
@@ -220,9 +221,15 @@ serve(int fd)
 			    "running configuration stays\n");
 			strbuf_puts(&out, strbuf_str(&errs));
 		}
+	} else if (strcmp(line, "limits") == 0) {
+		mlimits_list(NULL, &out);
+	} else if (strncmp(line, "limits ", 7) == 0 && line[7] != '\0') {
+		mlimits_list(line + 7, &out);
+	} else if (strncmp(line, "reset ", 6) == 0 && line[6] != '\0') {
+		mlimits_reset(line + 6, &out);
 	} else {
 		strbuf_puts(&out, "error unknown request (stats, "
-		    "stats prometheus, reload)\n");
+		    "stats prometheus, reload, limits, reset)\n");
 	}
 	(void) write_all(fd, strbuf_str(&out), out.len);
 	strbuf_free(&out);

@@ -64,6 +64,7 @@
 #include "milter/conngate.h"
 #include "milter/control.h"
 #include "milter/filter.h"
+#include "milter/limits.h"
 #include "milter/live.h"
 #include "milter/notify.h"
 #include "rules/rules.h"
@@ -428,6 +429,7 @@ wait_signals(const char *upath)
 		return;
 	log_error("libmilter did not stop within %d seconds; exiting "
 	    "without waiting for it", STOP_GRACE);
+	mlimits_stop();
 	control_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
@@ -554,6 +556,12 @@ main(int argc, char **argv)
 		return (0);
 	}
 
+	/* Rate counters: opened as root, kept for the daemon's life. */
+	if (mlimits_start(r, &errs) < 0) {
+		print_errors(live_conf_path(), strbuf_str(&errs), 1);
+		return (EX_CONFIG_);
+	}
+
 	set = rules_settings(r);
 	sock = xstrdup(opt_socket ? opt_socket :
 	    set && set->socket ? set->socket : DEFAULT_SOCKET);
@@ -655,6 +663,8 @@ main(int argc, char **argv)
 		fatal("cannot start the control thread");
 	if (conngate_start() < 0)
 		fatal("cannot start the connection gate thread");
+	if (mlimits_run() < 0)
+		fatal("cannot start the rate counter thread");
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
@@ -678,6 +688,7 @@ main(int argc, char **argv)
 	ret = milter_ret;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
+	mlimits_stop();
 	control_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);

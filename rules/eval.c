@@ -1206,7 +1206,7 @@ run_block(struct ctx *c, struct decision *d)
 			    "readings: %s)", rule_refuses(rule) ? "refuses" :
 			    "permits", rule_refuses(rule) ? "some" : "every",
 			    rds);
-		} else if (c->trace)
+		} else if (c->trace && rule->limit == NULL)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
 			    "match", rule->nconds ? "all conditions hold" :
 			    "no conditions");

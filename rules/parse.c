@@ -1296,8 +1296,14 @@ parse_rule(struct parser *p, enum rules_stage stage)
 	}
 	if (p->nerr != nerr)
 		goto drop;
-	if (rule->limit != NULL)
+	if (rule->limit != NULL) {
 		rule->limit->name = xstrdup(rule->name ? rule->name : rule->where);
+		if (!rule->reply.given && rules_reply_parse(
+		    rule->action == ACT_REJECT ? LIMIT_REPLY_REJECT :
+		    LIMIT_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' : '4',
+		    &rule->reply, err, sizeof(err)) < 0)
+			perr(p, "%s", err);	/* cannot happen */
+	}
 	rule->text = slice(p, start, end);
 	{
 		char   *e = rule->text + strlen(rule->text);

@@ -295,6 +295,9 @@ struct rule_limit {
 	int     block_ttl;		/* seconds of the block asked for */
 };
 
+#define LIMIT_REPLY_TEMPFAIL	"451 4.7.1 Too many recipients, try again later"
+#define LIMIT_REPLY_REJECT	"554 5.7.1 Too many recipients"
+
 /* Counted recipients of one RCPT, settled when its answer is known. */
 #define LIMIT_HELD_MAX	16		/* limit rules in the rcpt block */
 

@@ -1,0 +1,21 @@
+/*
+ * NAME
+ *	cmd_reset - relayguardctl reset
+ * SYNOPSIS
+ *	relayguardctl reset [-c conf] [--socket S] IDENTITY
+ * DESCRIPTION
+ *	Clears every rate counter of IDENTITY in the running daemon; see
+ *	cmd_limits.c.
+ */
+#include "ctl/ctl.h"
+#include "ctl/ctl_limits.h"
+
+const char cmd_reset_usage[] =
+	"reset [-c conf] [--socket S] IDENTITY";
+
+/* cmd_reset - clear one identity's rate counters */
+int
+cmd_reset(int argc, char **argv)
+{
+	return (ctl_limits_ask("reset", cmd_reset_usage, 1, argc, argv));
+}
