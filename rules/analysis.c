@@ -1422,7 +1422,7 @@ warnings(struct an *an)
 			/* Shadowed: an earlier non-check rule with a subset. */
 			for (j = 0; j < i; j++) {
 				er = &an->blocks[s][j];
-				if (er->r->action == ACT_CHECK)
+				if (er->r->action == ACT_CHECK || er->r->limit != NULL)
 					continue;
 				for (k = 0; k < er->r->nconds; k++) {
 					for (c = 0; c < ar->r->nconds; c++)
