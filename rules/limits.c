@@ -174,7 +174,8 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 		    lim->name, held->subject);
 		return (-1);
 	}
-	windows_text(lim, ans.left, left, sizeof(left));
+	if (trace)
+		windows_text(lim, ans.left, left, sizeof(left));
 	if (ans.allowed) {
 		held->lim[held->n++] = lim;
 		if (trace)
@@ -183,13 +184,14 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 			    "(%s)", held->subject, left);
 		return (0);
 	}
-	limit_window_format(&lim->win[ans.window], w, sizeof(w));
-	if (trace)
+	if (trace) {
+		limit_window_format(&lim->win[ans.window], w, sizeof(w));
 		trace_add(trace, rule->stage, rule->where, rule->text, "match",
 		    "%s: over the limit %s (%s); allows again in %lld s; "
 		    "refused %lu time%s in a row", held->subject, w, left,
 		    (long long) ((ans.again - held->now + LIMIT_US - 1) /
 		    LIMIT_US), ans.denials, ans.denials == 1 ? "" : "s");
+	}
 	if (lim->block_after != 0 && ans.denials == lim->block_after &&
 	    r->limits.exceeded != NULL) {
 		ev.subject = held->subject;

@@ -134,12 +134,18 @@ static uint32_t
 left_at(const struct limit_tat *t, const struct limit_window *w,
 	int64_t now)
 {
-	__int128 s;
+	int64_t s;
 
 	if (!tat_after(t, now))
 		return (w->count);
-	/* (now + P - tat) in 1/count microseconds, over T = P in those */
-	s = (__int128) (now + period_us(w) - t->tat) * w->count - t->frac;
+	/*
+	 * (now + P - tat) in 1/count microseconds, over T = P in those.
+	 * now < tat <= now + P after a take, so this is at most P * count:
+	 * 31 days * 10^6 * 10^6 fits in 63 bits.
+	 */
+	if (t->tat - now > period_us(w))
+		return (0);
+	s = (now + period_us(w) - t->tat) * (int64_t) w->count - t->frac;
 	if (s <= 0)
 		return (0);
 	s /= period_us(w);

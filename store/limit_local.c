@@ -536,6 +536,17 @@ collect(struct local *s, int64_t now, int all, struct pending **out,
 	return (0);
 }
 
+/* pending_cmp - key order, so that LMDB writes its pages in order */
+static int
+pending_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	size_t  n = x->klen < y->klen ? x->klen : y->klen;
+	int     c = memcmp(x->key, y->key, n);
+
+	return (c != 0 ? c : (x->klen > y->klen) - (x->klen < y->klen));
+}
+
 /* local_flush - write what changed to the file */
 static int
 local_flush(struct limit_store *base, int64_t now, char *err, size_t errlen)
@@ -565,6 +576,7 @@ local_flush(struct limit_store *base, int64_t now, char *err, size_t errlen)
 		pthread_mutex_unlock(&s->fmu);
 		return (-1);
 	}
+	qsort(p, n, sizeof(*p), pending_cmp);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		goto fail;
 	if (s->drop_all && (rc = mdb_drop(txn, s->dbi, 0)) != 0)
