@@ -61,24 +61,18 @@ static const char limits_conf[] =
 
 static char idents[NIDENT][16];
 
-/* wall, cpu - monotonic seconds; this thread's CPU seconds */
+/* seconds - a clock in seconds: CLOCK_MONOTONIC, or this thread's CPU */
 static double
-wall(void)
+seconds(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
-static double
-cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
+#define wall()	seconds(CLOCK_MONOTONIC)
+#define cpu()	seconds(CLOCK_THREAD_CPUTIME_ID)
 
 /* load - a configuration attached to store s; exits on error */
 static struct rules *
@@ -160,6 +154,24 @@ threads(struct rules *r, long n, int one, long *bad)
 	return (NTHREADS * (double) n / (wall() - w0));
 }
 
+/* touch - count one recipient for every step-th of NFLUSH subjects */
+static void
+touch(struct limit_store *s, long step)
+{
+	struct limit_window w = {100000, 3600};
+	struct limit_answer ans;
+	struct limit_key k = {NULL, "hourly"};
+	char    sub[32];
+	long    i;
+
+	for (i = 0; i < NFLUSH; i += step) {
+		snprintf(sub, sizeof(sub), "user%07ld@example.com", i);
+		k.subject = sub;
+		(void) limit_take(s, &k, &w, 1, INT64_C(1800000000000000), 1,
+		    &ans);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,28 +247,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_limits: %s\n", err);
 		return (1);
 	}
-	for (i = 0; i < NFLUSH; i++) {
-		char    sub[32];
-
-		snprintf(sub, sizeof(sub), "user%07ld@example.com", i);
-		k.subject = sub;
-		k.name = "hourly";
-		(void) limit_take(s, &k, w, 2, INT64_C(1800000000000000), 1,
-		    &ans);
-	}
+	touch(s, 1);
 	t0 = wall();
 	if (limit_flush(s, INT64_C(1800000000000000), err, sizeof(err)) < 0)
 		fprintf(stderr, "bench_limits: flush: %s\n", err), bad++;
 	full = wall() - t0;
-	for (i = 0; i < NFLUSH; i += 100) {
-		char    sub[32];
-
-		snprintf(sub, sizeof(sub), "user%07ld@example.com", i);
-		k.subject = sub;
-		k.name = "hourly";
-		(void) limit_take(s, &k, w, 2, INT64_C(1800000000000000), 1,
-		    &ans);
-	}
+	touch(s, 100);
 	t0 = wall();
 	if (limit_flush(s, INT64_C(1800000000000000), err, sizeof(err)) < 0)
 		fprintf(stderr, "bench_limits: flush: %s\n", err), bad++;

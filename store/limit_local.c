@@ -251,6 +251,26 @@ conform(struct entry *e, const struct limit_window *win, size_t nwin)
 	e->nwin = (uint8_t) nwin;
 }
 
+/* Where a key lives: its bytes, hash and shard. */
+struct where {
+	char    key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 2];
+	size_t  klen;
+	uint32_t h;
+	struct shard *sh;
+};
+
+/* locate - w for k, its shard locked; 0, or -1 when the key is too long */
+static int
+locate(struct local *s, const struct limit_key *k, struct where *w)
+{
+	if ((w->klen = key_build(k, w->key, sizeof(w->key))) == 0)
+		return (-1);
+	w->h = key_hash(w->key, w->klen);
+	w->sh = shard_of(s, w->h);
+	pthread_mutex_lock(&w->sh->mu);
+	return (0);
+}
+
 /* local_take - the take operation */
 static int
 local_take(struct limit_store *base, const struct limit_key *k,
@@ -258,21 +278,14 @@ local_take(struct limit_store *base, const struct limit_key *k,
 	struct limit_answer *ans)
 {
 	struct local *s = (struct local *) base;
-	char    key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 2];
-	size_t  klen;
-	uint32_t h;
-	struct shard *sh;
+	struct where w;
 	struct entry *e;
 
-	if (nwin == 0 || nwin > LIMIT_WINDOWS_MAX ||
-	    (klen = key_build(k, key, sizeof(key))) == 0)
+	if (nwin == 0 || nwin > LIMIT_WINDOWS_MAX || locate(s, k, &w) < 0)
 		return (-1);
-	h = key_hash(key, klen);
-	sh = shard_of(s, h);
-	pthread_mutex_lock(&sh->mu);
-	if ((e = find(sh, h, key, klen, NULL)) == NULL &&
-	    (e = insert(s, sh, h, key, klen, now)) == NULL) {
-		pthread_mutex_unlock(&sh->mu);
+	if ((e = find(w.sh, w.h, w.key, w.klen, NULL)) == NULL &&
+	    (e = insert(s, w.sh, w.h, w.key, w.klen, now)) == NULL) {
+		pthread_mutex_unlock(&w.sh->mu);
 		return (-1);
 	}
 	conform(e, win, nwin);
@@ -282,7 +295,7 @@ local_take(struct limit_store *base, const struct limit_key *k,
 		e->denials++;
 	ans->denials = e->denials;
 	e->dirty = 1;
-	pthread_mutex_unlock(&sh->mu);
+	pthread_mutex_unlock(&w.sh->mu);
 	return (0);
 }
 
@@ -291,24 +304,18 @@ static int
 local_give(struct limit_store *base, const struct limit_key *k,
 	const struct limit_window *win, size_t nwin, int64_t now, unsigned n)
 {
-	struct local *s = (struct local *) base;
-	char    key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 2];
-	size_t  klen;
-	uint32_t h;
-	struct shard *sh;
+	struct where w;
 	struct entry *e;
 
-	if ((klen = key_build(k, key, sizeof(key))) == 0)
+	if (nwin == 0 || nwin > LIMIT_WINDOWS_MAX ||
+	    locate((struct local *) base, k, &w) < 0)
 		return (-1);
-	h = key_hash(key, klen);
-	sh = shard_of(s, h);
-	pthread_mutex_lock(&sh->mu);
-	if ((e = find(sh, h, key, klen, NULL)) != NULL) {
+	if ((e = find(w.sh, w.h, w.key, w.klen, NULL)) != NULL) {
 		conform(e, win, nwin);
 		limit_gcra_give(e->st, e->win, e->nwin, now, n);
 		e->dirty = 1;
 	}
-	pthread_mutex_unlock(&sh->mu);
+	pthread_mutex_unlock(&w.sh->mu);
 	return (0);
 }
 
@@ -329,24 +336,17 @@ static int
 local_peek(struct limit_store *base, const struct limit_key *k, int64_t now,
 	struct limit_info *out)
 {
-	struct local *s = (struct local *) base;
-	char    key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 2];
-	size_t  klen;
-	uint32_t h;
-	struct shard *sh;
+	struct where w;
 	struct entry *e;
 	int     found = 0;
 
-	if ((klen = key_build(k, key, sizeof(key))) == 0)
+	if (locate((struct local *) base, k, &w) < 0)
 		return (-1);
-	h = key_hash(key, klen);
-	sh = shard_of(s, h);
-	pthread_mutex_lock(&sh->mu);
-	if ((e = find(sh, h, key, klen, NULL)) != NULL) {
+	if ((e = find(w.sh, w.h, w.key, w.klen, NULL)) != NULL) {
 		info_fill(e, now, out);
 		found = 1;
 	}
-	pthread_mutex_unlock(&sh->mu);
+	pthread_mutex_unlock(&w.sh->mu);
 	return (found);
 }
 

@@ -28,25 +28,24 @@ Suite  *limit_suite(void);
 
 static char dir[256];
 
-/* setup - a fresh scratch directory */
+/* scratch - make (up) or remove (!up) the test's private directory */
 static void
-setup(void)
+scratch(int up)
 {
 	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/rglimit.XXXXXX", t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-/* teardown - remove the scratch directory */
-static void
-teardown(void)
-{
 	char    cmd[300];
 
+	if (up) {
+		snprintf(dir, sizeof(dir), "%s/rglimit.XXXXXX", t ? t : "/tmp");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		return;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
+
+static void setup(void) { scratch(1); }
+static void teardown(void) { scratch(0); }
 
 /* mem - a memory-only store */
 static struct limit_store *
