@@ -82,9 +82,15 @@ static void
 exceeded(void *arg, const struct rules_limit_event *ev)
 {
 	(void) arg;
-	log_warning("limit %s (%s): %s refused %lu times in a row; "
-	    "block for %d s requested", ev->limit, ev->where, ev->subject,
-	    ev->denials, ev->block_ttl);
+	/*
+	 * XXX Until the account-block module lands, the request is only
+	 * logged; then: rules_block_add(ev->rules, NULL, ev->subject,
+	 * ev->block_ttl, ...) for an identity (a network is not blocked).
+	 */
+	log_warning("limit %s (%s): %s %s refused %lu times in a row; "
+	    "block for %d s requested", ev->limit, ev->where,
+	    ev->identity ? "identity" : "network", ev->subject, ev->denials,
+	    ev->block_ttl);
 }
 
 /* want_path - the limit-state of r: a path or "none" */

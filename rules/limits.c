@@ -194,7 +194,9 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 	}
 	if (lim->block_after != 0 && ans.denials == lim->block_after &&
 	    r->limits.exceeded != NULL) {
+		ev.rules = r;
 		ev.subject = held->subject;
+		ev.identity = f->auth != NULL && *f->auth != '\0';
 		ev.limit = lim->name;
 		ev.where = rule->where;
 		ev.denials = ans.denials;

@@ -21,7 +21,9 @@ struct rules_facts;
 
 /* A limit was refused block_after times in a row for one subject. */
 struct rules_limit_event {
+	const struct rules *rules;	/* the configuration that refused */
 	const char *subject;		/* identity, or the client's network */
+	int	identity;		/* 1: subject is an identity */
 	const char *limit;		/* the limit's name (its rule's label) */
 	const char *where;		/* file:line of the rule */
 	unsigned long denials;
@@ -34,9 +36,9 @@ struct rules_limits {
 	int64_t	(*now) (void *arg);
 	/*
 	 * exceeded - a rule's "block-after N" was reached (called once,
-	 * on the N-th refusal, from the evaluating thread; must not call
-	 * into the rules). NULL: nobody is told. The account-block
-	 * module hooks in here.
+	 * on the N-th refusal, from the evaluating thread; may read
+	 * ev->rules, e.g. to block the identity). NULL: nobody is told.
+	 * The account-block module hooks in here.
 	 */
 	void	(*exceeded) (void *arg, const struct rules_limit_event *);
 	void   *arg;

@@ -434,6 +434,8 @@ test_exceeded(void *arg, const struct rules_limit_event *ev)
 	exceeded_calls++;
 	snprintf(exceeded_subject, sizeof(exceeded_subject), "%s", ev->subject);
 	ck_assert_int_eq(ev->block_ttl, 7200);
+	ck_assert_int_eq(ev->identity, 1);
+	ck_assert_ptr_nonnull(ev->rules);
 }
 
 static const char limit_conf[] =
