@@ -576,7 +576,8 @@ local_flush(struct limit_store *base, int64_t now, char *err, size_t errlen)
 		pthread_mutex_unlock(&s->fmu);
 		return (-1);
 	}
-	qsort(p, n, sizeof(*p), pending_cmp);
+	if (n > 1)
+		qsort(p, n, sizeof(*p), pending_cmp);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		goto fail;
 	if (s->drop_all && (rc = mdb_drop(txn, s->dbi, 0)) != 0)
