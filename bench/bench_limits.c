@@ -105,21 +105,21 @@ static void *
 run(void *arg)
 {
 	struct job *j = arg;
-	struct rules_session *s = rules_session_new(j->r);
+	struct rules_session *s = rules_session_new(j->r, 0);
 	struct rules_result res;
-	struct rules_facts f;
 	struct addr a;
-	double  c0 = cpu();
+	double  c0;
 	long    i;
 
-	memset(&f, 0, sizeof(f));
 	(void) addr_parse("198.51.100.7", &a);
-	f.client = &a;
-	f.sender = "<u@example.org>";
-	f.rcpt = "<someone@far.example>";
+	rules_session_set_client(s, &a);
+	(void) rules_session_set(s, RULES_FACT_SENDER, "<u@example.org>");
+	(void) rules_session_set(s, RULES_FACT_RCPT, "<someone@far.example>");
+	c0 = cpu();
 	for (i = 0; i < j->n; i++) {
-		f.auth = idents[j->one ? j->first : (j->first + i) % NIDENT];
-		rules_eval(s, RULES_RCPT, &f, &res, NULL);
+		(void) rules_session_set(s, RULES_FACT_AUTH,
+		    idents[j->one ? j->first : (j->first + i) % NIDENT]);
+		rules_eval(s, RULES_RCPT, &res, NULL);
 		/* one identity: past 100,000 an hour the limit refuses */
 		if (res.verdict != RULES_CONTINUE &&
 		    !(j->one && res.verdict == RULES_TEMPFAIL))

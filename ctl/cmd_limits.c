@@ -42,10 +42,10 @@ const char cmd_limits_usage[] =
 
 /*
  * ctl_limits_ask - parse the options of limits or reset, send
- * "word [IDENTITY]" and print the answer. Returns the exit status.
+ * "word [IDENTITY]" and print the answer's body. Returns the exit status.
  */
 int
-ctl_limits_ask(const char *word, const char *usage, int need, int argc, char **argv)
+ctl_limits_ask(const char *word, int need, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -53,8 +53,10 @@ ctl_limits_ask(const char *word, const char *usage, int need, int argc, char **a
 	};
 	struct strbuf reply = STRBUF_INIT, req = STRBUF_INIT;
 	const char *conf = NULL, *sock = NULL, *body, *who;
-	char   *spec, err[512];
-	int     ch, status, ret;
+	enum ctlproto_answer answer;
+	enum ctl_ask ret;
+	char    err[512];
+	int     ch, status;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:s:", longopts, NULL)) != -1) {
@@ -63,36 +65,34 @@ ctl_limits_ask(const char *word, const char *usage, int need, int argc, char **a
 		else if (ch == 's')
 			sock = optarg;
 		else
-			goto usage;
+			return (ctl_usage(word, NULL));
 	}
 	if (argc - optind > 1 || argc - optind < need)
-		goto usage;
+		return (ctl_usage(word, NULL));
 	who = optind < argc ? argv[optind] : NULL;
 	if (who != NULL && (*who == '\0' || strlen(who) > LIMIT_SUBJECT_MAX ||
-	    strpbrk(who, "\r\n") != NULL)) {
-		fprintf(stderr, "relayguardctl: %s: bad identity\n", word);
-		return (CTL_EX_USAGE);
-	}
-	if ((spec = control_client_socket(word, conf, sock, &status)) == NULL)
-		return (status);
+	    strpbrk(who, "\r\n") != NULL))
+		return (ctl_usage(word, "bad identity"));
 	strbuf_printf(&req, "%s%s%s", word, who ? " " : "", who ? who : "");
-	ret = control_client_request(spec, strbuf_str(&req), &reply, err,
-	    sizeof(err));
-	if (ret < 0) {
+	ret = ctl_control_ask_line(word, conf, sock, strbuf_str(&req), &reply,
+	    &answer, err, sizeof(err));
+	body = strchr(strbuf_str(&reply), '\n');
+	body = body ? body + 1 : "";
+	if (ret == CTL_ASK_CONFIG)
+		status = CTL_EX_CONFIG;
+	else if (ret == CTL_ASK_UNREACHABLE) {
 		fprintf(stderr, "relayguardctl: %s: cannot reach the daemon: "
 		    "%s\n", word, err);
 		status = CTL_EX_UNAVAILABLE;
-	} else if (ret > 0) {
+	} else if (ret == CTL_ASK_REFUSED) {
 		fprintf(stderr, "relayguardctl: %s: %s", word,
 		    strbuf_str(&reply));
 		status = CTL_EX_SOFTWARE;
 	} else if (need) {
-		/* "ok N counters reset" */
-		printf("%s", strbuf_str(&reply) + 3);
-		status = strncmp(strbuf_str(&reply), "ok 0 ", 5) == 0;
+		/* "N counters reset": none is status 1 */
+		fputs(body, stdout);
+		status = strncmp(body, "0 ", 2) == 0;
 	} else {
-		body = strchr(strbuf_str(&reply), '\n');
-		body = body ? body + 1 : "";
 		fputs(body, stdout);
 		status = who != NULL && *body == '\0';
 		if (status)
@@ -101,16 +101,12 @@ ctl_limits_ask(const char *word, const char *usage, int need, int argc, char **a
 	}
 	strbuf_free(&req);
 	strbuf_free(&reply);
-	free(spec);
 	return (status);
-usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", usage);
-	return (CTL_EX_USAGE);
 }
 
 /* cmd_limits - the daemon's rate counters */
 int
 cmd_limits(int argc, char **argv)
 {
-	return (ctl_limits_ask("limits", cmd_limits_usage, 0, argc, argv));
+	return (ctl_limits_ask(CTLPROTO_LIMITS_WORD, 0, argc, argv));
 }

@@ -7,6 +7,7 @@
  *	Clears every rate counter of IDENTITY in the running daemon; see
  *	cmd_limits.c.
  */
+#include "common/ctlproto.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_limits.h"
 
@@ -17,5 +18,5 @@ const char cmd_reset_usage[] =
 int
 cmd_reset(int argc, char **argv)
 {
-	return (ctl_limits_ask("reset", cmd_reset_usage, 1, argc, argv));
+	return (ctl_limits_ask(CTLPROTO_RESET_WORD, 1, argc, argv));
 }

@@ -64,6 +64,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1024,7 +1025,7 @@ cmd_watch(int argc, char **argv)
 	struct watch w;
 	struct journal_opts jo;
 	struct sigaction sa;
-	char    err[512];
+	char    err[512], buf[PATH_MAX];
 	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
 	int     waiting = 0, journal = 0, prom = 0;
 	const char *stats = NULL;
@@ -1127,7 +1128,8 @@ cmd_watch(int argc, char **argv)
 	}
 	w.path = journal ? "journal" : argv[optind];
 	w.is_stdin = strcmp(w.path, "-") == 0;
-	if ((path = ctl_table_path("watch", to.conf, to.table, 1)) == NULL) {
+	if ((path = ctl_table_path("watch", to.conf, to.table, 1, buf,
+	    sizeof(buf))) == NULL) {
 		rc = CTL_EX_CONFIG;
 		goto out;
 	}
@@ -1194,7 +1196,6 @@ out:
 	return (rc);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_watch_usage);
-	rc = CTL_EX_USAGE;
+	rc = ctl_usage("watch", NULL);
 	goto out;
 }

@@ -277,7 +277,7 @@ mlimits_reset(const char *subject, struct strbuf *out)
 		strbuf_puts(out, "error reset failed\n");
 		return;
 	}
-	strbuf_printf(out, "ok %ld counter%s reset\n", n, n == 1 ? "" : "s");
+	strbuf_printf(out, "ok\n%ld counter%s reset\n", n, n == 1 ? "" : "s");
 	if (n > 0)
 		log_info("rate counters of %s reset (%ld) from the control "
 		    "socket", subject, n);

@@ -9,23 +9,22 @@
  *	void	rules_limits_attach(struct rules *r,
  *		const struct rules_limits *l)
  *	int	rules_limits_used(const struct rules *r)
- *	char   *rules_limit_subject(const struct rules_facts *f,
+ *	char   *rules_limit_subject(const struct rules_session *s,
  *		char *buf, size_t len)
  *
  *	#include "rules/rules_int.h"
  *
- *	int	limit_rule_check(const struct rules *r,
- *		const struct rule *rule, const struct rules_facts *f,
- *		struct limit_held *held, struct rules_trace *trace,
+ *	int	limit_rule_check(struct rules_session *s,
+ *		const struct rule *rule, struct rules_trace *trace,
  *		char *err, size_t errlen)
- *	void	limit_settle(const struct rules *r, struct limit_held *held,
- *		int permitted, struct rules_trace *trace)
+ *	void	limit_settle(struct rules_session *s, int permitted,
+ *		struct rules_trace *trace)
  *	void	limit_rule_free(struct rule_limit *lim)
  * DESCRIPTION
  *	limit_rule_check() runs when the conditions of a rule with a
  *	limit hold. It takes one unit from the subject's counters of
  *	that limit: when every window allows it, the recipient is
- *	counted, kept in held, and the rule does not decide (0); when
+ *	counted, kept in the session, and the rule does not decide (0); when
  *	a window refuses, nothing is counted and the rule decides (1).
  *	A store that fails is -1 (the caller yields on-error).
  *
@@ -49,7 +48,7 @@
  *	Errors are returned in err; nothing is logged.
  * THREADS
  *	Any number of sessions may check limits at once; the store does
- *	the locking. held belongs to one session.
+ *	the locking. What a session holds is its own.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -80,32 +79,34 @@ rules_limits_used(const struct rules *r)
 
 /* rules_limit_subject - the identity, else the client's network */
 char   *
-rules_limit_subject(const struct rules_facts *f, char *buf, size_t len)
+rules_limit_subject(const struct rules_session *s, char *buf, size_t len)
 {
+	const char *auth = rules_session_get(s, RULES_FACT_AUTH);
+	const struct addr *client = rules_session_client(s);
 	struct prefix pf;
 	size_t  i, n;
 	char    a[ADDR_STRLEN];
 
-	if (f->auth != NULL && *f->auth != '\0') {
-		n = strlen(f->auth);
+	if (auth != NULL && *auth != '\0') {
+		n = strlen(auth);
 		if (n > LIMIT_SUBJECT_MAX)
 			n = LIMIT_SUBJECT_MAX;
 		if (n >= len)
 			n = len - 1;
 		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char) f->auth[i];
+			unsigned char c = (unsigned char) auth[i];
 
 			buf[i] = c < 0x20 || c == 0x7f ? '?' : (char) tolower(c);
 		}
 		buf[n] = '\0';
 		return (buf);
 	}
-	if (f->client == NULL) {
+	if (client == NULL) {
 		snprintf(buf, len, "unknown");
 		return (buf);
 	}
-	pf.addr = *f->client;
-	pf.len = f->client->family == ADDR_V4 ? 24 : 64;
+	pf.addr = *client;
+	pf.len = client->family == ADDR_V4 ? 24 : 64;
 	memset(pf.addr.bytes + pf.len / 8, 0, sizeof(pf.addr.bytes) -
 	    (size_t) pf.len / 8);
 	prefix_format(&pf, a, sizeof(a));
@@ -143,10 +144,11 @@ windows_text(const struct rule_limit *lim, const uint32_t *left, char *buf,
 
 /* limit_rule_check - count one recipient; 1 over the limit, 0 counted */
 int
-limit_rule_check(const struct rules *r, const struct rule *rule,
-	const struct rules_facts *f, struct limit_held *held,
+limit_rule_check(struct rules_session *s, const struct rule *rule,
 	struct rules_trace *trace, char *err, size_t errlen)
 {
+	const struct rules *r = s->r;
+	struct limit_held *held = &s->held;
 	const struct rule_limit *lim = rule->limit;
 	struct limit_answer ans;
 	struct limit_key key;
@@ -163,7 +165,7 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 		return (-1);
 	}
 	if (held->subject[0] == '\0') {
-		rules_limit_subject(f, held->subject, sizeof(held->subject));
+		rules_limit_subject(s, held->subject, sizeof(held->subject));
 		held->now = now_us(r);
 	}
 	key.subject = held->subject;
@@ -180,13 +182,14 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 		held->lim[held->n++] = lim;
 		if (trace)
 			trace_add(trace, rule->stage, rule->where, rule->text,
-			    "no match", "%s: under the limit, recipient counted "
+			    RULES_TRACE_NO_MATCH, "%s: under the limit, recipient counted "
 			    "(%s)", held->subject, left);
 		return (0);
 	}
 	if (trace) {
 		limit_window_format(&lim->win[ans.window], w, sizeof(w));
-		trace_add(trace, rule->stage, rule->where, rule->text, "match",
+		trace_add(trace, rule->stage, rule->where, rule->text,
+		    RULES_TRACE_MATCH,
 		    "%s: over the limit %s (%s); allows again in %lld s; "
 		    "refused %lu time%s in a row", held->subject, w, left,
 		    (long long) ((ans.again - held->now + LIMIT_US - 1) /
@@ -196,7 +199,8 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 	    r->limits.exceeded != NULL) {
 		ev.rules = r;
 		ev.subject = held->subject;
-		ev.identity = f->auth != NULL && *f->auth != '\0';
+		ev.identity = rules_session_get(s, RULES_FACT_AUTH) != NULL &&
+		    *rules_session_get(s, RULES_FACT_AUTH) != '\0';
 		ev.limit = lim->name;
 		ev.where = rule->where;
 		ev.denials = ans.denials;
@@ -208,9 +212,11 @@ limit_rule_check(const struct rules *r, const struct rule *rule,
 
 /* limit_settle - keep the counted recipient if permitted, else give back */
 void
-limit_settle(const struct rules *r, struct limit_held *held, int permitted,
+limit_settle(struct rules_session *s, int permitted,
 	struct rules_trace *trace)
 {
+	const struct rules *r = s->r;
+	struct limit_held *held = &s->held;
 	struct limit_key key;
 	size_t  i;
 
@@ -222,7 +228,7 @@ limit_settle(const struct rules *r, struct limit_held *held, int permitted,
 			    held->lim[i]->win, held->lim[i]->nwin, held->now, 1);
 		}
 		if (trace)
-			trace_add(trace, RULES_RCPT, "", "", "note",
+			trace_add(trace, RULES_RCPT, "", "", RULES_TRACE_NOTE,
 			    "the recipient was not permitted: not counted "
 			    "against %zu limit%s", held->n,
 			    held->n == 1 ? "" : "s");

@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 struct rules;
+struct rules_session;
 struct limit_store;
-struct rules_facts;
 
 /* A limit was refused block_after times in a row for one subject. */
 struct rules_limit_event {
@@ -55,12 +55,12 @@ extern void rules_limits_attach(struct rules *, const struct rules_limits *);
 extern int rules_limits_used(const struct rules *);
 
 /*
- * rules_limit_subject - what a limit counts for these facts: the
+ * rules_limit_subject - what a limit counts in this session: the
  * identity (today the SASL login, lowercased), else the client's /24
  * (IPv4) or /64 (IPv6) as "192.0.2.0/24", else "unknown". Writes into
  * buf (LIMIT_SUBJECT_MAX + 1 bytes suffice) and returns it.
  */
-extern char *rules_limit_subject(const struct rules_facts *, char *buf,
+extern char *rules_limit_subject(const struct rules_session *, char *buf,
 	size_t len);
 
 #endif

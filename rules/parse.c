@@ -7,7 +7,7 @@
  *	#include "rules/rules_int.h"
  *
  *	struct rules *rules_parse(const char *name, const char *text,
- *		int from_file, struct strbuf *errs)
+ *		unsigned flags, struct strbuf *errs)
  *	void	rules_free(struct rules *r)
  * DESCRIPTION
  *	A hand-written recursive-descent parser for the language of spec
@@ -40,8 +40,10 @@
  *	the list file for "list NAME file"), with where the list was
  *	used.
  *
- *	from_file says whether name is a file on disk; include and list
- *	file paths are relative to the directory of the including file.
+ *	With RULES_PARSE_FILE in flags, name is a file on disk; include
+ *	and list file paths are relative to the directory of the
+ *	including file. With RULES_LOAD_NO_TABLES, table files are not
+ *	opened (their stores stay NULL).
  * DIAGNOSTICS
  *	rules_parse() returns NULL when there was any error.
  */
@@ -144,6 +146,7 @@ struct parser {
 	struct source_pos setting_pos[SET_NSETTINGS];
 	struct ref *refs;
 	size_t  nrefs;
+	unsigned flags;			/* RULES_LOAD_*, RULES_PARSE_FILE */
 };
 
 /* perr - report an error at the current token */
@@ -686,7 +689,9 @@ parse_table(struct parser *p)
 	t->path = path;
 	t->dynamic = dynamic;
 	err[0] = '\0';
-	if (store_open(path, dynamic, &t->store, err, sizeof(err)) < 0) {
+	if ((p->flags & RULES_LOAD_NO_TABLES) != 0)
+		t->store = NULL;
+	else if (store_open(path, dynamic, &t->store, err, sizeof(err)) < 0) {
 		perr_at(p, &ppos, "cannot open table '%s': %s", path,
 		    err[0] ? err : "error");
 		t->store = NULL;
@@ -1035,7 +1040,7 @@ static int
 parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 {
 	struct rule_limit *lim = xcalloc(1, sizeof(*lim));
-	const struct fact_def *who = &rules_facts_tab[FACT_AUTH];
+	const struct fact_def *who = &rules_facts_tab[RULES_FACT_AUTH];
 	struct limit_window dur;
 	struct items it = {0};
 	struct cond c;
@@ -1587,7 +1592,7 @@ resolve(struct parser *p)
 			    list_set(p, l, f, &ref->pos);
 			continue;
 		}
-		if (t->dynamic && ref->fact != FACT_CLIENT) {
+		if (t->dynamic && ref->fact != RULES_FACT_CLIENT) {
 			perr_at(p, &ref->pos, "dynamic table <%s> holds client "
 			    "addresses: it can only be used with client, not %s",
 			    ref->name, f->name);
@@ -1602,7 +1607,7 @@ resolve(struct parser *p)
 static void lists_drop_items(struct rules *);
 
 struct rules *
-rules_parse(const char *name, const char *text, int from_file,
+rules_parse(const char *name, const char *text, unsigned flags,
 	struct strbuf *errs)
 {
 	struct parser p;
@@ -1621,7 +1626,9 @@ rules_parse(const char *name, const char *text, int from_file,
 	r->settings.max_connections = RULES_MAX_CONNECTIONS_DEFAULT;
 	p.r = r;
 	p.errs = errs;
-	if (from_file && (real = realpath(name, NULL)) != NULL)
+	p.flags = flags;
+	if ((flags & RULES_PARSE_FILE) != 0 &&
+	    (real = realpath(name, NULL)) != NULL)
 		p.stack[p.depth++] = real;
 	parse_stream(&p, intern(r, name), text, strlen(text), 0, RULES_CONNECT);
 	resolve(&p);

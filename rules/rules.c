@@ -7,14 +7,17 @@
  *	#include "rules/rules.h"
  *
  *	struct rules *rules_load(const char *path, struct strbuf *errs)
+ *	struct rules *rules_load_flags(const char *path, unsigned flags,
+ *		struct strbuf *errs)
  *	struct rules *rules_load_string(const char *name, const char *text,
  *		struct strbuf *errs)
  *	const char *rules_default_text(void)
  *	struct rules *rules_ref(struct rules *r)
  *	void	rules_unref(struct rules *r)
  *	const struct rules_settings *rules_settings(const struct rules *r)
- *	int	rules_stage_used(const struct rules *r, enum rules_stage s)
  *	const char *rules_source(const struct rules *r)
+ *	unsigned rules_quiet_stages(const struct rules *r)
+ *	const char *rules_stat_name(enum rules_stat_verdict v)
  *	size_t	rules_rule_count(const struct rules *r)
  *	int	rules_rule_stats(const struct rules *r, size_t i,
  *		struct rules_rule_stats *st)
@@ -29,7 +32,9 @@
  *	(parse.c). The result is immutable and shared: rules_ref() and
  *	rules_unref() count references with atomics, and the last unref
  *	frees it, so a reload can swap rule sets while sessions keep the
- *	one they started with.
+ *	one they started with. rules_load_flags() with
+ *	RULES_LOAD_NO_TABLES opens no table, for tools that want only
+ *	the settings or the tables' paths.
  *
  *	rules_warnings() lists what loads but is probably not meant:
  *	with "on-error accept", every rule that looks something up in a
@@ -88,6 +93,13 @@ rules_load_string(const char *name, const char *text, struct strbuf *errs)
 struct rules *
 rules_load(const char *path, struct strbuf *errs)
 {
+	return (rules_load_flags(path, 0, errs));
+}
+
+/* rules_load_flags - rules_load() with RULES_LOAD_* flags */
+struct rules *
+rules_load_flags(const char *path, unsigned flags, struct strbuf *errs)
+{
 	struct strbuf sb = STRBUF_INIT;
 	struct rules *r;
 	char    buf[65536];
@@ -95,8 +107,9 @@ rules_load(const char *path, struct strbuf *errs)
 	size_t  n;
 	int     nerr = 0;
 
+	flags &= RULES_LOAD_NO_TABLES;
 	if (path == NULL)
-		return (rules_parse("(default)", default_text, 0, errs));
+		return (rules_parse("(default)", default_text, flags, errs));
 	if ((fp = fopen(path, "r")) == NULL) {
 		rules_error(errs, &nerr, path, 0, 0, "cannot read "
 		    "the configuration file: %s", strerror(errno));
@@ -117,7 +130,7 @@ rules_load(const char *path, struct strbuf *errs)
 		strbuf_free(&sb);
 		return (NULL);
 	}
-	r = rules_parse(path, strbuf_str(&sb), 1, errs);
+	r = rules_parse(path, strbuf_str(&sb), flags | RULES_PARSE_FILE, errs);
 	strbuf_free(&sb);
 	return (r);
 }
@@ -147,11 +160,28 @@ rules_settings(const struct rules *r)
 	return (&r->settings);
 }
 
-/* rules_stage_used - does any rule need this stage? */
-int
-rules_stage_used(const struct rules *r, enum rules_stage s)
+/* rules_quiet_stages - the stages the milter door leaves unanswered */
+unsigned
+rules_quiet_stages(const struct rules *r)
 {
-	return ((unsigned) s < RULES_NSTAGES ? r->stage_used[s] : 0);
+	return (r->settings.delay_reject ? RULES_QUIET(RULES_HELO) |
+	    RULES_QUIET(RULES_MAIL) : 0);
+}
+
+/* rules_stat_name - what a rule's counter counts: "permit", ... */
+const char *
+rules_stat_name(enum rules_stat_verdict v)
+{
+	static const char *const names[RULES_NSTAT] = {
+		[RULES_STAT_PERMIT] = "permit",
+		[RULES_STAT_ACCEPT] = "accept",
+		[RULES_STAT_REJECT] = "reject",
+		[RULES_STAT_TEMPFAIL] = "tempfail",
+		[RULES_STAT_DISCARD] = "discard",
+		[RULES_STAT_ERROR] = "error",
+	};
+
+	return ((unsigned) v < RULES_NSTAT ? names[v] : "?");
 }
 
 /* rules_source - the configuration's name */

@@ -84,7 +84,7 @@ static const struct boundary {
 	{"7/hour (T not whole)", {7, 3600}, (3600 * SEC + 6) / 7},
 	{"1/second", {1, 1}, SEC},
 	{"3/day", {3, 86400}, 28800 * SEC},
-	{"100000/week", {100000, 604800}, 6048 * SEC},
+	{"100000/week", {100000, 604800}, 6048000},
 };
 
 START_TEST(test_boundary)
@@ -468,22 +468,22 @@ static enum rules_verdict
 rcpt(struct rules *r, const char *client, const char *auth, const char *to,
 	struct rules_result *res)
 {
-	struct rules_session *s = rules_session_new(r);
+	struct rules_session *s = rules_session_new(r, 0);
 	struct rules_result dummy;
-	struct rules_facts f;
 	struct addr a;
 
-	memset(&f, 0, sizeof(f));
+	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(addr_parse(client, &a), 0);
-	f.client = &a;
-	f.auth = auth;
-	f.sender = "<x@example.org>";
-	f.rcpt = to;
 	if (res == NULL)
 		res = &dummy;
-	rules_eval(s, RULES_CONNECT, &f, res, NULL);
-	rules_eval(s, RULES_MAIL, &f, res, NULL);
-	rules_eval(s, RULES_RCPT, &f, res, NULL);
+	rules_session_set_client(s, &a);
+	rules_eval(s, RULES_CONNECT, res, NULL);
+	ck_assert_int_eq(rules_session_set(s, RULES_FACT_AUTH, auth), 0);
+	ck_assert_int_eq(rules_session_set(s, RULES_FACT_SENDER,
+	    "<x@example.org>"), 0);
+	rules_eval(s, RULES_MAIL, res, NULL);
+	ck_assert_int_eq(rules_session_set(s, RULES_FACT_RCPT, to), 0);
+	rules_eval(s, RULES_RCPT, res, NULL);
 	rules_session_free(s);
 	return (res->verdict);
 }
@@ -630,20 +630,19 @@ START_TEST(test_rule_trace)
 	struct rules_trace *t = rules_trace_new();
 	struct rules_trace_step st;
 	struct rules_result res;
-	struct rules_facts f;
 	struct addr a;
 	size_t  i;
 	int     over = 0, counted = 0;
 
 	clock_now = T0;
-	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
-	f.client = &a;
-	f.auth = "erin";
-	f.rcpt = "<a@far.example>";
-	ss = rules_session_new(r);
+	ss = rules_session_new(r, 0);
+	rules_session_set_client(ss, &a);
+	ck_assert_int_eq(rules_session_set(ss, RULES_FACT_AUTH, "erin"), 0);
+	ck_assert_int_eq(rules_session_set(ss, RULES_FACT_RCPT,
+	    "<a@far.example>"), 0);
 	for (i = 0; i < 4; i++)
-		rules_eval(ss, RULES_RCPT, &f, &res, t);
+		rules_eval(ss, RULES_RCPT, &res, t);
 	for (i = 0; i < rules_trace_count(t); i++) {
 		ck_assert_int_eq(rules_trace_step(t, i, &st), 0);
 		if (strstr(st.detail, "erin: under the limit, recipient counted "
