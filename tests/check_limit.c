@@ -366,6 +366,7 @@ START_TEST(test_threads)
 }
 END_TEST
 
+
 static const struct wcase {
 	const char *text;
 	int     ok;
@@ -691,6 +692,77 @@ START_TEST(test_rule_errors)
 }
 END_TEST
 
+/*
+ * Sixteen sessions of one identity on 16 threads through the rules,
+ * some of their recipients refused by a later rule (counted, then
+ * given back): exactly the limit is permitted, no slack.
+ */
+struct rule_racer {
+	struct rules *r;
+	int     permitted;
+	pthread_barrier_t *go;
+};
+
+/* rule_race - 200 RCPTs of one identity, every third to a refused domain */
+static void *
+rule_race(void *arg)
+{
+	struct rule_racer *rr = arg;
+	struct rules_session *s = rules_session_new(rr->r, 0);
+	struct rules_result res;
+	struct addr a;
+	int     i;
+
+	(void) addr_parse("192.0.2.1", &a);
+	rules_session_set_client(s, &a);
+	(void) rules_session_set(s, RULES_FACT_AUTH, "mallory");
+	pthread_barrier_wait(rr->go);
+	for (i = 0; i < 200; i++) {
+		(void) rules_session_set(s, RULES_FACT_RCPT, i % 3 == 0 ?
+		    "<x@refused.example>" : "<x@far.example>");
+		rules_eval(s, RULES_RCPT, &res, NULL);
+		if (res.verdict == RULES_CONTINUE)
+			rr->permitted++;
+	}
+	rules_session_free(s);
+	return (NULL);
+}
+
+START_TEST(test_rule_threads)
+{
+	struct limit_store *s = mem();
+	struct rules *r = load("rcpt {\n"
+	    "    tempfail limit 1000/hour 1500/day per identity name \"t\"\n"
+	    "    reject rcpt-domain = refused.example\n"
+	    "    permit auth\n"
+	    "}\n", s);
+	pthread_t t[NTHREADS];
+	struct rule_racer rr[NTHREADS];
+	pthread_barrier_t go;
+	int     i, total = 0;
+
+	clock_now = T0;
+	pthread_barrier_init(&go, NULL, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		rr[i].r = r;
+		rr[i].permitted = 0;
+		rr[i].go = &go;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, rule_race, &rr[i]),
+		    0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		total += rr[i].permitted;
+	}
+	pthread_barrier_destroy(&go);
+	/* 16 * 200 * 2/3 = 2133 wanted, 1000 an hour: the limit decides */
+	ck_assert_int_le(total, 1000);
+	ck_assert_int_ge(total, 1000 - NTHREADS);
+	rules_unref(r);
+	limit_close(s);
+}
+END_TEST
+
 /* limit_suite - the rate counter suite */
 Suite  *
 limit_suite(void)
@@ -728,6 +800,7 @@ limit_suite(void)
 	tc = tcase_create("threads");
 	tcase_set_timeout(tc, RG_TIMEOUT_SLOW);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_rule_threads);
 	suite_add_tcase(s, tc);
 	return (s);
 }
