@@ -101,10 +101,7 @@ struct out {
 static int
 usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "relayguardctl: explain: %s\n", msg);
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_explain_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("explain", msg));
 }
 
 /* json_str - append a JSON string literal */

@@ -18,14 +18,6 @@
  *	directories are made root's.
  *	Command-line flags override the file's settings. See
  *	doc/relayguard.8.
- *
- *	Threads: the main thread waits for signals (SIGUSR1 reloads;
- *	SIGTERM, SIGINT and SIGHUP stop: smfi_stop(), then at most
- *	STOP_GRACE seconds for libmilter before _exit(1)); a thread runs
- *	smfi_main() (libmilter's listener, workers and its own signal
- *	thread); the control socket thread; the connection gate thread
- *	(milter/conngate.c). Every signal is blocked before
- *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
  *	Exit status 0 (stopped cleanly, -h, -V, or -n and the
  *	configuration is good), 64 usage, 78 configuration error, 1 start-up failure or
@@ -33,6 +25,20 @@
  *	The configuration's warnings (rules_check(), as relayguardctl
  *	check prints them) go to standard error with -n and to the log at
  *	start; they change no exit status.
+ * THREADS
+ *	parse_options(), setup() and start() run on the main thread
+ *	before any other thread exists, so the file's statics (pidfile,
+ *	pidfile_fd, pidfile_written, main_thread) are written then and
+ *	only read afterwards. start() starts the control socket thread
+ *	and the connection gate thread (milter/conngate.c); run() starts
+ *	the thread of smfi_main() (libmilter's listener, workers and its
+ *	own signal thread). The main thread then waits for signals
+ *	(SIGUSR1 reloads; SIGTERM, SIGINT and SIGHUP stop: smfi_stop(),
+ *	then at most STOP_GRACE seconds for libmilter before _exit(1)).
+ *	Every signal is blocked before the first thread starts, so only
+ *	the sigwait callers see them. milter_done is an atomic, written
+ *	by the milter thread; milter_ret is read only after
+ *	pthread_join().
  */
 #include <errno.h>
 #include <fcntl.h>
