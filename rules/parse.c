@@ -110,6 +110,8 @@ static const struct keyword keywords[] = {
 	{"on-error", KW_SETTING, SET_ON_ERROR},
 	{"open-relay", KW_SETTING, SET_OPEN_RELAY},
 	{"permit", KW_ACTION, ACT_PERMIT},
+	{"policy", KW_SETTING, SET_POLICY},
+	{"policy-permit", KW_SETTING, SET_POLICY_PERMIT},
 	{"rcpt", KW_STAGE, RULES_RCPT},
 	{"recipient-delimiter", KW_SETTING, SET_DELIMITER},
 	{"reject", KW_ACTION, ACT_REJECT},
@@ -122,7 +124,8 @@ static const struct keyword keywords[] = {
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
-	"milter-timeout", "max-connections", "limit-state",
+	"milter-timeout", "max-connections", "limit-state", "policy",
+	"policy-permit",
 };
 
 /* perr - report an error at the current token */
@@ -696,6 +699,7 @@ parse_setting(struct parser *p, int id)
 	case SET_CONTROL:
 	case SET_USER:
 	case SET_LIMIT_STATE:
+	case SET_POLICY:
 		if (*v == '\0') {
 			perr(p, "%s must not be empty", setting_names[id]);
 			break;
@@ -706,6 +710,8 @@ parse_setting(struct parser *p, int id)
 			s->control = p->r->set_control = xstrdup(v);
 		else if (id == SET_LIMIT_STATE)
 			s->limit_state = p->r->set_limit_state = xstrdup(v);
+		else if (id == SET_POLICY)
+			s->policy = p->r->set_policy = xstrdup(v);
 		else
 			s->user = p->r->set_user = xstrdup(v);
 		break;
@@ -762,6 +768,14 @@ parse_setting(struct parser *p, int id)
 		    s->milter_timeout < 1 || s->milter_timeout > 3600)
 			perr(p, "bad milter-timeout \"%s\" (seconds from 1 to "
 			    "3600, with an optional unit s or m: 30s, 2m)", v);
+		break;
+	case SET_POLICY_PERMIT:
+		if (strcmp(v, "ok") == 0)
+			s->policy_permit_dunno = 0;
+		else if (strcmp(v, "dunno") == 0)
+			s->policy_permit_dunno = 1;
+		else
+			expected(p, "ok or dunno");
 		break;
 	case SET_MAX_CONNECTIONS:
 		if (parse_seconds(v, &s->max_connections) < 0 ||

@@ -61,6 +61,9 @@ struct rules_settings {
 	int	max_connections;	/* default 512 */
 	const char *limit_state;	/* counters' file, "none", or NULL:
 					 * RULES_LIMIT_STATE_DEFAULT */
+	const char *policy;		/* the policy door's socket, or NULL */
+	int	policy_permit_dunno;	/* policy-permit dunno: a permit
+					 * answers DUNNO, not OK */
 };
 
 #define RULES_LIMIT_STATE_DEFAULT	"/var/lib/relayguard/limits.lmdb"

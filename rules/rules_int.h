@@ -317,6 +317,7 @@ struct rules {
 	char   *set_socket, *set_control, *set_user, *set_delim;
 	char   *set_limit_state;
 	struct rules_limits limits;	/* attached by the owner; not owned */
+	char   *set_policy;
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;
