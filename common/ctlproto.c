@@ -33,6 +33,7 @@ static const char *const requests[CTLPROTO_NREQUESTS] = {
 	[CTLPROTO_STATS] = "stats",
 	[CTLPROTO_STATS_PROMETHEUS] = "stats prometheus",
 	[CTLPROTO_RELOAD] = "reload",
+	[CTLPROTO_LIMITS] = CTLPROTO_LIMITS_WORD,
 };
 
 static const char *const answers[CTLPROTO_ANSWER_OTHER] = {
@@ -43,7 +44,7 @@ static const char *const answers[CTLPROTO_ANSWER_OTHER] = {
 	[CTLPROTO_ERR_CONFIG] = "error configuration refused; the running "
 	    "configuration stays",
 	[CTLPROTO_ERR_UNKNOWN] = "error unknown request (stats, stats "
-	    "prometheus, reload)",
+	    "prometheus, reload, limits, reset)",
 };
 
 /* ctlproto_request_line - the request's line */

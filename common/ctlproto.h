@@ -24,8 +24,17 @@ enum ctlproto_request {
 	CTLPROTO_STATS,			/* "stats" */
 	CTLPROTO_STATS_PROMETHEUS,	/* "stats prometheus" */
 	CTLPROTO_RELOAD,		/* "reload" */
+	CTLPROTO_LIMITS,		/* "limits": every rate counter */
 	CTLPROTO_NREQUESTS,
 };
+
+/*
+ * Requests with an argument: "limits SUBJECT" (that subject's rate
+ * counters) and "reset SUBJECT" (clear them; the status line is
+ * "ok N counters reset"). See ctlproto_args().
+ */
+#define CTLPROTO_LIMITS_WORD	"limits"
+#define CTLPROTO_RESET_WORD	"reset"
 
 /*
  * The control socket's answers: a status line, "ok ..." or "error ...",

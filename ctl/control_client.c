@@ -8,6 +8,10 @@
  *
  *	int	ctl_socket_ask(const char *path, const char *line,
  *		struct strbuf *reply, char *err, size_t errlen)
+ *	enum ctl_ask ctl_control_ask_line(const char *cmd,
+ *		const char *conf, const char *sock, const char *line,
+ *		struct strbuf *reply, enum ctlproto_answer *answer,
+ *		char *err, size_t errlen)
  *	enum ctl_ask ctl_control_ask(const char *cmd, const char *conf,
  *		const char *sock, enum ctlproto_request req,
  *		struct strbuf *reply, enum ctlproto_answer *answer,
@@ -19,7 +23,8 @@
  *
  *	ctl_control_ask() picks the daemon's control socket and asks it
  *	one request of common/ctlproto.h (see milter/control.c for the
- *	protocol).
+ *	protocol); ctl_control_ask_line() one request line with
+ *	arguments.
  * DIAGNOSTICS
  *	See control_client.h. Only a configuration that does not load is
  *	printed here; every other failure is the caller's to report.
@@ -117,11 +122,11 @@ control_socket(const char *cmd, const char *conf, const char *sock)
 	return (res);
 }
 
-/* ctl_control_ask - one request to the daemon, the whole answer */
+/* ctl_control_ask_line - one request line to the daemon, the whole answer */
 enum ctl_ask
-ctl_control_ask(const char *cmd, const char *conf, const char *sock,
-	enum ctlproto_request req, struct strbuf *reply,
-	enum ctlproto_answer *answer, char *err, size_t errlen)
+ctl_control_ask_line(const char *cmd, const char *conf, const char *sock,
+	const char *line, struct strbuf *reply, enum ctlproto_answer *answer,
+	char *err, size_t errlen)
 {
 	const char *path;
 	enum ctl_ask ret = CTL_ASK_UNREACHABLE;
@@ -133,8 +138,7 @@ ctl_control_ask(const char *cmd, const char *conf, const char *sock,
 	if ((path = ctlproto_socket_path(spec)) == NULL || *path != '/')
 		snprintf(err, errlen, "%s: not a unix:/path control socket",
 		    spec);
-	else if (ctl_socket_ask(path, ctlproto_request_line(req), reply, err,
-	    errlen) == 0) {
+	else if (ctl_socket_ask(path, line, reply, err, errlen) == 0) {
 		if (reply->len == 0)
 			snprintf(err, errlen, "%s: the daemon closed the "
 			    "connection without an answer", path);
@@ -146,4 +150,14 @@ ctl_control_ask(const char *cmd, const char *conf, const char *sock,
 	}
 	free(spec);
 	return (ret);
+}
+
+/* ctl_control_ask - one request to the daemon, the whole answer */
+enum ctl_ask
+ctl_control_ask(const char *cmd, const char *conf, const char *sock,
+	enum ctlproto_request req, struct strbuf *reply,
+	enum ctlproto_answer *answer, char *err, size_t errlen)
+{
+	return (ctl_control_ask_line(cmd, conf, sock,
+	    ctlproto_request_line(req), reply, answer, err, errlen));
 }

@@ -44,4 +44,12 @@ extern enum ctl_ask ctl_control_ask(const char *cmd, const char *conf,
 	const char *sock, enum ctlproto_request req, struct strbuf *reply,
 	enum ctlproto_answer *answer, char *err, size_t errlen);
 
+/*
+ * ctl_control_ask_line - the same for a request line with arguments
+ * ("limits SUBJECT", "reset SUBJECT": see ctlproto.h).
+ */
+extern enum ctl_ask ctl_control_ask_line(const char *cmd, const char *conf,
+	const char *sock, const char *line, struct strbuf *reply,
+	enum ctlproto_answer *answer, char *err, size_t errlen);
+
 #endif

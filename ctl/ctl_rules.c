@@ -12,15 +12,58 @@
  *	when it exists and otherwise runs the embedded default; the
  *	subcommands that read a configuration choose the same way, so
  *	that check and explain see what the daemon would.
+ *
+ *	Limit rules count in a private copy of the daemon's counters:
+ *	the limit-state file read once, read-only, when it can be (else
+ *	empty counters), so explain shows each counter as the daemon
+ *	last wrote it and never changes the daemon's.
  * DIAGNOSTICS
  *	Errors are printed on stderr as "file:line:col: error: ...".
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/strbuf.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
+#include "rules/limits.h"
+#include "store/limit.h"
+
+static struct limit_store *counters;
+
+/* counters_close - at exit */
+static void
+counters_close(void)
+{
+	limit_close(counters);
+	counters = NULL;
+}
+
+/* attach_counters - a snapshot of the daemon's counters, or empty ones */
+static void
+attach_counters(struct rules *r)
+{
+	const struct rules_settings *s = rules_settings(r);
+	const char *path = s && s->limit_state ? s->limit_state :
+	    RULES_LIMIT_STATE_DEFAULT;
+	struct rules_limits l = {NULL, NULL, NULL, NULL};
+	char    err[512];
+
+	if (!rules_limits_used(r))
+		return;
+	if (counters == NULL) {
+		if (strcmp(path, "none") == 0 || access(path, R_OK) != 0 ||
+		    limit_local_open(path, 1, &counters, err, sizeof(err)) < 0)
+			(void) limit_local_open(NULL, 0, &counters, err,
+			    sizeof(err));
+		if (counters != NULL)
+			atexit(counters_close);
+	}
+	l.store = counters;
+	rules_limits_attach(r, &l);
+}
 
 /* ctl_rules_name - the configuration that conf selects */
 const char *
@@ -50,6 +93,8 @@ ctl_rules_load_flags(const char *conf, unsigned flags)
 	r = rules_load_flags(ctl_rules_name(conf), flags, &errs);
 	if (r == NULL)
 		fputs(strbuf_str(&errs), stderr);
+	else
+		attach_counters(r);
 	strbuf_free(&errs);
 	return (r);
 }

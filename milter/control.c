@@ -5,6 +5,7 @@
  *	control socket: stats and reload for relayguardctl
  * SYNOPSIS
  *	#include "milter/control.h"
+#include "milter/limits.h"
  *
  *	int	control_listen(const char *spec, uid_t uid, gid_t gid,
  *		char *err, size_t errlen)
@@ -20,8 +21,9 @@
  *	-1 with a message in err.
  *
  *	control_start() serves the socket from a thread of its own. One
- *	request per connection: a line "stats", "stats prometheus" or
- *	"reload". The answer is a status line, "ok" or "error MESSAGE",
+ *	request per connection: a line "stats", "stats prometheus",
+ *	"reload", "limits [SUBJECT]" or "reset SUBJECT" (milter/limits.c).
+ *	The answer is a status line, "ok" or "error MESSAGE",
  *	then the body (the counters; for a refused reload every error of
  *	the file, one per line), then the connection is closed. Only
  *	root and the daemon's own user may ask (SO_PEERCRED). The
@@ -63,6 +65,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "milter/control.h"
+#include "milter/limits.h"
 #include "milter/live.h"
 #include "milter/stats.h"
 
@@ -211,6 +214,7 @@ serve(int fd)
 	struct strbuf errs = STRBUF_INIT;
 	struct timeval tv = {5, 0};
 	char    line[CONTROL_LINE_MAX];
+	size_t  n;
 	struct rules *r;
 
 	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -241,8 +245,18 @@ serve(int fd)
 				strbuf_puts(&out, strbuf_str(&errs));
 			}
 			break;
+		case CTLPROTO_LIMITS:
+			mlimits_list(NULL, &out);
+			break;
 		default:
-			answer(&out, CTLPROTO_ERR_UNKNOWN);
+			if ((n = ctlproto_args(line, CTLPROTO_LIMITS_WORD)) > 0 &&
+			    line[n] != '\0')
+				mlimits_list(line + n, &out);
+			else if ((n = ctlproto_args(line,
+			    CTLPROTO_RESET_WORD)) > 0 && line[n] != '\0')
+				mlimits_reset(line + n, &out);
+			else
+				answer(&out, CTLPROTO_ERR_UNKNOWN);
 			break;
 		}
 	}

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "milter/limits.h"
 #include "milter/live.h"
 #include "milter/notify.h"
 #include "milter/stats.h"
@@ -143,6 +144,10 @@ load_trimmed(const char *path, struct strbuf *errs, struct strbuf *warns)
 	struct rules_analysis *a;
 	struct strbuf sb = STRBUF_INIT;
 
+	if (r != NULL && mlimits_attach(r, errs) < 0) {
+		rules_unref(r);
+		r = NULL;
+	}
 	if (r != NULL) {
 		a = rules_analyse(r);
 		rules_analysis_format(a, r, &sb);

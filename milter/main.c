@@ -71,6 +71,7 @@
 #include "milter/conngate.h"
 #include "milter/control.h"
 #include "milter/filter.h"
+#include "milter/limits.h"
 #include "milter/live.h"
 #include "milter/notify.h"
 #include "milter/policy.h"
@@ -418,6 +419,7 @@ wait_signals(const char *upath)
 		return;
 	log_error("libmilter did not stop within %d seconds; exiting "
 	    "without waiting for it", STOP_GRACE);
+	mlimits_stop();
 	control_cleanup();
 	policy_cleanup();
 	if (upath != NULL)
@@ -743,6 +745,8 @@ start(struct daemon *d, int foreground)
 		fatal("cannot start the control thread");
 	if (conngate_start() < 0)
 		fatal("cannot start the connection gate thread");
+	if (mlimits_run() < 0)
+		fatal("cannot start the rate counter thread");
 	if (policy_start() < 0)
 		fatal("cannot start the policy door's thread");
 
@@ -785,6 +789,7 @@ run(struct daemon *d)
 		ret = MI_SUCCESS;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
+	mlimits_stop();
 	control_cleanup();
 	policy_cleanup();
 	if (d->upath != NULL)
@@ -818,6 +823,11 @@ main(int argc, char **argv)
 	strbuf_free(&errs);
 	if (o.check)
 		return (check_config(r, o.user, &warns));
+	/* Rate counters: opened as root, kept for the daemon's life. */
+	if (mlimits_start(r, &errs) < 0) {
+		print_errors(live_conf_path(), strbuf_str(&errs), 1);
+		return (EX_CONFIG_);
+	}
 	setup(&o, r, &warns, &d);
 	start(&d, o.foreground);
 	return (run(&d));

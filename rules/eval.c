@@ -1306,6 +1306,18 @@ run_block(struct ctx *c, struct decision *d)
 			cond_failed(c, rule, &rule->conds[j]);
 			continue;
 		}
+		if (rule->limit != NULL && (v = limit_rule_check(c->s, rule,
+		    c->trace, c->err.msg, sizeof(c->err.msg))) != 1) {
+			if (v == 0)
+				continue;
+			if (c->trace)
+				trace_add(c->trace, c->stage, rule->where,
+				    rule->text, RULES_TRACE_ERROR, "%s",
+				    c->err.msg);
+			on_error(c, rule, d);
+			count(rule, RULES_STAT_ERROR);
+			return;
+		}
 		if (rule->action == ACT_CHECK) {
 			if (!do_check(c, rule, d, (hold & HOLD_PERMIT) != 0))
 				continue;
@@ -1326,7 +1338,7 @@ run_block(struct ctx *c, struct decision *d)
 			    "readings: %s)", rule_refuses(rule) ? "refuses" :
 			    "permits", rule_refuses(rule) ? "some" : "every",
 			    rds);
-		} else if (c->trace)
+		} else if (c->trace && rule->limit == NULL)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
 			    RULES_TRACE_MATCH, rule->nconds ? "all conditions hold" :
 			    "no conditions");
@@ -1554,6 +1566,9 @@ rules_evaluate(struct rules_session *s, enum rules_stage stage,
 		res->relay = !d.shows_local &&
 		    !(get_rcpt(&c) != NULL && c.rcpt.unqualified);
 	trace_result(&c, res);
+	if (stage == RULES_RCPT)
+		limit_settle(s, res->verdict == RULES_CONTINUE ||
+		    res->verdict == RULES_ACCEPT, trace);
 out:
 	/* For the daemon's log line: who this recipient is sent by. */
 	if (stage == RULES_RCPT && get_identity(&c) > 0) {

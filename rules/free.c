@@ -48,6 +48,7 @@ rule_free(struct rule *rule)
 	for (i = 0; i < rule->nconds; i++)
 		free(rule->conds[i].text);
 	free(rule->conds);
+	limit_rule_free(rule->limit);
 	free(rule->reply.text);
 	free(rule->where);
 	free(rule->name);
@@ -124,6 +125,7 @@ rules_free(struct rules *r)
 	free(r->set_control);
 	free(r->set_policy);
 	free(r->set_user);
+	free(r->set_limit_state);
 	free(r->set_delim);
 	free(r->set_blocks);
 	free(r->grants);

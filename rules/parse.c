@@ -26,12 +26,15 @@
  *	table	 := "table" NAME [ "dynamic" ] STRING
  *	include	 := "include" STRING
  *	block	 := STAGE "{" { rule NL | include NL } "}"
- *	rule	 := ACTION [ cond { "and" cond } ] [ STRING ] [ MARK ... ]
+ *	rule	 := ACTION [ conds ] [ STRING ] [ MARK ... ]
  *		  | "check" FACT "<" NAME ">" [ MARK ... ]
  *	MARK	 := "weak-ok" | "warn" | "name" STRING
+ *	conds	 := cond { "and" cond } [ "and" limit ] | limit
  *	cond	 += [ OWNERMODE ] "sender" "not" "owned-by" FACT "in" "<" NAME ">"
  *		  | [ "not" ] FACT "blocked"
  *	OWNERMODE := "authenticated" | "known" | "unauthenticated"
+ *	limit	 := "limit" RATE { RATE } [ "per" "identity" ]
+ *		    [ "except" set ] [ "block-after" N [ "for" DURATION ] ]
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *
@@ -104,6 +107,7 @@ static const struct keyword keywords[] = {
 	{"discard", KW_ACTION, ACT_DISCARD},
 	{"helo", KW_STAGE, RULES_HELO},
 	{"include", KW_INCLUDE, 0},
+	{"limit-state", KW_SETTING, SET_LIMIT_STATE},
 	{"list", KW_LIST, 0},
 	{"log-level", KW_SETTING, SET_LOG_LEVEL},
 	{"mail", KW_STAGE, RULES_MAIL},
@@ -126,7 +130,7 @@ static const struct keyword keywords[] = {
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
-	"milter-timeout", "max-connections", "blocks",
+	"milter-timeout", "max-connections", "blocks", "limit-state",
 	"policy", "policy-permit",
 };
 
@@ -701,6 +705,7 @@ parse_setting(struct parser *p, int id)
 	case SET_CONTROL:
 	case SET_USER:
 	case SET_BLOCKS:
+	case SET_LIMIT_STATE:
 	case SET_POLICY:
 		if (*v == '\0') {
 			perr(p, "%s must not be empty", setting_names[id]);
@@ -712,6 +717,8 @@ parse_setting(struct parser *p, int id)
 			s->socket = p->r->set_socket = xstrdup(v);
 		else if (id == SET_CONTROL)
 			s->control = p->r->set_control = xstrdup(v);
+		else if (id == SET_LIMIT_STATE)
+			s->limit_state = p->r->set_limit_state = xstrdup(v);
 		else if (id == SET_POLICY)
 			s->policy = p->r->set_policy = xstrdup(v);
 		else
@@ -1096,6 +1103,122 @@ parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
 	return (0);
 }
 
+/* trim_end - drop trailing blanks of a slice */
+static char *
+trim_end(char *s)
+{
+	char   *e = s + strlen(s);
+
+	while (e > s && e[-1] == ' ')
+		*--e = '\0';
+	return (s);
+}
+
+/*
+ * parse_limit - the limit of a rule (rules/limits.c): rates, then what
+ * is counted, the exemptions (a negated condition on the identity,
+ * added before the limit is looked at) and when to report an account.
+ * Returns -1 after a syntax error.
+ */
+static int
+parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
+{
+	struct rule_limit *lim = xcalloc(1, sizeof(*lim));
+	const struct fact_def *who = &rules_facts_tab[RULES_FACT_IDENTITY];
+	struct limit_window dur;
+	struct items it = {0};
+	struct cond c;
+	size_t  start = p->lex->tok.start, i, cstart;
+	char    err[256], *end;
+	unsigned long n;
+
+	rule->limit = lim;
+	if (stage != RULES_RCPT)
+		perr(p, "limit counts recipients: it is allowed only in rcpt");
+	else if (rule->action != ACT_TEMPFAIL && rule->action != ACT_REJECT)
+		perr(p, "limit needs tempfail or reject: the answer over the "
+		    "limit");
+	lex_next(p->lex);
+	while (p->lex->tok.type == TOK_WORD &&
+	    isdigit((unsigned char) p->lex->tok.text[0])) {
+		if (lim->nwin == LIMIT_WINDOWS_MAX) {
+			perr(p, "a limit has at most %d rates", LIMIT_WINDOWS_MAX);
+			return (-1);
+		}
+		if (limit_window_parse(p->lex->tok.text, &lim->win[lim->nwin],
+		    err, sizeof(err)) < 0) {
+			perr(p, "%s", err);
+			return (-1);
+		}
+		for (i = 0; i < lim->nwin; i++)
+			if (lim->win[i].period == lim->win[lim->nwin].period)
+				perr(p, "two rates over the same period");
+		lim->nwin++;
+		lex_next(p->lex);
+	}
+	if (lim->nwin == 0) {
+		expected(p, "a rate after limit, such as 100/hour");
+		return (-1);
+	}
+	if (tok_is(p, "per")) {
+		lex_next(p->lex);
+		if (!tok_is(p, "identity")) {
+			expected(p, "identity after per");
+			return (-1);
+		}
+		lex_next(p->lex);
+	}
+	lim->text = trim_end(slice(p, start, p->lex->tok.start));
+	if (tok_is(p, "except")) {
+		memset(&c, 0, sizeof(c));
+		c.kind = COND_SET;
+		c.neg = 1;
+		c.id = (int) who->id;
+		cstart = p->lex->tok.start;
+		lex_next(p->lex);
+		if (p->lex->tok.type == TOK_SETREF) {
+			c.text = slice(p, cstart, p->lex->tok.end);
+			add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
+			lex_next(p->lex);
+		} else if (p->lex->tok.type == TOK_LBRACE) {
+			parse_items(p, &it);
+			c.text = trim_end(slice(p, cstart, p->lex->tok.start));
+			if ((c.set = inline_set(p, &it, who)) != NULL)
+				add_cond(rule, &c);
+			else
+				free(c.text);
+			items_free(&it);
+		} else {
+			expected(p, "<list> or { identities } after except");
+			return (-1);
+		}
+	}
+	if (tok_is(p, "block-after")) {
+		lex_next(p->lex);
+		n = strtoul(p->lex->tok.text, &end, 10);
+		if (p->lex->tok.type != TOK_WORD || *end != '\0' || n < 1 ||
+		    n > LIMIT_COUNT_MAX) {
+			expected(p, "a number of refusals after block-after");
+			return (-1);
+		}
+		lim->block_after = n;
+		lim->block_ttl = 3600;
+		lex_next(p->lex);
+		if (tok_is(p, "for")) {
+			lex_next(p->lex);
+			snprintf(err, sizeof(err), "1/%s", p->lex->tok.text);
+			if (p->lex->tok.type != TOK_WORD ||
+			    limit_window_parse(err, &dur, err, sizeof(err)) < 0) {
+				expected(p, "a duration such as 1h or 2d after for");
+				return (-1);
+			}
+			lim->block_ttl = (int) dur.period;
+			lex_next(p->lex);
+		}
+	}
+	return (0);
+}
+
 /*
  * parse_rule_name - the LABEL of 'name "LABEL"' at the end of a rule:
  * 1 to 64 letters, digits, '.', '_' and '-', unique in the
@@ -1190,6 +1313,12 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name") &&
 		    !tok_is(p, "weak-ok") && !tok_is(p, "warn")) {
 			for (;;) {
+				if (tok_is(p, "limit")) {
+					if (parse_limit(p, rule, stage) < 0)
+						goto bad;
+					end = p->lex->tok.start;
+					break;
+				}
 				if (parse_cond(p, rule, stage) < 0)
 					goto bad;
 				end = p->lex->tok.start;
@@ -1239,6 +1368,14 @@ parse_rule(struct parser *p, enum rules_stage stage)
 	}
 	if (p->nerr != nerr)
 		goto drop;
+	if (rule->limit != NULL) {
+		rule->limit->name = xstrdup(rule->name ? rule->name : rule->where);
+		if (!rule->reply.given && rules_reply_parse(
+		    rule->action == ACT_REJECT ? LIMIT_REPLY_REJECT :
+		    LIMIT_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' : '4',
+		    &rule->reply, err, sizeof(err)) < 0)
+			perr(p, "%s", err);	/* cannot happen */
+	}
 	rule->text = slice(p, start, end);
 	{
 		char   *e = rule->text + strlen(rule->text);

@@ -62,12 +62,15 @@ struct rules_settings {
 	int	max_connections;	/* default 512 */
 	const char *blocks;		/* the account blocks table,
 					 * default RULES_BLOCKS_DEFAULT */
+	const char *limit_state;	/* counters' file, "none", or NULL:
+					 * RULES_LIMIT_STATE_DEFAULT */
 	const char *policy;		/* the policy door's socket, or NULL */
 	int	policy_permit_dunno;	/* policy-permit dunno: a permit
 					 * answers DUNNO, not OK */
 };
 
 #define RULES_BLOCKS_DEFAULT	"/var/lib/relayguard/blocks.lmdb"
+#define RULES_LIMIT_STATE_DEFAULT	"/var/lib/relayguard/limits.lmdb"
 
 #define RULES_MILTER_TIMEOUT_DEFAULT	30
 #define RULES_MAX_CONNECTIONS_DEFAULT	512

@@ -19,7 +19,9 @@
 #include "common/domain.h"
 #include "common/rcpt.h"
 #include "common/strbuf.h"
+#include "rules/limits.h"
 #include "rules/rules.h"
+#include "store/limit.h"
 #include "store/store.h"
 
 /* Item types: what the items of a set are, decided by the fact. */
@@ -257,6 +259,34 @@ struct reply {
 	char   *text;			/* template with %{macro} */
 };
 
+/*
+ * A rate limit on a rule (limits.c): the rule's conditions hold, then
+ * the rule decides only when its subject is over the limit; under it,
+ * the recipient is counted (and given back if the RCPT is refused).
+ */
+struct rule_limit {
+	struct limit_window win[LIMIT_WINDOWS_MAX];
+	size_t  nwin;
+	char   *name;			/* the counters' name: the rule's label */
+	char   *text;			/* "limit 100/hour 500/day per identity" */
+	unsigned long block_after;	/* report when refused this often; 0 */
+	int     block_ttl;		/* seconds of the block asked for */
+};
+
+#define LIMIT_REPLY_TEMPFAIL	"451 4.7.1 Too many recipients, try again later"
+#define LIMIT_REPLY_REJECT	"554 5.7.1 Too many recipients"
+
+/* Counted recipients of one RCPT, settled when its answer is known. */
+#define LIMIT_HELD_MAX	16		/* limit rules in the rcpt block */
+
+struct limit_held {
+	size_t  n;
+	const struct rule_limit *lim[LIMIT_HELD_MAX];
+	char    subject[LIMIT_SUBJECT_MAX + 1];
+	int     identity;		/* subject is an identity, not a network */
+	int64_t now;
+};
+
 struct rule {
 	enum action action;
 	enum rules_stage stage;
@@ -274,6 +304,7 @@ struct rule {
 	int     warn;		/* warn: log and count, decide nothing */
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
+	struct rule_limit *limit;	/* NULL: none */
 	atomic_ulong matched;
 	atomic_ulong stats[RULES_NSTAT];
 	atomic_ulong warned[RULES_NSTAT];	/* warn: what it would have done */
@@ -291,6 +322,8 @@ struct rules {
 	struct rules_settings settings;
 	char   *set_socket, *set_control, *set_user, *set_delim;
 	char   *set_blocks;
+	char   *set_limit_state;
+	struct rules_limits limits;	/* attached by the owner; not owned */
 	char   *set_policy;
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
@@ -365,6 +398,7 @@ struct rules_session {
 	int     discard_msg;		/* decided at a quiet mail stage */
 	struct sender_cache snd;
 	struct dom_cache cn, helo;
+	struct limit_held held;		/* this RCPT's counted recipient */
 };
 
 
@@ -374,6 +408,13 @@ extern void rules_evaluate(struct rules_session *, enum rules_stage,
 
 /* rules_name_verified - the client's host name when verified, or NULL */
 extern const char *rules_name_verified(const struct rules_session *);
+
+/* limits.c */
+extern int limit_rule_check(struct rules_session *, const struct rule *,
+	struct rules_trace *, char *err, size_t errlen);
+extern void limit_settle(struct rules_session *, int permitted,
+	struct rules_trace *);
+extern void limit_rule_free(struct rule_limit *);
 
 /* parse.c; flags: RULES_LOAD_* and RULES_PARSE_FILE (name is a file) */
 #define RULES_PARSE_FILE	0x100
