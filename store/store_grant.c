@@ -38,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
+
+#include "store/redis_int.h"
 #include "store/store_int.h"
 
 #define MAX_MAPSIZE	((size_t) 4 << 30)
@@ -98,6 +101,7 @@ store_grant_match(struct store *s, const struct addr *a, time_t now,
 {
 	struct store_env *e = s->e;
 	struct grant_get q;
+	struct store_error dummy;
 	char    key[ADDR_STRLEN];
 	char    msg[sizeof(err->msg)];
 	int     rc, r, retried = 0;
@@ -106,6 +110,9 @@ store_grant_match(struct store *s, const struct addr *a, time_t now,
 		err->msg[0] = 0;
 		err->first = 0;
 	}
+	if (s->redis != NULL)
+		return (redis_grant_match(s->redis, a, err != NULL ? err :
+		    &dummy));
 	if (!e->dynamic) {
 		snprintf(msg, sizeof(msg), "%s: not a dynamic table", e->path);
 		goto fail;
@@ -288,15 +295,17 @@ store_grant_many(struct store *s, const struct store_grant_req *reqs,
 	struct grant_many_arg g;
 	size_t  i;
 
-	if (!s->e->dynamic) {
-		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
-		return (-1);
-	}
 	for (i = 0; i < n; i++)
 		if (check_user(reqs[i].user, err, errlen) < 0)
 			return (-1);
 	if (n == 0)
 		return (0);
+	if (s->redis != NULL)
+		return (redis_grant(s->redis, reqs, n, err, errlen));
+	if (!s->e->dynamic) {
+		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
+		return (-1);
+	}
 	g.reqs = reqs;
 	g.n = n;
 	return (write_txn(s, do_grant_many, &g, err, errlen));
@@ -310,6 +319,14 @@ store_grant(struct store *s, const struct addr *a, const char *user,
 	struct grant_arg g;
 	char    key[ADDR_STRLEN];
 
+	if (s->redis != NULL) {
+		struct store_grant_req req;
+
+		req.addr = *a;
+		req.user = user;
+		req.expiry = expiry;
+		return (store_grant_many(s, &req, 1, err, errlen));
+	}
 	if (!s->e->dynamic) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
@@ -348,6 +365,8 @@ store_revoke(struct store *s, const struct addr *a, char *err,
 	struct grant_arg g;
 	char    key[ADDR_STRLEN];
 
+	if (s->redis != NULL)
+		return (redis_revoke(s->redis, a, err, errlen));
 	if (!s->e->dynamic) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
@@ -392,6 +411,8 @@ store_purge(struct store *s, time_t now, size_t *removed, char *err,
 {
 	struct grant_arg g;
 
+	if (s->redis != NULL)
+		return (redis_purge(s->redis, removed, err, errlen));
 	if (!s->e->dynamic) {
 		snprintf(err, errlen, "%s: not a dynamic table", s->e->path);
 		return (-1);
@@ -418,6 +439,8 @@ store_grant_list(struct store *s,
 	MDB_val k, v;
 	int     rc, r;
 
+	if (s->redis != NULL)
+		return (redis_grant_list(s->redis, fn, arg, err, errlen));
 	if (!e->dynamic) {
 		snprintf(err, errlen, "%s: not a dynamic table", e->path);
 		return (-1);
@@ -454,4 +477,51 @@ store_grant_list(struct store *s,
 		return (-1);
 	}
 	return (0);
+}
+
+/* The grants of one user, for store_revoke_user() on LMDB. */
+struct user_grants {
+	const char *user;
+	struct addr *v;
+	size_t	n;
+};
+
+/* collect_user - keep the address of a grant of the user */
+static int
+collect_user(const struct store_grant_info *g, void *arg)
+{
+	struct user_grants *u = arg;
+
+	if (strcmp(g->user, u->user) != 0)
+		return (0);
+	u->v = xreallocarray(u->v, u->n + 1, sizeof(*u->v));
+	if (addr_parse(g->addr, &u->v[u->n]) == 0)
+		u->n++;
+	return (0);
+}
+
+/* store_revoke_user - remove every grant of a user (see redis.h) */
+int
+store_revoke_user(struct store *s, const char *user, size_t *removed,
+	char *err, size_t errlen)
+{
+	struct user_grants u = {user, NULL, 0};
+	size_t  i, n = 0;
+	int     rc = 0, r;
+
+	if (s->redis != NULL)
+		return (redis_revoke_user(s->redis, user, removed, err,
+		    errlen));
+	if (store_grant_list(s, collect_user, &u, err, errlen) < 0)
+		return (-1);
+	for (i = 0; i < u.n && rc == 0; i++) {
+		if ((r = store_revoke(s, &u.v[i], err, errlen)) < 0)
+			rc = -1;
+		else
+			n += (size_t) r;
+	}
+	free(u.v);
+	if (removed != NULL)
+		*removed = n;
+	return (rc);
 }
