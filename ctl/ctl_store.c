@@ -17,7 +17,9 @@
  *	returned through ctl_conf_delimiter() for query. For the grant
  *	commands with no -t, the configuration's only dynamic table is
  *	used: that of -c conf, or of the default configuration file when
- *	it exists, else /var/lib/relayguard/popauth.lmdb.
+ *	it exists, else /var/lib/relayguard/popauth.lmdb. A "dynamic
+ *	redis" table has no path: ctl_grants_open() hands out a handle on
+ *	the configuration's Redis instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,10 +31,12 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
 #include "ctl/ctl_store.h"
+#include "store/redis.h"
 #include "store/store.h"
 
 static char *conf_delimiter;
 static int owner_given;
+static struct store *redis_table;	/* the table found is in Redis */
 
 /* ctl_owner_given - -u was given: the configuration's user yields */
 void
@@ -72,6 +76,11 @@ ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
 
 	if ((path = ctl_table_path(cmd, o->conf, o->table, 1)) == NULL)
 		return (CTL_EX_CONFIG);
+	if (redis_table != NULL) {
+		*s = redis_table;
+		redis_table = NULL;
+		return (0);
+	}
 	rc = write ? store_open_write(path, 1, s, err, sizeof(err)) :
 	    store_open(path, 1, s, err, sizeof(err));
 	if (rc < 0) {
@@ -115,6 +124,11 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		if (table != NULL ? strcmp(name, table) == 0 : dyn == dynamic) {
 			found = path;
 			nfound++;
+			store_close(redis_table);
+			redis_table = NULL;
+			if (store_is_redis(rules_table_store(r, i)))
+				redis_table = store_dup(rules_table_store(r,
+				    i));
 			if (table != NULL)
 				break;
 		}
@@ -138,7 +152,10 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		    dynamic ? "dynamic" : "static");
 		found = NULL;
 	}
-	if (found != NULL) {
+	if (found == NULL) {
+		store_close(redis_table);
+		redis_table = NULL;
+	} else {
 		free(resolved);
 		resolved = xstrdup(found);
 		set = rules_settings(r);

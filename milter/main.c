@@ -68,6 +68,7 @@
 #include "milter/notify.h"
 #include "rules/rules.h"
 #include "rules/rules_check.h"
+#include "store/redis.h"
 
 
 /*
@@ -474,6 +475,20 @@ print_errors(const char *path, const char *errs, int to_stderr)
 		log_error("%s: configuration refused", path ? path : "(default)");
 }
 
+/*
+ * redis_log - the Redis tables' events: an outage (and a new master)
+ * is a warning, its end and the cache coming back are news.
+ */
+static void
+redis_log(enum redis_event ev, const char *msg, void *arg)
+{
+	(void) arg;
+	if (ev == REDIS_EVENT_UP || ev == REDIS_EVENT_CACHE_ON)
+		log_info("%s", msg);
+	else
+		log_warning("%s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -530,6 +545,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(stderr, EX_USAGE_);
 
+	redis_set_events(redis_log, NULL);
 	live_init(conf, verbose);
 	if ((r = live_load(&errs, &warns)) == NULL) {
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);
