@@ -5,7 +5,7 @@
 #	grantprobe.py seen --client ADDR --want permit|reject|tempfail
 #	    [--limit SEC] SOCKET... -- COMMAND [ARG...]
 #	grantprobe.py loop --client ADDR --stranger ADDR --stop FILE
-#	    [--max SEC] SOCKET
+#	    [--ready FILE] [--max SEC] SOCKET
 #	grantprobe.py time --client ADDR --count N SOCKET
 #	grantprobe.py ask SOCKET,ADDR[,auth=USER][,rcpt=MAILBOX]...
 #
@@ -22,7 +22,8 @@
 #	seconds (default 1); 1 otherwise, with the last answers.
 #
 #	loop asks SOCKET about the granted client and the stranger in turn
-#	until FILE exists (or --max seconds, default 80) and prints one line
+#	until FILE exists (or --max seconds, default 80), makes the --ready
+#	FILE once the first pair is answered, and prints one line
 #	of counts: "granted permit=N tempfail=N reject=N stranger permit=N
 #	tempfail=N reject=N". A stranger's permit is a wrong permit.
 #
@@ -138,6 +139,8 @@ def loop(args):
         for name, ask in (('granted', granted), ('stranger', stranger)):
             a = ask()
             counts[name][a] = counts[name].get(a, 0) + 1
+        if args.ready and not os.path.exists(args.ready):
+            open(args.ready, 'w').close()
     print(' '.join('%s %s' % (n, counts_line(c)) for n, c in counts.items()))
     return 0
 
@@ -150,6 +153,7 @@ def main():
     p.add_argument('--limit', type=float, default=1.0)
     p.add_argument('--stranger')
     p.add_argument('--stop')
+    p.add_argument('--ready')
     p.add_argument('--max', type=float, default=80.0)
     p.add_argument('--count', type=int, default=1)
     p.add_argument('sockets', nargs='+')
