@@ -90,6 +90,13 @@ ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
 	return (0);
 }
 
+/* ctl_table_redis - is the table ctl_table_path() found last in Redis? */
+int
+ctl_table_redis(void)
+{
+	return (redis_table != NULL);
+}
+
 /* ctl_conf_delimiter - the recipient-delimiter of the configuration */
 const char *
 ctl_conf_delimiter(void)
