@@ -67,8 +67,11 @@ LIB_SRCS    := $(wildcard common/*.c rules/*.c store/*.c)
 MILTER_SRCS := $(wildcard milter/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TEST_SRCS   := $(wildcard tests/check_*.c)
+# A suite is a file that defines foo_suite() at the start of a line; the
+# other tests/check_*.c hold a suite's themes and helpers.
 TEST_SUITES := $(filter-out main integration,\
-	$(patsubst tests/check_%.c,%,$(TEST_SRCS)))
+	$(patsubst tests/check_%.c,%,\
+	$(shell grep -l '^[a-z_]*_suite(void)' $(TEST_SRCS))))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -108,7 +111,7 @@ $(CTL): $(call obj,$(CTL_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CTL_LIBS)
 
 # The suite list is made from the file names: tests/check_foo.c exports
-# foo_suite(), and check_main.c runs every one of them.
+# foo_suite(), and check_main.c runs every one of them (TEST_SUITES).
 $(BUILD)/tests/suites.h: Makefile $(TEST_SRCS)
 	@mkdir -p $(dir $@)
 	@{ for s in $(TEST_SUITES) integration; do \

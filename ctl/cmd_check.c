@@ -58,14 +58,11 @@ cmd_check(int argc, char **argv)
 			user = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: relayguardctl %s\n",
-			    cmd_check_usage);
-			return (CTL_EX_USAGE);
+			return (ctl_usage("check", NULL));
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_check_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("check", NULL));
 	}
 	if ((r = ctl_rules_load(conf)) == NULL)
 		return (CTL_EX_CONFIG);

@@ -276,14 +276,11 @@ cmd_compare(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: relayguardctl %s\n",
-			    cmd_compare_usage);
-			return (CTL_EX_USAGE);
+			return (ctl_usage("compare", NULL));
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_compare_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("compare", NULL));
 	}
 	name = argv[optind];
 	if (strcmp(name, "-") == 0)

@@ -128,14 +128,11 @@ cmd_compile(int argc, char **argv)
 			ctl_owner_given(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: relayguardctl %s\n",
-			    cmd_compile_usage);
-			return (CTL_EX_USAGE);
+			return (ctl_usage("compile", NULL));
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_compile_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("compile", NULL));
 	}
 	src = argv[optind];
 	if (argc - optind == 2)

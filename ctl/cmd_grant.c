@@ -21,16 +21,16 @@
  *	written (it is unchanged); 69 grantd cannot be reached or refused
  *	(its reason on stderr); 64 usage.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/addr.h"
+#include "common/ctlproto.h"
+#include "common/strbuf.h"
+#include "ctl/control_client.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_store.h"
 #include "store/store.h"
@@ -39,49 +39,35 @@ const char cmd_grant_usage[] =
 	"grant [-c conf] [-t table] [-u user] [--socket SOCKET] ADDRESS "
 	"[--ttl 30m] [--user NAME]";
 
-#define CTL_EX_UNAVAILABLE_GRANT	69
-
 /* grant_socket - ask grantd at path; the exit status */
 static int
 grant_socket(const char *path, const char *addr, const char *user)
 {
-	struct sockaddr_un sun;
-	char    req[512], reply[512];
-	size_t  len = 0;
-	ssize_t r;
-	int     fd;
+	struct strbuf req = STRBUF_INIT, reply = STRBUF_INIT;
+	char    err[512];
+	int     status = CTL_EX_UNAVAILABLE;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path) || (size_t) snprintf(req,
-	    sizeof(req), "grant %s %s\n", addr, user ? user : "") >=
-	    sizeof(req) || strchr(addr, ' ') || (user && strpbrk(user,
-	    " \r\n"))) {
+	strbuf_printf(&req, "%s %s %s", GRANTPROTO_GRANT, addr,
+	    user ? user : "");
+	if (strlen(path) >= sizeof(((struct sockaddr_un *) 0)->sun_path) ||
+	    req.len + 1 >= GRANTPROTO_LINE_MAX || strchr(addr, ' ') ||
+	    (user && strpbrk(user, " \r\n"))) {
 		fprintf(stderr, "relayguardctl: grant: bad socket, address or "
 		    "user\n");
-		return (CTL_EX_DATAERR);
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 ||
-	    write(fd, req, strlen(req)) != (ssize_t) strlen(req)) {
-		fprintf(stderr, "relayguardctl: grant: %s: %s\n", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return (CTL_EX_UNAVAILABLE_GRANT);
-	}
-	while (len < sizeof(reply) - 1 &&
-	    (r = read(fd, reply + len, sizeof(reply) - 1 - len)) > 0)
-		len += (size_t) r;
-	close(fd);
-	reply[len] = 0;
-	if (strcmp(reply, "ok\n") == 0)
-		return (CTL_EX_OK);
-	reply[strcspn(reply, "\n")] = 0;
-	fprintf(stderr, "relayguardctl: grant: %s: %s\n", path,
-	    len ? reply : "no answer");
-	return (CTL_EX_UNAVAILABLE_GRANT);
+		status = CTL_EX_DATAERR;
+	} else if (ctl_socket_ask(path, strbuf_str(&req), &reply, err,
+	    sizeof(err)) < 0)
+		fprintf(stderr, "relayguardctl: grant: %s\n", err);
+	else if (strcmp(strbuf_str(&reply), GRANTPROTO_OK "\n") == 0)
+		status = CTL_EX_OK;
+	else if (reply.len == 0)
+		fprintf(stderr, "relayguardctl: grant: %s: no answer\n", path);
+	else
+		fprintf(stderr, "relayguardctl: grant: %s: %.*s\n", path,
+		    (int) strcspn(reply.s, "\n"), reply.s);
+	strbuf_free(&req);
+	strbuf_free(&reply);
+	return (status);
 }
 
 /* cmd_grant - relayguardctl grant */
@@ -144,6 +130,5 @@ cmd_grant(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_grant_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("grant", NULL));
 }

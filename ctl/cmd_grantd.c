@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/ctlproto.h"
 #include "common/loginlog.h"
 #include "common/xalloc.h"
 #include "ctl/ctl.h"
@@ -83,9 +84,10 @@ serve(int fd, struct store *s, time_t ttl, const struct prefix *ign,
 	socklen_t clen = sizeof(cred);
 	struct pollfd pfd;
 	struct addr a;
-	char    line[512], err[512], abuf[ADDR_STRLEN], *sp, *user;
+	char    line[GRANTPROTO_LINE_MAX], err[512], abuf[ADDR_STRLEN];
+	char   *sp, *addr, *user;
 	const char *why = NULL;
-	size_t  len = 0, i;
+	size_t  len = 0, i, args;
 	ssize_t r;
 	time_t  deadline = time(NULL) + 5;
 
@@ -109,16 +111,17 @@ serve(int fd, struct store *s, time_t ttl, const struct prefix *ign,
 		goto refuse;
 	}
 	*sp = 0;
-	if (strncmp(line, "grant ", 6) != 0) {
+	if ((args = ctlproto_args(line, GRANTPROTO_GRANT)) == 0) {
 		why = "unknown request";
 		goto refuse;
 	}
-	user = strchr(line + 6, ' ');
+	addr = line + args;
+	user = strchr(addr, ' ');
 	if (user != NULL)
 		*user++ = 0;
 	else
 		user = "";
-	if (!plain_addr(line + 6) || addr_parse(line + 6, &a) < 0) {
+	if (!plain_addr(addr) || addr_parse(addr, &a) < 0) {
 		why = "not an address";
 		goto refuse;
 	}
@@ -139,13 +142,13 @@ serve(int fd, struct store *s, time_t ttl, const struct prefix *ign,
 	fprintf(stderr, "relayguardctl: grantd: grant %s user=%s for uid=%d "
 	    "pid=%d ttl=%llds\n", addr_format(&a, abuf, sizeof(abuf)), user,
 	    (int) cred.uid, (int) cred.pid, (long long) ttl);
-	(void) !write(fd, "ok\n", 3);
+	(void) !write(fd, GRANTPROTO_OK "\n", strlen(GRANTPROTO_OK "\n"));
 	return;
 
 refuse:
 	fprintf(stderr, "relayguardctl: grantd: refused for uid=%d pid=%d: "
 	    "%s\n", (int) cred.uid, (int) cred.pid, why);
-	snprintf(err, sizeof(err), "error: %s\n", why);
+	snprintf(err, sizeof(err), "%s %s\n", GRANTPROTO_ERROR, why);
 	(void) !write(fd, err, strlen(err));
 }
 
@@ -270,7 +273,6 @@ out:
 	return (rc);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_grantd_usage);
 	free(ign);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("grantd", NULL));
 }

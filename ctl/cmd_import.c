@@ -65,16 +65,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* usage - print the usage; returns EX_USAGE */
-static int
-usage(const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "relayguardctl: import: %s\n", msg);
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_import_usage);
-	return (CTL_EX_USAGE);
-}
-
 /* print_lines - each line of text to stderr with a prefix */
 static void
 print_lines(const char *prefix, const char *text, int strip)
@@ -146,10 +136,10 @@ cmd_import(int argc, char **argv)
 	int     c, partial = 0, postfix, rc, status, blocklist = 0;
 
 	if (argc < 2)
-		return (usage("postfix or sendmail?"));
+		return (ctl_usage("import", "postfix or sendmail?"));
 	mta = argv[1];
 	if (strcmp(mta, "postfix") != 0 && strcmp(mta, "sendmail") != 0)
-		return (usage("postfix or sendmail?"));
+		return (ctl_usage("import", "postfix or sendmail?"));
 	postfix = mta[0] == 'p';
 	optind = 1;
 	argc--;
@@ -158,7 +148,8 @@ cmd_import(int argc, char **argv)
 		switch (c) {
 		case 'C':
 			if (!postfix)
-				return (usage("-C is for postfix"));
+				return (ctl_usage("import",
+				    "-C is for postfix"));
 			confdir = optarg;
 			break;
 		case 'o':
@@ -172,28 +163,28 @@ cmd_import(int argc, char **argv)
 			break;
 		case OPT_BLOCKLIST:
 			if (postfix)
-				return (usage("--blocklist-recipients is for "
-				    "sendmail"));
+				return (ctl_usage("import",
+				    "--blocklist-recipients is for sendmail"));
 			blocklist = 1;
 			break;
 		case OPT_CW:
 		case OPT_RELAY_DOMAINS:
 			if (postfix)
-				return (usage("--cw and --relay-domains are for "
-				    "sendmail"));
+				return (ctl_usage("import", "--cw and "
+				    "--relay-domains are for sendmail"));
 			if (c == OPT_CW)
 				cw = optarg;
 			else
 				rd = optarg;
 			break;
 		default:
-			return (usage(NULL));
+			return (ctl_usage("import", NULL));
 		}
 	}
 	if (!postfix && optind < argc)
 		access = argv[optind++];
 	if (optind != argc)
-		return (usage("unexpected argument"));
+		return (ctl_usage("import", "unexpected argument"));
 	if (postfix) {
 		strbuf_printf(&src, "the Postfix configuration in %s", confdir);
 		imp_init(&imp, strbuf_str(&src), tabledir);

@@ -86,6 +86,5 @@ cmd_list(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_list_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("list", NULL));
 }

@@ -12,6 +12,7 @@
  *	usage.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ cmd_purge(int argc, char **argv)
 	const char *path;
 	struct store *s;
 	size_t  removed = 0;
-	char    err[512];
+	char    err[512], buf[PATH_MAX];
 	int     c, rc, redis, verbose = 0;
 
 	optind = 1;
@@ -48,7 +49,8 @@ cmd_purge(int argc, char **argv)
 	}
 	if (argc != optind)
 		goto usage;
-	if ((path = ctl_table_path("purge", to.conf, to.table, 1)) == NULL)
+	if ((path = ctl_table_path("purge", to.conf, to.table, 1, buf,
+	    sizeof(buf))) == NULL)
 		return (CTL_EX_CONFIG);
 	if (!ctl_table_redis() && access(path, F_OK) < 0) {
 		/* No table, no grants: nothing to purge, nothing to create. */
@@ -74,6 +76,5 @@ cmd_purge(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_purge_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("purge", NULL));
 }

@@ -24,6 +24,7 @@
  *	(missing or corrupt table, bad address); 64 usage.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,7 @@ cmd_query(int argc, char **argv)
 	};
 	struct query q;
 	const char *conf = NULL, *path;
-	char    err[512];
+	char    err[512], buf[PATH_MAX];
 	char   *line = NULL;
 	size_t  cap = 0, i;
 	ssize_t n;
@@ -142,7 +143,8 @@ cmd_query(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		goto usage;
-	if ((path = ctl_table_path("query", conf, argv[optind], 0)) == NULL)
+	if ((path = ctl_table_path("query", conf, argv[optind], 0, buf,
+	    sizeof(buf))) == NULL)
 		return (CTL_EX_CONFIG);
 	if (q.delims == NULL)
 		q.delims = ctl_conf_delimiter();
@@ -176,6 +178,5 @@ cmd_query(int argc, char **argv)
 	return (q.notfound ? 1 : CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_query_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("query", NULL));
 }

@@ -162,10 +162,12 @@ cmd_reload(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct strbuf reply = STRBUF_INIT;
-	const char *conf = NULL, *sock = NULL, *pidfile = CONTROL_DEFAULT_PIDFILE;
+	const char *conf = NULL, *sock = NULL, *pidfile = RG_DEFAULT_PIDFILE;
 	const char *body;
-	char   *spec, err[512], why[PATH_MAX + 256];
-	int     ch, status, ret;
+	enum ctlproto_answer answer;
+	enum ctl_ask ret;
+	char    err[512], why[PATH_MAX + 256];
+	int     ch, status;
 	long    pid = 0;
 
 	optind = 1;
@@ -181,29 +183,27 @@ cmd_reload(int argc, char **argv)
 			pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: relayguardctl %s\n",
-			    cmd_reload_usage);
-			return (CTL_EX_USAGE);
+			return (ctl_usage("reload", NULL));
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_reload_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("reload", NULL));
 	}
-	if ((spec = control_client_socket("reload", conf, sock, &status)) == NULL)
-		return (status);
-	ret = control_client_request(spec, "reload", &reply, err, sizeof(err));
-	if (ret == 0) {
+	ret = ctl_control_ask("reload", conf, sock, CTLPROTO_RELOAD, &reply,
+	    &answer, err, sizeof(err));
+	if (ret == CTL_ASK_CONFIG)
+		return (CTL_EX_CONFIG);
+	if (ret == CTL_ASK_OK) {
 		printf("reloaded\n");
 		status = CTL_EX_OK;
-	} else if (ret > 0) {
+	} else if (ret == CTL_ASK_REFUSED) {
 		body = strchr(strbuf_str(&reply), '\n');
 		fprintf(stderr, "relayguardctl: reload: %.*s\n",
 		    body ? (int) (body - reply.s) : (int) reply.len, reply.s);
 		if (body && body[1])
 			fputs(body + 1, stderr);
-		status = strncmp(reply.s, "error configuration", 19) == 0 ?
-		    CTL_EX_CONFIG : CTL_EX_SOFTWARE;
+		status = answer == CTLPROTO_ERR_CONFIG ? CTL_EX_CONFIG :
+		    CTL_EX_SOFTWARE;
 	} else if (signal_daemon(pidfile, &pid, why, sizeof(why)) == 0) {
 		printf("control socket unreachable (%s); sent SIGUSR1 to pid "
 		    "%ld: see the daemon's log for the result\n", err, pid);
@@ -214,6 +214,5 @@ cmd_reload(int argc, char **argv)
 		status = CTL_EX_UNAVAILABLE;
 	}
 	strbuf_free(&reply);
-	free(spec);
 	return (status);
 }

@@ -97,6 +97,5 @@ cmd_revoke(int argc, char **argv)
 	return (CTL_EX_OK);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_revoke_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("revoke", NULL));
 }

@@ -92,8 +92,10 @@ cmd_stats(int argc, char **argv)
 	struct strbuf reply = STRBUF_INIT;
 	const char *conf = NULL, *sock = NULL, *body, *output = NULL;
 	struct strbuf text = STRBUF_INIT;
-	char   *spec, err[512];
-	int     ch, prom = 0, status, ret;
+	enum ctlproto_answer answer;
+	enum ctl_ask ret;
+	char    err[512];
+	int     ch, prom = 0, status;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:s:po:", longopts, NULL)) != -1) {
@@ -111,24 +113,22 @@ cmd_stats(int argc, char **argv)
 			output = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: relayguardctl %s\n",
-			    cmd_stats_usage);
-			return (CTL_EX_USAGE);
+			return (ctl_usage("stats", NULL));
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_stats_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("stats", NULL));
 	}
-	if ((spec = control_client_socket("stats", conf, sock, &status)) == NULL)
-		return (status);
-	ret = control_client_request(spec, prom ? "stats prometheus" : "stats",
-	    &reply, err, sizeof(err));
-	if (ret < 0) {
+	ret = ctl_control_ask("stats", conf, sock, prom ?
+	    CTLPROTO_STATS_PROMETHEUS : CTLPROTO_STATS, &reply, &answer, err,
+	    sizeof(err));
+	if (ret == CTL_ASK_CONFIG)
+		return (CTL_EX_CONFIG);
+	if (ret == CTL_ASK_UNREACHABLE) {
 		fprintf(stderr, "relayguardctl: stats: cannot reach the "
 		    "daemon: %s\n", err);
 		status = CTL_EX_UNAVAILABLE;
-	} else if (ret > 0) {
+	} else if (ret == CTL_ASK_REFUSED) {
 		fprintf(stderr, "relayguardctl: stats: %s", strbuf_str(&reply));
 		status = CTL_EX_SOFTWARE;
 	} else {
@@ -151,6 +151,5 @@ cmd_stats(int argc, char **argv)
 		fputs(strbuf_str(&text), stdout);
 	strbuf_free(&text);
 	strbuf_free(&reply);
-	free(spec);
 	return (status);
 }

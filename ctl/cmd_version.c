@@ -20,8 +20,7 @@ cmd_version(int argc, char **argv)
 {
 	(void) argv;
 	if (argc != 1) {
-		fprintf(stderr, "usage: relayguardctl %s\n", cmd_version_usage);
-		return (CTL_EX_USAGE);
+		return (ctl_usage("version", NULL));
 	}
 	printf("relayguardctl %s\n", RG_VERSION);
 	return (CTL_EX_OK);

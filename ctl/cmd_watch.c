@@ -64,6 +64,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1187,7 +1188,6 @@ out:
 	return (rc);
 
 usage:
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_watch_usage);
-	rc = CTL_EX_USAGE;
+	rc = ctl_usage("watch", NULL);
 	goto out;
 }

@@ -6,27 +6,27 @@
  * SYNOPSIS
  *	#include "ctl/control_client.h"
  *
- *	char	*control_client_socket(const char *cmd, const char *conf,
- *		const char *sock, int *status)
- *	int	control_client_request(const char *spec, const char *request,
+ *	int	ctl_socket_ask(const char *path, const char *line,
  *		struct strbuf *reply, char *err, size_t errlen)
+ *	enum ctl_ask ctl_control_ask(const char *cmd, const char *conf,
+ *		const char *sock, enum ctlproto_request req,
+ *		struct strbuf *reply, enum ctlproto_answer *answer,
+ *		char *err, size_t errlen)
  * DESCRIPTION
- *	control_client_socket() decides which socket to use: sock when
- *	given (--socket), else the configuration's "control" setting
- *	(conf, or the default file when it exists), else the default
- *	unix:/run/relayguard/control.sock. A configuration that does not
- *	load is reported on stderr as "relayguardctl: CMD: ..." with
- *	*status set to 78 and NULL returned. The result is the caller's
- *	to free.
+ *	ctl_socket_ask() is the one exchange every subcommand that talks
+ *	to a socket makes: connect, one request line, the whole answer,
+ *	each step bounded by CTL_SOCKET_TIMEOUT seconds.
  *
- *	control_client_request() sends one request line and reads the
- *	whole answer into reply (see milter/control.c for the protocol).
- *	Returns 0 when the daemon answered "ok", 1 when it answered
- *	"error ..." (the status line and the body are in reply), -1 when
- *	it could not be reached (the reason in err).
+ *	ctl_control_ask() picks the daemon's control socket and asks it
+ *	one request of common/ctlproto.h (see milter/control.c for the
+ *	protocol).
+ * DIAGNOSTICS
+ *	See control_client.h. Only a configuration that does not load is
+ *	printed here; every other failure is the caller's to report.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -38,93 +38,112 @@
 #include "ctl/ctl.h"
 #include "rules/rules.h"
 
-/* control_client_socket - the control socket to talk to */
-char *
-control_client_socket(const char *cmd, const char *conf, const char *sock,
-	int *status)
+/* ctl_socket_ask - one request line, the whole answer */
+int
+ctl_socket_ask(const char *path, const char *line, struct strbuf *reply,
+	char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = {CTL_SOCKET_TIMEOUT, 0};
+	struct strbuf req = STRBUF_INIT;
+	char    buf[4096];
+	ssize_t n;
+	int     fd, ret = -1;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	/* Before connect(): a full backlog blocks it for SO_SNDTIMEO. */
+	(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	strbuf_printf(&req, "%s\n", line);
+	if (write(fd, req.s, req.len) != (ssize_t) req.len) {
+		snprintf(err, errlen, "%s: write: %s", path, strerror(errno));
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR))
+		if (n > 0)
+			strbuf_append(reply, buf, (size_t) n);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	strbuf_free(&req);
+	return (ret);
+}
+
+/* control_socket - the control socket to talk to; NULL: printed error */
+static char *
+control_socket(const char *cmd, const char *conf, const char *sock)
 {
 	struct strbuf errs = STRBUF_INIT;
 	const struct rules_settings *set;
 	struct rules *r;
 	char   *res;
 
-	*status = 0;
 	if (sock != NULL)
 		return (xstrdup(sock));
-	if (conf == NULL && access(CTL_DEFAULT_CONF, F_OK) == 0)
-		conf = CTL_DEFAULT_CONF;
+	if (conf == NULL && access(RG_DEFAULT_CONF, F_OK) == 0)
+		conf = RG_DEFAULT_CONF;
 	if (conf == NULL)
-		return (xstrdup(CONTROL_DEFAULT_SOCKET));
-	if ((r = rules_load(conf, &errs)) == NULL) {
+		return (xstrdup(RG_DEFAULT_CONTROL));
+	if ((r = rules_load_flags(conf, RULES_LOAD_NO_TABLES, &errs)) == NULL) {
 		fputs(strbuf_str(&errs), stderr);
 		fprintf(stderr, "relayguardctl: %s: %s: configuration error; "
 		    "use --socket\n", cmd, conf);
 		strbuf_free(&errs);
-		*status = CTL_EX_CONFIG;
 		return (NULL);
 	}
 	set = rules_settings(r);
-	res = xstrdup(set && set->control ? set->control :
-	    CONTROL_DEFAULT_SOCKET);
+	res = xstrdup(set && set->control ? set->control : RG_DEFAULT_CONTROL);
 	rules_unref(r);
 	strbuf_free(&errs);
 	return (res);
 }
 
-/* control_client_request - one request, the whole answer */
-int
-control_client_request(const char *spec, const char *request,
-	struct strbuf *reply, char *err, size_t errlen)
+/* ctl_control_ask - one request to the daemon, the whole answer */
+enum ctl_ask
+ctl_control_ask(const char *cmd, const char *conf, const char *sock,
+	enum ctlproto_request req, struct strbuf *reply,
+	enum ctlproto_answer *answer, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
-	struct timeval tv = {60, 0};
-	const char *path = spec;
-	char    buf[4096];
-	ssize_t n;
-	int     fd;
+	const char *path;
+	enum ctl_ask ret = CTL_ASK_UNREACHABLE;
+	char   *spec;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	if (*path != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+	*answer = CTLPROTO_ANSWER_OTHER;
+	if ((spec = control_socket(cmd, conf, sock)) == NULL)
+		return (CTL_ASK_CONFIG);
+	if ((path = ctlproto_socket_path(spec)) == NULL || *path != '/')
 		snprintf(err, errlen, "%s: not a unix:/path control socket",
 		    spec);
-		return (-1);
+	else if (ctl_socket_ask(path, ctlproto_request_line(req), reply, err,
+	    errlen) == 0) {
+		if (reply->len == 0)
+			snprintf(err, errlen, "%s: the daemon closed the "
+			    "connection without an answer", path);
+		else {
+			*answer = ctlproto_answer_parse(strbuf_str(reply));
+			ret = ctlproto_answer_ok(*answer) ? CTL_ASK_OK :
+			    CTL_ASK_REFUSED;
+		}
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return (-1);
-	}
-	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	snprintf(buf, sizeof(buf), "%s\n", request);
-	if (write(fd, buf, strlen(buf)) != (ssize_t) strlen(buf)) {
-		snprintf(err, errlen, "%s: write: %s", path, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
-	    (n < 0 && errno == EINTR))
-		if (n > 0)
-			strbuf_append(reply, buf, (size_t) n);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
-		return (-1);
-	}
-	if (reply->len == 0) {
-		snprintf(err, errlen, "%s: the daemon closed the connection "
-		    "without an answer", path);
-		return (-1);
-	}
-	if (strncmp(strbuf_str(reply), "ok", 2) == 0 &&
-	    (reply->s[2] == '\n' || reply->s[2] == ' '))
-		return (0);
-	return (1);
+	free(spec);
+	return (ret);
 }

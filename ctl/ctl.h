@@ -12,8 +12,10 @@
  * and the Makefile lists them in commands.h; main.c dispatches. A
  * subcommand returns the process exit status (sysexits(3) values for
  * usage and configuration errors) and prints its own diagnostics as
- * "relayguardctl: NAME: message".
+ * "relayguardctl: NAME: message"; usage errors through ctl_usage().
+ * The default paths are those of common/ctlproto.h.
  */
+#include "common/ctlproto.h"
 
 /* Exit statuses shared by the subcommands (sysexits.h values). */
 #define CTL_EX_OK	0
@@ -25,7 +27,12 @@
 #define CTL_EX_TEMPFAIL	75
 #define CTL_EX_CONFIG	78
 
-#define CTL_DEFAULT_CONF	"/etc/relayguard/relayguard.conf"
+/*
+ * ctl_usage - for a usage error of subcommand cmd: msg (when not NULL)
+ * as "relayguardctl: CMD: msg", then its usage line, on stderr.
+ * Returns CTL_EX_USAGE.
+ */
+extern int ctl_usage(const char *cmd, const char *msg);
 
 #define CMD(n) \
 	extern int cmd_##n(int, char **); \

@@ -5,6 +5,7 @@
  *	#include "ctl/ctl_rules.h"
  *
  *	struct rules *ctl_rules_load(const char *conf)
+ *	struct rules *ctl_rules_load_flags(const char *conf, unsigned flags)
  *	const char *ctl_rules_name(const char *conf)
  * DESCRIPTION
  *	Without -c, the daemon reads /etc/relayguard/relayguard.conf
@@ -27,8 +28,8 @@ ctl_rules_name(const char *conf)
 {
 	if (conf != NULL)
 		return (conf);
-	if (access(CTL_DEFAULT_CONF, F_OK) == 0)
-		return (CTL_DEFAULT_CONF);
+	if (access(RG_DEFAULT_CONF, F_OK) == 0)
+		return (RG_DEFAULT_CONF);
 	return (NULL);
 }
 
@@ -36,10 +37,17 @@ ctl_rules_name(const char *conf)
 struct rules *
 ctl_rules_load(const char *conf)
 {
+	return (ctl_rules_load_flags(conf, 0));
+}
+
+/* ctl_rules_load_flags - load with RULES_LOAD_* flags, print every error */
+struct rules *
+ctl_rules_load_flags(const char *conf, unsigned flags)
+{
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r;
 
-	r = rules_load(ctl_rules_name(conf), &errs);
+	r = rules_load_flags(ctl_rules_name(conf), flags, &errs);
 	if (r == NULL)
 		fputs(strbuf_str(&errs), stderr);
 	strbuf_free(&errs);

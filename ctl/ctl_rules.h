@@ -14,6 +14,12 @@
  */
 extern struct rules *ctl_rules_load(const char *conf);
 
+/*
+ * ctl_rules_load_flags - ctl_rules_load() with RULES_LOAD_* flags:
+ * RULES_LOAD_NO_TABLES for the settings and table paths only.
+ */
+extern struct rules *ctl_rules_load_flags(const char *conf, unsigned flags);
+
 /* ctl_rules_name - the name ctl_rules_load() would use for conf */
 extern const char *ctl_rules_name(const char *conf);
 

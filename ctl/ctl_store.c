@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "ctl/ctl_store.h"
  *
- *	const char *ctl_table_path(cmd, conf, table, dynamic)
+ *	const char *ctl_table_path(cmd, conf, table, dynamic, buf, len)
  *	int ctl_table_option(opts, opt, arg)
  *	int ctl_grants_open(cmd, opts, write, store)
  *	int ctl_parse_ttl(text, seconds)
@@ -17,11 +17,13 @@
  *	returned through ctl_conf_delimiter() for query. For the grant
  *	commands with no -t, the configuration's only dynamic table is
  *	used: that of -c conf, or of the default configuration file when
- *	it exists, else /var/lib/relayguard/popauth.lmdb. A "dynamic
- *	redis" table has no path: ctl_grants_open() hands out a handle on
- *	the configuration's Redis instead.
+ *	it exists, else /var/lib/relayguard/popauth.lmdb. The
+ *	configuration is loaded without opening its table files. A
+ *	"dynamic redis" table has no path: ctl_grants_open() hands out a
+ *	handle on the configuration's Redis instead.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +73,11 @@ ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
 	struct store **s)
 {
 	const char *path;
-	char    err[512];
+	char    err[512], buf[PATH_MAX];
 	int     rc;
 
-	if ((path = ctl_table_path(cmd, o->conf, o->table, 1)) == NULL)
+	if ((path = ctl_table_path(cmd, o->conf, o->table, 1, buf,
+	    sizeof(buf))) == NULL)
 		return (CTL_EX_CONFIG);
 	if (redis_table != NULL) {
 		*s = redis_table;
@@ -104,12 +107,23 @@ ctl_conf_delimiter(void)
 	return (conf_delimiter);
 }
 
+/* copy_path - path into buf; NULL after a diagnostic when too long */
+static const char *
+copy_path(const char *cmd, const char *path, char *buf, size_t len)
+{
+	if (strlen(path) >= len) {
+		fprintf(stderr, "relayguardctl: %s: %s: path too long\n", cmd,
+		    path);
+		return (NULL);
+	}
+	return (strcpy(buf, path));
+}
+
 /* ctl_table_path - resolve a table argument (see ctl_store.h) */
 const char *
 ctl_table_path(const char *cmd, const char *conf, const char *table,
-	int dynamic)
+	int dynamic, char *buf, size_t len)
 {
-	static char *resolved;
 	const struct rules_settings *set;
 	struct rules *r;
 	const char *name, *path, *found = NULL;
@@ -117,15 +131,15 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 	int     dyn, nfound = 0;
 
 	if (table != NULL && (conf == NULL || strchr(table, '/') != NULL))
-		return (table);
+		return (copy_path(cmd, table, buf, len));
 	if (table == NULL && conf == NULL &&
-	    access(CTL_DEFAULT_CONF, F_OK) < 0) {
+	    access(RG_DEFAULT_CONF, F_OK) < 0) {
 		if (dynamic)
-			return (CTL_DEFAULT_GRANTS);
+			return (copy_path(cmd, RG_DEFAULT_GRANTS, buf, len));
 		fprintf(stderr, "relayguardctl: %s: no table given\n", cmd);
 		return (NULL);
 	}
-	if ((r = ctl_rules_load(conf)) == NULL)
+	if ((r = ctl_rules_load_flags(conf, RULES_LOAD_NO_TABLES)) == NULL)
 		return (NULL);
 	for (i = 0; rules_table_info(r, i, &name, &path, &dyn) == 0; i++) {
 		if (table != NULL ? strcmp(name, table) == 0 : dyn == dynamic) {
@@ -159,12 +173,12 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		    dynamic ? "dynamic" : "static");
 		found = NULL;
 	}
+	if (found != NULL)
+		found = copy_path(cmd, found, buf, len);
 	if (found == NULL) {
 		store_close(redis_table);
 		redis_table = NULL;
 	} else {
-		free(resolved);
-		resolved = xstrdup(found);
 		set = rules_settings(r);
 		if (set->user != NULL && !owner_given) {
 			/* store_set_owner() keeps the pointer */
@@ -174,7 +188,7 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 			conf_delimiter = xstrdup(set->recipient_delimiter);
 	}
 	rules_unref(r);
-	return (found != NULL ? resolved : NULL);
+	return (found);
 }
 
 /* ctl_parse_ttl - parse a duration (see ctl_store.h) */

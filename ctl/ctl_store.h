@@ -6,21 +6,19 @@
  */
 #include <time.h>
 
-/* Where grants live when neither -t nor -c names a table. */
-#define CTL_DEFAULT_GRANTS	"/var/lib/relayguard/popauth.lmdb"
-
 /*
- * ctl_table_path - the file of TABLE: a path as given; a table name
- * when conf is set (resolved through the configuration, whose user and
- * recipient-delimiter are then used). TABLE NULL: the only table of
- * that kind in the configuration (conf, or the default file when it
- * exists), or CTL_DEFAULT_GRANTS for dynamic tables. dynamic says
- * which kind of table the caller wants. Prints a diagnostic as
- * "relayguardctl: CMD: ..." and returns NULL when it cannot resolve.
- * The result stays valid until the next call.
+ * ctl_table_path - the file of TABLE, into buf (len bytes): a path as
+ * given; a table name when conf is set (resolved through the
+ * configuration, whose user and recipient-delimiter are then used).
+ * TABLE NULL: the only table of that kind in the configuration (conf,
+ * or the default file when it exists), or RG_DEFAULT_GRANTS for
+ * dynamic tables. dynamic says which kind of table the caller wants.
+ * The configuration is read without opening any table. Returns buf,
+ * or NULL after printing "relayguardctl: CMD: ..." when it cannot
+ * resolve or the path does not fit.
  */
 extern const char *ctl_table_path(const char *cmd, const char *conf,
-	const char *table, int dynamic);
+	const char *table, int dynamic, char *buf, size_t len);
 
 /*
  * ctl_parse_ttl - "90", "90s", "30m", "2h", "1d", "1w" to seconds.

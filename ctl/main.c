@@ -62,6 +62,18 @@ find(const char *name)
 	return (NULL);
 }
 
+/* ctl_usage - a subcommand's usage error (see ctl.h) */
+int
+ctl_usage(const char *cmd, const char *msg)
+{
+	const struct command *c = find(cmd);
+
+	if (msg != NULL)
+		fprintf(stderr, "relayguardctl: %s: %s\n", cmd, msg);
+	fprintf(stderr, "usage: relayguardctl %s\n", c ? c->usage : cmd);
+	return (CTL_EX_USAGE);
+}
+
 /* command_help - one command's usage on stdout */
 static int
 command_help(const struct command *c)

@@ -24,7 +24,8 @@
  *	"reload". The answer is a status line, "ok" or "error MESSAGE",
  *	then the body (the counters; for a refused reload every error of
  *	the file, one per line), then the connection is closed. Only
- *	root and the daemon's own user may ask (SO_PEERCRED).
+ *	root and the daemon's own user may ask (SO_PEERCRED). The
+ *	request and status lines are those of common/ctlproto.h.
  *
  *	control_cleanup() removes the socket file.
  *
@@ -45,6 +46,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "milter/control.h"
@@ -62,13 +64,7 @@ control_spec_path(const char *spec)
 {
 	if (spec == NULL || *spec == 0 || strcmp(spec, "none") == 0)
 		return (NULL);
-	if (strncmp(spec, "unix:", 5) == 0)
-		return (spec + 5);
-	if (strncmp(spec, "local:", 6) == 0)
-		return (spec + 6);
-	if (*spec == '/')
-		return (spec);
-	return (NULL);
+	return (ctlproto_socket_path(spec));
 }
 
 /* control_listen - bind the control socket */
@@ -186,6 +182,14 @@ peer_allowed(int fd)
 	return (cred.uid == 0 || cred.uid == geteuid());
 }
 
+/* answer - the status line of a */
+static void
+answer(struct strbuf *out, enum ctlproto_answer a)
+{
+	strbuf_puts(out, ctlproto_answer_line(a));
+	strbuf_putc(out, '\n');
+}
+
 /* serve - answer one request */
 static void
 serve(int fd)
@@ -199,30 +203,35 @@ serve(int fd)
 	(void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (!peer_allowed(fd)) {
-		strbuf_puts(&out, "error permission denied\n");
+		answer(&out, CTLPROTO_ERR_PERMISSION);
 	} else if (read_line(fd, line, sizeof(line)) < 0) {
-		strbuf_puts(&out, "error empty request\n");
-	} else if (strcmp(line, "stats") == 0) {
-		r = live_get();
-		strbuf_puts(&out, "ok\n");
-		stats_format(live_stats(), r, &out);
-		rules_unref(r);
-	} else if (strcmp(line, "stats prometheus") == 0) {
-		r = live_get();
-		strbuf_puts(&out, "ok\n");
-		stats_format_prometheus(live_stats(), r, &out);
-		rules_unref(r);
-	} else if (strcmp(line, "reload") == 0) {
-		if (live_reload("control socket", &errs) == 0)
-			strbuf_puts(&out, "ok reloaded\n");
-		else {
-			strbuf_puts(&out, "error configuration refused; the "
-			    "running configuration stays\n");
-			strbuf_puts(&out, strbuf_str(&errs));
-		}
+		answer(&out, CTLPROTO_ERR_EMPTY);
 	} else {
-		strbuf_puts(&out, "error unknown request (stats, "
-		    "stats prometheus, reload)\n");
+		switch (ctlproto_request_parse(line)) {
+		case CTLPROTO_STATS:
+			r = live_get();
+			answer(&out, CTLPROTO_OK);
+			stats_format(live_stats(), r, &out);
+			rules_unref(r);
+			break;
+		case CTLPROTO_STATS_PROMETHEUS:
+			r = live_get();
+			answer(&out, CTLPROTO_OK);
+			stats_format_prometheus(live_stats(), r, &out);
+			rules_unref(r);
+			break;
+		case CTLPROTO_RELOAD:
+			if (live_reload("control socket", &errs) == 0)
+				answer(&out, CTLPROTO_OK_RELOADED);
+			else {
+				answer(&out, CTLPROTO_ERR_CONFIG);
+				strbuf_puts(&out, strbuf_str(&errs));
+			}
+			break;
+		default:
+			answer(&out, CTLPROTO_ERR_UNKNOWN);
+			break;
+		}
 	}
 	(void) write_all(fd, strbuf_str(&out), out.len);
 	strbuf_free(&out);

@@ -94,7 +94,7 @@ default_conf(void)
 	if (t != NULL && *t != '\0')
 		return (t);
 #endif
-	return (LIVE_DEFAULT_CONF);
+	return (RG_DEFAULT_CONF);
 }
 
 /* live_conf_path - the file to load, or NULL for the embedded default */

@@ -4,12 +4,11 @@
 /*
  * live - the daemon's current rule set, its reload, and its counters
  */
+#include "common/ctlproto.h"
 #include "common/strbuf.h"
 #include "rules/rules.h"
 
 struct stats;
-
-#define LIVE_DEFAULT_CONF	"/etc/relayguard/relayguard.conf"
 
 extern void live_init(const char *conf, int force_debug);
 extern const char *live_conf_path(void);

@@ -57,6 +57,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "common/ctlproto.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/version.h"
@@ -70,14 +71,6 @@
 #include "rules/rules_check.h"
 #include "store/redis.h"
 
-
-/*
- * Below Postfix's queue directory, so that a chrooted smtpd (Debian's
- * stock master.cf) reaches it as "unix:relayguard/relayguard.sock".
- */
-#define DEFAULT_SOCKET	"unix:/var/spool/postfix/relayguard/relayguard.sock"
-#define DEFAULT_CONTROL	"unix:/run/relayguard/control.sock"
-#define DEFAULT_PIDFILE	"/run/relayguard/relayguard.pid"
 
 #define EX_USAGE_	64
 #define EX_CONFIG_	78
@@ -96,19 +89,6 @@ usage(FILE *fp, int status)
 		fprintf(fp, "relayguard %s: relay-control milter; see "
 		    "relayguard(8)\n", RG_VERSION);
 	exit(status);
-}
-
-/* unix_path - the file of a Unix socket spec, or NULL */
-static const char *
-unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return (spec + 5);
-	if (strncmp(spec, "local:", 6) == 0)
-		return (spec + 6);
-	if (*spec == '/')
-		return (spec);
-	return (NULL);
 }
 
 /*
@@ -489,115 +469,131 @@ redis_log(enum redis_event ev, const char *msg, void *arg)
 		log_warning("%s", msg);
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *conf = NULL, *opt_socket = NULL, *opt_user = NULL;
-	const struct rules_settings *set;
-	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
-	struct strbuf summary = STRBUF_INIT;
-	struct passwd *pw = NULL;
-	char   *sock, *user = NULL, *control;
-	uid_t   uid = (uid_t) -1;
-	gid_t   gid = (gid_t) -1;
-	int     ch, foreground = 0, check = 0, verbose = 0, ready = -1;
-	struct rules *r;
-	const char *upath;
-	char    err[512];
-	sigset_t sigs;
-	pthread_t tid;
-	int     ret;
+/* Command-line options. */
+struct options {
+	const char *conf;		/* -c, or NULL: live.c's default */
+	const char *socket;		/* -p, or NULL: the configuration's */
+	const char *user;		/* -u, or NULL: the configuration's */
+	int     foreground;		/* -f */
+	int     check;			/* -n */
+	int     verbose;		/* -v */
+};
 
-	pidfile = DEFAULT_PIDFILE;
+/* What setup() prepares for start() and run(); run() frees it. */
+struct daemon {
+	char   *sock;			/* milter socket spec */
+	char   *user;			/* user to become, or NULL */
+	char   *control;		/* control socket spec, or "none" */
+	const char *upath;		/* a Unix milter socket's file, or NULL */
+	struct passwd *pw;		/* user's entry, or NULL */
+	uid_t   uid;			/* user's ids, or -1 */
+	gid_t   gid;
+	int     ready;			/* pipe to the waiting parent, or -1 */
+};
+
+/* parse_options - the command line into o and pidfile; exits on -h, -V */
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	int     ch;
+
+	memset(o, 0, sizeof(*o));
+	pidfile = RG_DEFAULT_PIDFILE;
 	while ((ch = getopt(argc, argv, "c:p:u:P:fnvhV")) != -1) {
 		switch (ch) {
 		case 'c':
-			conf = optarg;
+			o->conf = optarg;
 			break;
 		case 'p':
-			opt_socket = optarg;
+			o->socket = optarg;
 			break;
 		case 'u':
-			opt_user = optarg;
+			o->user = optarg;
 			break;
 		case 'P':
 			pidfile = optarg;
 			break;
 		case 'f':
-			foreground = 1;
+			o->foreground = 1;
 			break;
 		case 'n':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
 		case 'V':
 			printf("relayguard %s\n", RG_VERSION);
-			return (0);
+			exit(0);
 		default:
 			usage(stderr, EX_USAGE_);
 		}
 	}
 	if (optind != argc)
 		usage(stderr, EX_USAGE_);
+}
 
-	redis_set_events(redis_log, NULL);
-	live_init(conf, verbose);
-	if ((r = live_load(&errs, &warns)) == NULL) {
-		print_errors(live_conf_path(), strbuf_str(&errs), 1);
-		strbuf_free(&errs);
-		strbuf_free(&warns);
-		return (EX_CONFIG_);
-	}
+/*
+ * check_config - relayguard -n: the same output as relayguardctl check
+ * (rules_check()'s warnings, the relay analysis's, the summary); frees
+ * r and warns. Returns the exit status.
+ */
+static int
+check_config(struct rules *r, const char *user, struct strbuf *warns)
+{
+	struct strbuf errs = STRBUF_INIT, summary = STRBUF_INIT;
+
+	(void) rules_check(r, user, &errs, &summary);
+	fputs(strbuf_str(&errs), stderr);
+	fputs(strbuf_str(warns), stderr);
+	fputs(strbuf_str(&summary), stdout);
 	strbuf_free(&errs);
-	if (check) {
-		/*
-		 * The same output as relayguardctl check: rules_check()'s
-		 * warnings, the relay analysis's, the summary.
-		 */
-		(void) rules_check(r, opt_user, &errs, &summary);
-		fputs(strbuf_str(&errs), stderr);
-		fputs(strbuf_str(&warns), stderr);
-		fputs(strbuf_str(&summary), stdout);
-		strbuf_free(&errs);
-		strbuf_free(&warns);
-		strbuf_free(&summary);
-		rules_unref(r);
-		return (0);
-	}
+	strbuf_free(warns);
+	strbuf_free(&summary);
+	rules_unref(r);
+	return (0);
+}
 
-	set = rules_settings(r);
-	sock = xstrdup(opt_socket ? opt_socket :
-	    set && set->socket ? set->socket : DEFAULT_SOCKET);
-	if (opt_user)
-		user = xstrdup(opt_user);
+/* daemon_names - sockets and user: the command line, else the file */
+static void
+daemon_names(struct daemon *d, const struct options *o,
+	const struct rules_settings *set)
+{
+	memset(d, 0, sizeof(*d));
+	d->uid = (uid_t) -1;
+	d->gid = (gid_t) -1;
+	d->ready = -1;
+	d->sock = xstrdup(o->socket ? o->socket :
+	    set && set->socket ? set->socket : RG_DEFAULT_SOCKET);
+	if (o->user)
+		d->user = xstrdup(o->user);
 	else if (set && set->user)
-		user = xstrdup(set->user);
-	control = xstrdup(set && set->control ? set->control :
-	    DEFAULT_CONTROL);
+		d->user = xstrdup(set->user);
+	d->control = xstrdup(set && set->control ? set->control :
+	    RG_DEFAULT_CONTROL);
+}
 
-	log_open("relayguard", foreground, LOG_LEVEL_INFO);
-	live_log_warnings(strbuf_str(&warns));
-	strbuf_free(&warns);
-	live_apply_log_level(r);
-	log_check_warnings(r, opt_user);
-	live_set(r);
+/* daemon_user - look the user up; refuse to run as root without it */
+static void
+daemon_user(struct daemon *d)
+{
+	const char *user = d->user;
 
-	/*
-	 * With delay-reject, HELO and MAIL never refuse on the spot, so
-	 * the MTA need not wait for their answers (filter.c).
-	 */
-	filter_set_noreply(set == NULL || set->delay_reject != 0);
-
-	if (user && *user && (pw = getpwnam(user)) != NULL) {
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
+	if (user && *user && (d->pw = getpwnam(user)) != NULL) {
+		d->uid = d->pw->pw_uid;
+		d->gid = d->pw->pw_gid;
 	} else if (user && *user && geteuid() == 0)
 		fatal("user %s: no such user; refusing to run as root", user);
+}
+
+/* claim - lock the pid file; refuse a milter socket that is in use */
+static void
+claim(struct daemon *d, int foreground)
+{
+	char    err[512];
 
 	/* Before any socket is touched: one daemon per pid file. */
 	if (pidfile && *pidfile)
@@ -608,25 +604,32 @@ main(int argc, char **argv)
 	 * One daemon per socket. The pid file is ours (we hold its lock),
 	 * so a refusal here takes it away again.
 	 */
-	if ((upath = unix_path(sock)) != NULL &&
-	    unix_socket_free(upath, err, sizeof(err)) < 0) {
+	if ((d->upath = ctlproto_socket_path(d->sock)) != NULL &&
+	    unix_socket_free(d->upath, err, sizeof(err)) < 0) {
 		if (pidfile_fd >= 0)
 			(void) unlink(pidfile);
 		fatal("%s", err);
 	}
+}
+
+/* bind_sockets - bind the milter and control sockets while still root */
+static void
+bind_sockets(struct daemon *d, const struct rules_settings *set)
+{
+	char    err[512];
 
 	/* Bind everything while still root. */
-	if (upath != NULL)
-		ensure_dir(upath);
-	if (control_spec_path(control))
-		ensure_dir(control_spec_path(control));
+	if (d->upath != NULL)
+		ensure_dir(d->upath);
+	if (control_spec_path(d->control))
+		ensure_dir(control_spec_path(d->control));
 	if (smfi_register(filter_desc) != MI_SUCCESS)
 		fatal("smfi_register failed");
-	if (smfi_setconn(sock) != MI_SUCCESS)
-		fatal("socket %s: not a milter socket specification", sock);
+	if (smfi_setconn(d->sock) != MI_SUCCESS)
+		fatal("socket %s: not a milter socket specification", d->sock);
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatal("socket %s: cannot open (in use, or no permission?)",
-		    sock);
+		    d->sock);
 	/*
 	 * libmilter waits milter-timeout for the MTA (its default is two
 	 * hours), and sees only connections that have spoken, at most
@@ -639,25 +642,55 @@ main(int argc, char **argv)
 	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
 	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
 		fatal("%s", err);
-	if (upath != NULL) {
-		if (uid != (uid_t) -1 && chown(upath, uid, gid) < 0)
-			log_warning("chown %s: %s", upath, strerror(errno));
-		if (chmod(upath, 0660) < 0)
-			fatal("chmod %s: %s", upath, strerror(errno));
+	if (d->upath != NULL) {
+		if (d->uid != (uid_t) -1 && chown(d->upath, d->uid, d->gid) < 0)
+			log_warning("chown %s: %s", d->upath, strerror(errno));
+		if (chmod(d->upath, 0660) < 0)
+			fatal("chmod %s: %s", d->upath, strerror(errno));
 	}
 	/* Filtering mail matters more than stats: go on without it. */
-	if (control_listen(control, uid, gid, err, sizeof(err)) < 0) {
+	if (control_listen(d->control, d->uid, d->gid, err, sizeof(err)) < 0) {
 		log_error("%s; no control socket (SIGUSR1 still reloads)", err);
-		free(control);
-		control = xstrdup("none");
+		free(d->control);
+		d->control = xstrdup("none");
 	}
+}
 
-	if (!foreground)
-		ready = daemonize();
-	pidfile_write(pidfile);
-	drop_privileges(user, pw);
+/*
+ * setup - apply the loaded configuration r (whose reference live.c
+ * takes), open the log, and bind the sockets; frees warns.
+ */
+static void
+setup(const struct options *o, struct rules *r, struct strbuf *warns,
+	struct daemon *d)
+{
+	const struct rules_settings *set = rules_settings(r);
 
-	/* Before any thread: only the sigwait threads take signals. */
+	daemon_names(d, o, set);
+	log_open("relayguard", o->foreground, LOG_LEVEL_INFO);
+	live_log_warnings(strbuf_str(warns));
+	strbuf_free(warns);
+	live_apply_log_level(r);
+	log_check_warnings(r, o->user);
+	live_set(r);
+
+	/*
+	 * With delay-reject, HELO and MAIL never refuse on the spot, so
+	 * the MTA need not wait for their answers (filter.c).
+	 */
+	filter_set_noreply(set == NULL || set->delay_reject != 0);
+
+	daemon_user(d);
+	claim(d, o->foreground);
+	bind_sockets(d, set);
+}
+
+/* block_signals - before any thread: only the sigwait threads take them */
+static void
+block_signals(void)
+{
+	sigset_t sigs;
+
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGUSR1);
@@ -666,6 +699,22 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+}
+
+/*
+ * start - detach unless foreground, record the pid, become the user,
+ * start the control and gate threads and say we are ready.
+ */
+static void
+start(struct daemon *d, int foreground)
+{
+	struct rules *r;
+
+	if (!foreground)
+		d->ready = daemonize();
+	pidfile_write(pidfile);
+	drop_privileges(d->user, d->pw);
+	block_signals();
 	main_thread = pthread_self();
 	if (control_start() < 0)
 		fatal("cannot start the control thread");
@@ -674,33 +723,70 @@ main(int argc, char **argv)
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
-	    "control %s, user %s, pid %ld", RG_VERSION, rules_source(r), sock,
-	    control_spec_path(control) ? control : "none",
-	    user && *user ? user : "(unchanged)", (long) getpid());
+	    "control %s, user %s, pid %ld", RG_VERSION, rules_source(r),
+	    d->sock, control_spec_path(d->control) ? d->control : "none",
+	    d->user && *d->user ? d->user : "(unchanged)", (long) getpid());
 	notify_ready("running: configuration %s, socket %s", rules_source(r),
-	    sock);
+	    d->sock);
 	rules_unref(r);
-	if (ready >= 0) {
-		if (write(ready, "", 1) < 0)
+	if (d->ready >= 0) {
+		if (write(d->ready, "", 1) < 0)
 			log_warning("cannot tell the parent we run: %s",
 			    strerror(errno));
-		close(ready);
+		close(d->ready);
 	}
+}
+
+/*
+ * run - libmilter's loop in its thread, signals here, until it stops;
+ * then clean up and free d. Returns the exit status.
+ */
+static int
+run(struct daemon *d)
+{
+	pthread_t tid;
+	int     ret;
 
 	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
 		fatal("cannot start the milter thread");
-	wait_signals(upath);
+	wait_signals(d->upath);
 	(void) pthread_join(tid, NULL);
 	ret = milter_ret;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
 	control_cleanup();
-	if (upath != NULL)
-		(void) unlink(upath);
+	if (d->upath != NULL)
+		(void) unlink(d->upath);
 	pidfile_remove(pidfile);
 	live_set(NULL);
-	free(sock);
-	free(user);
-	free(control);
+	free(d->sock);
+	free(d->user);
+	free(d->control);
 	return (ret == MI_SUCCESS ? 0 : 1);
+}
+
+/* main - options, configuration, then setup, start and run */
+int
+main(int argc, char **argv)
+{
+	struct strbuf errs = STRBUF_INIT, warns = STRBUF_INIT;
+	struct options o;
+	struct daemon d;
+	struct rules *r;
+
+	parse_options(argc, argv, &o);
+	redis_set_events(redis_log, NULL);
+	live_init(o.conf, o.verbose);
+	if ((r = live_load(&errs, &warns)) == NULL) {
+		print_errors(live_conf_path(), strbuf_str(&errs), 1);
+		strbuf_free(&errs);
+		strbuf_free(&warns);
+		return (EX_CONFIG_);
+	}
+	strbuf_free(&errs);
+	if (o.check)
+		return (check_config(r, o.user, &warns));
+	setup(&o, r, &warns, &d);
+	start(&d, o.foreground);
+	return (run(&d));
 }

@@ -7,7 +7,7 @@
  *	#include "rules/rules_int.h"
  *
  *	struct rules *rules_parse(const char *name, const char *text,
- *		int from_file, struct strbuf *errs)
+ *		unsigned flags, struct strbuf *errs)
  *	void	rules_free(struct rules *r)
  * DESCRIPTION
  *	A hand-written recursive-descent parser for the language of spec
@@ -39,8 +39,10 @@
  *	the list file for "list NAME file"), with where the list was
  *	used.
  *
- *	from_file says whether name is a file on disk; include and list
- *	file paths are relative to the directory of the including file.
+ *	With RULES_PARSE_FILE in flags, name is a file on disk; include
+ *	and list file paths are relative to the directory of the
+ *	including file. With RULES_LOAD_NO_TABLES, table files are not
+ *	opened (their stores stay NULL).
  * DIAGNOSTICS
  *	rules_parse() returns NULL when there was any error.
  */
@@ -144,6 +146,7 @@ struct parser {
 	struct source_pos setting_pos[SET_NSETTINGS];
 	struct ref *refs;
 	size_t  nrefs;
+	unsigned flags;			/* RULES_LOAD_*, RULES_PARSE_FILE */
 };
 
 /* perr - report an error at the current token */
@@ -701,7 +704,9 @@ parse_table(struct parser *p)
 	t->path = path;
 	t->dynamic = dynamic;
 	err[0] = '\0';
-	if (store_open(path, dynamic, &t->store, err, sizeof(err)) < 0) {
+	if ((p->flags & RULES_LOAD_NO_TABLES) != 0)
+		t->store = NULL;
+	else if (store_open(path, dynamic, &t->store, err, sizeof(err)) < 0) {
 		perr_at(p, &ppos, "cannot open table '%s': %s", path,
 		    err[0] ? err : "error");
 		t->store = NULL;
@@ -773,7 +778,11 @@ parse_redis(struct parser *p)
 	expect_eol(p, 0);
 }
 
-/* open_redis_tables - "table NAME dynamic redis" once the file is read */
+/*
+ * open_redis_tables - "table NAME dynamic redis" once the file is read.
+ * Also under RULES_LOAD_NO_TABLES: opening one connects nothing, and
+ * relayguardctl reaches such a table only through its handle.
+ */
 static void
 open_redis_tables(struct parser *p)
 {
@@ -1567,7 +1576,7 @@ resolve(struct parser *p)
 static void lists_drop_items(struct rules *);
 
 struct rules *
-rules_parse(const char *name, const char *text, int from_file,
+rules_parse(const char *name, const char *text, unsigned flags,
 	struct strbuf *errs)
 {
 	struct parser p;
@@ -1586,7 +1595,9 @@ rules_parse(const char *name, const char *text, int from_file,
 	r->settings.max_connections = RULES_MAX_CONNECTIONS_DEFAULT;
 	p.r = r;
 	p.errs = errs;
-	if (from_file && (real = realpath(name, NULL)) != NULL)
+	p.flags = flags;
+	if ((flags & RULES_PARSE_FILE) != 0 &&
+	    (real = realpath(name, NULL)) != NULL)
 		p.stack[p.depth++] = real;
 	parse_stream(&p, intern(r, name), text, strlen(text), 0, RULES_CONNECT);
 	resolve(&p);

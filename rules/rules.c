@@ -7,6 +7,8 @@
  *	#include "rules/rules.h"
  *
  *	struct rules *rules_load(const char *path, struct strbuf *errs)
+ *	struct rules *rules_load_flags(const char *path, unsigned flags,
+ *		struct strbuf *errs)
  *	struct rules *rules_load_string(const char *name, const char *text,
  *		struct strbuf *errs)
  *	const char *rules_default_text(void)
@@ -29,7 +31,9 @@
  *	(parse.c). The result is immutable and shared: rules_ref() and
  *	rules_unref() count references with atomics, and the last unref
  *	frees it, so a reload can swap rule sets while sessions keep the
- *	one they started with.
+ *	one they started with. rules_load_flags() with
+ *	RULES_LOAD_NO_TABLES opens no table, for tools that want only
+ *	the settings or the tables' paths.
  *
  *	rules_warnings() lists what loads but is probably not meant:
  *	with "on-error accept", every rule that looks something up in a
@@ -88,6 +92,13 @@ rules_load_string(const char *name, const char *text, struct strbuf *errs)
 struct rules *
 rules_load(const char *path, struct strbuf *errs)
 {
+	return (rules_load_flags(path, 0, errs));
+}
+
+/* rules_load_flags - rules_load() with RULES_LOAD_* flags */
+struct rules *
+rules_load_flags(const char *path, unsigned flags, struct strbuf *errs)
+{
 	struct strbuf sb = STRBUF_INIT;
 	struct rules *r;
 	char    buf[65536];
@@ -95,8 +106,9 @@ rules_load(const char *path, struct strbuf *errs)
 	size_t  n;
 	int     nerr = 0;
 
+	flags &= RULES_LOAD_NO_TABLES;
 	if (path == NULL)
-		return (rules_parse("(default)", default_text, 0, errs));
+		return (rules_parse("(default)", default_text, flags, errs));
 	if ((fp = fopen(path, "r")) == NULL) {
 		rules_error(errs, &nerr, path, 0, 0, "cannot read "
 		    "the configuration file: %s", strerror(errno));
@@ -117,7 +129,7 @@ rules_load(const char *path, struct strbuf *errs)
 		strbuf_free(&sb);
 		return (NULL);
 	}
-	r = rules_parse(path, strbuf_str(&sb), 1, errs);
+	r = rules_parse(path, strbuf_str(&sb), flags | RULES_PARSE_FILE, errs);
 	strbuf_free(&sb);
 	return (r);
 }

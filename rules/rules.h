@@ -116,6 +116,17 @@ struct rules_result {
  */
 extern struct rules *rules_load(const char *path, struct strbuf *errs);
 
+/*
+ * rules_load_flags - rules_load() with flags. RULES_LOAD_NO_TABLES
+ * parses and checks the file but opens no table file: the settings
+ * and rules_table_info() (every table's name and path) are there, for
+ * a tool that only wants those. Every table lookup of such rules fails
+ * (on-error decides): never evaluate them.
+ */
+#define RULES_LOAD_NO_TABLES	0x01
+extern struct rules *rules_load_flags(const char *path, unsigned flags,
+	struct strbuf *errs);
+
 /* rules_load_string - as rules_load(), from text named name. */
 extern struct rules *rules_load_string(const char *name, const char *text,
 	struct strbuf *errs);

@@ -327,9 +327,10 @@ struct rules {
 	size_t  nall;
 };
 
-/* parse.c */
+/* parse.c; flags: RULES_LOAD_* and RULES_PARSE_FILE (name is a file) */
+#define RULES_PARSE_FILE	0x100
 extern struct rules *rules_parse(const char *name, const char *text,
-	int from_file, struct strbuf *errs);
+	unsigned flags, struct strbuf *errs);
 extern void rules_free(struct rules *);
 
 /* reply.c, compile.c */
