@@ -110,6 +110,8 @@ redis_event(enum redis_event ev, const char *fmt, ...)
 void
 redis_stats_get(struct redis_stats *st)
 {
+	struct redis_client *c;
+
 	st->lookups = atomic_load(&redis_n_lookups);
 	st->cache_hits = atomic_load(&redis_n_hits);
 	st->errors = atomic_load(&redis_n_errors);
@@ -118,6 +120,10 @@ redis_stats_get(struct redis_stats *st)
 	st->failovers = atomic_load(&redis_n_failovers);
 	st->invalidations = atomic_load(&redis_n_inval);
 	st->down = atomic_load(&redis_n_down) > 0;
+	pthread_mutex_lock(&registry_mu);
+	for (c = registry, st->servers = 0; c != NULL; c = c->next)
+		st->servers++;
+	pthread_mutex_unlock(&registry_mu);
 }
 
 /* redis_host_str - "host:port" or "[v6]:port" */

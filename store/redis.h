@@ -102,6 +102,7 @@ struct redis_stats {
 	unsigned long failovers;	/* MASTER events */
 	unsigned long invalidations;	/* keys invalidated by the server */
 	int	down;			/* a server is down now */
+	int	servers;		/* sections in use (0: no Redis) */
 };
 
 /* redis_stats_get - the counters now. */
