@@ -648,7 +648,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		e->writers++;
 	pthread_mutex_unlock(&registry_mu);
 
-	s = xmalloc(sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	s->e = e;
 	s->writer = writable;
 	*out = s;
