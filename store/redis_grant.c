@@ -466,22 +466,36 @@ ioerr:
 	return (-1);
 }
 
+/* scan - q's work over every key under pfx; *count what it counted */
+static int
+scan(struct redis_table *t, const char *pfx,
+	int (*each) (redisContext *, struct scan_q *, const char *, char *,
+	size_t), int (*fn) (const struct store_grant_info *, void *),
+	void *arg, size_t *count, char *err, size_t errlen)
+{
+	struct scan_q q;
+
+	memset(&q, 0, sizeof(q));
+	q.t = t;
+	q.pfx = pfx;
+	q.each = each;
+	q.fn = fn;
+	q.arg = arg;
+	q.now = time(NULL);
+	if (redis_run(t->c, scan_fn, &q, err, errlen) < 0)
+		return (-1);
+	if (count != NULL)
+		*count = q.count;
+	return (0);
+}
+
 /* redis_grant_list - every grant, in no particular order */
 int
 redis_grant_list(struct redis_table *t,
 	int (*fn) (const struct store_grant_info *, void *), void *arg,
 	char *err, size_t errlen)
 {
-	struct scan_q q;
-
-	memset(&q, 0, sizeof(q));
-	q.t = t;
-	q.pfx = t->grant_pfx;
-	q.each = list_one;
-	q.fn = fn;
-	q.arg = arg;
-	q.now = time(NULL);
-	return (redis_run(t->c, scan_fn, &q, err, errlen));
+	return (scan(t, t->grant_pfx, list_one, fn, arg, NULL, err, errlen));
 }
 
 /* purge_one - clean one user's index */
@@ -509,15 +523,6 @@ int
 redis_purge(struct redis_table *t, size_t *removed, char *err,
 	size_t errlen)
 {
-	struct scan_q q;
-
-	memset(&q, 0, sizeof(q));
-	q.t = t;
-	q.pfx = t->user_pfx;
-	q.each = purge_one;
-	if (redis_run(t->c, scan_fn, &q, err, errlen) < 0)
-		return (-1);
-	if (removed != NULL)
-		*removed = q.count;
-	return (0);
+	return (scan(t, t->user_pfx, purge_one, NULL, NULL, removed, err,
+	    errlen));
 }
