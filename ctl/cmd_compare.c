@@ -19,6 +19,8 @@
  *		tls  cert-subject=S  cert-issuer=S  daemon=NAME
  *		mailer=M  label=TEXT  rcpt=ADDR:CLASS ...
  *
+ *	and any other fact a session is given, by its name in
+ *	relayguard.conf(5) (client-name=, tls-version=, ...).
  *	A value may be double-quoted (with \" and \\ escapes) to hold
  *	white space. CLASS is accept (also 2xx, 250, ok, permit), 4xx
  *	(also tempfail) or 5xx (also reject); the class is taken after
@@ -60,8 +62,7 @@ static const char *const class_names[] = {"accept", "4xx", "5xx"};
 
 /* One session line, parsed; strings point into the line buffer. */
 struct session {
-	struct rules_facts f;
-	struct addr client;
+	struct ctl_facts f;
 	const char *label;
 	const char **rcpts;
 	enum class *want;
@@ -102,6 +103,23 @@ verdict_class(enum rules_verdict v)
 	    CLASS_TEMP : CLASS_ACCEPT);
 }
 
+/* fact_alias - the fact a session line's field names */
+static const char *
+fact_alias(const char *field)
+{
+	static const char *const alias[][2] = {
+		{"name", "client-name"},
+		{"resolve", "client-resolve"},
+		{"mailer", "rcpt-mailer"},
+	};
+	size_t  i;
+
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (strcmp(field, alias[i][0]) == 0)
+			return (alias[i][1]);
+	return (field);
+}
+
 /* next_field - the next field of a session line; NULL at the end */
 static char *
 next_field(char **cp, const char **err)
@@ -124,10 +142,11 @@ session_parse(char *line, struct session *sess, struct strbuf *err)
 	const char *ferr = NULL;
 	char   *cp = line, *fld, *val, *colon;
 	int     have_client = 0, cls;
+	struct addr a;
 
 	while ((fld = next_field(&cp, &ferr)) != NULL) {
 		if (strcmp(fld, "tls") == 0) {
-			sess->f.tls_version = "TLSv1.3";
+			sess->f.v[RULES_FACT_TLS_VERSION] = "TLSv1.3";
 			continue;
 		}
 		if ((val = strchr(fld, '=')) == NULL) {
@@ -136,37 +155,13 @@ session_parse(char *line, struct session *sess, struct strbuf *err)
 		}
 		*val++ = 0;
 		if (strcmp(fld, "client") == 0) {
-			if (strcmp(val, "unix") == 0)
-				sess->f.client = NULL;
-			else if (addr_parse(val, &sess->client) < 0) {
+			if (strcmp(val, "unix") != 0 && addr_parse(val, &a) < 0) {
 				strbuf_printf(err, "client=%s: not an address", val);
 				return (-1);
-			} else
-				sess->f.client = &sess->client;
+			}
+			sess->f.v[RULES_FACT_CLIENT] = val;
 			have_client = 1;
-		} else if (strcmp(fld, "name") == 0)
-			sess->f.client_name = val;
-		else if (strcmp(fld, "resolve") == 0)
-			sess->f.client_resolve = val;
-		else if (strcmp(fld, "helo") == 0)
-			sess->f.helo = val;
-		else if (strcmp(fld, "sender") == 0)
-			sess->f.sender = val;
-		else if (strcmp(fld, "auth") == 0)
-			sess->f.auth = val;
-		else if (strcmp(fld, "auth-type") == 0)
-			sess->f.auth_type = val;
-		else if (strcmp(fld, "cert-subject") == 0) {
-			sess->f.cert_subject = val;
-			if (sess->f.tls_version == NULL)
-				sess->f.tls_version = "TLSv1.3";
-		} else if (strcmp(fld, "cert-issuer") == 0)
-			sess->f.cert_issuer = val;
-		else if (strcmp(fld, "daemon") == 0)
-			sess->f.daemon = val;
-		else if (strcmp(fld, "mailer") == 0)
-			sess->f.rcpt_mailer = val;
-		else if (strcmp(fld, "label") == 0)
+		} else if (strcmp(fld, "label") == 0)
 			sess->label = val;
 		else if (strcmp(fld, "rcpt") == 0) {
 			if ((colon = strrchr(val, ':')) == NULL ||
@@ -182,10 +177,14 @@ session_parse(char *line, struct session *sess, struct strbuf *err)
 			    sizeof(*sess->want));
 			sess->rcpts[sess->nrcpt] = val;
 			sess->want[sess->nrcpt++] = (enum class) cls;
-		} else {
+		} else if (ctl_facts_set(&sess->f, fact_alias(fld), val) < 0) {
 			strbuf_printf(err, "unknown field \"%s\"", fld);
 			return (-1);
 		}
+		/* A certificate comes with TLS. */
+		if (strcmp(fld, "cert-subject") == 0 &&
+		    sess->f.v[RULES_FACT_TLS_VERSION] == NULL)
+			sess->f.v[RULES_FACT_TLS_VERSION] = "TLSv1.3";
 	}
 	if (ferr) {
 		strbuf_puts(err, ferr);
@@ -332,15 +331,12 @@ cmd_compare(int argc, char **argv)
 	for (i = 0; r != NULL && i < nsess; i++) {
 		struct session *s = &all[i];
 
-		/* Fix the address pointer: the struct moved when copied. */
-		if (s->f.client)
-			s->f.client = &s->client;
 		s->got = xcalloc(s->nrcpt, sizeof(*s->got));
 		s->rule = xcalloc(s->nrcpt, sizeof(*s->rule));
 		s->decided = xcalloc(s->nrcpt, sizeof(*s->decided));
 		(void) ctl_session_run(r, &s->f, s->rcpts, s->nrcpt,
-		    s->f.rcpt_mailer ? &s->f.rcpt_mailer : NULL,
-		    s->f.rcpt_mailer ? 1 : 0, 0, &compare_ops, s);
+		    &s->f.v[RULES_FACT_RCPT_MAILER],
+		    s->f.v[RULES_FACT_RCPT_MAILER] ? 1 : 0, 0, &compare_ops, s);
 		for (j = 0; j < s->nrcpt; j++) {
 			/* After a discard the message is gone: 250 to the rest. */
 			if (!s->decided[j]) {

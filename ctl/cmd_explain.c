@@ -23,6 +23,9 @@
  *	every recipient; given as often as --rcpt, the n-th goes with the
  *	n-th recipient.
  *
+ *	Every other fact a session is given (rules/fact_list.h) has an
+ *	option of its name: --tls-version V, --verify V, --queue-id ID.
+ *
  *	--no-helo skips the helo stage, as for a client that sends MAIL
  *	without HELO (the MTA then never calls the milter's helo step).
  *
@@ -30,7 +33,14 @@
  *	session there, as the MTA would; a discard at mail ends the
  *	message.
  *
- *	--json prints the same as one JSON object.
+ *	Each stage shows the engine's verdict ("=>"), its reply, and what
+ *	the MTA is told through the milter door ("answer:": continue, no
+ *	reply, accept connection, accept message, reject, tempfail,
+ *	discard message), HELO and MAIL being quiet stages when the
+ *	daemon runs them so (delay-reject yes).
+ *
+ *	--json prints the same as one JSON object, with the session's
+ *	facts by name.
  * DIAGNOSTICS
  *	Exit 0 every recipient permitted (or discarded), 1 some refused
  *	permanently, 2 some tempfailed (and none refused permanently), 64
@@ -54,29 +64,28 @@ const char cmd_explain_usage[] =
 	"[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...";
 
 enum {
-	OPT_CLIENT = 256, OPT_CLIENT_NAME, OPT_CLIENT_RESOLVE, OPT_HELO,
-	OPT_SENDER, OPT_RCPT, OPT_AUTH, OPT_AUTH_TYPE, OPT_TLS,
-	OPT_CERT_SUBJECT, OPT_CERT_ISSUER, OPT_DAEMON, OPT_RCPT_MAILER,
-	OPT_JSON, OPT_NO_HELO,
+	OPT_RCPT = 256, OPT_RCPT_MAILER, OPT_TLS, OPT_JSON, OPT_NO_HELO,
+	OPT_FACT,			/* OPT_FACT + enum rules_fact */
 };
 
-static const struct option longopts[] = {
-	{"client", required_argument, NULL, OPT_CLIENT},
-	{"client-name", required_argument, NULL, OPT_CLIENT_NAME},
-	{"client-resolve", required_argument, NULL, OPT_CLIENT_RESOLVE},
-	{"helo", required_argument, NULL, OPT_HELO},
-	{"sender", required_argument, NULL, OPT_SENDER},
+/* The options that are not one fact each. */
+static const struct option fixed_opts[] = {
 	{"rcpt", required_argument, NULL, OPT_RCPT},
-	{"auth", required_argument, NULL, OPT_AUTH},
-	{"auth-type", required_argument, NULL, OPT_AUTH_TYPE},
-	{"tls", no_argument, NULL, OPT_TLS},
-	{"cert-subject", required_argument, NULL, OPT_CERT_SUBJECT},
-	{"cert-issuer", required_argument, NULL, OPT_CERT_ISSUER},
-	{"daemon", required_argument, NULL, OPT_DAEMON},
 	{"rcpt-mailer", required_argument, NULL, OPT_RCPT_MAILER},
+	{"tls", no_argument, NULL, OPT_TLS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"no-helo", no_argument, NULL, OPT_NO_HELO},
-	{NULL, 0, NULL, 0},
+};
+
+#define NFIXED	(sizeof(fixed_opts) / sizeof(fixed_opts[0]))
+
+/* What the command line asks for. */
+struct request {
+	const char *conf;
+	struct ctl_facts f;
+	const char **rcpts, **mailers;
+	size_t  nrcpt, nmailer;
+	int     json, no_helo;
 };
 
 struct out {
@@ -85,6 +94,7 @@ struct out {
 	struct strbuf decisions;
 	int     first_decision;
 	const char **rcpts;
+	unsigned quiet;			/* the milter door's quiet stages */
 };
 
 /* usage - print the usage line; returns EX_USAGE */
@@ -138,18 +148,22 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 		else
 			printf("%s\n", rules_stage_name(stage));
 		for (i = 0; rules_trace_step(t, i, &st) == 0; i++) {
-			if (strcmp(st.outcome, "result") == 0)
+			if (st.outcome == RULES_TRACE_RESULT)
 				printf("  => %s%s%s%s\n", st.detail,
 				    st.where[0] ? " (" : "", st.where,
 				    st.where[0] ? ")" : "");
-			else if (strcmp(st.outcome, "reply") == 0)
+			else if (st.outcome == RULES_TRACE_REPLY)
 				printf("     reply: %s\n", st.detail);
 			else if (st.text[0])
 				printf("  %s  %s\n      %s: %s\n", st.where, st.text,
-				    st.outcome, st.detail);
+				    rules_trace_outcome_name(st.outcome),
+				    st.detail);
 			else
-				printf("  %s: %s\n", st.outcome, st.detail);
+				printf("  %s: %s\n",
+				    rules_trace_outcome_name(st.outcome),
+				    st.detail);
 		}
+		printf("     answer: %s\n", rules_answer_name(res->answer));
 		return;
 	}
 	strbuf_puts(&sb, o->first_stage ? "\n    {" : ",\n    {");
@@ -162,8 +176,8 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 	}
 	strbuf_puts(&sb, ", \"steps\": [");
 	for (i = 0; rules_trace_step(t, i, &st) == 0; i++) {
-		if (strcmp(st.outcome, "result") == 0 ||
-		    strcmp(st.outcome, "reply") == 0)
+		if (st.outcome == RULES_TRACE_RESULT ||
+		    st.outcome == RULES_TRACE_REPLY)
 			continue;
 		strbuf_puts(&sb, first ? "\n      {" : ",\n      {");
 		first = 0;
@@ -172,7 +186,7 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 		strbuf_puts(&sb, ", \"text\": ");
 		json_str(&sb, st.text);
 		strbuf_puts(&sb, ", \"outcome\": ");
-		json_str(&sb, st.outcome);
+		json_str(&sb, rules_trace_outcome_name(st.outcome));
 		strbuf_puts(&sb, ", \"detail\": ");
 		json_str(&sb, st.detail);
 		strbuf_puts(&sb, "}");
@@ -193,6 +207,8 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 		strbuf_puts(&sb, ", \"error\": ");
 		json_str(&sb, res->error);
 	}
+	strbuf_puts(&sb, ", \"answer\": ");
+	json_str(&sb, rules_answer_name(res->answer));
 	strbuf_puts(&sb, "}}");
 	fputs(strbuf_str(&sb), stdout);
 	strbuf_free(&sb);
@@ -260,135 +276,166 @@ static const struct ctl_session_ops explain_ops = {
 	.decide = on_decide,
 };
 
+/* options - the long options: the fixed ones, then one per fact */
+static struct option *
+options(void)
+{
+	struct option *o = xcalloc(NFIXED + RULES_NFACTS + 1, sizeof(*o));
+	const struct rules_fact_info *fi;
+	size_t  n = NFIXED;
+	int     f;
+
+	memcpy(o, fixed_opts, sizeof(fixed_opts));
+	for (f = 0; f < RULES_NFACTS; f++) {
+		fi = rules_fact_info((enum rules_fact) f);
+		if (fi->from != (enum rules_fact) f || f == RULES_FACT_RCPT ||
+		    f == RULES_FACT_RCPT_MAILER)
+			continue;
+		o[n].name = fi->name;
+		o[n].has_arg = required_argument;
+		o[n++].val = OPT_FACT + f;
+	}
+	return (o);
+}
+
+/* request_free - what parse_options() allocated */
+static void
+request_free(struct request *rq)
+{
+	free(rq->rcpts);
+	free(rq->mailers);
+}
+
+/* parse_options - the command line into rq; 0, or an exit status */
+static int
+parse_options(int argc, char **argv, struct request *rq)
+{
+	struct option *longopts = options();
+	struct addr a;
+	const char *err = NULL;
+	int     c;
+
+	optind = 1;
+	while (err == NULL &&
+	    (c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (c == 'c')
+			rq->conf = optarg;
+		else if (c == OPT_RCPT) {
+			rq->rcpts = xreallocarray(rq->rcpts, rq->nrcpt + 1,
+			    sizeof(*rq->rcpts));
+			rq->rcpts[rq->nrcpt++] = optarg;
+		} else if (c == OPT_RCPT_MAILER) {
+			rq->mailers = xreallocarray(rq->mailers,
+			    rq->nmailer + 1, sizeof(*rq->mailers));
+			rq->mailers[rq->nmailer++] = optarg;
+		} else if (c == OPT_TLS)
+			rq->f.v[RULES_FACT_TLS_VERSION] = "TLSv1.3";
+		else if (c == OPT_JSON)
+			rq->json = 1;
+		else if (c == OPT_NO_HELO)
+			rq->no_helo = 1;
+		else if (c >= OPT_FACT && c < OPT_FACT + RULES_NFACTS) {
+			rq->f.v[c - OPT_FACT] = optarg;
+			/* A certificate comes with TLS. */
+			if (c == OPT_FACT + RULES_FACT_CERT_SUBJECT &&
+			    rq->f.v[RULES_FACT_TLS_VERSION] == NULL)
+				rq->f.v[RULES_FACT_TLS_VERSION] = "TLSv1.3";
+			if (c == OPT_FACT + RULES_FACT_CLIENT &&
+			    strcmp(optarg, "unix") != 0 &&
+			    addr_parse(optarg, &a) < 0)
+				err = "--client: not an address";
+		} else
+			err = "";
+	}
+	free(longopts);
+	if (err == NULL && optind != argc)
+		err = "unexpected argument";
+	else if (err == NULL && rq->f.v[RULES_FACT_CLIENT] == NULL)
+		err = "--client is required";
+	else if (err == NULL && rq->no_helo && rq->f.v[RULES_FACT_HELO])
+		err = "--helo and --no-helo exclude each other";
+	else if (err == NULL && rq->nmailer > 1 && rq->nmailer != rq->nrcpt)
+		err = "give --rcpt-mailer once, or once per --rcpt";
+	if (err == NULL)
+		return (0);
+	request_free(rq);
+	return (usage(err[0] ? err : NULL));
+}
+
+/* print_facts - the session's facts, as a JSON object */
+static void
+print_facts(const struct ctl_facts *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int     i, first = 1;
+
+	strbuf_puts(&sb, ",\n  \"facts\": {");
+	for (i = 0; i < RULES_NFACTS; i++) {
+		if (f->v[i] == NULL)
+			continue;
+		strbuf_puts(&sb, first ? "" : ", ");
+		first = 0;
+		json_str(&sb, rules_fact_info((enum rules_fact) i)->name);
+		strbuf_puts(&sb, ": ");
+		json_str(&sb, f->v[i]);
+	}
+	strbuf_puts(&sb, "}");
+	fputs(strbuf_str(&sb), stdout);
+	strbuf_free(&sb);
+}
+
+/* run - explain the session rq asks for under r; the exit status */
+static int
+run(struct rules *r, struct request *rq)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct out o;
+	int     status;
+
+	memset(&o, 0, sizeof(o));
+	o.first_stage = o.first_decision = 1;
+	o.json = rq->json;
+	o.rcpts = rq->rcpts;
+	if (o.json) {
+		json_str(&sb, rules_source(r));
+		printf("{\"configuration\": %s", strbuf_str(&sb));
+		strbuf_free(&sb);
+		print_facts(&rq->f);
+		printf(",\n  \"stages\": [");
+	} else
+		printf("configuration: %s\n", rules_source(r));
+	status = ctl_session_run(r, &rq->f, rq->rcpts, rq->nrcpt,
+	    rq->mailers, rq->nmailer, CTL_SESSION_TRACE |
+	    (rq->no_helo ? CTL_SESSION_NO_HELO : 0), &explain_ops, &o);
+	if (o.json)
+		printf("],\n  \"decisions\": [%s],\n  \"exit\": %d}\n",
+		    strbuf_str(&o.decisions), status);
+	else
+		printf("decision\n%s", o.decisions.len ?
+		    strbuf_str(&o.decisions) : rq->nrcpt == 0 && status != 0 ?
+		    "  every recipient would be refused (delay-reject)\n" :
+		    rq->nrcpt == 0 ? "  no recipients given\n" : "");
+	strbuf_free(&o.decisions);
+	return (status);
+}
+
 /* cmd_explain - evaluate one made-up session with a trace */
 int
 cmd_explain(int argc, char **argv)
 {
-	struct rules_facts f;
+	struct request rq;
 	struct rules *r;
-	struct addr client;
-	struct out o;
-	const char *conf = NULL, **rcpts = NULL, **mailers = NULL;
-	size_t  nrcpt = 0, nmailer = 0;
-	int     c, have_client = 0, status, no_helo = 0;
+	int     status;
 
-	memset(&f, 0, sizeof(f));
-	memset(&o, 0, sizeof(o));
-	o.first_stage = o.first_decision = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			conf = optarg;
-			break;
-		case OPT_CLIENT:
-			if (strcmp(optarg, "unix") == 0)
-				f.client = NULL;
-			else if (addr_parse(optarg, &client) < 0) {
-				free(rcpts);
-				free(mailers);
-				return (usage("--client: not an address"));
-			} else
-				f.client = &client;
-			have_client = 1;
-			break;
-		case OPT_CLIENT_NAME:
-			f.client_name = optarg;
-			break;
-		case OPT_CLIENT_RESOLVE:
-			f.client_resolve = optarg;
-			break;
-		case OPT_HELO:
-			f.helo = optarg;
-			break;
-		case OPT_SENDER:
-			f.sender = optarg;
-			break;
-		case OPT_RCPT:
-			rcpts = xreallocarray(rcpts, nrcpt + 1, sizeof(*rcpts));
-			rcpts[nrcpt++] = optarg;
-			break;
-		case OPT_AUTH:
-			f.auth = optarg;
-			break;
-		case OPT_AUTH_TYPE:
-			f.auth_type = optarg;
-			break;
-		case OPT_TLS:
-			f.tls_version = "TLSv1.3";
-			break;
-		case OPT_CERT_SUBJECT:
-			f.cert_subject = optarg;
-			if (f.tls_version == NULL)
-				f.tls_version = "TLSv1.3";
-			break;
-		case OPT_CERT_ISSUER:
-			f.cert_issuer = optarg;
-			break;
-		case OPT_DAEMON:
-			f.daemon = optarg;
-			break;
-		case OPT_RCPT_MAILER:
-			mailers = xreallocarray(mailers, nmailer + 1,
-			    sizeof(*mailers));
-			mailers[nmailer++] = optarg;
-			break;
-		case OPT_JSON:
-			o.json = 1;
-			break;
-		case OPT_NO_HELO:
-			no_helo = 1;
-			break;
-		default:
-			free(rcpts);
-			free(mailers);
-			return (usage(NULL));
-		}
-	}
-	if (optind != argc || !have_client || (nmailer > 1 && nmailer != nrcpt) ||
-	    (no_helo && f.helo != NULL)) {
-		free(rcpts);
-		free(mailers);
-		return (usage(optind != argc ? "unexpected argument" :
-		    !have_client ? "--client is required" :
-		    no_helo && f.helo ? "--helo and --no-helo exclude each other" :
-		    "give --rcpt-mailer once, or once per --rcpt"));
-	}
-	if ((r = ctl_rules_load(conf)) == NULL) {
-		free(rcpts);
-		free(mailers);
+	memset(&rq, 0, sizeof(rq));
+	if ((status = parse_options(argc, argv, &rq)) != 0)
+		return (status);
+	if ((r = ctl_rules_load(rq.conf)) == NULL) {
+		request_free(&rq);
 		return (CTL_EX_CONFIG);
 	}
-	if (o.json) {
-		printf("{\"configuration\": ");
-		fflush(stdout);
-		{
-			struct strbuf sb = STRBUF_INIT;
-
-			json_str(&sb, rules_source(r));
-			fputs(strbuf_str(&sb), stdout);
-			strbuf_free(&sb);
-		}
-		printf(",\n  \"stages\": [");
-	} else
-		printf("configuration: %s\n", rules_source(r));
-
-	o.rcpts = rcpts;
-	status = ctl_session_run(r, &f, rcpts, nrcpt, mailers, nmailer,
-	    CTL_SESSION_TRACE | (no_helo ? CTL_SESSION_NO_HELO : 0),
-	    &explain_ops, &o);
-	if (o.json) {
-		printf("],\n  \"decisions\": [%s],\n  \"exit\": %d}\n",
-		    strbuf_str(&o.decisions), status);
-	} else {
-		printf("decision\n%s", o.decisions.len ? strbuf_str(&o.decisions) :
-		    nrcpt == 0 && status != 0 ?
-		    "  every recipient would be refused (delay-reject)\n" :
-		    nrcpt == 0 ? "  no recipients given\n" : "");
-	}
-	strbuf_free(&o.decisions);
+	status = run(r, &rq);
 	rules_unref(r);
-	free(rcpts);
-	free(mailers);
+	request_free(&rq);
 	return (status);
 }

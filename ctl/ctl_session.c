@@ -4,7 +4,9 @@
  * SYNOPSIS
  *	#include "ctl/ctl_session.h"
  *
- *	int ctl_session_run(struct rules *r, struct rules_facts *f,
+ *	int ctl_facts_set(struct ctl_facts *f, const char *name,
+ *		const char *value)
+ *	int ctl_session_run(struct rules *r, const struct ctl_facts *f,
  *		const char *const *rcpts, size_t nrcpt,
  *		const char *const *mailers, size_t nmailer, int flags,
  *		const struct ctl_session_ops *ops, void *ctx)
@@ -14,10 +16,16 @@
  *	at connect, helo or mail without delay-reject ends the session
  *	there, as the MTA would; a discard ends the message. explain
  *	prints what happens; compare checks it against expectations.
+ *
+ *	The session's facts are set before the first stage (the engine
+ *	reads only what a stage may know), the recipient's before each
+ *	RCPT.
  * DIAGNOSTICS
- *	None: the engine cannot fail (errors become on-error verdicts).
+ *	ctl_session_run() cannot fail: the engine turns errors into
+ *	on-error verdicts, and out of memory aborts relayguardctl.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "ctl/ctl_session.h"
 
@@ -28,14 +36,44 @@ refusal(enum rules_verdict v)
 	return (v == RULES_REJECT || v == RULES_TEMPFAIL || v == RULES_DISCARD);
 }
 
+/* ctl_facts_set - one fact of a made-up session, by name */
+int
+ctl_facts_set(struct ctl_facts *f, const char *name, const char *value)
+{
+	enum rules_fact id;
+
+	if (rules_fact_by_name(name, &id) < 0 ||
+	    rules_fact_info(id)->from != id)
+		return (-1);
+	f->v[id] = value;
+	return (0);
+}
+
+/* session_new - a session holding the facts of f */
+static struct rules_session *
+session_new(struct rules *r, const struct ctl_facts *f)
+{
+	struct rules_session *sess;
+	int     i;
+
+	if ((sess = rules_session_new(r, rules_quiet_stages(r))) == NULL)
+		abort();
+	for (i = 0; i < RULES_NFACTS; i++)
+		if (f->v[i] != NULL && i != RULES_FACT_RCPT &&
+		    i != RULES_FACT_RCPT_MAILER &&
+		    rules_session_set(sess, (enum rules_fact) i, f->v[i]) < 0)
+			abort();
+	return (sess);
+}
+
 /* ctl_session_run - evaluate the stages of one session */
 int
-ctl_session_run(struct rules *r, struct rules_facts *f,
+ctl_session_run(struct rules *r, const struct ctl_facts *f,
 	const char *const *rcpts, size_t nrcpt,
 	const char *const *mailers, size_t nmailer, int flags,
 	const struct ctl_session_ops *ops, void *ctx)
 {
-	struct rules_session *sess = rules_session_new(r);
+	struct rules_session *sess = session_new(r, f);
 	struct rules_result res;
 	struct rules_trace *t;
 	int     refused = 0, tempfailed = 0, ended = 0, stage;
@@ -45,7 +83,7 @@ ctl_session_run(struct rules *r, struct rules_facts *f,
 		if (stage == RULES_HELO && (flags & CTL_SESSION_NO_HELO))
 			continue;
 		t = flags & CTL_SESSION_TRACE ? rules_trace_new() : NULL;
-		rules_eval(sess, (enum rules_stage) stage, f, &res, t);
+		rules_eval(sess, (enum rules_stage) stage, &res, t);
 		ops->stage(ctx, (enum rules_stage) stage, NULL, t, &res);
 		rules_trace_free(t);
 		if (refusal(res.verdict)) {
@@ -57,11 +95,13 @@ ctl_session_run(struct rules *r, struct rules_facts *f,
 		}
 	}
 	for (i = 0; i < nrcpt && !ended; i++) {
-		f->rcpt = rcpts[i];
-		f->rcpt_mailer = nmailer == 0 ? NULL :
-		    nmailer == 1 ? mailers[0] : mailers[i];
+		if (rules_session_set(sess, RULES_FACT_RCPT, rcpts[i]) < 0 ||
+		    rules_session_set(sess, RULES_FACT_RCPT_MAILER,
+		    nmailer == 0 ? NULL : nmailer == 1 ? mailers[0] :
+		    mailers[i]) < 0)
+			abort();
 		t = flags & CTL_SESSION_TRACE ? rules_trace_new() : NULL;
-		rules_eval(sess, RULES_RCPT, f, &res, t);
+		rules_eval(sess, RULES_RCPT, &res, t);
 		ops->stage(ctx, RULES_RCPT, rcpts[i], t, &res);
 		rules_trace_free(t);
 		refused |= res.verdict == RULES_REJECT;

@@ -36,15 +36,32 @@ struct ctl_session_ops {
 #define CTL_SESSION_NO_HELO	(1 << 1)	/* the client sends no HELO */
 
 /*
- * ctl_session_run - evaluate one session under r. f holds the session's
- * facts (f->rcpt and f->rcpt_mailer are set here for each recipient);
- * mailers is empty, one for all, or one per recipient. flags: TRACE
+ * The facts of a made-up session, by fact (rules/fact_list.h); NULL:
+ * absent. RULES_FACT_CLIENT is an address as text ("unix": none);
+ * rcpt and rcpt-mailer are given per recipient to ctl_session_run().
+ */
+struct ctl_facts {
+	const char *v[RULES_NFACTS];
+};
+
+/*
+ * ctl_facts_set - set fact name to value: 0, or -1 when name is no
+ * fact a session can be given (derived or unknown)
+ */
+extern int ctl_facts_set(struct ctl_facts *, const char *name,
+	const char *value);
+
+/*
+ * ctl_session_run - evaluate one session under r, with the stages the
+ * milter door leaves unanswered quiet as the daemon makes them
+ * (rules_quiet_stages()). f holds the session's facts; mailers is
+ * empty, one for all, or one per recipient. flags: TRACE
  * asks for a trace per stage; NO_HELO skips the helo stage, as for a
  * client that sends MAIL without HELO. Returns the explain exit status: 0 every recipient
  * permitted (or discarded), 1 some refused permanently, 2 some
  * tempfailed and none refused permanently. This function cannot fail.
  */
-extern int ctl_session_run(struct rules *r, struct rules_facts *f,
+extern int ctl_session_run(struct rules *r, const struct ctl_facts *f,
 	const char *const *rcpts, size_t nrcpt,
 	const char *const *mailers, size_t nmailer, int flags,
 	const struct ctl_session_ops *ops, void *ctx);

@@ -194,9 +194,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *rules;
 	struct rules_session *sess;
-	struct rules_facts facts;
 	struct rules_result res;
-	struct addr client;
 	char   *in;
 	int     stage;
 
@@ -221,20 +219,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rules != NULL) {
 		if (rules_settings(rules) == NULL)
 			fail("no settings", in, NULL);
-		if (addr_parse("203.0.113.9", &client) != 0)
+		if ((sess = rules_session_new(rules, 0)) == NULL ||
+		    rules_session_set(sess, RULES_FACT_CLIENT,
+		    "203.0.113.9") != 0 ||
+		    rules_session_set(sess, RULES_FACT_CLIENT_NAME,
+		    "mail.example.org") != 0 ||
+		    rules_session_set(sess, RULES_FACT_CLIENT_RESOLVE, "OK") ||
+		    rules_session_set(sess, RULES_FACT_HELO,
+		    "mail.example.org") != 0 ||
+		    rules_session_set(sess, RULES_FACT_SENDER,
+		    "<user@example.org>") != 0 ||
+		    rules_session_set(sess, RULES_FACT_RCPT,
+		    "<user%evil.example@example.com>") != 0)
 			abort();
-		memset(&facts, 0, sizeof(facts));
-		facts.client = &client;
-		facts.client_name = "mail.example.org";
-		facts.client_resolve = "OK";
-		facts.helo = "mail.example.org";
-		facts.sender = "<user@example.org>";
-		facts.rcpt = "<user%evil.example@example.com>";
-		sess = rules_session_new(rules);
 		for (stage = RULES_CONNECT; stage < RULES_NSTAGES; stage++) {
 			memset(&res, 0, sizeof(res));
-			rules_eval(sess, (enum rules_stage) stage, &facts, &res,
-			    NULL);
+			rules_eval(sess, (enum rules_stage) stage, &res, NULL);
 			check_result(&res, in);
 		}
 		rules_session_free(sess);

@@ -92,26 +92,39 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return (0);
 }
 
+/* The input's fields, in order: the facts they set. */
+static const enum rules_fact field_ids[] = {
+	RULES_FACT_CLIENT, RULES_FACT_CLIENT_NAME, RULES_FACT_CLIENT_RESOLVE,
+	RULES_FACT_DAEMON, RULES_FACT_HELO, RULES_FACT_SENDER,
+	RULES_FACT_AUTH, RULES_FACT_AUTH_TYPE, RULES_FACT_TLS_VERSION,
+	RULES_FACT_VERIFY, RULES_FACT_CERT_SUBJECT, RULES_FACT_CERT_ISSUER,
+	RULES_FACT_RCPT,
+};
+
+#define NFIELDS	(sizeof(field_ids) / sizeof(field_ids[0]))
+
 /* fail - report a broken property and abort */
 static void
-fail(const char *what, const struct rules_facts *f,
+fail(const char *what, const struct rules_session *f,
 	const struct rules_result *res)
 {
-	fprintf(stderr, "fuzz_eval: property failed: %s\n"
-	    "  client-name=\"%s\" helo=\"%s\" sender=\"%s\" auth=\"%s\"\n"
-	    "  rcpt=\"%s\" rcpt-mailer=\"%s\"\n"
-	    "  verdict=%d code=%s xcode=%s rule=%s\n  text=\"%s\"\n",
-	    what, f->client_name ? f->client_name : "(null)",
-	    f->helo ? f->helo : "(null)", f->sender ? f->sender : "(null)",
-	    f->auth ? f->auth : "(null)", f->rcpt ? f->rcpt : "(null)",
-	    f->rcpt_mailer ? f->rcpt_mailer : "(null)", (int) res->verdict,
-	    res->code, res->xcode, res->rule, res->text);
+	size_t  i;
+	const char *v;
+
+	fprintf(stderr, "fuzz_eval: property failed: %s\n", what);
+	for (i = 0; i < NFIELDS; i++) {
+		v = rules_session_get(f, field_ids[i]);
+		fprintf(stderr, "  %s=\"%s\"\n", rules_fact_info(
+		    field_ids[i])->name, v ? v : "(null)");
+	}
+	fprintf(stderr, "  verdict=%d code=%s xcode=%s rule=%s\n  text=\"%s\"\n",
+	    (int) res->verdict, res->code, res->xcode, res->rule, res->text);
 	abort();
 }
 
 /* check_reply - property 1 and 3 */
 static void
-check_reply(const struct rules_facts *f, const struct rules_result *res)
+check_reply(const struct rules_session *f, const struct rules_result *res)
 {
 	size_t  len = strnlen(res->text, sizeof(res->text)), i;
 	char    want = 0;
@@ -153,10 +166,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rules_session *sess;
-	struct rules_facts f;
 	struct rules_result res;
 	struct addr client;
-	const char *field[13];
+	const char *field[NFIELDS], *auth, *verify, *subject;
 	char   *buf, *p, *end;
 	int     nf = 0, stages, stage, have_client, untrusted, outsider, i;
 	struct rcpt r;
@@ -171,53 +183,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf[size - 1] = '\0';
 	end = buf + size - 1;
 	memset(field, 0, sizeof(field));
-	for (p = buf; nf < 13 && p <= end; p += strlen(p) + 1)
+	for (p = buf; nf < (int) NFIELDS && p <= end; p += strlen(p) + 1)
 		field[nf++] = p;
 
-	memset(&f, 0, sizeof(f));
+	if ((sess = rules_session_new(rules, 0)) == NULL)
+		abort();
 	have_client = field[0] != NULL && addr_parse(field[0], &client) == 0;
-	f.client = have_client ? &client : NULL;
-	f.client_name = field[1];
-	f.client_resolve = field[2];
-	f.daemon = field[3];
-	f.helo = field[4];
-	f.sender = field[5];
-	f.auth = field[6];
-	f.auth_type = field[7];
-	f.tls_version = field[8];
-	f.verify = field[9];
-	f.cert_subject = field[10];
-	f.cert_issuer = field[11];
-	f.rcpt = field[12];
+	rules_session_set_client(sess, have_client ? &client : NULL);
+	for (i = 1; i < (int) NFIELDS; i++)
+		if (rules_session_set(sess, field_ids[i], field[i]) < 0)
+			abort();
+	auth = rules_session_get(sess, RULES_FACT_AUTH);
+	verify = rules_session_get(sess, RULES_FACT_VERIFY);
+	subject = rules_session_get(sess, RULES_FACT_CERT_SUBJECT);
 
 	/* Property 2 is about outsiders. */
 	untrusted = 1;
 	for (i = 0; i < 4 && have_client; i++)
 		if (prefix_contains(&trusted[i], &client))
 			untrusted = 0;
-	outsider = untrusted && (f.auth == NULL || f.auth[0] == '\0') &&
-	    (f.verify == NULL || strcasecmp(f.verify, "OK") != 0) &&
-	    (f.cert_subject == NULL || f.cert_subject[0] == '\0');
+	outsider = untrusted && (auth == NULL || auth[0] == '\0') &&
+	    (verify == NULL || strcasecmp(verify, "OK") != 0) &&
+	    (subject == NULL || subject[0] == '\0');
 
-	sess = rules_session_new(rules);
 	for (stage = RULES_CONNECT; stage < RULES_NSTAGES; stage++) {
 		/* RCPT always runs; bits 0-2 skip the earlier stages. */
 		if (stage != RULES_RCPT && (stages & (1 << stage)))
 			continue;
 		memset(&res, 0, sizeof(res));
-		rules_eval(sess, (enum rules_stage) stage, &f, &res, NULL);
-		check_reply(&f, &res);
+		rules_eval(sess, (enum rules_stage) stage, &res, NULL);
+		check_reply(sess, &res);
 		/* An accept trusts the rest of the session: never for them. */
 		if (outsider && res.verdict == RULES_ACCEPT)
-			fail("accept for an outsider", &f, &res);
+			fail("accept for an outsider", sess, &res);
 		if (res.verdict == RULES_ACCEPT)
 			break;
 		if (outsider && stage == RULES_RCPT &&
 		    res.verdict == RULES_CONTINUE) {
-			rcpt_parse(f.rcpt, &r);
+			rcpt_parse(rules_session_get(sess, RULES_FACT_RCPT), &r);
 			if (r.routed || !is_local(r.rcpt_domain))
 				fail("relay permitted to a foreign or routed "
-				    "recipient", &f, &res);
+				    "recipient", sess, &res);
 			rcpt_free(&r);
 		}
 	}

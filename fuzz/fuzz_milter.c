@@ -46,7 +46,6 @@
 #include "common/addr.h"
 #include "common/rcpt.h"
 #include "common/strbuf.h"
-#include "milter/facts.h"
 #include "milter/reply.h"
 #include "rules/rules.h"
 
@@ -72,11 +71,12 @@ static const char policy_text[] =
 
 static struct rules *rules_default, *rules_policy;
 
-static const enum fact_id field_ids[] = {
-	FACT_CLIENT_NAME, FACT_DAEMON, FACT_CLIENT_RESOLVE, FACT_HELO,
-	FACT_TLS_VERSION, FACT_VERIFY, FACT_CERT_SUBJECT, FACT_CERT_ISSUER,
-	FACT_SENDER, FACT_AUTH, FACT_AUTH_TYPE, FACT_RCPT, FACT_RCPT_MAILER,
-	FACT_QUEUE_ID,
+static const enum rules_fact field_ids[] = {
+	RULES_FACT_CLIENT_NAME, RULES_FACT_DAEMON, RULES_FACT_CLIENT_RESOLVE,
+	RULES_FACT_HELO, RULES_FACT_TLS_VERSION, RULES_FACT_VERIFY,
+	RULES_FACT_CERT_SUBJECT, RULES_FACT_CERT_ISSUER, RULES_FACT_SENDER,
+	RULES_FACT_AUTH, RULES_FACT_AUTH_TYPE, RULES_FACT_RCPT,
+	RULES_FACT_RCPT_MAILER, RULES_FACT_QUEUE_ID,
 };
 
 #define NFIELDS	(sizeof(field_ids) / sizeof(field_ids[0]))
@@ -140,25 +140,25 @@ check_reply(const struct rules_result *res)
 
 /* check_logline - property 2 */
 static void
-check_logline(const struct facts *f, const struct rules_result *res)
+check_logline(const struct rules_session *f, const struct rules_result *res)
 {
 	char    line[2048];
 	struct logline l;
 	size_t  n, i;
 
 	memset(&l, 0, sizeof(l));
-	l.queue_id = facts_get(f, FACT_QUEUE_ID);
+	l.queue_id = rules_session_get(f, RULES_FACT_QUEUE_ID);
 	l.action = "reject";
 	l.stage = "RCPT";
-	l.client_name = facts_get(f, FACT_CLIENT_NAME);
-	l.client_addr = f->has_client ? f->client_text : NULL;
+	l.client_name = rules_session_get(f, RULES_FACT_CLIENT_NAME);
+	l.client_addr = rules_session_get(f, RULES_FACT_CLIENT);
 	l.code = res->code;
 	l.xcode = res->xcode;
 	l.text = res->text;
-	l.helo = facts_get(f, FACT_HELO);
-	l.sender = facts_get(f, FACT_SENDER);
-	l.rcpt = facts_get(f, FACT_RCPT);
-	l.auth = facts_get(f, FACT_AUTH);
+	l.helo = rules_session_get(f, RULES_FACT_HELO);
+	l.sender = rules_session_get(f, RULES_FACT_SENDER);
+	l.rcpt = rules_session_get(f, RULES_FACT_RCPT);
+	l.auth = rules_session_get(f, RULES_FACT_AUTH);
 	l.rule = res->rule;
 	n = logline_format(line, sizeof(line), &l);
 	if (n >= sizeof(line) || n != strlen(line))
@@ -198,32 +198,32 @@ sockaddr_from(int kind, const uint8_t *b, struct sockaddr_storage *ss)
 
 /* trusted_client - is the client in the configuration's trusted list? */
 static int
-trusted_client(const struct facts *f, int policy)
+trusted_client(const struct rules_session *f, int policy)
 {
 	static const char *const nets[] = {"127.0.0.0/8", "::1",
 	"192.0.2.0/24"};
 	struct prefix p;
 	size_t  i, n = policy ? 3 : 2;
 
-	if (!f->has_client)
+	if (rules_session_client(f) == NULL)
 		return (0);
 	for (i = 0; i < n; i++)
 		if (prefix_parse(nets[i], &p, NULL, 0) == 0 &&
-		    prefix_contains(&p, &f->client))
+		    prefix_contains(&p, rules_session_client(f)))
 			return (1);
 	return (0);
 }
 
 /* local_recipient - property 4's reference of "local" */
 static int
-local_recipient(const struct facts *f, int policy)
+local_recipient(const struct rules_session *f, int policy)
 {
-	const char *m = facts_get(f, FACT_RCPT_MAILER);
+	const char *m = rules_session_get(f, RULES_FACT_RCPT_MAILER);
 	struct rcpt r;
 	size_t  n;
 	int     ok = 0;
 
-	rcpt_parse(facts_get(f, FACT_RCPT), &r);
+	rcpt_parse(rules_session_get(f, RULES_FACT_RCPT), &r);
 	if (!r.routed) {
 		if (!policy)
 			ok = m != NULL && (strcmp(m, "local") == 0 ||
@@ -244,8 +244,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sockaddr_storage ss;
-	struct facts f;
-	struct rules_facts rf;
+	const struct sockaddr *sa;
+	struct addr a;
 	struct rules_result res;
 	struct rules_session *sess;
 	const char *v, *auth, *verify, *subject;
@@ -266,37 +266,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (p = buf; nf < NFIELDS && p <= end; p += strlen(p) + 1)
 		cur_field[nf++] = p;
 
-	facts_init(&f);
-	(void) facts_set_client(&f, sockaddr_from(data[0] & 3, data + 1, &ss));
+	sess = rules_session_new(policy ? rules_policy : rules_default, 0);
+	if (sess == NULL)
+		abort();
+	sa = sockaddr_from(data[0] & 3, data + 1, &ss);
+	rules_session_set_client(sess, sa != NULL &&
+	    addr_from_sockaddr(sa, &a) == 0 ? &a : NULL);
 	for (i = 0; i < NFIELDS; i++) {
-		rc = facts_set(&f, field_ids[i], cur_field[i]);
-		v = facts_get(&f, field_ids[i]);
+		rc = rules_session_set(sess, field_ids[i], cur_field[i]);
+		v = rules_session_get(sess, field_ids[i]);
 		if (cur_field[i] == NULL) {
-			if (rc != 1 || v != NULL)
+			if (rc != 0 || v != NULL)
 				fail("an absent value is present", NULL);
 			continue;
 		}
 		len = strlen(cur_field[i]);
-		if (facts_macro_name(field_ids[i]) != NULL) {
-			if (len > FACTS_MACRO_MAX ? (rc != -1 || v != NULL) :
+		if (rules_fact_info(field_ids[i])->macro != NULL) {
+			if (len > RULES_MACRO_MAX ? (rc != 1 || v != NULL) :
 			    (rc != 0 || v == NULL || strcmp(v, cur_field[i]) != 0))
 				fail("macro value not kept whole or dropped",
 				    cur_field[i]);
-		} else if (v == NULL || strlen(v) != (len > FACTS_ARG_MAX ?
-			FACTS_ARG_MAX : len) || strncmp(v, cur_field[i],
-			strlen(v)) != 0 || rc != (len > FACTS_ARG_MAX ? -1 : 0)) {
-			fail("argument not kept or not cut at FACTS_ARG_MAX",
+		} else if (v == NULL || strlen(v) != (len > RULES_ARG_MAX ?
+			RULES_ARG_MAX : len) || strncmp(v, cur_field[i],
+			strlen(v)) != 0 || rc != (len > RULES_ARG_MAX ? 1 : 0)) {
+			fail("argument not kept or not cut at RULES_ARG_MAX",
 			    cur_field[i]);
 		}
 	}
 
-	sess = rules_session_new(policy ? rules_policy : rules_default);
 	for (stage = RULES_CONNECT; stage < RULES_NSTAGES; stage++) {
-		facts_to_rules(&f, &rf);
 		memset(&res, 0, sizeof(res));
-		(void) rules_eval(sess, (enum rules_stage) stage, &rf, &res, NULL);
+		(void) rules_eval(sess, (enum rules_stage) stage, &res, NULL);
 		check_reply(&res);
-		check_logline(&f, &res);
+		check_logline(sess, &res);
 		if (res.verdict == RULES_ACCEPT) {
 			accepted = 1;
 			break;
@@ -306,20 +308,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Property 4: what reached RCPT and was permitted. */
-	auth = facts_get(&f, FACT_AUTH);
-	verify = facts_get(&f, FACT_VERIFY);
-	subject = facts_get(&f, FACT_CERT_SUBJECT);
-	if (accepted && !trusted_client(&f, policy))
+	auth = rules_session_get(sess, RULES_FACT_AUTH);
+	verify = rules_session_get(sess, RULES_FACT_VERIFY);
+	subject = rules_session_get(sess, RULES_FACT_CERT_SUBJECT);
+	if (accepted && !trusted_client(sess, policy))
 		fail("an outsider's connection was accepted", NULL);
 	if (stage == RULES_NSTAGES && res.verdict == RULES_CONTINUE &&
-	    !trusted_client(&f, policy) && (auth == NULL || *auth == '\0') &&
+	    !trusted_client(sess, policy) && (auth == NULL || *auth == '\0') &&
 	    (verify == NULL || strcasecmp(verify, "OK") != 0) &&
 	    (subject == NULL || *subject == '\0') &&
-	    !local_recipient(&f, policy))
+	    !local_recipient(sess, policy))
 		fail("relay permitted to a foreign or routed recipient", NULL);
 
 	rules_session_free(sess);
-	facts_clear(&f);
 	free(buf);
 	return (0);
 }

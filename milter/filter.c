@@ -19,15 +19,22 @@
  *	message (libmilter answers "continue" itself to an MTA that cannot
  *	do this).
  *
- *	connect, helo, envfrom, envrcpt: copy the stage's facts (the
+ *	connect, helo, envfrom, envrcpt: hand the stage's facts to the
+ *	rules session (rules_session_set() keeps private copies: the
  *	callback arguments and macros are valid only during the call),
- *	run rules_eval() for the stage and turn its verdict into the
- *	reply. The session takes a reference on the rules current when
- *	it starts, so a reload does not change a session in flight.
+ *	run rules_eval() for the stage and give the MTA its answer. The
+ *	macros asked for and copied at each stage are the rows of the
+ *	fact table (rules/fact_list.h) that name one. The session takes a
+ *	reference on the rules current when it starts, so a reload does
+ *	not change a session in flight.
  *
- *	eom, abort: the message ended; forget its facts and the engine's
- *	message state. close: free everything (close may come without
- *	connect, and twice on one context when the MTA reuses the milter
+ *	The engine says what the MTA must be told (rules_result.answer);
+ *	this file only maps it to SMFIS_* and smfi_setreply(), and hands
+ *	the result to report_result() for the log line and counters.
+ *
+ *	eom, abort: the message ended; the session forgets its facts and
+ *	state. close: free everything (close may come without connect,
+ *	and twice on one context when the MTA reuses the milter
  *	connection with SMFIC_QUIT_NC).
  *
  *	Per-connection state lives in one struct conn behind
@@ -35,22 +42,16 @@
  *	one connection's callbacks on different threads.
  *
  *	Every refused recipient and every permitted relay is logged as
- *	one line (see logline_format()), and so is an accept at connect,
- *	HELO or MAIL: SMFIS_ACCEPT makes the MTA stop calling the filter
- *	for the connection or message, so the recipients it then relays
- *	are not seen one by one. Lookup errors are logged once per
- *	failing table, as the engine reports them.
+ *	one line, and so is an accept (report_result()).
  * DIAGNOSTICS
- *	An internal failure (no rules, smfi_setpriv() failing) logs an
- *	error and answers 451 4.3.0 (tempfail), never a permit.
- *	No-reply mode: what the rules decide at HELO and MAIL is delivered
- *	at RCPT, where the MTA waits for an answer. A refusal is kept by
- *	the engine for each RCPT (rules_session_delay(), as delay-reject
- *	does); an accept makes the first RCPT answer SMFIS_ACCEPT, which
- *	accepts the message (the "accept" line is logged then); a discard
- *	makes the first RCPT answer SMFIS_DISCARD. The mode is set once,
- *	before smfi_main(), from the configuration the daemon starts with
- *	(delay-reject yes), and never changes while it runs: a milter
+ *	An internal failure (no rules, no memory, smfi_setpriv() failing)
+ *	logs an error and answers 451 4.3.0 (tempfail), never a permit.
+ *	No-reply mode: HELO and MAIL are quiet stages of the rules session
+ *	(rules_quiet_stages()); the engine answers RULES_ANSWER_NOREPLY
+ *	there and delivers what they decided at RCPT, where the MTA waits
+ *	for an answer. The mode is set once, before smfi_main(), from the
+ *	configuration the daemon starts with (live_set_quiet()), and
+ *	never changes while it runs: a milter
  *	connection is negotiated once and may be reused for later SMTP
  *	sessions (SMFIC_QUIT_NC), so every callback must know, without
  *	any per-connection record, whether its stage may answer. A reload
@@ -64,54 +65,45 @@
  *	(its state machine allows neither after an accept at CONNECT,
  *	HELO or MAIL): a HELO, MAIL or RCPT that still comes is treated as
  *	one without state, so the accepted session never decides it.
+ * THREADS
+ *	libmilter runs callbacks of different connections at once, and
+ *	may run one connection's callbacks on different threads, never two
+ *	at a time: the per-connection state behind smfi_getpriv() needs no
+ *	lock, and nothing is kept per thread. The quiet stages are fixed
+ *	before smfi_main() starts the threads; the rules are reached
+ *	through live_get() (a reference under live's mutex).
  * BUGS
  *	Stages the rules do not use are still sent (no SMFIP_NOHELO):
  *	under reloaded rules a reused milter connection may need them.
+ *	XXX Out of memory while the engine parses an address (rcpt_parse())
+ *	still aborts the daemon; memory for the session and its facts
+ *	answers tempfail.
  */
+#include <stdio.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "common/addr.h"
 #include "common/log.h"
-#include "common/xalloc.h"
-#include "milter/facts.h"
 #include "milter/filter.h"
 #include "milter/live.h"
 #include "milter/reply.h"
+#include "milter/report.h"
 #include "milter/stats.h"
 #include "rules/rules.h"
 
 struct conn {
 	struct rules_session *rs;
-	struct facts f;
-	int     discard;		/* a connection-level discard */
-	int     discard_msg;		/* a discard at MAIL (no-reply mode) */
-	int     broken;			/* an internal error at HELO or MAIL */
 	int     accepted;		/* accepted at connect: nothing follows */
 };
 
-/* HELO and MAIL answer nothing; see filter_set_noreply(). */
-static int noreply;
-
-/* filter_set_noreply - choose no-reply mode, before smfi_main() */
-void
-filter_set_noreply(int on)
-{
-	noreply = on != 0;
-}
-
-/* filter_get_noreply - is no-reply mode on? */
-int
-filter_get_noreply(void)
-{
-	return (noreply);
-}
-
-static const char *const stage_names[RULES_NSTAGES] = {
-	[RULES_CONNECT] = "CONNECT",
-	[RULES_HELO] = "HELO",
-	[RULES_MAIL] = "MAIL",
-	[RULES_RCPT] = "RCPT",
+/* The libmilter stage of each engine stage, for smfi_setsymlist(). */
+static const int symlist_stage[RULES_NSTAGES] = {
+	[RULES_CONNECT] = SMFIM_CONNECT,
+	[RULES_HELO] = SMFIM_HELO,
+	[RULES_MAIL] = SMFIM_ENVFROM,
+	[RULES_RCPT] = SMFIM_ENVRCPT,
 };
 
 /* conn_free - release a connection's state; NULL-safe */
@@ -121,11 +113,10 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	rules_session_free(c->rs);
-	facts_clear(&c->f);
 	free(c);
 }
 
-/* conn_new - the connection's state, made at connect */
+/* conn_new - the connection's state, made at connect; NULL on failure */
 static struct conn *
 conn_new(SMFICTX *ctx)
 {
@@ -139,15 +130,10 @@ conn_new(SMFICTX *ctx)
 	}
 	if ((r = live_get()) == NULL)
 		return (NULL);
-	c = xcalloc(1, sizeof(*c));
-	facts_init(&c->f);
-	c->rs = rules_session_new(r);
+	if ((c = calloc(1, sizeof(*c))) != NULL)
+		c->rs = rules_session_new(r, live_quiet());
 	rules_unref(r);
-	if (c->rs != NULL && noreply) {
-		rules_session_delay(c->rs, RULES_HELO);
-		rules_session_delay(c->rs, RULES_MAIL);
-	}
-	if (c->rs == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+	if (c == NULL || c->rs == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		conn_free(c);
 		return (NULL);
 	}
@@ -188,56 +174,61 @@ internal_error(SMFICTX *ctx, const char *where)
 	return (SMFIS_TEMPFAIL);
 }
 
-/* copy_macro - keep a private copy of one macro's value */
-static void
-copy_macro(SMFICTX *ctx, struct conn *c, enum fact_id id, int keep)
+/* no_state - a command without session state */
+static sfsistat
+no_state(SMFICTX *ctx, enum rules_stage stage, const char *where)
 {
-	const char *name = facts_macro_name(id);
+	/* A quiet stage answers nothing; RCPT finds no state and tempfails. */
+	if (live_quiet() & RULES_QUIET(stage))
+		return (SMFIS_NOREPLY);
+	return (internal_error(ctx, where));
+}
+
+/* set_fact - hand one fact to the session, saying what was cut */
+static void
+set_fact(struct conn *c, enum rules_fact f, const char *v)
+{
+	const struct rules_fact_info *fi = rules_fact_info(f);
+
+	switch (rules_session_set(c->rs, f, v)) {
+	case 1:
+		if (fi->macro != NULL)
+			log_warning("macro %s: value longer than %d bytes "
+			    "ignored", fi->macro, RULES_MACRO_MAX);
+		else
+			log_warning("%s: argument longer than %d bytes cut",
+			    fi->name, RULES_ARG_MAX);
+		break;
+	case -1:
+		log_error("%s: out of memory; the session will be "
+		    "tempfailed", fi->name);
+		break;
+	}
+}
+
+/*
+ * copy_macros - the stage's macros, as the fact table lists them. An
+ * absent macro leaves a connection or message fact as an earlier
+ * stage gave it (the MTA sends some only once); at connect, and for a
+ * recipient's facts, absent means absent.
+ */
+static void
+copy_macros(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
+{
+	const struct rules_fact_info *fi;
 	const char *v;
+	int     f;
 
-	v = smfi_getsymval(ctx, (char *) (uintptr_t) name);
-	if (v == NULL && keep)
-		return;
-	if (facts_set(&c->f, id, v) < 0)
-		log_warning("macro %s: value longer than %d bytes ignored",
-		    name, FACTS_MACRO_MAX);
-}
-
-/* copy_arg - keep a private copy of one callback argument */
-static void
-copy_arg(struct conn *c, enum fact_id id, const char *v, const char *what)
-{
-	if (facts_set(&c->f, id, v) < 0)
-		log_warning("%s: argument longer than %d bytes cut", what,
-		    FACTS_ARG_MAX);
-}
-
-/* log_decision - one line for a refusal or a relay */
-static void
-log_decision(struct conn *c, enum rules_stage stage, const char *action,
-	const struct rules_result *res)
-{
-	char    line[2048];
-	struct logline l;
-	const char *name = facts_get(&c->f, FACT_CLIENT_NAME);
-
-	memset(&l, 0, sizeof(l));
-	l.queue_id = facts_get(&c->f, FACT_QUEUE_ID);
-	l.action = action;
-	l.stage = stage_names[stage];
-	l.client_name = facts_name_verified(name,
-	    facts_get(&c->f, FACT_CLIENT_RESOLVE)) ? name : "unknown";
-	l.client_addr = c->f.has_client ? c->f.client_text : NULL;
-	l.code = res->code;
-	l.xcode = res->xcode;
-	l.text = res->text;
-	l.helo = facts_get(&c->f, FACT_HELO);
-	l.sender = facts_get(&c->f, FACT_SENDER);
-	l.rcpt = facts_get(&c->f, FACT_RCPT);
-	l.auth = facts_get(&c->f, FACT_AUTH);
-	l.rule = res->rule;
-	logline_format(line, sizeof(line), &l);
-	log_info("%s", line);
+	for (f = 0; f < RULES_NFACTS; f++) {
+		fi = rules_fact_info((enum rules_fact) f);
+		if (fi->macro == NULL || !(fi->sent & RULES_FACT_AT(stage)))
+			continue;
+		v = smfi_getsymval(ctx, (char *) (uintptr_t) fi->macro);
+		if (v == NULL && stage != RULES_CONNECT &&
+		    fi->scope != RULES_SCOPE_RECIPIENT)
+			continue;
+		set_fact(c, (enum rules_fact) f, v);
+	}
 }
 
 /* set_reply - hand the engine's reply to the MTA, escaped */
@@ -256,102 +247,33 @@ set_reply(SMFICTX *ctx, const struct rules_result *res)
 		    "uses its default reply", res->code, res->xcode, text);
 }
 
-/* decide - evaluate one stage and answer */
+/* decide - evaluate one stage and give the MTA the engine's answer */
 static sfsistat
 decide(SMFICTX *ctx, struct conn *c, enum rules_stage stage)
 {
-	struct rules_facts rf;
 	struct rules_result res;
-	struct stats *st = live_stats();
-	char    err[sizeof(res.error)];
 
-	facts_to_rules(&c->f, &rf);
-	memset(&res, 0, sizeof(res));
-	(void) rules_eval(c->rs, stage, &rf, &res, NULL);
-	res.code[sizeof(res.code) - 1] = 0;
-	res.xcode[sizeof(res.xcode) - 1] = 0;
-	res.text[sizeof(res.text) - 1] = 0;
-	res.rule[sizeof(res.rule) - 1] = 0;
-	res.error[sizeof(res.error) - 1] = 0;
-	if (res.lookup_error) {
-		stats_inc(st, STATS_LOOKUP_ERRORS);
-		text_sanitise(err, sizeof(err), res.error, TEXT_UTF8);
-		if (res.error_first)
-			log_error("lookup error: %s (rule %s: on-error decides)",
-			    err, res.rule[0] ? res.rule : "-");
-		else
-			log_debug("lookup error: %s", err);
-	}
-	log_debug("%s: %s: %s%s rule %s", facts_get(&c->f, FACT_QUEUE_ID) ?
-	    facts_get(&c->f, FACT_QUEUE_ID) : "NOQUEUE", stage_names[stage],
-	    rules_verdict_name(res.verdict), res.relay ? " (relay)" : "",
-	    res.rule[0] ? res.rule : "-");
-
-	switch (res.verdict) {
-	case RULES_CONTINUE:
-	case RULES_ACCEPT:
-		if (stage == RULES_RCPT) {
-			stats_inc(st, STATS_RCPT_PERMITTED);
-			if (res.verdict == RULES_ACCEPT) {
-				/*
-				 * An accept from an earlier stage (the engine
-				 * never accepts in rcpt), delivered here in
-				 * no-reply mode: SMFIS_ACCEPT accepts the rest
-				 * of the message, as it would have there.
-				 */
-				res.code[0] = 0;
-				log_decision(c, stage, "accept", &res);
-				return (SMFIS_ACCEPT);
-			}
-			if (res.relay) {
-				stats_inc(st, STATS_RELAYS);
-				res.code[0] = 0;
-				log_decision(c, stage, "relay", &res);
-			}
-			return (SMFIS_CONTINUE);
-		}
-		if (res.verdict == RULES_ACCEPT) {
-			/*
-			 * The MTA stops asking for this connection or
-			 * message, so its recipients are never seen: log
-			 * the accept itself, the trail of those relays.
-			 */
-			res.code[0] = 0;
-			if (!noreply || stage == RULES_CONNECT)
-				log_decision(c, stage, "accept", &res);
-			if (stage == RULES_CONNECT)
-				c->accepted = 1;
-			return (SMFIS_ACCEPT);
-		}
-		if (c->discard && stage == RULES_MAIL)
-			return (SMFIS_DISCARD);
+	(void) rules_eval(c->rs, stage, &res, NULL);
+	report_result(c->rs, stage, &res);
+	switch (res.answer) {
+	case RULES_ANSWER_CONTINUE:
 		return (SMFIS_CONTINUE);
-	case RULES_REJECT:
-	case RULES_TEMPFAIL:
-		if (stage == RULES_RCPT)
-			stats_inc(st, res.verdict == RULES_REJECT ?
-			    STATS_RCPT_REJECTED : STATS_RCPT_TEMPFAILED);
+	case RULES_ANSWER_NOREPLY:
+		return (SMFIS_NOREPLY);
+	case RULES_ANSWER_ACCEPT_CONNECTION:
+		if (stage == RULES_CONNECT)
+			c->accepted = 1;
+		return (SMFIS_ACCEPT);
+	case RULES_ANSWER_ACCEPT_MESSAGE:
+		return (SMFIS_ACCEPT);
+	case RULES_ANSWER_REJECT:
 		set_reply(ctx, &res);
-		log_decision(c, stage, res.verdict == RULES_REJECT ?
-		    "reject" : "tempfail", &res);
-		return (res.verdict == RULES_REJECT ? SMFIS_REJECT :
-		    SMFIS_TEMPFAIL);
-	case RULES_DISCARD:
-		log_decision(c, stage, "discard", &res);
-		if (stage == RULES_CONNECT || stage == RULES_HELO) {
-			/* Discard is a message action: apply it at MAIL. */
-			c->discard = 1;
-			return (SMFIS_CONTINUE);
-		}
-		if (stage == RULES_RCPT)
-			stats_inc(st, STATS_RCPT_DISCARDED);
+		return (SMFIS_REJECT);
+	case RULES_ANSWER_DISCARD:
 		return (SMFIS_DISCARD);
+	case RULES_ANSWER_TEMPFAIL:
 	default:
-		log_error("%s: unknown verdict %d; answering tempfail",
-		    stage_names[stage], (int) res.verdict);
-		stats_inc(st, STATS_INTERNAL_ERRORS);
-		(void) smfi_setreply(ctx, "451", "4.3.0",
-		    "Temporary internal error");
+		set_reply(ctx, &res);
 		return (SMFIS_TEMPFAIL);
 	}
 }
@@ -362,68 +284,46 @@ filter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long f2, unsigned long f3, unsigned long *pf0,
 	unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	static const struct {
-		int     where;
-		const char *list;
-	}       macros[] = {
-		{SMFIM_CONNECT, "{daemon_name} {client_resolve}"},
-		{SMFIM_HELO, "{tls_version} {cert_subject} {cert_issuer} "
-		"{verify}"},
-		{SMFIM_ENVFROM, "i {auth_authen} {auth_type} {tls_version} "
-		"{cert_subject} {cert_issuer} {verify}"},
-		{SMFIM_ENVRCPT, "i {rcpt_mailer}"},
-	};
 	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
 	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
-	size_t  i;
+	const struct rules_fact_info *fi;
+	char    list[512];
+	size_t  len;
+	int     stage, f;
 
 	/* libmilter offers the NR flags even when the MTA lacks them. */
-	if (noreply)
-		skip |= SMFIP_NR_HELO | SMFIP_NR_MAIL;
+	if (live_quiet() & RULES_QUIET(RULES_HELO))
+		skip |= SMFIP_NR_HELO;
+	if (live_quiet() & RULES_QUIET(RULES_MAIL))
+		skip |= SMFIP_NR_MAIL;
 	(void) f2;
 	(void) f3;
 	*pf0 = f0 & SMFIF_SETSYMLIST;
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
-	if (*pf0 & SMFIF_SETSYMLIST) {
-		for (i = 0; i < sizeof(macros) / sizeof(macros[0]); i++)
-			if (smfi_setsymlist(ctx, macros[i].where,
-			    (char *) (uintptr_t) macros[i].list) != MI_SUCCESS)
-				log_warning("smfi_setsymlist %d failed",
-				    macros[i].where);
-	} else
+	if (!(*pf0 & SMFIF_SETSYMLIST)) {
 		log_debug("the MTA cannot take a macro list; configure its "
 		    "milter macros (see relayguard(8))");
-	return (SMFIS_CONTINUE);
-}
-
-/*
- * quiet - no-reply mode: HELO and MAIL answer nothing; what they
- * decided waits for RCPT (see the description above)
- */
-static sfsistat
-quiet(struct conn *c, enum rules_stage stage, sfsistat r)
-{
-	switch (r) {
-	case SMFIS_CONTINUE:
-	case SMFIS_ACCEPT:			/* the engine keeps it */
-		break;
-	case SMFIS_DISCARD:
-		if (stage == RULES_MAIL)
-			c->discard_msg = 1;
-		else
-			c->discard = 1;
-		break;
-	default:
-		/* A refusal the engine did not delay, an internal error. */
-		log_error("%s: answer %d cannot be given in no-reply mode; "
-		    "recipients will be tempfailed", stage_names[stage], r);
-		stats_inc(live_stats(), STATS_INTERNAL_ERRORS);
-		c->broken = 1;
-		break;
+		return (SMFIS_CONTINUE);
 	}
-	return (SMFIS_NOREPLY);
+	for (stage = 0; stage < RULES_NSTAGES; stage++) {
+		list[0] = '\0';
+		for (f = 0, len = 0; f < RULES_NFACTS; f++) {
+			fi = rules_fact_info((enum rules_fact) f);
+			if (fi->macro != NULL &&
+			    (fi->sent & RULES_FACT_AT(stage)) &&
+			    len + strlen(fi->macro) + 2 < sizeof(list))
+				len += (size_t) snprintf(list + len,
+				    sizeof(list) - len, "%s%s", len ? " " : "",
+				    fi->macro);
+		}
+		if (len > 0 && smfi_setsymlist(ctx, symlist_stage[stage],
+		    list) != MI_SUCCESS)
+			log_warning("smfi_setsymlist %d failed",
+			    symlist_stage[stage]);
+	}
+	return (SMFIS_CONTINUE);
 }
 
 /* filter_connect - the client's address and host name */
@@ -431,13 +331,15 @@ static sfsistat
 filter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct conn *c = conn_new(ctx);
+	struct addr a;
 
 	if (c == NULL)
 		return (internal_error(ctx, "connect"));
-	(void) facts_set_client(&c->f, sa);
-	copy_arg(c, FACT_CLIENT_NAME, hostname, "connect host name");
-	copy_macro(ctx, c, FACT_DAEMON, 0);
-	copy_macro(ctx, c, FACT_CLIENT_RESOLVE, 0);
+	/* AF_UNIX and other families: no client address. */
+	rules_session_set_client(c->rs, sa != NULL &&
+	    addr_from_sockaddr(sa, &a) == 0 ? &a : NULL);
+	set_fact(c, RULES_FACT_CLIENT_NAME, hostname);
+	copy_macros(ctx, c, RULES_CONNECT);
 	return (decide(ctx, c, RULES_CONNECT));
 }
 
@@ -446,21 +348,12 @@ static sfsistat
 filter_helo(SMFICTX *ctx, char *helo)
 {
 	struct conn *c = session_of(ctx, "helo");
-	sfsistat r;
 
-	if (c == NULL) {
-		/* RCPT finds no state either, and tempfails. */
-		if (noreply)
-			return (SMFIS_NOREPLY);
-		return (internal_error(ctx, "helo"));
-	}
-	copy_arg(c, FACT_HELO, helo, "HELO");
-	copy_macro(ctx, c, FACT_TLS_VERSION, 1);
-	copy_macro(ctx, c, FACT_CERT_SUBJECT, 1);
-	copy_macro(ctx, c, FACT_CERT_ISSUER, 1);
-	copy_macro(ctx, c, FACT_VERIFY, 1);
-	r = decide(ctx, c, RULES_HELO);
-	return (noreply ? quiet(c, RULES_HELO, r) : r);
+	if (c == NULL)
+		return (no_state(ctx, RULES_HELO, "helo"));
+	set_fact(c, RULES_FACT_HELO, helo);
+	copy_macros(ctx, c, RULES_HELO);
+	return (decide(ctx, c, RULES_HELO));
 }
 
 /* filter_envfrom - a new message: the sender and the SASL identity */
@@ -468,26 +361,13 @@ static sfsistat
 filter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = session_of(ctx, "envfrom");
-	sfsistat r;
 
-	if (c == NULL) {
-		if (noreply)
-			return (SMFIS_NOREPLY);
-		return (internal_error(ctx, "envfrom"));
-	}
+	if (c == NULL)
+		return (no_state(ctx, RULES_MAIL, "envfrom"));
 	rules_session_end_message(c->rs);
-	facts_clear_message(&c->f);
-	c->discard_msg = 0;
-	copy_arg(c, FACT_SENDER, argv ? argv[0] : NULL, "MAIL FROM");
-	copy_macro(ctx, c, FACT_AUTH, 1);
-	copy_macro(ctx, c, FACT_AUTH_TYPE, 1);
-	copy_macro(ctx, c, FACT_TLS_VERSION, 1);
-	copy_macro(ctx, c, FACT_CERT_SUBJECT, 1);
-	copy_macro(ctx, c, FACT_CERT_ISSUER, 1);
-	copy_macro(ctx, c, FACT_VERIFY, 1);
-	copy_macro(ctx, c, FACT_QUEUE_ID, 1);
-	r = decide(ctx, c, RULES_MAIL);
-	return (noreply ? quiet(c, RULES_MAIL, r) : r);
+	set_fact(c, RULES_FACT_SENDER, argv ? argv[0] : NULL);
+	copy_macros(ctx, c, RULES_MAIL);
+	return (decide(ctx, c, RULES_MAIL));
 }
 
 /* filter_envrcpt - one recipient */
@@ -496,16 +376,10 @@ filter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = session_of(ctx, "envrcpt");
 
-	if (c == NULL || c->broken)
+	if (c == NULL)
 		return (internal_error(ctx, "envrcpt"));
-	copy_arg(c, FACT_RCPT, argv ? argv[0] : NULL, "RCPT TO");
-	copy_macro(ctx, c, FACT_RCPT_MAILER, 0);
-	copy_macro(ctx, c, FACT_QUEUE_ID, 1);
-	if (c->discard || c->discard_msg) {
-		/* A discard from HELO or MAIL, kept in no-reply mode. */
-		stats_inc(live_stats(), STATS_RCPT_DISCARDED);
-		return (SMFIS_DISCARD);
-	}
+	set_fact(c, RULES_FACT_RCPT, argv ? argv[0] : NULL);
+	copy_macros(ctx, c, RULES_RCPT);
 	return (decide(ctx, c, RULES_RCPT));
 }
 
@@ -515,11 +389,8 @@ end_message(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
+	if (c != NULL)
 		rules_session_end_message(c->rs);
-		facts_clear_message(&c->f);
-		c->discard_msg = 0;
-	}
 	return (SMFIS_CONTINUE);
 }
 

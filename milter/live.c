@@ -14,6 +14,8 @@
  *	int	live_reload(const char *why, struct strbuf *errs)
  *	struct stats *live_stats(void)
  *	void	live_apply_log_level(const struct rules *r)
+ *	void	live_set_quiet(unsigned quiet)
+ *	unsigned live_quiet(void)
  * DESCRIPTION
  *	live_init() records the -c argument (NULL: the default file when
  *	it exists, else the embedded default) and whether -v forces the
@@ -45,6 +47,10 @@
  *	for the next start.
  *
  *	live_stats() is the daemon's counters.
+ *
+ *	live_set_quiet() records, once before the milter threads start,
+ *	the stages the milter door leaves unanswered (no-reply mode, see
+ *	filter.c); live_quiet() returns them.
  * THREADS
  *	The current pointer is read and replaced under a mutex held only
  *	for a pointer copy and a reference count.
@@ -56,7 +62,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "milter/filter.h"
 #include "milter/live.h"
 #include "milter/notify.h"
 #include "milter/stats.h"
@@ -67,6 +72,21 @@ static struct rules *live_rules;
 static const char *live_conf;
 static int live_debug;
 static struct stats *live_counters;
+static unsigned live_quiet_stages;	/* fixed before the threads start */
+
+/* live_set_quiet - the milter door's quiet stages, before smfi_main() */
+void
+live_set_quiet(unsigned quiet)
+{
+	live_quiet_stages = quiet;
+}
+
+/* live_quiet - the milter door's quiet stages */
+unsigned
+live_quiet(void)
+{
+	return (live_quiet_stages);
+}
 
 /* live_init - remember where the configuration comes from */
 void
@@ -248,7 +268,7 @@ warn_restart(const struct rules *nr)
 		if (differs(o->user, n->user))
 			log_warning("reload: the user setting changes at the "
 			    "next start, not now");
-		if (filter_get_noreply() && !n->delay_reject)
+		if (live_quiet() != 0 && !n->delay_reject)
 			log_warning("reload: delay-reject no takes full effect "
 			    "at the next start; until then refusals decided "
 			    "at HELO or MAIL are answered at RCPT (the MTA "

@@ -22,4 +22,13 @@ extern int live_reload(const char *why, struct strbuf *errs);
 extern struct stats *live_stats(void);
 extern void live_apply_log_level(const struct rules *);
 
+/*
+ * live_set_quiet - the stages the milter door leaves unanswered
+ * (RULES_QUIET() bits, rules_quiet_stages() of the configuration the
+ * daemon starts with); set once before smfi_main(), never later: a
+ * milter connection is negotiated once (filter.c). live_quiet - them.
+ */
+extern void live_set_quiet(unsigned);
+extern unsigned live_quiet(void);
+
 #endif

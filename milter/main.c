@@ -672,13 +672,12 @@ setup(const struct options *o, struct rules *r, struct strbuf *warns,
 	strbuf_free(warns);
 	live_apply_log_level(r);
 	log_check_warnings(r, o->user);
-	live_set(r);
-
 	/*
 	 * With delay-reject, HELO and MAIL never refuse on the spot, so
 	 * the MTA need not wait for their answers (filter.c).
 	 */
-	filter_set_noreply(set == NULL || set->delay_reject != 0);
+	live_set_quiet(rules_quiet_stages(r));
+	live_set(r);
 
 	daemon_user(d);
 	claim(d, o->foreground);

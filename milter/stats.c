@@ -109,15 +109,6 @@ redis_value(const struct redis_stats *rs, size_t i)
 	return (v);
 }
 
-static const char *const decision_names[RULES_NSTAT] = {
-	[RULES_STAT_PERMIT] = "permit",
-	[RULES_STAT_ACCEPT] = "accept",
-	[RULES_STAT_REJECT] = "reject",
-	[RULES_STAT_TEMPFAIL] = "tempfail",
-	[RULES_STAT_DISCARD] = "discard",
-	[RULES_STAT_ERROR] = "error",
-};
-
 /* stats_new - zeroed counters */
 struct stats *
 stats_new(void)
@@ -178,7 +169,7 @@ stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
 		strbuf_printf(out, "rule %s stage %s matched %lu", rs.where,
 		    rules_stage_name(rs.stage), rs.matched);
 		for (d = 0; d < RULES_NSTAT; d++)
-			strbuf_printf(out, " %s %lu", decision_names[d],
+			strbuf_printf(out, " %s %lu", rules_stat_name((enum rules_stat_verdict) d),
 			    rs.count[d]);
 		if (rs.name != NULL)
 			strbuf_printf(out, " name %s", rs.name);
@@ -291,7 +282,7 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			prom_label(out, rs.label);
 			strbuf_printf(out, "\",stage=\"%s\",decision=\"%s\"} "
 			    "%lu\n", rules_stage_name(rs.stage),
-			    decision_names[d], rs.count[d]);
+			    rules_stat_name((enum rules_stat_verdict) d), rs.count[d]);
 		}
 	}
 }

@@ -236,20 +236,20 @@ atom_var(struct an *an, struct atom *at)
 	}
 	if (at->kind == COND_SET) {
 		switch (at->id) {
-		case FACT_CLIENT:
+		case RULES_FACT_CLIENT:
 			return (V_CLIENT);
-		case FACT_CLIENT_NAME:
+		case RULES_FACT_CLIENT_NAME:
 			return (V_CNAME);
-		case FACT_DAEMON:
+		case RULES_FACT_DAEMON:
 			return (V_DAEMON);
-		case FACT_HELO:
+		case RULES_FACT_HELO:
 			return (V_HELO);
-		case FACT_SENDER:
-		case FACT_SENDER_DOMAIN:
+		case RULES_FACT_SENDER:
+		case RULES_FACT_SENDER_DOMAIN:
 			return (V_SENDER);
-		case FACT_RCPT:
-		case FACT_RCPT_DOMAIN:
-		case FACT_RCPT_MAILER:
+		case RULES_FACT_RCPT:
+		case RULES_FACT_RCPT_DOMAIN:
+		case RULES_FACT_RCPT_MAILER:
 			return (V_RCPT);
 		default:
 			return (-1);	/* auth, certificates */
@@ -257,14 +257,14 @@ atom_var(struct an *an, struct atom *at)
 	}
 	/* Tables: the stranger is in none that name clients or recipients. */
 	switch (at->id) {
-	case FACT_HELO:
-	case FACT_SENDER:
-	case FACT_SENDER_DOMAIN:
-	case FACT_DAEMON:
-	case FACT_RCPT_MAILER:
+	case RULES_FACT_HELO:
+	case RULES_FACT_SENDER:
+	case RULES_FACT_SENDER_DOMAIN:
+	case RULES_FACT_DAEMON:
+	case RULES_FACT_RCPT_MAILER:
 		{
 			int     v = var_new(an, rules_facts_tab[at->id].stage,
-			    at->id != FACT_DAEMON && at->id != FACT_RCPT_MAILER);
+			    at->id != RULES_FACT_DAEMON && at->id != RULES_FACT_RCPT_MAILER);
 			struct cand *c;
 			int     o;
 
@@ -755,7 +755,7 @@ try_sender(struct gen *g, const char *text)
 	for (i = 0; i < an->natoms; i++) {
 		if (an->atoms[i].var != V_SENDER)
 			continue;
-		if (an->atoms[i].id == FACT_SENDER)
+		if (an->atoms[i].id == RULES_FACT_SENDER)
 			g->tmp[i] = (signed char) (ok && set_match_mailbox(
 			    an->atoms[i].obj, &mv));
 		else
@@ -850,7 +850,7 @@ gen_names(struct an *an, struct gen *g, int var)
 			break;
 		case V_SENDER:
 			items_each(set, 1, sender_from_domain, g, stop, (int) i);
-			if (an->atoms[i].id != FACT_SENDER)
+			if (an->atoms[i].id != RULES_FACT_SENDER)
 				break;
 			for (j = 0; set->mbox.count && j <= set->mbox.mask &&
 			    g->tried < AN_MAX_CAND; j++)
@@ -936,10 +936,10 @@ try_rcpt(struct gen *g, const char *local, int routed, const char *mailer)
 			continue;
 		if (at->kind == COND_FLAG)
 			g->tmp[i] = (signed char) (at->id == FLAG_ROUTED && routed);
-		else if (at->id == FACT_RCPT)
+		else if (at->id == RULES_FACT_RCPT)
 			g->tmp[i] = (signed char) (!routed && ok &&
 			    set_match_mailbox(at->obj, &mv));
-		else if (at->id == FACT_RCPT_DOMAIN)
+		else if (at->id == RULES_FACT_RCPT_DOMAIN)
 			g->tmp[i] = (signed char) set_match_domain(at->obj,
 			    an->foreign);
 		else
@@ -967,7 +967,7 @@ gen_rcpt(struct an *an, struct gen *g)
 		for (i = 0; i < an->natoms; i++) {
 			if (an->atoms[i].var != V_RCPT ||
 			    an->atoms[i].kind != COND_SET ||
-			    an->atoms[i].id != FACT_RCPT)
+			    an->atoms[i].id != RULES_FACT_RCPT)
 				continue;
 			set = an->atoms[i].obj;
 			for (j = 0; set->local.count && j <= set->local.mask &&
@@ -1075,7 +1075,7 @@ aval(const struct an *an, int atom)
 		return (0);
 	v = &an->vars[at->var];
 	if (at->kind == COND_TABLE) {
-		if (at->id == FACT_HELO && an->vars[V_HELO].c[an->choice[V_HELO]].skip)
+		if (at->id == RULES_FACT_HELO && an->vars[V_HELO].c[an->choice[V_HELO]].skip)
 			return (0);
 		return (v->c[an->choice[at->var]].outcome != 0);
 	}
@@ -1105,7 +1105,7 @@ run_block(struct an *an, enum rules_stage stage, const struct rule **dec)
 		case ACT_CHECK:
 			o = 0;
 			if (an->atoms[ar->check_atom].var >= 0 &&
-			    !(ar->r->check_fact == FACT_HELO &&
+			    !(ar->r->check_fact == RULES_FACT_HELO &&
 			    an->vars[V_HELO].c[an->choice[V_HELO]].skip))
 				o = an->vars[an->atoms[ar->check_atom].var].c[
 				    an->choice[an->atoms[ar->check_atom].var]].outcome;
@@ -1217,14 +1217,14 @@ witness(struct an *an, struct finding *f)
 		if (o == 0)
 			continue;
 		switch (v->fact) {
-		case FACT_HELO:
+		case RULES_FACT_HELO:
 			val = f->w[RULES_WITNESS_HELO];
 			break;
-		case FACT_SENDER:
-		case FACT_SENDER_DOMAIN:
+		case RULES_FACT_SENDER:
+		case RULES_FACT_SENDER_DOMAIN:
 			val = f->w[RULES_WITNESS_SENDER];
 			break;
-		case FACT_DAEMON:
+		case RULES_FACT_DAEMON:
 			val = f->w[RULES_WITNESS_DAEMON];
 			break;
 		default:
@@ -1443,7 +1443,7 @@ warnings(struct an *an)
 				if (s == RULES_HELO && ((cd->kind == COND_FLAG &&
 				    (cd->id == FLAG_TLS || cd->id == FLAG_TLS_VERIFIED)) ||
 				    (cd->kind != COND_FLAG && (cd->id ==
-				    FACT_CERT_SUBJECT || cd->id == FACT_CERT_ISSUER))))
+				    RULES_FACT_CERT_SUBJECT || cd->id == RULES_FACT_CERT_ISSUER))))
 					warn(an->out, ar->r->where, "\"%.200s\" in the "
 					    "helo block: neither Postfix nor Sendmail "
 					    "knows TLS at the first EHLO, only at the one "

@@ -22,8 +22,6 @@
  *	set or table share a slot, so that the answer is computed once
  *	per evaluation.
  *
- *	stage_used: the stages whose facts some rule or reply needs.
- *
  *	all_rules: every rule, for the statistics iterator.
  */
 #include <string.h>
@@ -85,14 +83,14 @@ assign_memo(struct rules *r)
 			}
 }
 
-/* rules_finish - derived facts: relay, uncertain DNS, stages used, stats */
+/* rules_finish - derived facts: relay, uncertain DNS, stats */
 void
 rules_finish(struct rules *r)
 {
 	struct block *b;
 	struct rule *rule;
 	size_t  i, j;
-	int     s, helps, used_fact[RULES_NSTAGES] = {0};
+	int     s, helps;
 
 	for (s = 0; s < RULES_NSTAGES; s++) {
 		b = &r->blocks[s];
@@ -103,34 +101,21 @@ rules_finish(struct rules *r)
 			rule = b->rules[i];
 			for (j = 0; j < rule->nconds; j++) {
 				const struct cond *c = &rule->conds[j];
-				int     fs;
 
-				fs = c->kind == COND_FLAG ?
-				    (int) rules_flags_tab[c->id].stage :
-				    (int) rules_facts_tab[c->id].stage;
-				used_fact[fs] = 1;
 				if (!c->neg && c->kind != COND_FLAG &&
-				    (c->id == FACT_RCPT || c->id == FACT_RCPT_DOMAIN ||
-				    c->id == FACT_RCPT_MAILER))
+				    (c->id == RULES_FACT_RCPT || c->id == RULES_FACT_RCPT_DOMAIN ||
+				    c->id == RULES_FACT_RCPT_MAILER))
 					rule->shows_local = 1;
-				name_pos |= cond_is(c, FACT_CLIENT_NAME, 0);
-				name_neg |= cond_is(c, FACT_CLIENT_NAME, 1);
+				name_pos |= cond_is(c, RULES_FACT_CLIENT_NAME, 0);
+				name_neg |= cond_is(c, RULES_FACT_CLIENT_NAME, 1);
 			}
 			if (rule->action == ACT_CHECK) {
-				used_fact[rules_facts_tab[rule->check_fact].stage] = 1;
-				if (rule->check_fact == FACT_RCPT ||
-				    rule->check_fact == FACT_RCPT_DOMAIN ||
-				    rule->check_fact == FACT_RCPT_MAILER)
+				if (rule->check_fact == RULES_FACT_RCPT ||
+				    rule->check_fact == RULES_FACT_RCPT_DOMAIN ||
+				    rule->check_fact == RULES_FACT_RCPT_MAILER)
 					rule->shows_local = 1;
-				if (rule->check_fact == FACT_CLIENT_NAME)
+				if (rule->check_fact == RULES_FACT_CLIENT_NAME)
 					name_pos = 1;
-			}
-			if (rule->reply.text) {
-				if (strstr(rule->reply.text, "%{helo}"))
-					used_fact[RULES_HELO] = 1;
-				if (strstr(rule->reply.text, "%{sender}") ||
-				    strstr(rule->reply.text, "%{auth}"))
-					used_fact[RULES_MAIL] = 1;
 			}
 			rule->name_helps = helps || name_neg;
 			if (name_pos && rule->action != ACT_REJECT &&
@@ -144,11 +129,5 @@ rules_finish(struct rules *r)
 		}
 	}
 	assign_memo(r);
-	for (s = 0; s < RULES_NSTAGES; s++)
-		r->stage_used[s] = r->blocks[s].nrules > 0 || used_fact[s];
-	/* Delayed refusals are delivered at RCPT. */
-	for (s = 0; s < RULES_RCPT; s++)
-		if (r->stage_used[s])
-			r->stage_used[RULES_RCPT] = 1;
 }
 

@@ -4,22 +4,20 @@
  * SUMMARY
  *	evaluate one SMTP stage against the compiled rules
  * SYNOPSIS
- *	#include "rules/rules.h"
+ *	#include "rules/rules_int.h"
  *
- *	struct rules_session *rules_session_new(struct rules *r)
- *	void	rules_session_free(struct rules_session *s)
- *	struct rules *rules_session_rules(const struct rules_session *s)
- *	void	rules_session_end_message(struct rules_session *s)
- *	enum rules_verdict rules_session_pending(
- *		const struct rules_session *s)
- *	int	rules_eval(struct rules_session *s, enum rules_stage stage,
- *		const struct rules_facts *f, struct rules_result *res,
- *		struct rules_trace *trace)
+ *	void	rules_evaluate(struct rules_session *s, enum rules_stage stage,
+ *		struct rules_result *res, struct rules_trace *trace)
+ *	const char *rules_stage_name(enum rules_stage s)
+ *	const char *rules_verdict_name(enum rules_verdict v)
+ *	const char *rules_name_verified(const struct rules_session *s)
  * DESCRIPTION
- *	rules_eval() runs the block of a stage top to bottom; the first
+ *	rules_evaluate() (for rules_eval(), session.c) runs the block of
+ *	a stage top to bottom over the session's facts; the first
  *	rule whose conditions all hold decides (spec section 2.1). A
  *	condition on an absent fact is false and its "not" true. Facts
- *	are derived from the raw MTA values on demand, once per call:
+ *	are derived from the values as set on demand, once per call (or
+ *	once per message, for the sender, kept in the session):
  *	domains normalised, recipient and sender through rcpt_parse()
  *	(spec section 3), client-name only when verified.
  *
@@ -79,58 +77,12 @@
 
 #define VALUE_MAX	256		/* longest client value in a reply */
 
-/* A decision made by a block, or kept for a later RCPT. */
-struct decision {
-	int     set;
-	enum rules_verdict verdict;
-	const struct rule *rule;	/* NULL: nobody decided */
-	char    code[4];
-	char    xcode[16];
-	char    tmpl[RULES_REPLY_MAX];
-	int     is_tmpl;		/* tmpl holds %{macros} */
-	int     lookup_error;
-	char    error[256];
-	int     error_first;
-	int     shows_local;
-};
-
-/*
- * Facts that stay the same across the RCPTs of a message are derived
- * once and kept in the session, keyed by their raw text (the caller
- * may change or reuse its strings between calls).
- */
-struct sender_cache {
-	char   *raw;
-	struct rcpt r;
-	char    base[RCPT_ARG_MAX + 1];
-	char    dom[DOMAIN_MAX + 1];
-	const char *domp;
-	int     dom_ok;
-};
-
-struct dom_cache {
-	char   *raw;
-	char    canon[DOMAIN_MAX + 1];
-	int     ok;
-};
-
-struct rules_session {
-	struct rules *r;
-	struct decision pending[RULES_RCPT];	/* delayed refusals */
-	const struct rule *accept_rule;
-	enum rules_stage accept_stage;
-	unsigned delay;			/* stages delayed anyway (bit per stage) */
-	struct sender_cache snd;
-	struct dom_cache cn, helo;
-};
-
 /* Facts derived from the raw values, on demand. */
 struct ctx {
 	const struct rules *r;
-	const struct rules_facts *f;
 	enum rules_stage stage;
 	struct rules_trace *trace;
-	int     have_rcpt, have_sender, have_readings;
+	int     have_rcpt, have_readings;
 	int     rcpt_dom_ok;
 	uint64_t memo_have;		/* bit n: memo_v[n] is known */
 	signed char memo_v[RULES_MEMO_MAX];
@@ -165,67 +117,37 @@ rules_verdict_name(enum rules_verdict v)
 	return ((unsigned) v <= RULES_DISCARD ? names[v] : "?");
 }
 
-/* rules_session_new - a session under rules r (takes a reference) */
-struct rules_session *
-rules_session_new(struct rules *r)
-{
-	struct rules_session *s = xcalloc(1, sizeof(*s));
+/* FACT - a fact of the evaluated session as set; NULL when absent */
+#define FACT(c, id)	((c)->s->v[RULES_FACT_##id])
 
-	s->r = rules_ref(r);
-	return (s);
+/* CLIENT - the client address of the evaluated session, or NULL */
+#define CLIENT(c)	((c)->s->has_client ? &(c)->s->client : NULL)
+
+/* fact_value - a fact as set (the client as text); NULL when absent */
+static const char *
+fact_value(struct ctx *c, int fact)
+{
+	if (fact == RULES_FACT_CLIENT)
+		return (c->s->has_client ? c->s->client_text : NULL);
+	return (c->s->v[fact]);
 }
 
-/* rules_session_free - NULL-safe */
-void
-rules_session_free(struct rules_session *s)
+/*
+ * rules_name_verified - the client's host name when verified (spec
+ * section 2.2): not bracketed, not "unknown", not empty, and
+ * {client_resolve} OK when the MTA sent it; else NULL
+ */
+const char *
+rules_name_verified(const struct rules_session *s)
 {
-	if (s == NULL)
-		return;
-	if (s->snd.raw != NULL)
-		rcpt_free(&s->snd.r);
-	free(s->snd.raw);
-	free(s->cn.raw);
-	free(s->helo.raw);
-	rules_unref(s->r);
-	free(s);
-}
+	const char *n = s->v[RULES_FACT_CLIENT_NAME];
+	const char *res = s->v[RULES_FACT_CLIENT_RESOLVE];
 
-/* rules_session_rules - the rules of a session */
-struct rules *
-rules_session_rules(const struct rules_session *s)
-{
-	return (s->r);
-}
-
-/* rules_session_end_message - forget mail-stage state */
-void
-rules_session_end_message(struct rules_session *s)
-{
-	if (s == NULL)
-		return;
-	s->pending[RULES_MAIL].set = 0;
-	if (s->accept_rule != NULL && s->accept_stage == RULES_MAIL)
-		s->accept_rule = NULL;
-}
-
-/* rules_session_delay - delay this stage's refusals whatever the file says */
-void
-rules_session_delay(struct rules_session *s, enum rules_stage stage)
-{
-	if (s != NULL && stage < RULES_RCPT)
-		s->delay |= 1u << stage;
-}
-
-/* rules_session_pending - a delayed refusal, or RULES_CONTINUE */
-enum rules_verdict
-rules_session_pending(const struct rules_session *s)
-{
-	int     i;
-
-	for (i = 0; i < RULES_RCPT; i++)
-		if (s->pending[i].set)
-			return (s->pending[i].verdict);
-	return (RULES_CONTINUE);
+	if (n == NULL || n[0] == '\0' || n[0] == '[' || strcasecmp(n, "unknown") == 0)
+		return (NULL);
+	if (res != NULL && strcasecmp(res, "OK") != 0)
+		return (NULL);
+	return (n);
 }
 
 /* nonempty - a present, non-empty value */
@@ -258,12 +180,12 @@ canon_fact(const char *d, const char **out, char *buf, size_t len)
 static struct rcpt *
 get_rcpt(struct ctx *c)
 {
-	if (c->f->rcpt == NULL || c->stage < RULES_RCPT)
+	if (FACT(c, RCPT) == NULL || c->stage < RULES_RCPT)
 		return (NULL);
 	if (!c->have_rcpt) {
 		const char *d = c->r->settings.recipient_delimiter;
 
-		rcpt_parse(c->f->rcpt, &c->rcpt);
+		rcpt_parse(FACT(c, RCPT), &c->rcpt);
 		c->have_rcpt = 1;
 		if (rcpt_strip_extension(c->rcpt.local ? c->rcpt.local : "", d,
 		    c->rcpt_base, sizeof(c->rcpt_base)) != 1)
@@ -283,7 +205,7 @@ get_readings(struct ctx *c)
 	if (m == NULL)
 		return (NULL);
 	if (!c->have_readings) {
-		readings_build(c->f->rcpt, m, &c->rd);
+		readings_build(FACT(c, RCPT), m, &c->rd);
 		c->have_readings = 1;
 	}
 	return (&c->rd);
@@ -294,19 +216,13 @@ get_sender(struct ctx *c)
 {
 	struct sender_cache *sc = &c->s->snd;
 
-	if (c->f->sender == NULL || c->stage < RULES_MAIL)
+	if (FACT(c, SENDER) == NULL || c->stage < RULES_MAIL)
 		return (NULL);
-	if (!c->have_sender) {
+	if (!sc->have) {
 		const char *d = c->r->settings.recipient_delimiter;
 
-		c->have_sender = 1;
-		if (sc->raw != NULL && strcmp(sc->raw, c->f->sender) == 0)
-			return (&sc->r);
-		if (sc->raw != NULL)
-			rcpt_free(&sc->r);
-		free(sc->raw);
-		sc->raw = xstrdup(c->f->sender);
-		rcpt_parse(c->f->sender, &sc->r);
+		sc->have = 1;
+		rcpt_parse(FACT(c, SENDER), &sc->r);
 		if (rcpt_strip_extension(sc->r.local ? sc->r.local : "", d,
 		    sc->base, sizeof(sc->base)) != 1)
 			sc->base[0] = '\0';
@@ -322,25 +238,11 @@ dom_cached(struct dom_cache *dc, const char *raw)
 {
 	if (raw == NULL)
 		return (NULL);
-	if (dc->raw == NULL || strcmp(dc->raw, raw) != 0) {
-		free(dc->raw);
-		dc->raw = xstrdup(raw);
+	if (!dc->have) {
 		dc->ok = rules_domain_canon(raw, dc->canon, sizeof(dc->canon)) >= 0;
+		dc->have = 1;
 	}
 	return (dc->ok ? dc->canon : NULL);
-}
-
-/* client_name_verified - client-name is present only when verified */
-static const char *
-client_name_verified(const struct rules_facts *f)
-{
-	const char *n = nonempty(f->client_name);
-
-	if (n == NULL || n[0] == '[' || strcasecmp(n, "unknown") == 0)
-		return (NULL);
-	if (f->client_resolve != NULL && strcasecmp(f->client_resolve, "OK"))
-		return (NULL);
-	return (n);
 }
 
 /* get_domain - a domain fact, normalised; NULL when absent */
@@ -350,17 +252,17 @@ get_domain(struct ctx *c, int fact)
 	struct rcpt *m;
 
 	switch (fact) {
-	case FACT_CLIENT_NAME:
-		return (dom_cached(&c->s->cn, client_name_verified(c->f)));
-	case FACT_HELO:
+	case RULES_FACT_CLIENT_NAME:
+		return (dom_cached(&c->s->cn, rules_name_verified(c->s)));
+	case RULES_FACT_HELO:
 		if (c->stage < RULES_HELO)
 			return (NULL);
-		return (dom_cached(&c->s->helo, nonempty(c->f->helo)));
-	case FACT_SENDER_DOMAIN:
+		return (dom_cached(&c->s->helo, nonempty(FACT(c, HELO))));
+	case RULES_FACT_SENDER_DOMAIN:
 		if ((m = get_sender(c)) == NULL || m->malformed)
 			return (NULL);
 		return (c->s->snd.dom_ok ? c->s->snd.domp : NULL);
-	case FACT_RCPT_DOMAIN:
+	case RULES_FACT_RCPT_DOMAIN:
 		if ((m = get_rcpt(c)) == NULL || m->malformed)
 			return (NULL);
 		return (c->rcpt_dom_ok ? c->rcpt_domp : NULL);
@@ -374,7 +276,7 @@ get_mailbox(struct ctx *c, int fact)
 {
 	struct mbox_val *mv;
 	struct rcpt *m;
-	int     snd = fact == FACT_SENDER;
+	int     snd = fact == RULES_FACT_SENDER;
 	int    *state = snd ? &c->mv_sender_state : &c->mv_rcpt_state;
 
 	if (*state)
@@ -405,50 +307,32 @@ get_mailbox(struct ctx *c, int fact)
 	return (mv);
 }
 
-/* get_string - a string fact; NULL when absent */
+/* get_string - a string fact (its value as set); NULL when absent */
 static const char *
 get_string(struct ctx *c, int fact)
 {
-	const struct rules_facts *f = c->f;
-	enum rules_stage s = rules_facts_tab[fact].stage;
-
-	if (s > c->stage)
+	if (rules_facts_tab[fact].stage > c->stage)
 		return (NULL);
-	switch (fact) {
-	case FACT_DAEMON:
-		return (nonempty(f->daemon));
-	case FACT_CERT_SUBJECT:
-		return (nonempty(f->cert_subject));
-	case FACT_CERT_ISSUER:
-		return (nonempty(f->cert_issuer));
-	case FACT_AUTH:
-		return (nonempty(f->auth));
-	case FACT_AUTH_TYPE:
-		return (nonempty(f->auth_type));
-	case FACT_RCPT_MAILER:
-		return (nonempty(f->rcpt_mailer));
-	}
-	return (NULL);
+	return (nonempty(c->s->v[fact]));
 }
 
 /* get_flag - 1 or 0 */
 static int
 get_flag(struct ctx *c, int flag)
 {
-	const struct rules_facts *f = c->f;
 	struct rcpt *m;
 
 	if (rules_flags_tab[flag].stage > c->stage)
 		return (0);
 	switch (flag) {
 	case FLAG_AUTH:
-		return (nonempty(f->auth) != NULL);
+		return (nonempty(FACT(c, AUTH)) != NULL);
 	case FLAG_TLS:
-		return (nonempty(f->tls_version) != NULL);
+		return (nonempty(FACT(c, TLS_VERSION)) != NULL);
 	case FLAG_TLS_VERIFIED:
-		if (f->verify != NULL)
-			return (strcasecmp(f->verify, "OK") == 0);
-		return (nonempty(f->cert_subject) != NULL);
+		if (FACT(c, VERIFY) != NULL)
+			return (strcasecmp(FACT(c, VERIFY), "OK") == 0);
+		return (nonempty(FACT(c, CERT_SUBJECT)) != NULL);
 	case FLAG_ROUTED:
 		return ((m = get_rcpt(c)) != NULL && m->routed);
 	case FLAG_UNQUALIFIED:
@@ -505,7 +389,8 @@ fact_text(struct ctx *c, int fact, char *buf, size_t len)
 
 	switch (rules_facts_tab[fact].type) {
 	case ITEM_ADDRESS:
-		if ((a = c->f->client) != NULL && len >= ADDR_STRLEN) {
+		if ((a = CLIENT(c)) != NULL &&
+		    len >= ADDR_STRLEN) {
 			addr_format(a, buf, len);
 			return;
 		}
@@ -576,6 +461,7 @@ expand(struct ctx *c, const char *tp, const char *where, char *out,
 {
 	struct text t = {out, 0, outlen - 1};
 	char    buf[RCPT_ARG_MAX + 1];
+	const struct reply_macro *m;
 	const char *e, *v, *lit;
 	size_t  n;
 
@@ -596,26 +482,16 @@ expand(struct ctx *c, const char *tp, const char *where, char *out,
 		e = strchr(tp, '}');
 		n = (size_t) (e - tp - 2);
 		v = "";
-#define IS(m)	(n == sizeof(m) - 1 && strncmp(tp + 2, m, n) == 0)
-		if (IS("client")) {
-			if (c->f->client)
-				v = addr_format(c->f->client, buf, sizeof(buf));
-			else
-				v = "unknown";
-		} else if (IS("client-name"))
-			v = nonempty(c->f->client_name) ? c->f->client_name :
-			    "unknown";
-		else if (IS("helo"))
-			v = c->f->helo ? c->f->helo : "";
-		else if (IS("sender"))
-			v = strip_angles(c->f->sender, buf, sizeof(buf));
-		else if (IS("rcpt"))
-			v = strip_angles(c->f->rcpt, buf, sizeof(buf));
-		else if (IS("auth"))
-			v = c->f->auth ? c->f->auth : "";
-		else if (IS("rule"))
+		m = rules_reply_macro(tp + 2, n);	/* checked at load */
+		if (m == NULL)
+			v = "";
+		else if (m->fact == REPLY_MACRO_RULE)
 			v = where;
-#undef IS
+		else if ((v = fact_value(c, m->fact)) == NULL ||
+		    *v == '\0')
+			v = m->absent;
+		else if (rules_facts_tab[m->fact].type == ITEM_MAILBOX)
+			v = strip_angles(v, buf, sizeof(buf));
 		put_clean(&t, v, VALUE_MAX);
 		tp = e + 1;
 	}
@@ -679,6 +555,7 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 	const struct fact_def *fd = &rules_facts_tab[fact];
 	const char *key = NULL;
 	const struct mbox_val *mv;
+	const struct addr *a;
 
 	*absent = 0;
 	memset(&c->err, 0, sizeof(c->err));
@@ -688,14 +565,14 @@ table_lookup(struct ctx *c, const struct table *t, int fact, char *val,
 		return (-1);
 	}
 	if (fd->type == ITEM_ADDRESS) {
-		if (c->f->client == NULL) {
+		if ((a = CLIENT(c)) == NULL) {
 			*absent = 1;
 			return (0);
 		}
 		if (t->dynamic)
-			return (store_grant_match(t->store, c->f->client,
-			    time(NULL), &c->err));
-		return (store_lookup_addr(t->store, c->f->client, val, vallen,
+			return (store_grant_match(t->store, a, time(NULL),
+			    &c->err));
+		return (store_lookup_addr(t->store, a, val, vallen,
 		    matched, mlen, &c->err));
 	}
 	switch (fd->type) {
@@ -725,7 +602,7 @@ is_routed_rcpt(struct ctx *c, int fact)
 {
 	struct rcpt *m;
 
-	return ((fact == FACT_RCPT || fact == FACT_RCPT_DOMAIN) &&
+	return ((fact == RULES_FACT_RCPT || fact == RULES_FACT_RCPT_DOMAIN) &&
 	    (m = get_rcpt(c)) != NULL && m->routed);
 }
 
@@ -747,7 +624,7 @@ reading_lookup(struct ctx *c, const struct table *t, int fact,
 		    t->name);
 		return (-1);
 	}
-	if (fact == FACT_RCPT_DOMAIN || r->hop) {
+	if (fact == RULES_FACT_RCPT_DOMAIN || r->hop) {
 		if (r->domain == NULL)
 			return (0);
 		return (store_lookup(t->store, STORE_DOMAIN, r->domain, NULL,
@@ -772,7 +649,7 @@ reading_in_set(struct ctx *c, int fact, const struct set *set,
 	char    base[RCPT_ARG_MAX + 1];
 	char    text[RCPT_MAX_BOX];
 
-	if (fact == FACT_RCPT_DOMAIN)
+	if (fact == RULES_FACT_RCPT_DOMAIN)
 		return (r->domain != NULL ? set_match_domain(set, r->domain) : 0);
 	memset(&mv, 0, offsetof(struct mbox_val, full));
 	mv.local = r->local;
@@ -865,7 +742,8 @@ eval_cond(struct ctx *c, const struct cond *cd)
 		return (0);		/* cannot happen after a good load */
 	switch (fd->type) {
 	case ITEM_ADDRESS:
-		v = c->f->client != NULL && set_match_addr(cd->set, c->f->client);
+		v = CLIENT(c) != NULL &&
+		    set_match_addr(cd->set, CLIENT(c));
 		break;
 	case ITEM_DOMAIN:
 		v = (s = get_domain(c, cd->id)) != NULL ?
@@ -903,7 +781,7 @@ out:
 
 /* count - bump a rule's statistics */
 static void
-count(const struct rule *rule, enum rules_stat st)
+count(const struct rule *rule, enum rules_stat_verdict st)
 {
 	struct rule *r = (struct rule *) (uintptr_t) rule;
 
@@ -964,7 +842,7 @@ cond_failed(struct ctx *c, const struct rule *rule, const struct cond *cd)
 	if (cd->kind != COND_FLAG && is_routed_rcpt(c, cd->id)) {
 		readings_text(c, rds, sizeof(rds));
 		trace_add(c->trace, c->stage, rule->where, rule->text,
-		    "no match", "\"%s\" is false (rcpt is routed; readings: %s; "
+		    RULES_TRACE_NO_MATCH, "\"%s\" is false (rcpt is routed; readings: %s; "
 		    "in a rule that %s it must hold for %s reading)", cd->text,
 		    rds, rule->action == ACT_CHECK ? "may refuse" :
 		    rule_refuses(rule) ? "refuses" : "permits",
@@ -976,7 +854,7 @@ cond_failed(struct ctx *c, const struct rule *rule, const struct cond *cd)
 		snprintf(val, sizeof(val), "%s", get_flag(c, cd->id) ? "yes" : "no");
 	else
 		fact_text(c, cd->id, val, sizeof(val));
-	trace_add(c->trace, c->stage, rule->where, rule->text, "no match",
+	trace_add(c->trace, c->stage, rule->where, rule->text, RULES_TRACE_NO_MATCH,
 	    "\"%s\" is false (%s: %s)", cd->text,
 	    cd->kind == COND_FLAG ? rules_flags_tab[cd->id].name :
 	    rules_facts_tab[cd->id].name, val);
@@ -1036,7 +914,7 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 	if (rc < 0) {
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "error", "lookup failed: %s", c->err.msg);
+			    RULES_TRACE_ERROR, "lookup failed: %s", c->err.msg);
 		on_error(c, rule, d);
 		return (1);
 	}
@@ -1044,12 +922,12 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 		if (c->trace && routed) {
 			readings_text(c, rds, sizeof(rds));
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "dunno", "%s is routed; no reading is refused by "
+			    RULES_TRACE_DUNNO, "%s is routed; no reading is refused by "
 			    "the table (readings: %s)",
 			    rules_facts_tab[rule->check_fact].name, rds);
 		} else if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "dunno", absent ? "%s is absent" : "%s not found",
+			    RULES_TRACE_DUNNO, absent ? "%s is absent" : "%s not found",
 			    rules_facts_tab[rule->check_fact].name);
 		return (0);
 	}
@@ -1061,7 +939,7 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 		c->err.first = 0;
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "error", "%s", c->err.msg);
+			    RULES_TRACE_ERROR, "%s", c->err.msg);
 		on_error(c, rule, d);
 		return (1);
 	}
@@ -1070,7 +948,7 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 	    (act == STORE_OK && !permit_ok)) {
 		if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "dunno", "%s -> %s%s", matched, val,
+			    RULES_TRACE_DUNNO, "%s -> %s%s", matched, val,
 			    act != STORE_OK ? "" : !permit_ok ? " (the rule's "
 			    "conditions hold only for a refusal: a routed "
 			    "recipient's readings do not all satisfy them)" :
@@ -1110,12 +988,12 @@ do_check(struct ctx *c, const struct rule *rule, struct decision *d,
 	}
 	if (c->trace && routed) {
 		readings_text(c, rds, sizeof(rds));
-		trace_add(c->trace, c->stage, rule->where, rule->text, "match",
+		trace_add(c->trace, c->stage, rule->where, rule->text, RULES_TRACE_MATCH,
 		    "%s -> %s (%s is routed: a refusal of any reading decides; "
 		    "readings: %s)", matched, val,
 		    rules_facts_tab[rule->check_fact].name, rds);
 	} else if (c->trace)
-		trace_add(c->trace, c->stage, rule->where, rule->text, "match",
+		trace_add(c->trace, c->stage, rule->where, rule->text, RULES_TRACE_MATCH,
 		    "%s -> %s", matched, val);
 	return (1);
 }
@@ -1165,10 +1043,10 @@ run_block(struct ctx *c, struct decision *d)
 		if (v < 0) {
 			if (c->trace)
 				trace_add(c->trace, c->stage, rule->where,
-				    rule->text, "error", "\"%s\": lookup failed: %s",
+				    rule->text, RULES_TRACE_ERROR, "\"%s\": lookup failed: %s",
 				    rule->conds[j].text, c->err.msg);
 			on_error(c, rule, d);
-			count(rule, STAT_ERROR);
+			count(rule, RULES_STAT_ERROR);
 			return;
 		}
 		if (v == 0) {
@@ -1178,24 +1056,24 @@ run_block(struct ctx *c, struct decision *d)
 		if (rule->action == ACT_CHECK) {
 			if (!do_check(c, rule, d, (hold & HOLD_PERMIT) != 0))
 				continue;
-			count(rule, d->lookup_error ? STAT_ERROR :
-			    d->verdict == RULES_CONTINUE ? STAT_PERMIT :
-			    d->verdict == RULES_REJECT ? STAT_REJECT :
-			    d->verdict == RULES_TEMPFAIL ? STAT_TEMPFAIL :
-			    STAT_DISCARD);
+			count(rule, d->lookup_error ? RULES_STAT_ERROR :
+			    d->verdict == RULES_CONTINUE ? RULES_STAT_PERMIT :
+			    d->verdict == RULES_REJECT ? RULES_STAT_REJECT :
+			    d->verdict == RULES_TEMPFAIL ? RULES_STAT_TEMPFAIL :
+			    RULES_STAT_DISCARD);
 			return;
 		}
 		if (c->trace && reads_routed(c, rule)) {
 			readings_text(c, rds, sizeof(rds));
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "match", "all conditions hold (rcpt is routed: in a "
+			    RULES_TRACE_MATCH, "all conditions hold (rcpt is routed: in a "
 			    "rule that %s they must hold for %s reading; "
 			    "readings: %s)", rule_refuses(rule) ? "refuses" :
 			    "permits", rule_refuses(rule) ? "some" : "every",
 			    rds);
 		} else if (c->trace)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
-			    "match", rule->nconds ? "all conditions hold" :
+			    RULES_TRACE_MATCH, rule->nconds ? "all conditions hold" :
 			    "no conditions");
 		d->set = 1;
 		d->rule = rule;
@@ -1203,11 +1081,11 @@ run_block(struct ctx *c, struct decision *d)
 		case ACT_PERMIT:
 			d->verdict = RULES_CONTINUE;
 			d->shows_local = rule->shows_local;
-			count(rule, STAT_PERMIT);
+			count(rule, RULES_STAT_PERMIT);
 			break;
 		case ACT_ACCEPT:
 			d->verdict = RULES_ACCEPT;
-			count(rule, STAT_ACCEPT);
+			count(rule, RULES_STAT_ACCEPT);
 			break;
 		case ACT_REJECT:
 		case ACT_TEMPFAIL:
@@ -1222,18 +1100,18 @@ run_block(struct ctx *c, struct decision *d)
 				snprintf(d->tmpl, sizeof(d->tmpl), "%s",
 				    rule->reply.text);
 			}
-			count(rule, rule->action == ACT_REJECT ? STAT_REJECT :
-			    STAT_TEMPFAIL);
+			count(rule, rule->action == ACT_REJECT ? RULES_STAT_REJECT :
+			    RULES_STAT_TEMPFAIL);
 			break;
 		default:
 			d->verdict = RULES_DISCARD;
-			count(rule, STAT_DISCARD);
+			count(rule, RULES_STAT_DISCARD);
 			break;
 		}
 		return;
 	}
 	if (c->trace)
-		trace_add(c->trace, c->stage, "", "", "note", b->nrules ?
+		trace_add(c->trace, c->stage, "", "", RULES_TRACE_NOTE, b->nrules ?
 		    "no rule matched: the stage is permitted" :
 		    "no %s block: the stage is permitted",
 		    rules_stage_names[c->stage]);
@@ -1246,8 +1124,8 @@ uncertain_dns(struct ctx *c, struct decision *d)
 	int     s, helps;
 
 	if (d->verdict != RULES_REJECT || d->rule == NULL ||
-	    c->f->client_resolve == NULL ||
-	    strcasecmp(c->f->client_resolve, "TEMP") != 0)
+	    FACT(c, CLIENT_RESOLVE) == NULL ||
+	    strcasecmp(FACT(c, CLIENT_RESOLVE), "TEMP") != 0)
 		return;
 	helps = d->rule->name_helps;
 	for (s = 0; s < (int) d->rule->stage; s++)
@@ -1261,7 +1139,7 @@ uncertain_dns(struct ctx *c, struct decision *d)
 	    "temporarily; try again later");
 	d->is_tmpl = 0;
 	if (c->trace)
-		trace_add(c->trace, c->stage, d->rule->where, "", "note",
+		trace_add(c->trace, c->stage, d->rule->where, "", RULES_TRACE_NOTE,
 		    "client host name lookup failed temporarily and a "
 		    "client-name rule could have permitted: tempfail "
 		    "instead of reject");
@@ -1299,33 +1177,30 @@ trace_result(struct ctx *c, const struct rules_result *res)
 {
 	if (c->trace == NULL)
 		return;
-	trace_add(c->trace, c->stage, res->rule, "", "result", "%s%s%s",
+	trace_add(c->trace, c->stage, res->rule, "", RULES_TRACE_RESULT, "%s%s%s",
 	    res->verdict == RULES_CONTINUE ? "permit" :
 	    rules_verdict_name(res->verdict),
 	    res->lookup_error ? " (lookup error)" : "",
 	    c->stage == RULES_RCPT && res->relay ? " (relay)" : "");
 	if (res->code[0])
-		trace_add(c->trace, c->stage, res->rule, "", "reply", "%s %s %s",
+		trace_add(c->trace, c->stage, res->rule, "", RULES_TRACE_REPLY, "%s %s %s",
 		    res->code, res->xcode, res->text);
 }
 
-/* rules_eval - decide one stage */
-int
-rules_eval(struct rules_session *s, enum rules_stage stage,
-	const struct rules_facts *f, struct rules_result *res,
-	struct rules_trace *trace)
+/* rules_evaluate - the verdict of one stage, with the session's state */
+void
+rules_evaluate(struct rules_session *s, enum rules_stage stage,
+	struct rules_result *res, struct rules_trace *trace)
 {
 	struct ctx c;
 	struct decision d;
 	int     i;
 
-	memset(res, 0, sizeof(*res));
 	memset(&c, 0, offsetof(struct ctx, mv_rcpt));
 	c.err.msg[0] = '\0';
 	c.err.first = 0;
 	c.r = s->r;
 	c.s = s;
-	c.f = f;
 	c.stage = stage;
 	c.trace = trace;
 
@@ -1334,6 +1209,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 	case RULES_CONNECT:
 		memset(s->pending, 0, sizeof(s->pending));
 		s->accept_rule = NULL;
+		s->discard = s->discard_msg = 0;
 		break;
 	case RULES_HELO:
 		s->pending[RULES_HELO].set = s->pending[RULES_MAIL].set = 0;
@@ -1355,7 +1231,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		    s->accept_rule->where);
 		if (trace)
 			trace_add(trace, stage, s->accept_rule->where,
-			    s->accept_rule->text, "skipped", "accepted at %s: "
+			    s->accept_rule->text, RULES_TRACE_SKIPPED, "accepted at %s: "
 			    "no rules run", rules_stage_names[s->accept_stage]);
 		if (stage == RULES_RCPT)
 			res->relay = get_rcpt(&c) == NULL || !c.rcpt.unqualified;
@@ -1369,7 +1245,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 			fill(&c, &s->pending[i], res);
 			res->error_first = 0;
 			if (trace)
-				trace_add(trace, stage, res->rule, "", "note",
+				trace_add(trace, stage, res->rule, "", RULES_TRACE_NOTE,
 				    "%s decided at %s, delivered now "
 				    "(delay-reject)",
 				    rules_verdict_name(res->verdict),
@@ -1378,7 +1254,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 		} else {
 			if (trace)
 				trace_add(trace, stage, s->pending[i].rule ?
-				    s->pending[i].rule->where : "", "", "skipped",
+				    s->pending[i].rule->where : "", "", RULES_TRACE_SKIPPED,
 				    "a %s from %s is pending (delay-reject): no "
 				    "rules run", rules_verdict_name(
 				    s->pending[i].verdict), rules_stage_names[i]);
@@ -1391,7 +1267,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 	uncertain_dns(&c, &d);
 	if ((d.verdict == RULES_REJECT || d.verdict == RULES_TEMPFAIL) &&
 	    stage < RULES_RCPT && (s->r->settings.delay_reject ||
-	    (s->delay & (1u << stage)) != 0)) {
+	    (s->quiet & RULES_QUIET(stage)) != 0)) {
 		s->pending[stage] = d;
 		res->verdict = RULES_CONTINUE;
 		if (d.rule)
@@ -1402,7 +1278,7 @@ rules_eval(struct rules_session *s, enum rules_stage stage,
 			res->error_first = d.error_first;
 		}
 		if (trace)
-			trace_add(trace, stage, res->rule, "", "result",
+			trace_add(trace, stage, res->rule, "", RULES_TRACE_RESULT,
 			    "%s delayed to each RCPT (delay-reject)",
 			    rules_verdict_name(d.verdict));
 		goto out;
@@ -1422,5 +1298,4 @@ out:
 		readings_free(&c.rd);
 	if (c.have_rcpt)
 		rcpt_free(&c.rcpt);
-	return (0);
 }

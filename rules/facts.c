@@ -7,14 +7,19 @@
  *	#include "rules/rules_int.h"
  *
  *	const struct fact_def *rules_fact_find(const char *name)
+ *	const struct rules_fact_info *rules_fact_info(enum rules_fact f)
+ *	int	rules_fact_by_name(const char *name, enum rules_fact *out)
  *	const struct flag_def *rules_flag_find(const char *name)
  * DESCRIPTION
- *	One table says, for each fact of spec section 2.2, the first stage
- *	that knows it, the type of the items it is matched against (which
- *	selects the match function, set.c) and the lookup order used in
- *	tables (store.h). The parser uses it to refuse a fact used before
- *	its stage and an item of the wrong type; the evaluator uses it to
- *	pick the matcher. Flags have a table of their own.
+ *	The rows of fact_list.h, expanded twice: rules_facts_tab for the
+ *	parser and the evaluator (the first stage that knows a fact, the
+ *	type of the items it is matched against, which selects the match
+ *	function in set.c, and its lookup order in tables, store.h), and
+ *	rules_fact_info() for the daemon and relayguardctl (the MTA macro,
+ *	the stages it is sent at, its scope). The parser refuses a fact
+ *	used before its stage, an item of the wrong type and a fact no
+ *	rule may test; the evaluator picks the matcher. Flags have a table
+ *	of their own.
  * DIAGNOSTICS
  *	The find functions return NULL for an unknown name.
  */
@@ -22,24 +27,21 @@
 
 #include "rules/rules_int.h"
 
-/* Indexed by enum fact_id. */
-const struct fact_def rules_facts_tab[FACT_NFACTS] = {
-	{"client", FACT_CLIENT, RULES_CONNECT, ITEM_ADDRESS, STORE_CLIENT},
-	{"client-name", FACT_CLIENT_NAME, RULES_CONNECT, ITEM_DOMAIN,
-	STORE_DOMAIN},
-	{"daemon", FACT_DAEMON, RULES_CONNECT, ITEM_STRING, STORE_EXACT},
-	{"helo", FACT_HELO, RULES_HELO, ITEM_DOMAIN, STORE_DOMAIN},
-	{"cert-subject", FACT_CERT_SUBJECT, RULES_HELO, ITEM_STRING,
-	STORE_EXACT},
-	{"cert-issuer", FACT_CERT_ISSUER, RULES_HELO, ITEM_STRING, STORE_EXACT},
-	{"sender", FACT_SENDER, RULES_MAIL, ITEM_MAILBOX, STORE_MAILBOX},
-	{"sender-domain", FACT_SENDER_DOMAIN, RULES_MAIL, ITEM_DOMAIN,
-	STORE_DOMAIN},
-	{"auth", FACT_AUTH, RULES_MAIL, ITEM_STRING, STORE_EXACT},
-	{"auth-type", FACT_AUTH_TYPE, RULES_MAIL, ITEM_STRING, STORE_EXACT},
-	{"rcpt", FACT_RCPT, RULES_RCPT, ITEM_MAILBOX, STORE_MAILBOX},
-	{"rcpt-domain", FACT_RCPT_DOMAIN, RULES_RCPT, ITEM_DOMAIN, STORE_DOMAIN},
-	{"rcpt-mailer", FACT_RCPT_MAILER, RULES_RCPT, ITEM_STRING, STORE_EXACT},
+/* Indexed by enum rules_fact: the rows of fact_list.h. */
+const struct fact_def rules_facts_tab[RULES_NFACTS] = {
+#define FACT_DEF(id, name, macro, sent, stage, item, lookup, scope, from) \
+	{name, RULES_FACT_##id, stage, ITEM_##item, STORE_##lookup},
+	RULES_FACT_LIST(FACT_DEF)
+#undef FACT_DEF
+};
+
+/* The public view of the same rows. */
+static const struct rules_fact_info fact_info[RULES_NFACTS] = {
+#define FACT_INFO(id, name, macro, sent, stage, item, lookup, scope, from) \
+	{name, macro, sent, stage, RULES_SCOPE_##scope, RULES_FACT_##from, \
+	ITEM_##item != ITEM_NONE},
+	RULES_FACT_LIST(FACT_INFO)
+#undef FACT_INFO
 };
 
 /* Indexed by enum flag_id. */
@@ -63,16 +65,37 @@ const char *const rules_action_names[ACT_NACTIONS] = {
 	"permit", "accept", "reject", "tempfail", "discard", "check",
 };
 
-/* rules_fact_find - look a fact up by name */
-const struct fact_def *
-rules_fact_find(const char *name)
+/* rules_fact_info - a fact's row */
+const struct rules_fact_info *
+rules_fact_info(enum rules_fact f)
+{
+	return ((unsigned) f < RULES_NFACTS ? &fact_info[f] : NULL);
+}
+
+/* rules_fact_by_name - a fact by its name; 0, or -1 when unknown */
+int
+rules_fact_by_name(const char *name, enum rules_fact *out)
 {
 	int     i;
 
-	for (i = 0; i < FACT_NFACTS; i++)
-		if (strcmp(rules_facts_tab[i].name, name) == 0)
-			return (&rules_facts_tab[i]);
-	return (NULL);
+	for (i = 0; i < RULES_NFACTS; i++)
+		if (strcmp(fact_info[i].name, name) == 0) {
+			*out = (enum rules_fact) i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* rules_fact_find - a fact rules may test, by name; NULL if none */
+const struct fact_def *
+rules_fact_find(const char *name)
+{
+	enum rules_fact f;
+
+	if (rules_fact_by_name(name, &f) < 0 ||
+	    rules_facts_tab[f].type == ITEM_NONE)
+		return (NULL);
+	return (&rules_facts_tab[f]);
 }
 
 /* rules_flag_find - look a flag up by name */

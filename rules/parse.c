@@ -1561,7 +1561,7 @@ resolve(struct parser *p)
 			    list_set(p, l, f, &ref->pos);
 			continue;
 		}
-		if (t->dynamic && ref->fact != FACT_CLIENT) {
+		if (t->dynamic && ref->fact != RULES_FACT_CLIENT) {
 			perr_at(p, &ref->pos, "dynamic table <%s> holds client "
 			    "addresses: it can only be used with client, not %s",
 			    ref->name, f->name);

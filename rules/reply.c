@@ -31,16 +31,41 @@
 
 #define REPLY_TEXT_MAX	400
 
+/*
+ * The %{macros} of reply templates: the load-time check and the
+ * expansion (eval.c) both read this table. A fact is shown as set,
+ * mailboxes without their angle brackets; absent or empty, as absent.
+ */
+const struct reply_macro rules_reply_macros[] = {
+	{"client", RULES_FACT_CLIENT, "unknown"},
+	{"client-name", RULES_FACT_CLIENT_NAME, "unknown"},
+	{"helo", RULES_FACT_HELO, ""},
+	{"sender", RULES_FACT_SENDER, ""},
+	{"rcpt", RULES_FACT_RCPT, ""},
+	{"auth", RULES_FACT_AUTH, ""},
+	{"rule", REPLY_MACRO_RULE, ""},
+	{NULL, 0, NULL},
+};
+
+/* rules_reply_macro - the macro named by name[0..len), or NULL */
+const struct reply_macro *
+rules_reply_macro(const char *name, size_t len)
+{
+	const struct reply_macro *m;
+
+	for (m = rules_reply_macros; m->name != NULL; m++)
+		if (strlen(m->name) == len && strncmp(name, m->name, len) == 0)
+			return (m);
+	return (NULL);
+}
+
 /* macro_ok - reply template check: known %{macros}; other '%' are text */
 static int
 macro_ok(const char *t, char *err, size_t errlen)
 {
-	static const char *const macros[] = {
-		"client", "client-name", "helo", "sender", "rcpt", "auth",
-		"rule", NULL,
-	};
+	const struct reply_macro *m;
+	struct strbuf known = STRBUF_INIT;
 	const char *e;
-	size_t  i;
 
 	for (; *t; t++) {
 		if ((unsigned char) *t < ' ' || *t == 0x7f) {
@@ -58,15 +83,14 @@ macro_ok(const char *t, char *err, size_t errlen)
 			snprintf(err, errlen, "unterminated %%{ in reply");
 			return (-1);
 		}
-		for (i = 0; macros[i]; i++)
-			if (strlen(macros[i]) == (size_t) (e - t - 2) &&
-			    strncmp(t + 2, macros[i], (size_t) (e - t - 2)) == 0)
-				break;
-		if (macros[i] == NULL) {
+		if (rules_reply_macro(t + 2, (size_t) (e - t - 2)) == NULL) {
+			for (m = rules_reply_macros; m->name != NULL; m++)
+				strbuf_printf(&known, "%s%s", m == rules_reply_macros ?
+				    "" : ", ", m->name);
 			snprintf(err, errlen, "unknown macro %%{%.*s} in reply "
-			    "(known: client, client-name, helo, sender, rcpt, "
-			    "auth, rule)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
-			    t + 2);
+			    "(known: %s)", (int) (e - t - 2 > 40 ? 40 : e - t - 2),
+			    t + 2, strbuf_str(&known));
+			strbuf_free(&known);
 			return (-1);
 		}
 		t = e;

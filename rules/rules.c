@@ -15,8 +15,9 @@
  *	struct rules *rules_ref(struct rules *r)
  *	void	rules_unref(struct rules *r)
  *	const struct rules_settings *rules_settings(const struct rules *r)
- *	int	rules_stage_used(const struct rules *r, enum rules_stage s)
  *	const char *rules_source(const struct rules *r)
+ *	unsigned rules_quiet_stages(const struct rules *r)
+ *	const char *rules_stat_name(enum rules_stat_verdict v)
  *	size_t	rules_rule_count(const struct rules *r)
  *	int	rules_rule_stats(const struct rules *r, size_t i,
  *		struct rules_rule_stats *st)
@@ -159,11 +160,28 @@ rules_settings(const struct rules *r)
 	return (&r->settings);
 }
 
-/* rules_stage_used - does any rule need this stage? */
-int
-rules_stage_used(const struct rules *r, enum rules_stage s)
+/* rules_quiet_stages - the stages the milter door leaves unanswered */
+unsigned
+rules_quiet_stages(const struct rules *r)
 {
-	return ((unsigned) s < RULES_NSTAGES ? r->stage_used[s] : 0);
+	return (r->settings.delay_reject ? RULES_QUIET(RULES_HELO) |
+	    RULES_QUIET(RULES_MAIL) : 0);
+}
+
+/* rules_stat_name - what a rule's counter counts: "permit", ... */
+const char *
+rules_stat_name(enum rules_stat_verdict v)
+{
+	static const char *const names[RULES_NSTAT] = {
+		[RULES_STAT_PERMIT] = "permit",
+		[RULES_STAT_ACCEPT] = "accept",
+		[RULES_STAT_REJECT] = "reject",
+		[RULES_STAT_TEMPFAIL] = "tempfail",
+		[RULES_STAT_DISCARD] = "discard",
+		[RULES_STAT_ERROR] = "error",
+	};
+
+	return ((unsigned) v < RULES_NSTAT ? names[v] : "?");
 }
 
 /* rules_source - the configuration's name */

@@ -18,6 +18,7 @@
 
 #include "common/addr.h"
 #include "common/strbuf.h"
+#include "rules/fact_list.h"
 
 struct rules;
 struct rules_session;
@@ -64,28 +65,69 @@ struct rules_settings {
 #define RULES_MAX_CONNECTIONS_DEFAULT	512
 
 /*
- * What the MTA told us so far. The caller owns every string and keeps
- * the struct across the stages of a connection, filling in each stage's
- * facts as they arrive; the engine reads only what its stage may know.
- * NULL means absent.
+ * The facts of a session: one row each in fact_list.h. A session keeps
+ * bounded private copies of them (rules_session_set()); the engine
+ * reads only what its stage may know.
  */
-struct rules_facts {
-	const struct addr *client;	/* NULL: Unix socket, no address */
-	const char *client_name;	/* the MTA's host name, raw ("[1.2.3.4]",
-					 * "unknown" and non-OK resolve make
-					 * client-name absent) */
-	const char *client_resolve;	/* {client_resolve}: OK, FAIL, TEMP, FORGED */
-	const char *daemon;		/* {daemon_name} */
-	const char *helo;
-	const char *sender;		/* MAIL FROM argument as received */
-	const char *auth;		/* {auth_authen} */
-	const char *auth_type;		/* {auth_type} */
-	const char *tls_version;	/* {tls_version} */
-	const char *verify;		/* {verify} */
-	const char *cert_subject;	/* {cert_subject} */
-	const char *cert_issuer;	/* {cert_issuer} */
-	const char *rcpt;		/* RCPT TO argument as received */
-	const char *rcpt_mailer;	/* {rcpt_mailer} */
+enum rules_fact {
+#define RULES_FACT_ENUM(id, name, macro, sent, stage, item, lookup, scope, \
+	    from) RULES_FACT_##id,
+	RULES_FACT_LIST(RULES_FACT_ENUM)
+#undef RULES_FACT_ENUM
+	RULES_NFACTS,
+};
+
+enum rules_fact_scope {
+	RULES_SCOPE_CONNECTION,
+	RULES_SCOPE_MESSAGE,		/* cleared when a message ends */
+	RULES_SCOPE_RECIPIENT,		/* also replaced by each RCPT */
+};
+
+struct rules_fact_info {
+	const char *name;		/* "client-name" */
+	const char *macro;		/* "{daemon_name}", or NULL */
+	unsigned sent;			/* RULES_FACT_AT() bits: where the MTA
+					 * is asked for the macro */
+	enum rules_stage stage;		/* first stage that knows it */
+	enum rules_fact_scope scope;
+	enum rules_fact from;		/* derived from; itself when given */
+	int	matchable;		/* rules may test it */
+};
+
+/* rules_fact_info - a fact's row; rules_fact_by_name - NULL if unknown */
+extern const struct rules_fact_info *rules_fact_info(enum rules_fact);
+extern int rules_fact_by_name(const char *name, enum rules_fact *out);
+
+/*
+ * Bounds of a fact's copy. A callback argument (HELO, MAIL, RCPT, the
+ * host name) longer than RULES_ARG_MAX is cut there: still longer than
+ * anything rcpt_parse() or domain_normalise() accepts, so it stays
+ * malformed. A macro value longer than RULES_MACRO_MAX is dropped
+ * (absent), because a cut string could match a rule the whole one
+ * would not.
+ */
+#define RULES_ARG_MAX	4096
+#define RULES_MACRO_MAX	1024
+
+/* What the MTA must be told at a stage (rules_result.answer). */
+enum rules_answer {
+	RULES_ANSWER_CONTINUE,		/* go on */
+	RULES_ANSWER_NOREPLY,		/* a quiet stage: say nothing now */
+	RULES_ANSWER_ACCEPT_CONNECTION,	/* stop asking for this connection */
+	RULES_ANSWER_ACCEPT_MESSAGE,	/* stop asking for this message */
+	RULES_ANSWER_REJECT,		/* with code, xcode and text */
+	RULES_ANSWER_TEMPFAIL,		/* with code, xcode and text */
+	RULES_ANSWER_DISCARD,		/* discard the message */
+};
+
+/* The line a daemon logs for a stage (rules_result.event). */
+enum rules_event {
+	RULES_EVENT_NONE,
+	RULES_EVENT_ACCEPT,
+	RULES_EVENT_RELAY,
+	RULES_EVENT_REJECT,
+	RULES_EVENT_TEMPFAIL,
+	RULES_EVENT_DISCARD,
 };
 
 #define RULES_REPLY_MAX		512
@@ -105,6 +147,10 @@ struct rules_result {
 	int	lookup_error;		/* a lookup failed; on-error decided */
 	char	error[256];		/* the lookup error, when lookup_error */
 	int	error_first;		/* first failure of that table: log it */
+	enum rules_answer answer;	/* what the MTA must be told */
+	enum rules_event event;		/* what the daemon logs */
+	int	internal_error;		/* the session is broken (out of
+					 * memory): the answer is a tempfail */
 };
 
 /*
@@ -141,19 +187,33 @@ extern void rules_unref(struct rules *);
 /* rules_settings - valid while the caller holds a reference. */
 extern const struct rules_settings *rules_settings(const struct rules *);
 
-/*
- * rules_stage_used - 1 when some rule needs facts of that stage, so the
- * daemon can ask the MTA to skip stages nobody uses.
- */
-extern int rules_stage_used(const struct rules *, enum rules_stage);
-
 /* rules_source - the file name given to rules_load, or "(default)". */
 extern const char *rules_source(const struct rules *);
 
-/* Sessions: per-connection engine state (delayed rejects, accept). */
+/*
+ * Sessions: one SMTP session's facts and engine state (delayed
+ * refusals, accepts, discards).
+ *
+ * quiet has a bit RULES_QUIET(stage) for each stage before RCPT whose
+ * answer the MTA does not wait for: what such a stage decides is
+ * delivered at the next RCPT (a refusal at each RCPT, as delay-reject
+ * does; an accept or a discard of the message at the first). The
+ * milter's no-reply mode is rules_quiet_stages(); a policy door that
+ * is asked only at RCPT passes every stage before it.
+ */
+#define RULES_QUIET(stage)	(1u << (stage))
+#define RULES_QUIET_ALL		(RULES_QUIET(RULES_CONNECT) | \
+	RULES_QUIET(RULES_HELO) | RULES_QUIET(RULES_MAIL))
 
-/* rules_session_new - takes its own reference on the rules. */
-extern struct rules_session *rules_session_new(struct rules *);
+/*
+ * rules_quiet_stages - the stages the milter door leaves unanswered
+ * under r: HELO and MAIL with delay-reject yes (their refusals wait
+ * for RCPT anyway), none otherwise.
+ */
+extern unsigned rules_quiet_stages(const struct rules *);
+
+/* rules_session_new - takes its own reference; NULL when out of memory */
+extern struct rules_session *rules_session_new(struct rules *, unsigned quiet);
 
 /* rules_session_free - NULL-safe; drops the reference. */
 extern void rules_session_free(struct rules_session *);
@@ -162,18 +222,43 @@ extern void rules_session_free(struct rules_session *);
 extern struct rules *rules_session_rules(const struct rules_session *);
 
 /*
- * rules_session_end_message - a message ended or was aborted: forget
- * the mail-stage state (a delayed MAIL reject, a message accept).
+ * rules_session_set - set one fact to a bounded private copy of value
+ * (NULL: absent); everything derived from the fact is forgotten.
+ * RULES_FACT_CLIENT takes an address as text ("unix" or an invalid
+ * address: absent). Returns 0 when stored whole or absent; 1 when the
+ * value was cut (an argument longer than RULES_ARG_MAX), dropped (a
+ * macro longer than RULES_MACRO_MAX, an invalid address) or the fact
+ * cannot be set (a derived one); -1 when out of memory: the fact is
+ * absent and the session broken (every later answer that the MTA
+ * waits for is a tempfail).
  */
-extern void rules_session_end_message(struct rules_session *);
+extern int rules_session_set(struct rules_session *, enum rules_fact,
+	const char *value);
+
+/* rules_session_set_client - the client address (NULL: none) */
+extern void rules_session_set_client(struct rules_session *,
+	const struct addr *);
+
+/* rules_session_get - a fact as set (NULL: absent); client as text */
+extern const char *rules_session_get(const struct rules_session *,
+	enum rules_fact);
+
+/* rules_session_client - the client address, or NULL */
+extern const struct addr *rules_session_client(const struct rules_session *);
 
 /*
- * rules_session_delay - deliver a refusal decided at this stage (connect,
- * helo or mail) at each RCPT, as delay-reject yes does, even when the
- * rules say delay-reject no: for a daemon that told the MTA it will not
- * answer that stage.
+ * rules_session_client_name - the client's host name as the MTA's
+ * log shows it: the name when verified (spec section 2.2), else
+ * "unknown"
  */
-extern void rules_session_delay(struct rules_session *, enum rules_stage);
+extern const char *rules_session_client_name(const struct rules_session *);
+
+/*
+ * rules_session_end_message - a message ended or was aborted: forget
+ * its facts (scope message and recipient) and its engine state (a
+ * delayed MAIL refusal, a message accept, a message discard).
+ */
+extern void rules_session_end_message(struct rules_session *);
 
 /*
  * rules_session_pending - the verdict of a refusal decided at connect,
@@ -183,16 +268,21 @@ extern void rules_session_delay(struct rules_session *, enum rules_stage);
 extern enum rules_verdict rules_session_pending(const struct rules_session *);
 
 /*
- * rules_eval - decide one stage. With delay-reject, a refusal decided
- * at CONNECT, HELO or MAIL is remembered and returned at each RCPT
- * instead (the earlier stage then yields CONTINUE). trace may be NULL;
+ * rules_eval - decide one stage from the session's facts. With
+ * delay-reject (or a quiet stage), a refusal decided at CONNECT, HELO
+ * or MAIL is remembered and returned at each RCPT instead (the
+ * earlier stage then yields CONTINUE). res->answer is what the MTA
+ * must be told now and res->event the line to log. trace may be NULL;
  * when given, every rule tried is recorded in it.
  * Returns 0; the answer is in *res. This function cannot fail: errors
  * become the on-error verdict with lookup_error set.
  */
 extern int rules_eval(struct rules_session *, enum rules_stage,
-	const struct rules_facts *, struct rules_result *,
-	struct rules_trace *);
+	struct rules_result *, struct rules_trace *);
+
+/* rules_answer_name, rules_event_name - "accept message", "relay", ... */
+extern const char *rules_answer_name(enum rules_answer);
+extern const char *rules_event_name(enum rules_event);
 
 /* rules_stage_name, rules_verdict_name - "connect", "reject", ... */
 extern const char *rules_stage_name(enum rules_stage);
@@ -212,6 +302,9 @@ enum rules_stat_verdict {
 	RULES_STAT_ERROR,		/* a failed lookup: on-error decided */
 	RULES_NSTAT,
 };
+
+/* rules_stat_name - "permit", "accept", ... */
+extern const char *rules_stat_name(enum rules_stat_verdict);
 
 struct rules_rule_stats {
 	const char *where;		/* "file:line" */
@@ -268,13 +361,26 @@ extern size_t rules_warnings(const struct rules *, struct strbuf *out);
  * of every rules_eval() call it is passed to, in order. The strings a
  * step points to live as long as the trace.
  */
+enum rules_trace_outcome {
+	RULES_TRACE_MATCH,		/* "match" */
+	RULES_TRACE_NO_MATCH,		/* "no match" */
+	RULES_TRACE_DUNNO,		/* "dunno" */
+	RULES_TRACE_ERROR,		/* "error" */
+	RULES_TRACE_SKIPPED,		/* "skipped" */
+	RULES_TRACE_NOTE,		/* "note" */
+	RULES_TRACE_RESULT,		/* "result": the stage's verdict */
+	RULES_TRACE_REPLY,		/* "reply": its reply */
+	RULES_TRACE_NOUTCOMES,
+};
+
+/* rules_trace_outcome_name - "match", "no match", ... */
+extern const char *rules_trace_outcome_name(enum rules_trace_outcome);
+
 struct rules_trace_step {
 	enum rules_stage stage;
 	const char *where;		/* "file:line" or "" */
 	const char *text;		/* the rule, or "" */
-	const char *outcome;		/* "match", "no match", "dunno",
-					 * "error", "skipped", "note",
-					 * "result" */
+	enum rules_trace_outcome outcome;
 	const char *detail;		/* why, in words */
 };
 

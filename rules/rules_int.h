@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/domain.h"
+#include "common/rcpt.h"
 #include "common/strbuf.h"
 #include "rules/rules.h"
 #include "store/store.h"
@@ -27,23 +29,7 @@ enum item_type {
 	ITEM_MAILBOX,
 	ITEM_STRING,
 	ITEM_NTYPES,
-};
-
-enum fact_id {
-	FACT_CLIENT,
-	FACT_CLIENT_NAME,
-	FACT_DAEMON,
-	FACT_HELO,
-	FACT_CERT_SUBJECT,
-	FACT_CERT_ISSUER,
-	FACT_SENDER,
-	FACT_SENDER_DOMAIN,
-	FACT_AUTH,
-	FACT_AUTH_TYPE,
-	FACT_RCPT,
-	FACT_RCPT_DOMAIN,
-	FACT_RCPT_MAILER,
-	FACT_NFACTS,
+	ITEM_NONE = ITEM_NTYPES,	/* a fact no rule may test */
 };
 
 enum flag_id {
@@ -55,12 +41,12 @@ enum flag_id {
 	FLAG_NFLAGS,
 };
 
-/* The clause registry: one entry per fact. */
+/* The clause registry: one entry per fact (fact_list.h). */
 struct fact_def {
 	const char *name;
-	enum fact_id id;
+	enum rules_fact id;
 	enum rules_stage stage;		/* first stage that knows it */
-	enum item_type type;
+	enum item_type type;		/* ITEM_NONE: rules cannot test it */
 	enum store_fact sfact;		/* lookup order in tables */
 };
 
@@ -70,7 +56,7 @@ struct flag_def {
 	enum rules_stage stage;
 };
 
-extern const struct fact_def rules_facts_tab[FACT_NFACTS];
+extern const struct fact_def rules_facts_tab[RULES_NFACTS];
 extern const struct flag_def rules_flags_tab[FLAG_NFLAGS];
 extern const char *const rules_item_type_names[ITEM_NTYPES];
 extern const char *const rules_stage_names[RULES_NSTAGES];
@@ -249,7 +235,7 @@ enum cond_kind {
 struct cond {
 	enum cond_kind kind;
 	int     neg;
-	int     id;			/* enum fact_id or enum flag_id */
+	int     id;			/* enum rules_fact or enum flag_id */
 	const struct set *set;		/* COND_SET */
 	struct table *table;		/* COND_TABLE */
 	char   *text;			/* "client in <trusted>" */
@@ -269,17 +255,6 @@ struct reply {
 	char   *text;			/* template with %{macro} */
 };
 
-/* Statistics slots: what a rule decided. */
-enum rules_stat {
-	STAT_PERMIT,
-	STAT_ACCEPT,
-	STAT_REJECT,
-	STAT_TEMPFAIL,
-	STAT_DISCARD,
-	STAT_ERROR,
-	STAT_NSTATS,
-};
-
 struct rule {
 	enum action action;
 	enum rules_stage stage;
@@ -297,7 +272,7 @@ struct rule {
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
 	atomic_ulong matched;
-	atomic_ulong stats[STAT_NSTATS];
+	atomic_ulong stats[RULES_NSTAT];
 };
 
 struct block {
@@ -312,7 +287,6 @@ struct rules {
 	struct rules_settings settings;
 	char   *set_socket, *set_control, *set_user, *set_delim;
 	struct block blocks[RULES_NSTAGES];
-	int     stage_used[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;
 	struct table **tables;
@@ -327,11 +301,89 @@ struct rules {
 	size_t  nall;
 };
 
+/*
+ * session.c: one SMTP session (the facts as set, derived facts kept
+ * until the fact they come from is set again, delayed refusals,
+ * accepts and discards); eval.c decides its stages.
+ */
+/* A decision made by a block, or kept for a later RCPT. */
+struct decision {
+	int     set;
+	enum rules_verdict verdict;
+	const struct rule *rule;	/* NULL: nobody decided */
+	char    code[4];
+	char    xcode[16];
+	char    tmpl[RULES_REPLY_MAX];
+	int     is_tmpl;		/* tmpl holds %{macros} */
+	int     lookup_error;
+	char    error[256];
+	int     error_first;
+	int     shows_local;
+};
+
+/*
+ * Facts that stay the same across the RCPTs of a message are derived
+ * once and kept in the session until the fact they come from is set
+ * again (forget()).
+ */
+struct sender_cache {
+	int     have;			/* r is parsed (and must be freed) */
+	struct rcpt r;
+	char    base[RCPT_ARG_MAX + 1];
+	char    dom[DOMAIN_MAX + 1];
+	const char *domp;
+	int     dom_ok;
+};
+
+struct dom_cache {
+	int     have;			/* canon and ok are known */
+	char    canon[DOMAIN_MAX + 1];
+	int     ok;
+};
+
+struct rules_session {
+	struct rules *r;
+	unsigned quiet;			/* RULES_QUIET() bits */
+	int     broken;			/* out of memory: tempfail */
+	char   *v[RULES_NFACTS];	/* owned copies; NULL: absent */
+	struct addr client;
+	int     has_client;
+	char    client_text[ADDR_STRLEN];
+	struct decision pending[RULES_RCPT];	/* delayed refusals */
+	const struct rule *accept_rule;
+	enum rules_stage accept_stage;
+	int     discard;		/* decided at connect or helo: every
+					 * message of the connection */
+	int     discard_msg;		/* decided at a quiet mail stage */
+	struct sender_cache snd;
+	struct dom_cache cn, helo;
+};
+
+
+/* rules_evaluate - the verdict of a stage (eval.c) */
+extern void rules_evaluate(struct rules_session *, enum rules_stage,
+	struct rules_result *, struct rules_trace *);
+
+/* rules_name_verified - the client's host name when verified, or NULL */
+extern const char *rules_name_verified(const struct rules_session *);
+
 /* parse.c; flags: RULES_LOAD_* and RULES_PARSE_FILE (name is a file) */
 #define RULES_PARSE_FILE	0x100
 extern struct rules *rules_parse(const char *name, const char *text,
 	unsigned flags, struct strbuf *errs);
 extern void rules_free(struct rules *);
+
+/* reply.c: the %{macros} of reply templates */
+#define REPLY_MACRO_RULE	(-1)	/* the deciding rule's "file:line" */
+
+struct reply_macro {
+	const char *name;		/* "client-name" */
+	int     fact;			/* enum rules_fact, or REPLY_MACRO_RULE */
+	const char *absent;		/* shown when absent or empty */
+};
+
+extern const struct reply_macro rules_reply_macros[];
+extern const struct reply_macro *rules_reply_macro(const char *, size_t);
 
 /* reply.c, compile.c */
 extern int rules_reply_parse(const char *, int cls, struct reply *,
@@ -341,7 +393,7 @@ extern void rules_finish(struct rules *);
 /* eval.c helpers shared with trace.c */
 struct rules_trace;
 extern void trace_add(struct rules_trace *, enum rules_stage, const char *where,
-	const char *text, const char *outcome, const char *fmt, ...)
+	const char *text, enum rules_trace_outcome outcome, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
 #endif

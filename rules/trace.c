@@ -11,6 +11,7 @@
  *	size_t	rules_trace_count(const struct rules_trace *t)
  *	int	rules_trace_step(const struct rules_trace *t, size_t i,
  *		struct rules_trace_step *step)
+ *	const char *rules_trace_outcome_name(enum rules_trace_outcome o)
  * DESCRIPTION
  *	A trace is a list of steps appended by the evaluator (trace_add(),
  *	internal): each rule tried with its outcome and the reason, notes
@@ -32,7 +33,7 @@ struct step {
 	enum rules_stage stage;
 	char   *where;
 	char   *text;
-	const char *outcome;		/* static strings */
+	enum rules_trace_outcome outcome;
 	char   *detail;
 };
 
@@ -65,10 +66,28 @@ rules_trace_free(struct rules_trace *t)
 	free(t);
 }
 
-/* trace_add - append a step (outcome must be a static string) */
+/* rules_trace_outcome_name - "match", "no match", ... */
+const char *
+rules_trace_outcome_name(enum rules_trace_outcome o)
+{
+	static const char *const names[RULES_TRACE_NOUTCOMES] = {
+		[RULES_TRACE_MATCH] = "match",
+		[RULES_TRACE_NO_MATCH] = "no match",
+		[RULES_TRACE_DUNNO] = "dunno",
+		[RULES_TRACE_ERROR] = "error",
+		[RULES_TRACE_SKIPPED] = "skipped",
+		[RULES_TRACE_NOTE] = "note",
+		[RULES_TRACE_RESULT] = "result",
+		[RULES_TRACE_REPLY] = "reply",
+	};
+
+	return ((unsigned) o < RULES_TRACE_NOUTCOMES ? names[o] : "?");
+}
+
+/* trace_add - append a step */
 void
 trace_add(struct rules_trace *t, enum rules_stage stage, const char *where,
-	const char *text, const char *outcome, const char *fmt, ...)
+	const char *text, enum rules_trace_outcome outcome, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct step *s;

@@ -25,6 +25,7 @@
 #include "common/addr.h"
 #include "common/strbuf.h"
 #include "rules/rules.h"
+#include "tests/check_facts.h"
 
 Suite  *analysis_suite(void);
 
@@ -42,9 +43,9 @@ load(const char *text)
 
 /* permitted - run a session through the engine as explain does */
 static int
-permitted(struct rules *r, struct rules_facts *f, int no_helo)
+permitted(struct rules *r, struct rt_facts *f, int no_helo)
 {
-	struct rules_session *s = rules_session_new(r);
+	struct rules_session *s = rules_session_new(r, 0);
 	struct rules_result res;
 	int     st, ok = 0;
 	const char *rcpt = f->rcpt, *mailer = f->rcpt_mailer;
@@ -53,14 +54,14 @@ permitted(struct rules *r, struct rules_facts *f, int no_helo)
 	for (st = RULES_CONNECT; st < RULES_RCPT; st++) {
 		if (st == RULES_HELO && no_helo)
 			continue;
-		rules_eval(s, (enum rules_stage) st, f, &res, NULL);
+		rt_eval(s, (enum rules_stage) st, f, &res, NULL);
 		if (res.verdict == RULES_REJECT || res.verdict == RULES_TEMPFAIL ||
 		    res.verdict == RULES_DISCARD)
 			goto out;
 	}
 	f->rcpt = rcpt;
 	f->rcpt_mailer = mailer;
-	rules_eval(s, RULES_RCPT, f, &res, NULL);
+	rt_eval(s, RULES_RCPT, f, &res, NULL);
 	ok = res.verdict == RULES_CONTINUE || res.verdict == RULES_ACCEPT;
 out:
 	f->rcpt = rcpt;
@@ -73,7 +74,7 @@ out:
 static int
 replay(struct rules *r, const struct rules_finding *fd)
 {
-	struct rules_facts f;
+	struct rt_facts f;
 	struct addr a;
 
 	memset(&f, 0, sizeof(f));
@@ -673,7 +674,7 @@ START_TEST(test_differential)
 		struct rules *r;
 		struct rules_analysis *a;
 		struct rules_finding fd;
-		struct rules_facts f;
+		struct rt_facts f;
 		struct addr addr;
 		size_t  k;
 

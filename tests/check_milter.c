@@ -24,10 +24,10 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "common/version.h"
-#include "milter/facts.h"
 #include "milter/reply.h"
 #include "milter/stats.h"
 #include "rules/rules.h"
+#include "tests/check_facts.h"
 #include "tests/check_timeout.h"
 
 Suite  *milter_suite(void);
@@ -53,7 +53,19 @@ big(size_t n, char c)
 	return (s);
 }
 
-/* facts_set_client */
+/* An empty rule set, for sessions that only hold facts. */
+static struct rules *
+empty_rules(void)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r = rules_load_string("t.conf", "", &errs);
+
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	strbuf_free(&errs);
+	return (r);
+}
+
+/* the client address from the connect callback's socket address */
 
 static const struct {
 	const char *label;
@@ -77,12 +89,12 @@ START_TEST(test_set_client)
 	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
-	struct facts f;
-	struct rules_facts rf;
+	struct rules *r = empty_rules();
+	struct rules_session *s = rules_session_new(r, 0);
+	struct addr a;
 	int     rc;
 
 	memset(&ss, 0, sizeof(ss));
-	facts_init(&f);
 	switch (client_tests[_i].family) {
 	case AF_INET:
 		sin->sin_family = AF_INET;
@@ -99,23 +111,27 @@ START_TEST(test_set_client)
 		strcpy(sun->sun_path, client_tests[_i].addr);
 		break;
 	}
-	rc = facts_set_client(&f, client_tests[_i].family ?
-	    (struct sockaddr *) &ss : NULL);
+	rc = client_tests[_i].family ?
+	    addr_from_sockaddr((struct sockaddr *) &ss, &a) : -1;
 	ck_assert_msg(rc == client_tests[_i].want_rc, "%s: rc %d",
 	    client_tests[_i].label, rc);
-	ck_assert_str_eq(f.client_text, client_tests[_i].want);
-	facts_to_rules(&f, &rf);
+	rules_session_set_client(s, rc == 0 ? &a : NULL);
 	if (rc == 0) {
-		ck_assert_ptr_nonnull(rf.client);
-		ck_assert_int_eq(rf.client->family,
+		ck_assert_str_eq(rules_session_get(s, RULES_FACT_CLIENT),
+		    client_tests[_i].want);
+		ck_assert_ptr_nonnull(rules_session_client(s));
+		ck_assert_int_eq(rules_session_client(s)->family,
 		    strchr(client_tests[_i].want, ':') ? ADDR_V6 : ADDR_V4);
-	} else
-		ck_assert_ptr_null(rf.client);
-	facts_clear(&f);
+	} else {
+		ck_assert_ptr_null(rules_session_get(s, RULES_FACT_CLIENT));
+		ck_assert_ptr_null(rules_session_client(s));
+	}
+	rules_session_free(s);
+	rules_unref(r);
 }
 END_TEST
 
-/* facts_name_verified */
+/* rules_session_client_name: the name when verified, else "unknown" */
 
 static const struct {
 	const char *label, *name, *resolve;
@@ -137,49 +153,59 @@ static const struct {
 
 START_TEST(test_name_verified)
 {
-	ck_assert_msg(facts_name_verified(name_tests[_i].name,
-	    name_tests[_i].resolve) == name_tests[_i].want, "%s",
-	    name_tests[_i].label);
+	struct rules *r = empty_rules();
+	struct rules_session *s = rules_session_new(r, 0);
+	const char *got;
+
+	rules_session_set(s, RULES_FACT_CLIENT_NAME, name_tests[_i].name);
+	rules_session_set(s, RULES_FACT_CLIENT_RESOLVE, name_tests[_i].resolve);
+	got = rules_session_client_name(s);
+	ck_assert_msg(name_tests[_i].want ?
+	    strcmp(got, name_tests[_i].name) == 0 :
+	    strcmp(got, "unknown") == 0, "%s: %s", name_tests[_i].label, got);
+	rules_session_free(s);
+	rules_unref(r);
 }
 END_TEST
 
-/* facts_set: bounded copies */
+/* rules_session_set: bounded copies (0 whole or absent, 1 cut/dropped) */
 
 static const struct {
 	const char *label;
-	enum fact_id id;
+	enum rules_fact id;
 	size_t  len;		/* value of this many 'a's; (size_t) -1: NULL */
 	int     want_rc;
 	size_t  want_len;	/* (size_t) -1: absent */
 } set_tests[] = {
-	{"macro short", FACT_AUTH, 5, 0, 5},
-	{"macro empty", FACT_AUTH, 0, 0, 0},
-	{"macro at bound", FACT_CERT_SUBJECT, FACTS_MACRO_MAX, 0,
-	FACTS_MACRO_MAX},
-	{"macro over bound dropped", FACT_CERT_SUBJECT, FACTS_MACRO_MAX + 1,
-	-1, (size_t) -1},
-	{"macro 64 KiB dropped", FACT_DAEMON, 65536, -1, (size_t) -1},
-	{"macro null", FACT_AUTH, (size_t) -1, 1, (size_t) -1},
-	{"rcpt at bound", FACT_RCPT, FACTS_ARG_MAX, 0, FACTS_ARG_MAX},
-	{"rcpt 64 KiB cut", FACT_RCPT, 65536, -1, FACTS_ARG_MAX},
-	{"helo cut", FACT_HELO, FACTS_ARG_MAX + 1, -1, FACTS_ARG_MAX},
-	{"host name", FACT_CLIENT_NAME, 20, 0, 20},
+	{"macro short", RULES_FACT_AUTH, 5, 0, 5},
+	{"macro empty", RULES_FACT_AUTH, 0, 0, 0},
+	{"macro at bound", RULES_FACT_CERT_SUBJECT, RULES_MACRO_MAX, 0,
+	RULES_MACRO_MAX},
+	{"macro over bound dropped", RULES_FACT_CERT_SUBJECT,
+	RULES_MACRO_MAX + 1, 1, (size_t) -1},
+	{"macro 64 KiB dropped", RULES_FACT_DAEMON, 65536, 1, (size_t) -1},
+	{"macro null", RULES_FACT_AUTH, (size_t) -1, 0, (size_t) -1},
+	{"rcpt at bound", RULES_FACT_RCPT, RULES_ARG_MAX, 0, RULES_ARG_MAX},
+	{"rcpt 64 KiB cut", RULES_FACT_RCPT, 65536, 1, RULES_ARG_MAX},
+	{"helo cut", RULES_FACT_HELO, RULES_ARG_MAX + 1, 1, RULES_ARG_MAX},
+	{"host name", RULES_FACT_CLIENT_NAME, 20, 0, 20},
+	{"derived fact refused", RULES_FACT_RCPT_DOMAIN, 5, 1, (size_t) -1},
 };
 
 START_TEST(test_set_bounds)
 {
-	struct facts f;
+	struct rules *r = empty_rules();
+	struct rules_session *s = rules_session_new(r, 0);
 	char   *v = set_tests[_i].len == (size_t) -1 ? NULL :
 	    big(set_tests[_i].len, 'a');
 	const char *got;
 	int     rc;
 
-	facts_init(&f);
-	facts_set(&f, set_tests[_i].id, "previous");
-	rc = facts_set(&f, set_tests[_i].id, v);
+	rules_session_set(s, set_tests[_i].id, "previous");
+	rc = rules_session_set(s, set_tests[_i].id, v);
 	ck_assert_msg(rc == set_tests[_i].want_rc, "%s: rc %d",
 	    set_tests[_i].label, rc);
-	got = facts_get(&f, set_tests[_i].id);
+	got = rules_session_get(s, set_tests[_i].id);
 	if (set_tests[_i].want_len == (size_t) -1)
 		ck_assert_msg(got == NULL, "%s: not absent", set_tests[_i].label);
 	else {
@@ -188,32 +214,32 @@ START_TEST(test_set_bounds)
 		ck_assert_uint_eq(strlen(got), set_tests[_i].want_len);
 	}
 	free(v);
-	facts_clear(&f);
-	ck_assert_ptr_null(facts_get(&f, set_tests[_i].id));
+	rules_session_free(s);
+	rules_unref(r);
 }
 END_TEST
 
 START_TEST(test_clear_message)
 {
-	struct facts f;
-	struct rules_facts rf;
+	struct rules *r = empty_rules();
+	struct rules_session *s = rules_session_new(r, 0);
 
-	facts_init(&f);
-	facts_set(&f, FACT_HELO, "client.example");
-	facts_set(&f, FACT_AUTH, "alice");
-	facts_set(&f, FACT_SENDER, "<a@example.org>");
-	facts_set(&f, FACT_RCPT, "<b@example.com>");
-	facts_set(&f, FACT_RCPT_MAILER, "local");
-	facts_set(&f, FACT_QUEUE_ID, "ABC");
-	facts_clear_message(&f);
-	facts_to_rules(&f, &rf);
-	ck_assert_str_eq(rf.helo, "client.example");
-	ck_assert_str_eq(rf.auth, "alice");
-	ck_assert_ptr_null(rf.sender);
-	ck_assert_ptr_null(rf.rcpt);
-	ck_assert_ptr_null(rf.rcpt_mailer);
-	ck_assert_ptr_null(facts_get(&f, FACT_QUEUE_ID));
-	facts_clear(&f);
+	rules_session_set(s, RULES_FACT_HELO, "client.example");
+	rules_session_set(s, RULES_FACT_AUTH, "alice");
+	rules_session_set(s, RULES_FACT_SENDER, "<a@example.org>");
+	rules_session_set(s, RULES_FACT_RCPT, "<b@example.com>");
+	rules_session_set(s, RULES_FACT_RCPT_MAILER, "local");
+	rules_session_set(s, RULES_FACT_QUEUE_ID, "ABC");
+	rules_session_end_message(s);
+	ck_assert_str_eq(rules_session_get(s, RULES_FACT_HELO),
+	    "client.example");
+	ck_assert_str_eq(rules_session_get(s, RULES_FACT_AUTH), "alice");
+	ck_assert_ptr_null(rules_session_get(s, RULES_FACT_SENDER));
+	ck_assert_ptr_null(rules_session_get(s, RULES_FACT_RCPT));
+	ck_assert_ptr_null(rules_session_get(s, RULES_FACT_RCPT_MAILER));
+	ck_assert_ptr_null(rules_session_get(s, RULES_FACT_QUEUE_ID));
+	rules_session_free(s);
+	rules_unref(r);
 }
 END_TEST
 
@@ -542,7 +568,7 @@ START_TEST(test_stats)
 	struct strbuf out = STRBUF_INIT, errs = STRBUF_INIT;
 	struct rules *r;
 	struct rules_session *rs;
-	struct rules_facts rf;
+	struct rt_facts rf;
 	struct rules_result res;
 	struct addr a;
 	const char *s;
@@ -550,13 +576,13 @@ START_TEST(test_stats)
 
 	r = rules_load_string("t.conf", stats_conf, &errs);
 	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
-	rs = rules_session_new(r);
+	rs = rules_session_new(r, 0);
 	memset(&rf, 0, sizeof(rf));
 	ck_assert_int_eq(addr_parse("192.0.2.1", &a), 0);
 	rf.client = &a;
 	rf.rcpt = "<x@remote.example>";
 	for (i = 0; i < 2; i++)
-		rules_eval(rs, RULES_RCPT, &rf, &res, NULL);
+		rt_eval(rs, RULES_RCPT, &rf, &res, NULL);
 	ck_assert_int_eq(res.verdict, RULES_REJECT);
 	for (i = 0; i < 3; i++)
 		stats_inc(st, STATS_SESSIONS);

@@ -19,6 +19,7 @@
 
 #include "common/strbuf.h"
 #include "rules/rules.h"
+#include "tests/check_facts.h"
 #include "rules/rules_int.h"
 #include "tests/check_timeout.h"
 
@@ -166,7 +167,7 @@ START_TEST(test_cap)
 	struct rules *r = rules_load_string("cap.conf", capcases[_i].conf,
 	    &errs);
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	const char *p, *at;
 	int     st;
@@ -184,9 +185,9 @@ START_TEST(test_cap)
 	memset(&f, 0, sizeof(f));
 	f.sender = "<s@sender.example>";
 	f.rcpt = strbuf_str(&rcpt);
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	for (st = 0; st <= RULES_RCPT; st++)
-		rules_eval(s, (enum rules_stage) st, &f, &res, NULL);
+		rt_eval(s, (enum rules_stage) st, &f, &res, NULL);
 	ck_assert_msg(strcmp(res.verdict == RULES_CONTINUE ? "permit" :
 	    rules_verdict_name(res.verdict), capcases[_i].want) == 0,
 	    "case %d (%s): %s, want %s", _i, capcases[_i].rcpt,

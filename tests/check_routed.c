@@ -19,6 +19,7 @@
 #include "common/rcpt.h"
 #include "common/strbuf.h"
 #include "rules/rules.h"
+#include "tests/check_facts.h"
 #include "rules/rules_int.h"
 #include "store/store.h"
 #include "tests/check_timeout.h"
@@ -415,9 +416,9 @@ START_TEST(test_decision)
 {
 	const struct dcase *c = &dcases[_i];
 	const char *name = confs[c->conf].name;
-	struct rules_session *s = rules_session_new(loaded[c->conf]);
+	struct rules_session *s = rules_session_new(loaded[c->conf], 0);
 	struct rules_trace *t = rules_trace_new();
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	char    where[64];
 	int     st;
@@ -428,7 +429,7 @@ START_TEST(test_decision)
 	f.auth = c->auth;
 	f.rcpt = c->rcpt;
 	for (st = 0; st <= RULES_RCPT; st++)
-		ck_assert_int_eq(rules_eval(s, (enum rules_stage) st, &f, &res,
+		ck_assert_int_eq(rt_eval(s, (enum rules_stage) st, &f, &res,
 		    st == RULES_RCPT ? t : NULL), 0);
 	ck_assert_msg(strcmp(res.verdict == RULES_CONTINUE ? "permit" :
 	    rules_verdict_name(res.verdict), c->want) == 0,
@@ -455,9 +456,9 @@ END_TEST
 /* The trace says why: explain shows the readings. */
 START_TEST(test_trace)
 {
-	struct rules_session *s = rules_session_new(loaded[C_LIST]);
+	struct rules_session *s = rules_session_new(loaded[C_LIST], 0);
 	struct rules_trace *t = rules_trace_new();
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	int     st;
 
@@ -465,7 +466,7 @@ START_TEST(test_trace)
 	f.sender = "<s@sender.example>";
 	f.rcpt = "<ceo%example.com@example.com>";
 	for (st = 0; st <= RULES_RCPT; st++)
-		rules_eval(s, (enum rules_stage) st, &f, &res, t);
+		rt_eval(s, (enum rules_stage) st, &f, &res, t);
 	ck_assert_int_eq(res.verdict, RULES_REJECT);
 	ck_assert_msg(trace_has(t, "rcpt is routed: in a rule that refuses "
 	    "they must hold for some reading; readings: "
@@ -474,11 +475,11 @@ START_TEST(test_trace)
 	rules_trace_free(t);
 	rules_session_free(s);
 
-	s = rules_session_new(loaded[C_LIST]);
+	s = rules_session_new(loaded[C_LIST], 0);
 	t = rules_trace_new();
 	f.rcpt = "<bob%evil.example@example.com>";
 	for (st = 0; st <= RULES_RCPT; st++)
-		rules_eval(s, (enum rules_stage) st, &f, &res, t);
+		rt_eval(s, (enum rules_stage) st, &f, &res, t);
 	ck_assert_int_eq(res.verdict, RULES_REJECT);
 	ck_assert_msg(trace_has(t, "in a rule that permits it must hold for "
 	    "every reading"), "no readings in the trace of a permit");

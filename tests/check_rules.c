@@ -39,6 +39,7 @@ rules_suite(void)
 
 	rules_decision_tests(decision);
 	rules_tables_tests(decision);
+	rules_answer_tests(decision);
 	rules_reply_tests(reply);
 	rules_session_tests(session);
 	rules_stats_tests(session, decision);

@@ -731,7 +731,7 @@ START_TEST(test_trace_reasons)
 		if (strstr(st.detail, "\"rcpt-domain in <local>\" is false "
 		    "(rcpt-domain: far.example)"))
 			saw_value = 1;
-		if (strcmp(st.outcome, "result") == 0 && st.stage == RULES_RCPT &&
+		if (st.outcome == RULES_TRACE_RESULT && st.stage == RULES_RCPT &&
 		    strcmp(st.where, "main.conf:16") == 0)
 			saw_result = 1;
 	}

@@ -48,7 +48,7 @@ START_TEST(test_hostile)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load_string("hostile.conf", hostile_conf, &errs);
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	int     st;
 
@@ -59,7 +59,7 @@ START_TEST(test_hostile)
 	f.rcpt = hostile[_i].rcpt;
 	f.auth = hostile[_i].auth;
 	f.client_name = hostile[_i].cname;
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	for (st = 0; st <= RULES_RCPT; st++)
 		rt_eval(s, (enum rules_stage) st, &f, &res, NULL);
 	ck_assert_int_eq(res.verdict, RULES_REJECT);
@@ -75,7 +75,7 @@ START_TEST(test_hostile_long)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load_string("hostile.conf", hostile_conf, &errs);
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	char    big[2049], rcpt[2100];
 	size_t  i;
@@ -94,7 +94,7 @@ START_TEST(test_hostile_long)
 	f.auth = big;
 	f.client_name = big;
 	f.rcpt = rcpt;
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	for (st = 0; st <= RULES_RCPT; st++)
 		rt_eval(s, (enum rules_stage) st, &f, &res, NULL);
 	ck_assert_int_eq(res.verdict, RULES_REJECT);

@@ -21,12 +21,12 @@ START_TEST(test_refcount)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load(NULL, &errs);
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	struct addr a;
 
 	ck_assert_ptr_nonnull(r);
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	rules_unref(r);			/* the "reload" */
 	ck_assert_ptr_eq(rules_session_rules(s), r);
 	rt_facts_init(&f);
@@ -71,7 +71,7 @@ START_TEST(test_default)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load(NULL, &errs);
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	struct addr a;
 	int     st;
@@ -85,7 +85,7 @@ START_TEST(test_default)
 	f.auth = defcases[_i].auth;
 	f.rcpt = defcases[_i].rcpt;
 	f.rcpt_mailer = defcases[_i].mailer;
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	for (st = 0; st <= RULES_RCPT; st++)
 		rt_eval(s, (enum rules_stage) st, &f, &res, NULL);
 	ck_assert_msg(res.verdict == defcases[_i].want, "%s: %s",
@@ -102,7 +102,7 @@ START_TEST(test_end_message)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r;
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 
 	r = rules_load_string("m.conf",
@@ -110,7 +110,7 @@ START_TEST(test_end_message)
 	    " reject sender = bad@x.example\n}\n"
 	    "rcpt {\n reject\n}\n", &errs);
 	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	rt_facts_init(&f);
 	rt_eval(s, RULES_CONNECT, &f, &res, NULL);
 	rt_eval(s, RULES_HELO, &f, &res, NULL);
@@ -143,7 +143,7 @@ START_TEST(test_cache_reuse)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r;
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	char    sender[64], helo[64], cname[64];
 
@@ -152,7 +152,7 @@ START_TEST(test_cache_reuse)
 	    " permit sender = b@x.example and client-name = n2.example\n"
 	    " reject\n}\n", &errs);
 	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
-	s = rules_session_new(r);
+	s = rules_session_new(r, 0);
 	rt_facts_init(&f);
 	f.sender = sender;
 	f.helo = helo;

@@ -45,18 +45,14 @@ START_TEST(test_settings_stats)
 	ck_assert_int_eq(set->delay_reject, 0);
 	ck_assert_str_eq(set->recipient_delimiter, "+");
 	ck_assert_int_eq(set->log_level, 3);
-	ck_assert_int_eq(rules_stage_used(r, RULES_CONNECT), 0);
-	ck_assert_int_eq(rules_stage_used(r, RULES_HELO), 0);
-	ck_assert_int_eq(rules_stage_used(r, RULES_MAIL), 1);
-	ck_assert_int_eq(rules_stage_used(r, RULES_RCPT), 1);
 	ck_assert_uint_eq(rules_rule_count(r), 2);
 	ck_assert_int_eq(rules_rule_stats(r, 0, &rs), 0);
 	ck_assert_str_eq(rs.where, "s.conf:9");
 	ck_assert_str_eq(rs.text, "permit sender = a@b.example");
 	ck_assert_int_eq(rules_rule_stats(r, 2, &rs), -1);
 	{
-		struct rules_session *s = rules_session_new(r);
-		struct rules_facts f;
+		struct rules_session *s = rules_session_new(r, 0);
+		struct rt_facts f;
 		struct rules_result res;
 		int     k;
 
@@ -85,7 +81,6 @@ START_TEST(test_settings_stats)
 	ck_assert_int_eq(set->on_error, RULES_ON_ERROR_TEMPFAIL);
 	ck_assert_int_eq(set->delay_reject, 1);
 	ck_assert_int_eq(set->log_level, 2);
-	ck_assert_int_eq(rules_stage_used(r, RULES_RCPT), 0);
 	rules_unref(r);
 	strbuf_free(&errs);
 }
@@ -98,8 +93,8 @@ END_TEST
 static void *
 eval_thread(void *arg)
 {
-	struct rules_session *s = rules_session_new(arg);
-	struct rules_facts f;
+	struct rules_session *s = rules_session_new(arg, 0);
+	struct rt_facts f;
 	struct rules_result res;
 	struct addr a;
 	int     k;

@@ -18,8 +18,8 @@
 /* The first failure of a table is flagged once, then not. */
 START_TEST(test_error_first)
 {
-	struct rules_session *s = rules_session_new(rt_rules(C_MISSING));
-	struct rules_facts f;
+	struct rules_session *s = rules_session_new(rt_rules(C_MISSING), 0);
+	struct rt_facts f;
 	struct rules_result res;
 	struct addr a;
 	int     firsts = 0, k;
@@ -70,8 +70,8 @@ START_TEST(test_load_files)
 	r = rules_load(path, &errs);
 	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
 	{
-		struct rules_session *s = rules_session_new(r);
-		struct rules_facts f;
+		struct rules_session *s = rules_session_new(r, 0);
+		struct rt_facts f;
 		struct rules_result res;
 		struct addr a;
 		char    want[600];
@@ -102,7 +102,7 @@ START_TEST(test_load_no_tables)
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r[2];
 	struct rules_session *s;
-	struct rules_facts f;
+	struct rt_facts f;
 	struct rules_result res;
 	const char *name, *tpath;
 	struct addr a;
@@ -128,7 +128,7 @@ START_TEST(test_load_no_tables)
 		rt_facts_init(&f);
 		f.client = &a;
 		f.rcpt = "<x@far.example>";
-		s = rules_session_new(r[k]);
+		s = rules_session_new(r[k], 0);
 		rt_eval(s, RULES_RCPT, &f, &res, NULL);
 		ck_assert_int_eq(res.verdict, k == 0 ? RULES_CONTINUE :
 		    RULES_TEMPFAIL);

@@ -388,8 +388,8 @@ void
 rt_run_session(const struct dcase *c, struct rules *r, struct rules_result *res,
 	struct rules_trace *t)
 {
-	struct rules_session *s = rules_session_new(r);
-	struct rules_facts f;
+	struct rules_session *s = rules_session_new(r, 0);
+	struct rt_facts f;
 	struct addr a;
 	int     st, target = c->at ? c->at - 1 : RULES_RCPT;
 
@@ -443,16 +443,39 @@ rt_tmpdir(void)
 
 /* rt_facts_init - facts of a session that knows nothing yet */
 void
-rt_facts_init(struct rules_facts *f)
+rt_facts_init(struct rt_facts *f)
 {
 	memset(f, 0, sizeof(*f));
 }
 
-/* rt_eval - decide one stage, as the tests call the engine */
+/* rt_eval - hand the facts to the session, then decide one stage */
 int
 rt_eval(struct rules_session *s, enum rules_stage st,
-	const struct rules_facts *f, struct rules_result *res,
+	const struct rt_facts *f, struct rules_result *res,
 	struct rules_trace *t)
 {
-	return (rules_eval(s, st, f, res, t));
+	const struct {
+		enum rules_fact id;
+		const char *v;
+	}       v[] = {
+		{RULES_FACT_CLIENT_NAME, f->client_name},
+		{RULES_FACT_CLIENT_RESOLVE, f->client_resolve},
+		{RULES_FACT_DAEMON, f->daemon},
+		{RULES_FACT_HELO, f->helo},
+		{RULES_FACT_SENDER, f->sender},
+		{RULES_FACT_AUTH, f->auth},
+		{RULES_FACT_AUTH_TYPE, f->auth_type},
+		{RULES_FACT_TLS_VERSION, f->tls_version},
+		{RULES_FACT_VERIFY, f->verify},
+		{RULES_FACT_CERT_SUBJECT, f->cert_subject},
+		{RULES_FACT_CERT_ISSUER, f->cert_issuer},
+		{RULES_FACT_RCPT, f->rcpt},
+		{RULES_FACT_RCPT_MAILER, f->rcpt_mailer},
+	};
+	size_t  i;
+
+	rules_session_set_client(s, f->client);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		ck_assert_int_ge(rules_session_set(s, v[i].id, v[i].v), 0);
+	return (rules_eval(s, st, res, t));
 }

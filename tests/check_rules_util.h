@@ -10,9 +10,9 @@
  *	const char *rt_conf_name(int conf)
  *	const char *rt_tmpdir(void)
  *
- *	void	rt_facts_init(struct rules_facts *f)
+ *	void	rt_facts_init(struct rt_facts *f)
  *	int	rt_eval(struct rules_session *s, enum rules_stage st,
- *		    const struct rules_facts *f, struct rules_result *res,
+ *		    const struct rt_facts *f, struct rules_result *res,
  *		    struct rules_trace *t)
  *	void	rt_run_session(const struct dcase *c, struct rules *r,
  *		    struct rules_result *res, struct rules_trace *t)
@@ -27,7 +27,9 @@
  *
  *	Every test reaches the engine through rt_facts_init() and
  *	rt_eval(), so that a change of the engine's interface is made
- *	here once. rt_run_session() runs one decision case (struct dcase)
+ *	here once. struct rt_facts names a session's facts as the cases
+ *	give them; rt_eval() hands every one to the session
+ *	(rules_session_set()) and runs the stage. rt_run_session() runs one decision case (struct dcase)
  *	stage by stage up to the stage it checks; rt_verdict_word() is
  *	the cases' name for a verdict.
  * DIAGNOSTICS
@@ -39,6 +41,7 @@
 #include <check.h>
 
 #include "rules/rules.h"
+#include "tests/check_facts.h"
 
 enum conf_id {
 	C_MAIN, C_FACTS, C_ACTIONS, C_DELAY, C_MATCH, C_HACK, C_DNS, C_DNS2,
@@ -47,6 +50,7 @@ enum conf_id {
 };
 
 enum { R_SKIP, R_NO, R_YES };
+
 
 struct dcase {
 	const char *label;
@@ -72,10 +76,6 @@ extern struct rules *rt_rules(int);
 extern const char *rt_conf_name(int);
 extern const char *rt_tmpdir(void);
 
-extern void rt_facts_init(struct rules_facts *);
-extern int rt_eval(struct rules_session *, enum rules_stage,
-	const struct rules_facts *, struct rules_result *,
-	struct rules_trace *);
 extern void rt_run_session(const struct dcase *, struct rules *,
 	struct rules_result *, struct rules_trace *);
 extern const char *rt_verdict_word(enum rules_verdict);
@@ -83,6 +83,7 @@ extern const char *rt_verdict_word(enum rules_verdict);
 /* The theme files' tests, added to the tcases of rules_suite(). */
 extern void rules_decision_tests(TCase *);
 extern void rules_tables_tests(TCase *);
+extern void rules_answer_tests(TCase *);
 extern void rules_reply_tests(TCase *);
 extern void rules_session_tests(TCase *);
 extern void rules_stats_tests(TCase *, TCase *);
