@@ -63,7 +63,7 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-I. $(PKG_CFLAGS) $(SANFLAGS) -pthread $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
 
-LIB_SRCS    := $(wildcard common/*.c rules/*.c store/*.c)
+LIB_SRCS    := $(wildcard common/*.c rules/*.c store/*.c policy/*.c)
 MILTER_SRCS := $(wildcard milter/*.c)
 CTL_SRCS    := $(wildcard ctl/*.c)
 TEST_SRCS   := $(wildcard tests/check_*.c)

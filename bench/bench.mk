@@ -4,18 +4,23 @@
 #
 #	build/milterload	the load generator (bench/milterload.c); also
 #				built before the tests, which use it
-#	bench-milter		relayguard against the no-op milter at 1, 16
-#				and 128 connections (bench/run-milter.sh)
-#	bench-postfix		end to end through Postfix: native, no-op
-#				milter, postfwd, relayguard on a Unix socket
-#				and on TCP (bench/run-postfix.sh)
-#	bench-report		rewrite bench/results/results.md and the plot
+#	bench-milter		relayguard against three no-op milters (fair:
+#				every reply it may waive waived; answering
+#				connect; naive) at 1, 16 and 128 connections
+#				(bench/run-milter.sh)
+#	bench-postfix		end to end through Postfix, both doors: native
+#				restrictions; the no-op milters, relayguard's
+#				milter on a Unix socket and on TCP; a no-op
+#				policy server, postfwd, relayguard's policy
+#				listener (bench/run-postfix.sh)
+#	bench-report		rewrite bench/results/results.md and the plots
 #				from the raw results of earlier runs
 
 MILTERLOAD := $(BUILD)/milterload
 # noop.mk is read after this file (the include is alphabetical), so its
-# NOOP_MILTER is still empty here: name the program directly.
+# NOOP_MILTER and NOOP_POLICY are still empty here: name the programs.
 BENCH_NOOP := $(BUILD)/noop-milter
+BENCH_NOOP_POLICY := $(BUILD)/noop-policy
 
 $(MILTERLOAD): $(BUILD)/bench/milterload.o $(BUILD)/bench/mlscenario.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
@@ -24,10 +29,13 @@ EXTRA_TEST_PROGS += $(MILTERLOAD)
 
 -include $(BUILD)/bench/milterload.d $(BUILD)/bench/mlscenario.d
 
-# The benchmarks write raw key=value lines under bench/results/raw and
-# bench/report.sh turns everything there into bench/results/results.md
-# and milter.png. RG_BENCH_SECONDS, RG_BENCH_CONNS and RG_BENCH_SOAK
-# tune bench-milter (see bench/run-milter.sh).
+# The benchmarks write raw key=value lines, one per run with the load
+# average, to bench/results/*.txt (committed with the report, so that
+# the report can be checked against its data) and bench/report.sh turns
+# them into bench/results/results.md, milter.png and doors.png.
+# RG_BENCH_SECONDS, RG_BENCH_CONNS and RG_BENCH_SOAK tune bench-milter
+# (see bench/run-milter.sh), RG_BENCH_MESSAGES and RG_BENCH_VARIANTS
+# bench-postfix (bench/run-postfix.sh).
 BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
 
 .PHONY: bench-milter bench-postfix bench-report
@@ -35,10 +43,9 @@ bench-milter: all $(MILTERLOAD) $(BENCH_NOOP)
 	$(BENCH_ENV) sh bench/run-milter.sh
 	$(BENCH_ENV) sh bench/report.sh
 
-# End to end: smtp-source through private Postfix instances (native
-# restrictions, no-op milter, postfwd, relayguard on a Unix socket and
-# on TCP); needs root.
-bench-postfix: all $(BENCH_NOOP)
+# End to end: smtp-source through private Postfix instances (see
+# bench/run-postfix.sh for the variants); needs root.
+bench-postfix: all $(BENCH_NOOP) $(BENCH_NOOP_POLICY)
 	$(BENCH_ENV) sh bench/run-postfix.sh
 	$(BENCH_ENV) sh bench/report.sh
 

@@ -1,11 +1,22 @@
 # gendata.sh - the benchmark data, sourced by run-milter.sh, profile.sh
 # and run-postfix.sh
 #
-# Defines gen_client_access FILE (the 1,000,000-line client table) and
-# gen_data(), which writes into $scratch: 100,000 blocked
+# Defines bench_stamp WORD (a dated comment line with the load
+# average for the raw results), gen_client_access FILE (the
+# 1,000,000-line client table) and gen_data(), which writes into
+# $scratch: 100,000 blocked
 # networks, 100,000 local domains, a 1,000,000-line client table, a
 # sender table, 10,000 grant addresses, and relayguard.conf from
 # bench/bench.conf.in. Needs $scratch and $top.
+
+# bench_stamp WORD - a comment line for a raw results file: WORD, the
+# time, the machine and its uptime (the load average: the machine may
+# be shared, and a figure means little without it)
+bench_stamp() {
+	echo "# $1 $(date -u '+%Y-%m-%d %H:%M:%S UTC') $(uname -srm)," \
+	    "$(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo);" \
+	    "uptime: $(uptime | sed 's/^ *//')"
+}
 
 # gen_client_access FILE - 100.64.0.0/10 holds 4M addresses: every
 # fourth is listed, one in ten REJECT (i ending in 9), the others OK

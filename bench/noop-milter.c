@@ -2,7 +2,7 @@
  * NAME
  *	noop-milter - a libmilter filter that lets everything through
  * SYNOPSIS
- *	noop-milter -p socket [-f] [-s] [-P pidfile]
+ *	noop-milter -p socket [-f] [-s] [-r stages] [-P pidfile]
  * DESCRIPTION
  *	A milter that answers SMFIS_CONTINUE to every callback (connect,
  *	HELO, MAIL, RCPT, header, end of headers, body, end of message,
@@ -17,6 +17,13 @@
  *			(headers, end of headers, body, unknown commands,
  *			DATA); by default no stage is skipped, so the MTA
  *			sends and waits for every callback
+ *	-r stages	waive the replies of these stages, where the MTA
+ *			offers it: any of c (connect, SMFIP_NR_CONN), h
+ *			(HELO, SMFIP_NR_HELO) and m (MAIL, SMFIP_NR_MAIL).
+ *			The MTA then sends those commands without waiting
+ *			for an answer. "-s -r chm" is the fair ceiling of
+ *			a relay filter: only RCPT is answered; "-s -r hm"
+ *			waives what relayguard waives
  *	-P pidfile	write the process id there
  *
  *	A Unix socket is made with mode 0666: the MTA runs as another
@@ -37,9 +44,19 @@
 
 #include <libmilter/mfapi.h>
 
-static int skip_stages;			/* -s: request stage skips */
+#include "bench/nooputil.h"
 
-/* noop_negotiate - ask for no actions and, unless -s, no skips */
+static int skip_stages;			/* -s: request stage skips */
+static unsigned long waive;		/* -r: SMFIP_NR_* wanted */
+
+/*
+ * The replies waived on every connection. The MTA offers the same
+ * flags on each of its connections, so one value serves all; a
+ * callback whose reply was waived must answer SMFIS_NOREPLY.
+ */
+static volatile unsigned long waived;
+
+/* noop_negotiate - ask for no actions, the -s skips and the -r waivers */
 static sfsistat
 noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -54,35 +71,53 @@ noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (skip_stages)
 		want = SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY |
 		    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	want |= waive;
 	*pf0 = 0;
 	*pf1 = want & f1;
+	waived = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL);
 	*pf2 = 0;
 	*pf3 = 0;
 	return (SMFIS_CONTINUE);
 }
 
-/* noop_connect - continue */
+/* pass - continue, or no reply where the stage's reply is waived */
+static sfsistat
+pass(unsigned long nr_flag)
+{
+	return ((waived & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE);
+}
+
+/* noop_connect - continue (or no reply: -r c) */
 static sfsistat
 noop_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	(void) ctx;
 	(void) host;
 	(void) addr;
-	return (SMFIS_CONTINUE);
+	return (pass(SMFIP_NR_CONN));
 }
 
-/* noop_helo - continue */
+/* noop_helo - continue (or no reply: -r h) */
 static sfsistat
 noop_helo(SMFICTX *ctx, char *helo)
 {
 	(void) ctx;
 	(void) helo;
-	return (SMFIS_CONTINUE);
+	return (pass(SMFIP_NR_HELO));
 }
 
-/* noop_envaddr - continue (MAIL FROM and RCPT TO) */
+/* noop_envfrom - continue (or no reply: -r m) */
 static sfsistat
-noop_envaddr(SMFICTX *ctx, char **argv)
+noop_envfrom(SMFICTX *ctx, char **argv)
+{
+	(void) ctx;
+	(void) argv;
+	return (pass(SMFIP_NR_MAIL));
+}
+
+/* noop_envrcpt - continue: the one reply always given */
+static sfsistat
+noop_envrcpt(SMFICTX *ctx, char **argv)
 {
 	(void) ctx;
 	(void) argv;
@@ -123,8 +158,8 @@ static struct smfiDesc noop_desc = {
 	.xxfi_flags = 0,
 	.xxfi_connect = noop_connect,
 	.xxfi_helo = noop_helo,
-	.xxfi_envfrom = noop_envaddr,
-	.xxfi_envrcpt = noop_envaddr,
+	.xxfi_envfrom = noop_envfrom,
+	.xxfi_envrcpt = noop_envrcpt,
 	.xxfi_header = noop_header,
 	.xxfi_eoh = noop_stage,
 	.xxfi_body = noop_body,
@@ -139,31 +174,19 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: noop-milter -p socket [-f] [-s] [-P pidfile]\n");
+	    "usage: noop-milter -p socket [-f] [-s] [-r chm] [-P pidfile]\n");
 	exit(64);
-}
-
-/* write_pidfile - write our process id to path, or die */
-static void
-write_pidfile(const char *path)
-{
-	FILE   *fp;
-
-	if ((fp = fopen(path, "w")) == NULL ||
-	    fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
-		fprintf(stderr, "noop-milter: %s: %s\n", path, strerror(errno));
-		exit(73);
-	}
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *sock = NULL, *pidfile = NULL;
+	const char *r;
 	int     foreground = 0, ch, rc;
 	mode_t  old;
 
-	while ((ch = getopt(argc, argv, "fp:sP:")) != -1) {
+	while ((ch = getopt(argc, argv, "fp:r:sP:")) != -1) {
 		switch (ch) {
 		case 'f':
 			foreground = 1;
@@ -173,6 +196,18 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			skip_stages = 1;
+			break;
+		case 'r':
+			for (r = optarg; *r; r++) {
+				if (*r == 'c')
+					waive |= SMFIP_NR_CONN;
+				else if (*r == 'h')
+					waive |= SMFIP_NR_HELO;
+				else if (*r == 'm')
+					waive |= SMFIP_NR_MAIL;
+				else
+					usage();
+			}
 			break;
 		case 'P':
 			pidfile = optarg;
@@ -201,6 +236,6 @@ main(int argc, char **argv)
 		return (71);
 	}
 	if (pidfile)
-		write_pidfile(pidfile);
+		noop_pidfile("noop-milter", pidfile);
 	return (smfi_main() == MI_SUCCESS ? 0 : 70);
 }

@@ -1,85 +1,304 @@
 #!/bin/sh
-# report.sh - turn the raw benchmark results into results.md and a plot
+# report.sh - turn the raw benchmark results into results.md and plots
 #
 # SYNOPSIS
 #	sh bench/report.sh [rawdir [outdir]]
 # DESCRIPTION
-#	Reads the key=value lines that bench/run-milter.sh and
-#	bench/run-postfix.sh write under bench/results/raw (milter.txt,
-#	memory.txt, postfix.txt, machine.txt) and writes
-#	bench/results/results.md (Markdown tables, with the targets of
-#	issue 6 checked) and bench/results/milter.png (gnuplot: sessions/s
-#	and p99 RCPT latency against concurrency). Missing raw files
-#	leave their section out.
+#	Reads the raw results in bench/results (rawdir): milter.txt and
+#	memory.txt (bench/run-milter.sh), postfix.txt
+#	(bench/run-postfix.sh), store.txt (bench/store.sh) and watch.txt
+#	(bench/watch.sh); one key=value line per run, "#" lines with the
+#	date and the machine's uptime. Writes outdir/results.md (default
+#	bench/results): Markdown tables of medians over the interleaved
+#	rounds, and the targets of issues 6 and 19 checked; and, with
+#	gnuplot, milter.png (sessions/s and p99 RCPT latency against
+#	concurrency, milterload) and doors.png (messages/s end to end
+#	through Postfix, the milter door and the policy door side by
+#	side). A missing raw file leaves its section out. The raw files
+#	are committed with the report, so every figure in results.md can
+#	be recomputed from them.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-raw=${1:-$top/bench/results/raw}
+raw=${1:-$top/bench/results}
 dir=${2:-$top/bench/results}
 md=$dir/results.md
-png=$dir/milter.png
-dat=$raw/milter.dat
+tmp=$(mktemp -d /tmp/rg-report.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 
-# get FILE LABEL CONNS KEY - a value from the median run (by sess_s) of
-# the lines with that label and conns
-get() {
-	awk -v l="$2" -v c="$3" -v k="$4" '
-	{
-		delete f
-		for (i = 1; i <= NF; i++) {
-			n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
+# stamps FILE - the "# start"/"# end" lines of a raw file, as prose
+stamps() {
+	sed -n 's/^# \(start\|end\) \([^ ]* [^ ]*\) UTC .*load average: \(.*\)$/\1 \2 UTC (load average \3)/p' "$1" |
+	    paste -sd ';' - | sed 's/;/, /; s/^start/Run: started/; s/, end/, ended/'
+}
+
+# The awk library shared by the tables: kv() splits a line into f[],
+# median() of v[1..n].
+AWKLIB='
+function kv(line,   i, n, a) {
+	delete f
+	n = split(line, a, " ")
+	for (i = 1; i <= n; i++) {
+		j = index(a[i], "=")
+		if (j) f[substr(a[i], 1, j - 1)] = substr(a[i], j + 1)
+		else f[a[i]] = ""
+	}
+}
+function median(v, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
 		}
-		if (f["label"] == l && f["conns"] == c && (k in f)) {
-			n = ++cnt; s[n] = f["sess_s"] + 0; v[n] = f[k]
-			for (j = n; j > 1 && s[j - 1] > s[j]; j--) {
-				t = s[j]; s[j] = s[j - 1]; s[j - 1] = t
-				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-			}
+	return n ? (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : ""
+}
+function pct(x) { return x == "" ? "-" : sprintf("%.0f%%", 100 * x) }
+'
+
+# milter_tables - the milterload section's tables from milter.txt
+milter_tables() {
+	awk "$AWKLIB"'
+	/^#/ { next }
+	{
+		kv($0)
+		if (!("sess_s" in f) || !("round" in f)) {
+			if (("unavailable" in f)) un[f["label"]] = 1
+			next
+		}
+		l = f["label"]; c = f["conns"]; r = f["round"]
+		if (!(c in seenc)) { seenc[c] = 1; conns[++nc] = c }
+		s[l, c, r] = f["sess_s"]; rounds[r] = 1
+		n = ++cnt[l, c]; ss[l, c, n] = f["sess_s"]
+		for (k in f) val[l, c, r, k] = f[k]
+		if (f["load1"] != "") {
+			if (!((c) in lmin) || f["load1"] < lmin[c]) lmin[c] = f["load1"]
+			if (f["load1"] > lmax[c]) lmax[c] = f["load1"]
 		}
 	}
-	END { print (cnt ? v[int((cnt + 1) / 2)] : "-") }' "$1"
+	# med(l, c) - the median sessions/s of label l at c connections
+	function med(l, c,   i, v) {
+		for (i = 1; i <= cnt[l, c]; i++) v[i] = ss[l, c, i]
+		return median(v, cnt[l, c])
+	}
+	# pair(a, b, c) - the median over rounds of a / b, both of a round
+	function pair(a, b, c,   r, v, n) {
+		n = 0
+		for (r in rounds)
+			if ((a, c, r) in s && (b, c, r) in s && s[b, c, r] > 0)
+				v[++n] = s[a, c, r] / s[b, c, r]
+		return median(v, n)
+	}
+	# stat(l, c, k) - key k of the run of label l with the median
+	# sessions/s at c connections
+	function stat(l, c, k,   r, m, best, d) {
+		m = med(l, c); best = ""
+		for (r in rounds)
+			if ((l, c, r) in s) {
+				d = s[l, c, r] - m; if (d < 0) d = -d
+				if (best == "" || d < bd) { best = r; bd = d }
+			}
+		return best == "" || !((l, c, best, k) in val) ? "-" : val[l, c, best, k]
+	}
+	function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	END {
+		print "| connections | fair no-op | no-op answering connect | naive no-op | relayguard | relayguard / fair no-op | fair / answering connect | relayguard RCPT p50 / p99 / p99.9 µs | wrong / errors | load |"
+		print "|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
+		for (i = 1; i <= nc; i++) {
+			c = conns[i]
+			rg = un["relayguard"] ? "unavailable" : fmt(med("relayguard", c))
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s | %s-%s |\n", c,
+			    fmt(med("noop-fair", c)), fmt(med("noop-conn", c)),
+			    fmt(med("noop-naive", c)), rg,
+			    pct(pair("relayguard", "noop-fair", c)),
+			    pct(pair("noop-fair", "noop-conn", c)),
+			    stat("relayguard", c, "rcpt_p50"), stat("relayguard", c, "rcpt_p99"),
+			    stat("relayguard", c, "rcpt_p999"),
+			    stat("relayguard", c, "wrong"), stat("relayguard", c, "errors"),
+			    lmin[c], lmax[c]
+			printf "%s %s %s %s %s %s %s %s %s\n", c,
+			    fmt(med("noop-fair", c)), fmt(med("noop-conn", c)),
+			    fmt(med("noop-naive", c)), fmt(med("relayguard", c)),
+			    stat("noop-fair", c, "rcpt_p99"), stat("noop-conn", c, "rcpt_p99"),
+			    stat("noop-naive", c, "rcpt_p99"), stat("relayguard", c, "rcpt_p99") >dat
+		}
+		c = conns[nc]
+		print ""
+		printf "Per stage at %s connections, command to reply, µs (p50 / p99 / p99.9; 0: the reply was waived and nothing awaited):\n\n", c
+		print "| stage | fair no-op | no-op answering connect | naive no-op | relayguard |"
+		print "|---|---|---|---|---|"
+		split("open connect helo mail rcpt session", st, " ")
+		for (i = 1; i <= 6; i++) {
+			printf "| %s", st[i]
+			split("noop-fair noop-conn noop-naive relayguard", ls, " ")
+			for (j = 1; j <= 4; j++)
+				printf " | %s / %s / %s", stat(ls[j], c, st[i] "_p50"),
+				    stat(ls[j], c, st[i] "_p99"), stat(ls[j], c, st[i] "_p999")
+			print " |"
+		}
+	}' dat="$tmp/milter.dat" "$1"
+}
+
+# postfix_table - the end-to-end section from postfix.txt; also
+# writes the plot data and the figures the targets need
+postfix_table() {
+	awk "$AWKLIB"'
+	BEGIN {
+		door["native"] = "reference"
+		split("milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp", a, " ")
+		for (i in a) door[a[i]] = "milter"
+		split("policy-noop postfwd relayguard-policy", a, " ")
+		for (i in a) door[a[i]] = "policy"
+		what["native"] = "Postfix native restrictions"
+		what["milter-noop"] = "fair no-op milter (answers RCPT only)"
+		what["milter-noop-conn"] = "no-op milter answering connect and RCPT"
+		what["milter-noop-naive"] = "naive no-op milter (answers every stage)"
+		what["relayguard"] = "relayguard, milter on a Unix socket"
+		what["relayguard-tcp"] = "relayguard, milter on loopback TCP"
+		what["policy-noop"] = "native + no-op policy server (DUNNO)"
+		what["postfwd"] = "postfwd (check_policy_service)"
+		what["relayguard-policy"] = "relayguard, policy listener"
+		ceil["milter"] = "milter-noop"; ceil["policy"] = "policy-noop"
+		nl = split("native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy", order, " ")
+		for (i = 1; i <= nl; i++) seen[order[i]] = 1
+	}
+	/^#/ { next }
+	{
+		kv($0); l = f["label"]
+		if (!(l in seen)) { seen[l] = 1; order[++nl] = l }
+		if ("unavailable" in f) { un[l] = 1; next }
+		if ("failed" in f) { failed[l]++; next }
+		r = f["round"]; if (!(r in rounds)) { rounds[r] = 1; nr++ }
+		m[l, r] = f["msg_s"]
+		n = ++cnt[l]; sec[l, n] = f["secs"] + 0; ms[l, n] = f["msg_s"] + 0
+		rs[l, n] = f["rcpt_s"] + 0
+		if (!(l in lmin) || f["load1"] + 0 < lmin[l]) lmin[l] = f["load1"] + 0
+		if (f["load1"] + 0 > lmax[l]) lmax[l] = f["load1"] + 0
+		msgs = f["messages"]; sessions = f["sessions"]
+	}
+	function col(a, l,   i, v) {
+		for (i = 1; i <= cnt[l]; i++) v[i] = a[l, i]
+		return median(v, cnt[l])
+	}
+	function ext(a, l, want,   i, x) {
+		x = ""
+		for (i = 1; i <= cnt[l]; i++)
+			if (x == "" || (want == "min" ? a[l, i] < x : a[l, i] > x)) x = a[l, i]
+		return x
+	}
+	# pair(a, b) - the median over rounds of messages/s a / b
+	function pair(a, b,   r, v, n) {
+		n = 0
+		for (r in rounds)
+			if ((a, r) in m && (b, r) in m && m[b, r] > 0)
+				v[++n] = m[a, r] / m[b, r]
+		return median(v, n)
+	}
+	END {
+		printf "smtp-source, %d messages of 3 recipients, %d sessions in parallel; medians of %d rounds.\n\n", msgs, sessions, nr
+		print "| door | variant | messages/s | recipients/s | vs native | vs the door'"'"'s no-op | seconds: median (fastest, slowest) | load |"
+		print "|---|---|---:|---:|---:|---:|---|---|"
+		x = 0
+		for (i = 1; i <= nl; i++) {
+			l = order[i]
+			if (!(l in door)) door[l] = "other"
+			if (!(l in what)) what[l] = l
+			d = door[l] == "reference" ? 1 : door[l] == "milter" ? 2 : 3
+			if (!un[l] && !cnt[l] && !failed[l]) continue
+			if (un[l] || !cnt[l]) {
+				printf "| %s | %s | not run: %s | | | | | |\n", door[l], what[l],
+				    un[l] ? "unavailable on this build" : "every run failed"
+				continue
+			}
+			c = door[l] in ceil ? pct(pair(l, ceil[door[l]])) : "-"
+			printf "| %s | %s | %.1f | %.1f | %s | %s | %.2f (%.2f, %.2f)%s | %.1f-%.1f |\n",
+			    door[l], what[l], col(ms, l), col(rs, l), pct(pair(l, "native")), c,
+			    col(sec, l), ext(sec, l, "min"), ext(sec, l, "max"),
+			    failed[l] ? sprintf(", %d failed", failed[l]) : "",
+			    lmin[l], lmax[l]
+			printf "%d \"%s\" %.1f %.1f %.1f %d\n", x++, l, col(ms, l),
+			    ext(ms, l, "min"), ext(ms, l, "max"), d >dat
+			fig[l] = 1
+		}
+		# the figures of the targets, for the shell
+		printf "rg_policy_native=%s\n", fig["relayguard-policy"] ? pair("relayguard-policy", "native") : "" >figs
+		printf "rg_policy_postfwd=%s\n", fig["relayguard-policy"] && fig["postfwd"] ? pair("relayguard-policy", "postfwd") : "" >figs
+		printf "noop_policy_native=%s\n", fig["policy-noop"] ? pair("policy-noop", "native") : "" >figs
+		printf "rg_milter_fair=%s\n", fig["relayguard"] && fig["milter-noop"] ? pair("relayguard", "milter-noop") : "" >figs
+		printf "rg_milter_native=%s\n", fig["relayguard"] ? pair("relayguard", "native") : "" >figs
+		printf "fair_native=%s\n", fig["milter-noop"] ? pair("milter-noop", "native") : "" >figs
+		printf "fair_conn=%s\n", fig["milter-noop"] && fig["milter-noop-conn"] ? pair("milter-noop", "milter-noop-conn") : "" >figs
+		printf "rg_milter_postfwd=%s\n", fig["relayguard"] && fig["postfwd"] ? pair("relayguard", "postfwd") : "" >figs
+	}' dat="$tmp/doors.dat" figs="$tmp/figs" "$1"
+}
+
+# verdict X TARGET - "holds (N%)" or "missed (N%)" for a ratio X
+# against TARGET, or "not measured"
+verdict() {
+	awk -v x="$1" -v t="$2" 'BEGIN {
+		if (x == "") print "not measured"
+		else printf "%s (%.0f%%)\n", (x >= t ? "holds" : "missed"), 100 * x
+	}'
+}
+
+# times X - "holds (N.N times)" against 3 times
+times3() {
+	awk -v x="$1" 'BEGIN {
+		if (x == "") print "not measured"
+		else printf "%s (%.1f times)\n", (x >= 3 ? "holds" : "missed"), x
+	}'
 }
 
 {
 	echo "# relayguard benchmark results"
 	echo
-	[ -f "$raw/machine.txt" ] && sed 's/^# /Machine and date: /' "$raw/machine.txt" && echo
+	echo "Written by \`bench/report.sh\` from the raw results next to this"
+	echo "file (one line per run, with the load average before it). The"
+	echo "machine is shared: every comparison below is between variants"
+	echo "run in the same rounds, interleaved, and every figure is a median."
+	echo
+	if [ -s "$raw/postfix.txt" ]; then
+		echo "## End to end through Postfix: both doors (\`make bench-postfix\`)"
+		echo
+		echo "$(stamps "$raw/postfix.txt")."
+		sed -n 's/^# note: \(.*\)$/Note: \1./p' "$raw/postfix.txt"
+		echo
+		postfix_table "$raw/postfix.txt"
+		echo
+		echo "\"vs native\" and \"vs the door's no-op\" are medians over the"
+		echo "rounds of the ratio within each round. The client is untrusted,"
+		echo "every recipient local: every variant looks everything up."
+		echo
+		echo "![messages/s end to end, both doors](doors.png)"
+		echo
+		. "$tmp/figs"
+		echo "### Targets of issue 19"
+		echo
+		echo "| target | status |"
+		echo "|---|---|"
+		echo "| policy door ≥ 95% of native restrictions, same run | $(verdict "$rg_policy_native" 0.95) |"
+		echo "| policy door ≥ 3 times postfwd | $(times3 "$rg_policy_postfwd") |"
+		echo "| milter door ≥ 95% of the fair no-op milter, end to end | $(verdict "$rg_milter_fair" 0.95) |"
+		echo
+		echo "For comparison: the no-op policy server reached $(verdict "$noop_policy_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/') of native,"
+		echo "the fair no-op milter $(verdict "$fair_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/'), relayguard's milter door $(verdict "$rg_milter_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/');"
+		echo "the milter door did $(times3 "$rg_milter_postfwd" | sed 's/^[a-z]* (\(.*\))$/\1/') postfwd's rate."
+		echo "Waiving the connect reply as well (fair no-op against the no-op"
+		echo "answering connect): $(verdict "$fair_conn" 1 | sed 's/^[a-z]* (\(.*\))$/\1/') end to end."
+		echo
+	fi
 	if [ -s "$raw/milter.txt" ]; then
-		conns=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^conns=/) print substr($i, 7) }' \
-		    "$raw/milter.txt" | awk '!seen[$0]++')
-		echo "## Milter level (milterload, bench/scenarios/relayguard.scn)"
+		echo "## Milter level (\`make bench-milter\`: milterload, bench/scenarios/relayguard.scn)"
 		echo
-		echo "Sessions per second and latency from command to reply, in"
-		echo "microseconds, over a Unix socket; relayguard's answers are"
-		echo "checked, the no-op milter must answer continue. One session"
-		echo "is one milter connection (negotiate, connect, HELO, MAIL, RCPTs)."
-		echo "Each figure is the median of $(awk '/^label=noop conns=1 /' "$raw/milter.txt" | wc -l) interleaved runs."
+		echo "$(stamps "$raw/milter.txt")."
 		echo
-		echo "| connections | no-op sessions/s | relayguard sessions/s | ratio | no-op RCPT p50 / p99 / p99.9 | relayguard RCPT p50 / p99 / p99.9 | relayguard wrong / errors |"
-		echo "|---:|---:|---:|---:|---|---|---|"
-		: >"$dat"
-		for c in $conns; do
-			ns=$(get "$raw/milter.txt" noop "$c" sess_s)
-			rs=$(get "$raw/milter.txt" relayguard "$c" sess_s)
-			ratio=$(awk -v a="$rs" -v b="$ns" 'BEGIN {
-			    if (a == "-" || b == "-" || b == 0) print "-";
-			    else printf "%.0f%%", 100 * a / b }')
-			np="$(get "$raw/milter.txt" noop "$c" rcpt_p50) / $(get "$raw/milter.txt" noop "$c" rcpt_p99) / $(get "$raw/milter.txt" noop "$c" rcpt_p999)"
-			rp="$(get "$raw/milter.txt" relayguard "$c" rcpt_p50) / $(get "$raw/milter.txt" relayguard "$c" rcpt_p99) / $(get "$raw/milter.txt" relayguard "$c" rcpt_p999)"
-			rw="$(get "$raw/milter.txt" relayguard "$c" wrong) / $(get "$raw/milter.txt" relayguard "$c" errors)"
-			echo "| $c | $ns | $rs | $ratio | $np | $rp | $rw |"
-			echo "$c $ns $rs $(get "$raw/milter.txt" noop "$c" rcpt_p99) $(get "$raw/milter.txt" relayguard "$c" rcpt_p99)" |
-			    sed 's/ -/ ?/g' >>"$dat"
-		done
+		echo "Sessions per second over a Unix socket, medians of"
+		echo "$(awk '/^label=noop-fair conns=1 / { n++ } END { print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
+		echo "round. One session is one milter connection (negotiate, connect,"
+		echo "HELO, MAIL, RCPTs). relayguard's answers are checked; the no-op"
+		echo "milters must answer continue. All four skip the content stages;"
+		echo "relayguard waives the HELO and MAIL replies."
 		echo
-		echo "Per stage at the highest concurrency (p50 / p99 / p99.9 us):"
-		echo
-		last=$(echo "$conns" | tail -1)
-		echo "| stage | no-op | relayguard |"
-		echo "|---|---|---|"
-		for st in open connect helo mail rcpt session; do
-			echo "| $st | $(get "$raw/milter.txt" noop "$last" ${st}_p50) / $(get "$raw/milter.txt" noop "$last" ${st}_p99) / $(get "$raw/milter.txt" noop "$last" ${st}_p999) | $(get "$raw/milter.txt" relayguard "$last" ${st}_p50) / $(get "$raw/milter.txt" relayguard "$last" ${st}_p99) / $(get "$raw/milter.txt" relayguard "$last" ${st}_p999) |"
-		done
+		milter_tables "$raw/milter.txt"
 		echo
 		echo "![sessions/s and p99 RCPT latency against concurrency](milter.png)"
 		echo
@@ -88,21 +307,20 @@ get() {
 		echo "## relayguard memory and table build"
 		echo
 		echo "Resident memory of the daemon from /proc/PID/status, in MiB:"
-		echo "RssAnon is its own memory (heap, stacks, in-memory lists),"
-		echo "RssFile mostly the shared LMDB and library mappings."
+		echo "RssAnon is its own memory (heap, stacks, in-memory lists);"
+		echo "RssFile + RssShmem the LMDB and library mappings, shared"
+		echo "(the benchmark's tables are in /dev/shm when it exists)."
 		echo
-		echo "| when | RssAnon | RssFile |"
+		echo "| when | RssAnon | RssFile + RssShmem |"
 		echo "|---|---:|---:|"
-		awk '
+		awk "$AWKLIB"'
+		/^#/ { next }
 		{
-			delete f
-			for (i = 1; i <= NF; i++) {
-				n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
-			}
+			kv($0)
 			if (!("rss_anon_kb" in f)) next
-			a = f["rss_anon_kb"] / 1024; r = f["rss_file_kb"] / 1024
+			a = f["rss_anon_kb"] / 1024; r = (f["rss_file_kb"] + f["rss_shmem_kb"]) / 1024
 			if (f["label"] == "relayguard")
-				printf "| after the run at %s connections | %.1f | %.1f |\n", f["conns"], a, r
+				printf "| after the last round at %s connections | %.1f | %.1f |\n", f["conns"], a, r
 			else if (f["label"] == "soak") {
 				if (!ns++) { fa = a; fr = r }
 				if (a > ma) ma = a
@@ -125,68 +343,72 @@ get() {
 			echo
 		fi
 	fi
-	if [ -s "$raw/postfix.txt" ]; then
-		echo "## End to end through Postfix (smtp-source)"
-		echo
-		echo "Median of the runs (seconds: median, fastest, slowest)."
-		echo
-		echo "| policy | messages/s | recipients/s | relative to native | relative to no-op milter | seconds |"
-		echo "|---|---:|---:|---:|---:|---|"
-		awk '
-		{
-			delete f
-			for (i = 1; i <= NF; i++) {
-				n = index($i, "="); f[substr($i, 1, n - 1)] = substr($i, n + 1)
-			}
-			lab[NR] = f["label"]; mps[NR] = f["msg_s"]; rps[NR] = f["rcpt_s"]
-			if ($2 == "unavailable") { un[NR] = 1; next }
-			sec[NR] = f["secs"] (f["min"] != "" ? " (" f["min"] ", " f["max"] ")" : "")
-			by[f["label"]] = f["msg_s"]
-		}
-		END {
-			for (i = 1; i <= NR; i++) {
-				if (un[i]) {
-					printf "| %s | not measured: not built yet | | | | |\n", lab[i]
-					continue
-				}
-				nat = by["native"] > 0 ? sprintf("%.0f%%", 100 * mps[i] / by["native"]) : "-"
-				noop = by["noop"] > 0 ? sprintf("%.0f%%", 100 * mps[i] / by["noop"]) : "-"
-				printf "| %s | %s | %s | %s | %s | %s |\n", lab[i], mps[i], rps[i], nat, noop, sec[i]
-			}
-		}' "$raw/postfix.txt"
-		echo
-	fi
-	store=${RG_BUILD:-$top/build}/bench/store.txt
-	if [ -s "$store" ]; then
-		echo "## Tables: relayguardctl and postmap (bench-store)"
+	if [ -s "$raw/store.txt" ]; then
+		echo "## Tables: relayguardctl and postmap (\`make bench-store\`)"
 		echo
 		echo '```'
-		sed "s|$top/||g" "$store"
+		sed "s|$top/||g" "$raw/store.txt"
+		echo '```'
+		echo
+	fi
+	if [ -s "$raw/watch.txt" ]; then
+		echo "## relayguardctl watch (\`make bench-watch\`)"
+		echo
+		echo '```'
+		tail -1 "$raw/watch.txt"
 		echo '```'
 		echo
 	fi
 } >"$md"
 
-if [ -s "$dat" ] && command -v gnuplot >/dev/null 2>&1; then
-	gnuplot <<GP
+plots=""
+if command -v gnuplot >/dev/null 2>&1; then
+	if [ -s "$tmp/milter.dat" ]; then
+		sed 's/ -/ ?/g; s/ $//' "$tmp/milter.dat" >"$tmp/milter.gp.dat"
+		gnuplot <<GP && plots="$plots milter.png"
 set terminal pngcairo size 1100,450 font ",10" noenhanced
-set output "$png"
+set output "$dir/milter.png"
 set datafile missing "?"
-set multiplot layout 1,2 title "relayguard vs no-op milter (milterload, Unix socket)"
+set multiplot layout 1,2 title "relayguard and no-op milters (milterload, Unix socket)"
 set logscale x 2
 set xlabel "concurrent connections"
 set key top left
 set grid
 set ylabel "sessions/s"
 set yrange [0:*]
-plot "$dat" using 1:2 with linespoints title "no-op milter", \
-     "$dat" using 1:3 with linespoints title "relayguard"
+plot "$tmp/milter.gp.dat" using 1:2 with linespoints title "fair no-op (answers RCPT only)", \
+     "$tmp/milter.gp.dat" using 1:3 with linespoints title "no-op answering connect", \
+     "$tmp/milter.gp.dat" using 1:4 with linespoints title "naive no-op", \
+     "$tmp/milter.gp.dat" using 1:5 with linespoints lw 2 title "relayguard"
 set ylabel "RCPT p99 latency (us)"
 set logscale y 10
 set yrange [*:*]
-plot "$dat" using 1:4 with linespoints title "no-op milter", \
-     "$dat" using 1:5 with linespoints title "relayguard"
+plot "$tmp/milter.gp.dat" using 1:6 with linespoints title "fair no-op", \
+     "$tmp/milter.gp.dat" using 1:7 with linespoints title "no-op answering connect", \
+     "$tmp/milter.gp.dat" using 1:8 with linespoints title "naive no-op", \
+     "$tmp/milter.gp.dat" using 1:9 with linespoints lw 2 title "relayguard"
 unset multiplot
 GP
+	fi
+	if [ -s "$tmp/doors.dat" ]; then
+		gnuplot <<GP && plots="$plots doors.png"
+set terminal pngcairo size 1100,480 font ",10" noenhanced
+set output "$dir/doors.png"
+set title "End to end through Postfix (smtp-source): messages/s, median and range of the rounds"
+set style fill solid 0.6 border -1
+set boxwidth 0.7
+set grid ytics
+set yrange [0:*]
+set xrange [-0.6:*]
+set ylabel "messages/s"
+set xtics rotate by -30 left
+set offsets 0, 0, graph 0.15, 0
+set key top center horizontal
+plot "$tmp/doors.dat" using 1:(\$6 == 1 ? \$3 : 1/0):xtic(2) with boxes lc rgb "#777777" title "reference", \
+     "" using 1:(\$6 == 2 ? \$3 : 1/0) with boxes lc rgb "#3b75af" title "milter door", \
+     "" using 1:(\$6 == 3 ? \$3 : 1/0) with boxes lc rgb "#e1812c" title "policy door", \
+     "" using 1:3:4:5 with yerrorbars lc rgb "black" pt -1 notitle
+GP
+	fi
 fi
-echo "report: wrote $md${png:+ and $png}" >&2
+echo "report: wrote $md${plots:+ and$plots}" >&2

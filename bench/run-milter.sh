@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-milter.sh - relayguard against the no-op milter, through milterload
+# run-milter.sh - relayguard against no-op milters, through milterload
 #
 # SYNOPSIS
 #	RG_TOP=. RG_BUILD=build sh bench/run-milter.sh
@@ -7,35 +7,49 @@
 #	Generates the benchmark data into a scratch directory (100,000
 #	blocked networks, 100,000 local domains, a 1,000,000-entry client
 #	table compiled with relayguardctl compile, 10,000 dynamic grants
-#	made with relayguardctl grant), starts build/noop-milter (asking
-#	for the same stage skips as relayguard) and build/relayguard with
-#	bench/bench.conf.in, both on Unix sockets, and runs
-#	bench/scenarios/relayguard.scn through build/milterload against
-#	each, alternating, at every concurrency level, RG_BENCH_ROUNDS
-#	times (report.sh keeps the median run). Every answer of
-#	relayguard is checked (-x for the no-op milter: all continue).
-#	Then a soak run of RG_BENCH_SOAK sessions samples relayguard's
-#	resident memory.
+#	made by relayguardctl watch from Dovecot login lines), starts
+#	three build/noop-milter (all asking for the stage skips
+#	relayguard asks for) and build/relayguard with
+#	bench/bench.conf.in, all on Unix sockets:
 #
-#	Results (key=value lines, one per run) go to
-#	$RG_BENCH_OUT/milter.txt and memory.txt; bench/report.sh turns
-#	them into results.md and the plot.
+#	noop-fair	noop-milter -s -r chm: waives every reply it may
+#			(connect, HELO, MAIL) and answers RCPT only; the
+#			fair ceiling of a relay filter
+#	noop-conn	noop-milter -s -r hm: waives what relayguard waives
+#			(HELO, MAIL) and answers connect; against noop-fair
+#			it prices the connect reply
+#	noop-naive	noop-milter -s: answers every stage
+#	relayguard	the daemon
+#
+#	and runs bench/scenarios/relayguard.scn through build/milterload
+#	against each at every concurrency level, RG_BENCH_ROUNDS times,
+#	in rounds (every milter once per level and round), so that other
+#	work on the machine hits them alike; report.sh keeps the median.
+#	Every answer of relayguard is checked (-x for the no-op milters:
+#	all continue). Then a soak run of RG_BENCH_SOAK sessions samples
+#	relayguard's resident memory.
+#
+#	Results (key=value lines, one per run, with the load average
+#	before the run, and dated comment lines with the machine's uptime
+#	at the start and end) go to $RG_BENCH_OUT/milter.txt and
+#	memory.txt; bench/report.sh turns them into results.md and the
+#	plot.
 #
 #	RG_BENCH_SECONDS	seconds per run (default 5)
-#	RG_BENCH_ROUNDS		runs per milter and level, interleaved (default 3)
+#	RG_BENCH_ROUNDS		rounds (default 3)
 #	RG_BENCH_CONNS		concurrency levels (default "1 16 128")
 #	RG_BENCH_SOAK		soak sessions (default 1000000; 0 skips)
-#	RG_BENCH_OUT		raw results directory (default bench/results/raw)
+#	RG_BENCH_OUT		raw results directory (default bench/results)
 # DIAGNOSTICS
 #	Exit 1 when a run had wrong answers or errors. When build/relayguard
-#	cannot run the configuration yet (the daemon or the tables are not
-#	built), only the no-op milter is measured and relayguard's lines
-#	say "unavailable".
+#	cannot run the configuration (the daemon or the tables are not
+#	built), only the no-op milters are measured and relayguard's line
+#	says "unavailable".
 set -u
 
 top=${RG_TOP:-$(pwd)}
 build=${RG_BUILD:-$top/build}
-out=${RG_BENCH_OUT:-$top/bench/results/raw}
+out=${RG_BENCH_OUT:-$top/bench/results}
 secs=${RG_BENCH_SECONDS:-5}
 rounds=${RG_BENCH_ROUNDS:-3}
 conns=${RG_BENCH_CONNS:-"1 16 128"}
@@ -45,7 +59,13 @@ ml=$build/milterload
 ctl=$build/relayguardctl
 
 mkdir -p "$out"
-scratch=$(mktemp -d /tmp/rg-bench.XXXXXX)
+# In memory where the machine has it: 10,000 grants are 10,000
+# committed transactions, and on a busy disk their fsyncs took minutes
+# without telling anything about lookups (the daemon's tables are then
+# shared memory: RssShmem rather than RssFile).
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=/tmp
+scratch=$(mktemp -d "$shm/rg-bench.XXXXXX")
 pids=""
 status=0
 
@@ -87,15 +107,23 @@ build_tables() {
 		return 1
 	}
 	t1=$(date +%s.%N)
-	while read -r a; do
-		"$ctl" grant -t "$scratch/popauth.lmdb" "$a" \
-		    --ttl 24h --user bench || return 1
-	done <"$scratch/grants" >"$scratch/grant.log" 2>&1 || {
-		say "relayguardctl grant failed:"; tail -5 "$scratch/grant.log" >&2
+	# One Dovecot login line per address, read by relayguardctl watch
+	# in one process: 10,000 relayguardctl grant commands took 12 s on
+	# an idle machine and over 6 minutes on a busy one (a process
+	# each), which measured process start-up, not relayguard.
+	LC_ALL=C awk -v h="$(LC_ALL=C date '+%b %e %H:%M:%S') bench" '{
+		printf "%s dovecot: imap-login: Login: user=<bench>, method=PLAIN, rip=%s, lip=192.0.2.1, mpid=%d, TLS, session=<B%dZ>\n", h, $1, NR, NR
+	}' "$scratch/grants" >"$scratch/logins"
+	"$ctl" watch -s --once --ttl 24h -t "$scratch/popauth.lmdb" \
+	    "$scratch/logins" >"$scratch/grant.log" 2>&1 &&
+	    [ "$("$ctl" list -t "$scratch/popauth.lmdb" | wc -l)" -eq \
+	    "$(wc -l <"$scratch/grants")" ] || {
+		say "relayguardctl watch did not make the grants:"
+		tail -5 "$scratch/grant.log" >&2
 		return 1
 	}
 	t2=$(date +%s.%N)
-	echo "compile_1M_s=$(echo "$t1 - $t0" | bc) grant_10k_s=$(echo "$t2 - $t1" | bc)"
+	echo "compile_1M_s=$(echo "$t1 - $t0" | bc) watch_grant_10k_s=$(echo "$t2 - $t1" | bc)"
 	return 0
 }
 
@@ -106,37 +134,49 @@ rss() {
 	    "/proc/$1/status"
 }
 
-# run LABEL SOCKET CONNS [milterload flags] - one measured run
+# run LABEL SOCKET CONNS ROUND [milterload flags] - one measured run;
+# its line in milter.txt gets the round and the load average before it
 run() {
-	label=$1 sock=$2 c=$3
-	shift 3
+	label=$1 sock=$2 c=$3 round=$4
+	shift 4
 	say "$label, $c connections, $secs s"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	: >"$scratch/run.txt"
 	if ! "$ml" -s "$sock" -f "$scn" -c "$c" -d "$secs" -l "$label" \
-	    -r "$out/milter.txt" "$@" >"$scratch/run.out" 2>&1; then
+	    -r "$scratch/run.txt" "$@" >"$scratch/run.out" 2>&1; then
 		say "$label at $c connections: wrong answers or errors:"
 		cat "$scratch/run.out" >&2
 		status=1
 	fi
+	sed "s/\$/ round=$round load1=$load/" "$scratch/run.txt" >>"$raw/milter.txt"
 	sed -n 2p "$scratch/run.out" >&2
 }
 
-: >"$out/milter.txt"
-: >"$out/memory.txt"
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(uname -srm), $(nproc) CPUs," \
-    "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
-    >"$out/machine.txt"
+# The raw files are written in the scratch directory and copied to
+# $out at the end, so that an interrupted run leaves the last ones.
+raw=$scratch/raw
+mkdir "$raw"
+bench_stamp start >"$raw/milter.txt"
+bench_stamp start >"$raw/memory.txt"
 
 say "generating data in $scratch"
 gen_data
 
-"$build/noop-milter" -f -s -p "unix:$scratch/noop.sock" &
-pids="$pids $!"
-wait_milter "unix:$scratch/noop.sock" -x || { say "noop-milter did not start"; exit 1; }
+# The no-op milters: NAME and the reply waivers (noop-milter -r)
+noops="noop-fair:chm noop-conn:hm noop-naive:"
+for n in $noops; do
+	label=${n%%:*} waive=${n#*:}
+	"$build/noop-milter" -f -s ${waive:+-r "$waive"} \
+	    -p "unix:$scratch/$label.sock" -P "$scratch/$label.pid" &
+	pids="$pids $!"
+	wait_milter "unix:$scratch/$label.sock" -x ||
+	    { say "noop-milter $label did not start"; exit 1; }
+done
 
 rg=0
 if "$build/relayguard" -n -c "$scratch/relayguard.conf" >"$scratch/n.log" 2>&1 &&
     tables=$(build_tables); then
-	echo "$tables" >>"$out/memory.txt"
+	echo "$tables" >>"$raw/memory.txt"
 	"$build/relayguard" -f -c "$scratch/relayguard.conf" -P "$scratch/rg.pid" \
 	    2>"$scratch/relayguard.log" &
 	rgpid=$!
@@ -152,19 +192,20 @@ else
 	tail -3 "$scratch/n.log" >&2
 fi
 
-# Rounds interleave the two milters, so that a burst of other work on
-# the machine hits both; report.sh takes each one's median run.
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
 	for c in $conns; do
-		run noop "unix:$scratch/noop.sock" "$c" -x
+		for n in $noops; do
+			label=${n%%:*}
+			run "$label" "unix:$scratch/$label.sock" "$c" $r -x
+		done
 		if [ $rg = 1 ]; then
-			run relayguard "unix:$scratch/relayguard.sock" "$c"
+			run relayguard "unix:$scratch/relayguard.sock" "$c" $r
 			[ $r = "$rounds" ] && [ -d "/proc/$rgpid" ] &&
-			    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$out/memory.txt"
+			    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$raw/memory.txt"
 		elif [ $r = 1 ]; then
-			echo "label=relayguard conns=$c unavailable" >>"$out/milter.txt"
+			echo "label=relayguard conns=$c unavailable" >>"$raw/milter.txt"
 		fi
 	done
 done
@@ -172,15 +213,18 @@ done
 if [ $rg = 1 ] && [ "$soak" -gt 0 ]; then
 	say "soak: $soak sessions at 16 connections, sampling memory"
 	"$ml" -s "unix:$scratch/relayguard.sock" -f "$scn" -c 16 -n "$soak" \
-	    -l soak -r "$out/milter.txt" >"$scratch/soak.out" 2>&1 &
+	    -l soak -r "$raw/milter.txt" >"$scratch/soak.out" 2>&1 &
 	soakpid=$!
 	n=0
 	while kill -0 $soakpid 2>/dev/null; do
-		echo "label=soak t=$n $(rss $rgpid)" >>"$out/memory.txt"
+		echo "label=soak t=$n $(rss $rgpid)" >>"$raw/memory.txt"
 		sleep 5; n=$((n + 5))
 	done
 	wait $soakpid || { say "soak failed:"; cat "$scratch/soak.out" >&2; status=1; }
-	echo "label=soak t=end $(rss $rgpid)" >>"$out/memory.txt"
+	echo "label=soak t=end $(rss $rgpid)" >>"$raw/memory.txt"
 	sed -n 2p "$scratch/soak.out" >&2
 fi
+bench_stamp end >>"$raw/milter.txt"
+bench_stamp end >>"$raw/memory.txt"
+cp "$raw/milter.txt" "$raw/memory.txt" "$out/"
 exit $status

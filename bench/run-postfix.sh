@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-postfix.sh - end to end through a private Postfix with smtp-source
+# run-postfix.sh - end to end through private Postfix instances with smtp-source
 #
 # SYNOPSIS
 #	RG_TOP=. RG_BUILD=build sh bench/run-postfix.sh
@@ -8,43 +8,73 @@
 #	default 20; RG_BENCH_MESSAGES messages, default 4000, of 3
 #	recipients each, one message per SMTP session) from 127.0.0.1
 #	against private Postfix instances (tests/integration/lib.sh) that
-#	discard all mail, one per relay policy:
+#	discard all mail, one per variant:
 #
 #	native		smtpd_relay_restrictions = permit_mynetworks,
 #			check_client_access lmdb:(1,000,000 entries),
-#			reject_unauth_destination
-#	noop		build/noop-milter -s (the stages relayguard skips),
-#			Postfix's relay check opened as the README says
+#			reject_unauth_destination: the reference of both
+#			doors
+#
+#	The milter door (smtpd_milters; Postfix's relay check opened as
+#	the README says):
+#	milter-noop	build/noop-milter -s -r chm: the fair ceiling, a
+#			no-op that waives every reply the MTA lets it
+#			waive (connect, HELO, MAIL) and answers RCPT only
+#	milter-noop-conn
+#			build/noop-milter -s -r hm: the same, but it
+#			answers connect, as relayguard does; against
+#			milter-noop it prices the connect reply
+#	milter-noop-naive
+#			build/noop-milter -s: answers connect, HELO, MAIL
+#			and RCPT
+#	relayguard	build/relayguard with the same policy as native
+#			(connect: accept trusted; rcpt: check the client
+#			table, permit local domains, reject) on a Unix
+#			socket
+#	relayguard-tcp	the same daemon and policy on a loopback TCP
+#			socket (inet:PORT@127.0.0.1)
+#
+#	The policy door (check_policy_service, one connection per smtpd
+#	process kept for many requests):
+#	policy-noop	native plus check_policy_service to
+#			build/noop-policy, which answers DUNNO: the
+#			ceiling of the policy protocol
 #	postfwd		Debian's postfwd through check_policy_service: the
 #			trusted network, the local domains and the final
 #			reject; the 1,000,000-entry client table stays in
 #			Postfix (check_client_access lmdb:) because postfwd
 #			matches file lists linearly
-#	relayguard	build/relayguard with the same policy (connect:
-#			accept trusted; rcpt: check the client table,
-#			permit local domains, reject), the README's
-#			Postfix settings (a Unix socket)
-#	relayguard-tcp	the same daemon and policy on a loopback TCP
-#			socket (inet:PORT@127.0.0.1, Postfix's
-#			smtpd_milters = inet:127.0.0.1:PORT)
+#	relayguard-policy
+#			build/relayguard with the policy of the relayguard
+#			row on its policy listener (policy "unix:PATH"),
+#			smtpd_relay_restrictions = check_policy_service
+#			unix:PATH, reject
 #
 #	The client is untrusted (mynetworks is 127.0.0.2/32), not in the
 #	client table, and every recipient is local (user@example.com),
-#	so every policy looks everything up and accepts every recipient:
+#	so every variant looks everything up and accepts every recipient:
 #	the figures compare the cost of the decision, not its outcome.
-#	Each policy runs RG_BENCH_REPEAT times (default 3) after a
-#	warm-up, interleaved; the median is reported. A run where Postfix
-#	did not accept every message fails.
+#	After a warm-up of each, RG_BENCH_REPEAT rounds (default 3) run
+#	every variant once, in an order rotated by one each round, so
+#	that a burst of other work on the machine hits all of them
+#	alike; report.sh takes medians. A run where Postfix did not
+#	accept every message fails. RG_BENCH_VARIANTS chooses the
+#	variants (default: all of the above, native first).
 #
-#	Results go to $RG_BENCH_OUT/postfix.txt (default
-#	bench/results/raw); bench/report.sh tabulates them.
+#	The raw results go to $RG_BENCH_OUT/postfix.txt (default
+#	bench/results): one line per run (variant, round, seconds, the
+#	load average before it), the machine's uptime before and after
+#	as comments, and one "unavailable" line per variant that could
+#	not start. RG_BENCH_NOTE, when set, is recorded there as a "# note"
+#	line. bench/report.sh tabulates them.
 # DIAGNOSTICS
-#	Exit 1 when a policy failed; a policy whose program is missing
-#	(relayguard not built yet) is skipped with a message.
+#	Exit 1 when a variant failed; a variant whose program is missing
+#	or cannot run the configuration (a relayguard without a policy
+#	listener, say) is recorded as unavailable with a message.
 set -u
 
 : "${RG_TOP:?}" "${RG_BUILD:?}"
-out=${RG_BENCH_OUT:-$RG_TOP/bench/results/raw}
+out=${RG_BENCH_OUT:-$RG_TOP/bench/results}
 sessions=${RG_BENCH_SESSIONS:-20}
 messages=${RG_BENCH_MESSAGES:-4000}
 repeat=${RG_BENCH_REPEAT:-3}
@@ -65,8 +95,9 @@ postmap -c "$RG_TMP/postmap" lmdb:"$RG_TMP/client_access" || rg_die "postmap"
 t1=$(date +%s.%N)
 rg_log "postmap of 1,000,000 entries: $(echo "$t1 - $t0" | bc) s"
 
-# relayguard_start NAME SOCKET - start a relayguard daemon with the
-# relayguard policy listening on SOCKET (libmilter's spelling); the
+# relayguard_start NAME SOCKET [LINE] - start a relayguard daemon with
+# the relayguard policy, its milter listening on SOCKET (libmilter's
+# spelling; none when empty) and LINE added to its configuration; the
 # client table is compiled once and shared
 relayguard_start() {
 	if [ ! -f "$RG_TMP/client_access.rg.lmdb" ]; then
@@ -74,8 +105,11 @@ relayguard_start() {
 		    "$RG_TMP/client_access.rg.lmdb" >"$RG_TMP/compile.out" 2>&1 ||
 		    { cat "$RG_TMP/compile.out"; return 1; }
 	fi
+	sockline=""
+	[ -n "$2" ] && sockline="socket \"$2\""
 	cat >"$RG_TMP/$1.conf" <<-EOF
-	socket  "$2"
+	$sockline
+	${3:-}
 	control "unix:$RG_TMP/$1-control.sock"
 	log-level warning
 	list trusted { 127.0.0.2 }
@@ -96,27 +130,52 @@ relayguard_start() {
 	rg_spawn "$1" "$RG_BUILD/relayguard" -f -c "$RG_TMP/$1.conf" \
 	    -P "$RG_TMP/$1.pid"
 	case $2 in
+	"")	;;
 	unix:*)	rg_wait_file "${2#unix:}" ;;
 	inet:*)	rgp=${2#inet:}; rg_wait_port "${rgp%@*}" ;;
 	esac || { cat "$RG_TMP/$1.out"; return 1; }
 }
 
-# policy_setup NAME - make and start the Postfix instance of a policy
-policy_setup() {
+# variant_setup NAME - make and start the Postfix instance of a variant
+variant_setup() {
 	case $1 in
 	native)
 		rg_postfix_setup native ""
 		rg_postfix_conf native "smtpd_relay_restrictions = permit_mynetworks, check_client_access lmdb:$RG_TMP/client_access, reject_unauth_destination"
 		;;
-	noop)
-		rg_noop_milter noop-milter
-		kill "$(cat "$RG_TMP/noop-milter.spawn")"
-		rg_wait_pid "$(cat "$RG_TMP/noop-milter.spawn")" 50
-		rm -f "$RG_TMP/noop-milter.sock"
-		rg_spawn noop-milter "$RG_BUILD/noop-milter" -f -s \
-		    -p "unix:$RG_TMP/noop-milter.sock"
-		rg_wait_file "$RG_TMP/noop-milter.sock" || rg_die "noop-milter"
-		rg_postfix_setup noop "unix:$RG_TMP/noop-milter.sock"
+	milter-noop|milter-noop-conn|milter-noop-naive)
+		case $1 in
+		milter-noop)		waive="-r chm" ;;
+		milter-noop-conn)	waive="-r hm" ;;
+		*)			waive="" ;;
+		esac
+		rm -f "$RG_TMP/$1.sock"
+		# shellcheck disable=SC2086
+		rg_spawn "$1-milter" "$RG_BUILD/noop-milter" -f -s $waive \
+		    -p "unix:$RG_TMP/$1.sock" -P "$RG_TMP/$1-milter.pid"
+		rg_wait_file "$RG_TMP/$1.sock" || { cat "$RG_TMP/$1-milter.out"; return 1; }
+		rg_postfix_setup "$1" "unix:$RG_TMP/$1.sock"
+		;;
+	relayguard)
+		relayguard_start relayguard "unix:$RG_TMP/relayguard.sock" || return 1
+		# Postfix's smtpd (user postfix) must reach the socket.
+		chmod 0666 "$RG_TMP/relayguard.sock"
+		rg_postfix_setup relayguard "unix:$RG_TMP/relayguard.sock"
+		;;
+	relayguard-tcp)
+		rg_port
+		rgport=$RG_PORT
+		relayguard_start relayguard-tcp "inet:$rgport@127.0.0.1" ||
+		    return 1
+		rg_postfix_setup relayguard-tcp "inet:127.0.0.1:$rgport"
+		;;
+	policy-noop)
+		[ -x "$RG_BUILD/noop-policy" ] || { echo "no $RG_BUILD/noop-policy"; return 1; }
+		rg_spawn noop-policy "$RG_BUILD/noop-policy" -f \
+		    -p "unix:$RG_TMP/noop-policy.sock" -P "$RG_TMP/noop-policy.pid"
+		rg_wait_file "$RG_TMP/noop-policy.sock" || { cat "$RG_TMP/noop-policy.out"; return 1; }
+		rg_postfix_setup policy-noop ""
+		rg_postfix_conf policy-noop "smtpd_relay_restrictions = permit_mynetworks, check_client_access lmdb:$RG_TMP/client_access, check_policy_service unix:$RG_TMP/noop-policy.sock, reject_unauth_destination"
 		;;
 	postfwd)
 		command -v postfwd >/dev/null || { echo "postfwd missing"; return 1; }
@@ -140,18 +199,19 @@ policy_setup() {
 		rg_postfix_setup postfwd ""
 		rg_postfix_conf postfwd "smtpd_relay_restrictions = check_client_access lmdb:$RG_TMP/client_access, check_policy_service inet:127.0.0.1:$pfport, reject"
 		;;
-	relayguard)
-		relayguard_start relayguard "unix:$RG_TMP/relayguard.sock" || return 1
-		# Postfix's smtpd (user postfix) must reach the socket.
-		chmod 0666 "$RG_TMP/relayguard.sock"
-		rg_postfix_setup relayguard "unix:$RG_TMP/relayguard.sock"
+	relayguard-policy)
+		# The policy door alone, as a Postfix site runs it.
+		relayguard_start relayguard-policy "" \
+		    "policy \"unix:$RG_TMP/relayguard-policy.sock\"" || return 1
+		rg_wait_file "$RG_TMP/relayguard-policy.sock" ||
+		    { cat "$RG_TMP/relayguard-policy.out"; return 1; }
+		chmod 0666 "$RG_TMP/relayguard-policy.sock"
+		rg_postfix_setup relayguard-policy ""
+		rg_postfix_conf relayguard-policy "smtpd_relay_restrictions = check_policy_service unix:$RG_TMP/relayguard-policy.sock, reject"
 		;;
-	relayguard-tcp)
-		rg_port
-		rgport=$RG_PORT
-		relayguard_start relayguard-tcp "inet:$rgport@127.0.0.1" ||
-		    return 1
-		rg_postfix_setup relayguard-tcp "inet:127.0.0.1:$rgport"
+	*)
+		echo "unknown variant $1"
+		return 1
 		;;
 	esac
 	rg_postfix_conf "$1" "mynetworks = 127.0.0.2/32" \
@@ -196,55 +256,68 @@ blast() {
 	echo "$t1 - $t0" | bc
 }
 
-policies="native noop postfwd relayguard relayguard-tcp"
+variants=${RG_BENCH_VARIANTS:-"native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy"}
+raw=$RG_TMP/postfix.txt
+bench_stamp start >"$raw"
+# Which daemon was measured: the build's commit when it is in a git
+# checkout, and RG_BENCH_NOTE (say, a branch measured before its merge).
+rev=$(git -C "$RG_BUILD" describe --always --dirty 2>/dev/null) &&
+    echo "# note: relayguard built from $rev" >>"$raw"
+[ -n "${RG_BENCH_NOTE:-}" ] && echo "# note: $RG_BENCH_NOTE" >>"$raw"
 ready=""
-for p in $policies; do
-	if policy_setup "$p"; then
-		ready="$ready $p"
+for v in $variants; do
+	if variant_setup "$v"; then
+		ready="$ready $v"
 	else
-		rg_log "$p: unavailable, skipped"
-		echo "label=$p unavailable" >>"$RG_TMP/skipped"
+		rg_log "$v: unavailable, skipped"
+		echo "label=$v unavailable" >>"$raw"
 	fi
 done
 
 ok=""
-for p in $ready; do
-	rg_log "$p: warm-up"
-	if blast "$p" 200 >/dev/null && wait_delivered "$p" 600; then
-		ok="$ok $p"
+for v in $ready; do
+	rg_log "$v: warm-up"
+	if blast "$v" 200 >/dev/null && wait_delivered "$v" 600; then
+		ok="$ok $v"
 	else
+		echo "label=$v unavailable warm-up-failed" >>"$raw"
 		status=1
 	fi
 done
 ready=$ok
 
-: >"$RG_TMP/times"
+# rotate N WORDS... - the words, starting with the Nth (from 0)
+rotate() {
+	k=$1
+	shift
+	awk -v k="$k" 'BEGIN {
+		for (i = 1; i < ARGC; i++) w[i - 1] = ARGV[i]
+		n = ARGC - 1
+		for (i = 0; i < n; i++) printf "%s ", w[(i + k) % n]
+	}' "$@"
+}
+
 r=0
 while [ $r -lt "$repeat" ]; do
-	r=$((r + 1))
-	for p in $ready; do
-		want=$(($(delivered "$p") + 3 * messages))
-		if s=$(blast "$p" "$messages") && wait_delivered "$p" "$want"; then
-			rg_log "$p run $r: $s s"
-			echo "$p $s" >>"$RG_TMP/times"
+	for v in $(rotate $r $ready); do
+		want=$(($(delivered "$v") + 3 * messages))
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		if s=$(blast "$v" "$messages") && wait_delivered "$v" "$want"; then
+			rg_log "$v round $((r + 1)): $s s (load $load)"
+			awk -v v="$v" -v r=$((r + 1)) -v c="$sessions" \
+			    -v m="$messages" -v s="$s" -v l="$load" 'BEGIN {
+				printf "label=%s round=%d sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f load1=%s\n",
+				    v, r, c, m, 3 * m, s, m / s, 3 * m / s, l
+			}' >>"$raw"
 		else
+			echo "label=$v round=$((r + 1)) failed" >>"$raw"
 			status=1
 		fi
 	done
+	r=$((r + 1))
 done
+bench_stamp end >>"$raw"
 
-: >"$out/postfix.txt"
-for p in $ready; do
-	awk -v p="$p" '$1 == p { print $2 }' "$RG_TMP/times" | sort -n |
-	    awk -v p="$p" -v m="$messages" -v c="$sessions" '
-	{ v[NR] = $1 }
-	END {
-		if (!NR) exit
-		s = v[int((NR + 1) / 2)]
-		printf "label=%s sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f runs=%d min=%.3f max=%.3f\n",
-		    p, c, m, 3 * m, s, m / s, 3 * m / s, NR, v[1], v[NR]
-	}' >>"$out/postfix.txt"
-done
-[ -f "$RG_TMP/skipped" ] && cat "$RG_TMP/skipped" >>"$out/postfix.txt"
+cp "$raw" "$out/postfix.txt"
 cat "$out/postfix.txt"
 exit $status

@@ -43,7 +43,7 @@ granted=$("$ctl" list -t "$T/popauth.lmdb" | wc -l)
 forged=$("$ctl" list -a -t "$T/popauth.lmdb" | grep -c '^198\.18\.' || :)
 cpu_rate=$(echo "$n $user $sys" | awk '{ t = $2 + $3; if (t < 0.01) t = 0.01; printf "%d", $1 / t }')
 wall_rate=$(echo "$n $wall" | awk '{ t = $2; if (t < 0.01) t = 0.01; printf "%d", $1 / t }')
-line="bench=watch date=$(date -u +%Y-%m-%dT%H:%M:%SZ) lines=$n cpu_s=$(echo "$user $sys" | awk '{ print $1 + $2 }') wall_s=$wall lines_per_s_cpu=$cpu_rate lines_per_s_wall=$wall_rate grants=$granted forged_grants=$forged"
+line="bench=watch date=$(date -u +%Y-%m-%dT%H:%M:%SZ) load1=$(cut -d' ' -f1 /proc/loadavg) lines=$n cpu_s=$(echo "$user $sys" | awk '{ print $1 + $2 }') wall_s=$wall lines_per_s_cpu=$cpu_rate lines_per_s_wall=$wall_rate grants=$granted forged_grants=$forged"
 echo "$line"
 echo "$line" >> "$top/bench/results/watch.txt"
 [ "$granted" -eq 2000 ] || { echo "bench-watch: $granted grants, want 2000"; exit 1; }

@@ -7,6 +7,7 @@
  *		[--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... [--auth USER]
  *		[--auth-type MECH] [--tls] [--cert-subject S]
  *		[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...
+ *		[--door milter|policy]
  * DESCRIPTION
  *	Evaluates the rules for one made-up session through the same
  *	rules_eval() calls the daemon makes (connect, helo, mail, then one
@@ -39,6 +40,13 @@
  *	discard message), HELO and MAIL being quiet stages when the
  *	daemon runs them so (delay-reject yes).
  *
+ *	--door policy shows the session as the policy door runs it for
+ *	Postfix: connect, HELO and MAIL quiet (their decisions come at
+ *	each RCPT), and for each recipient the line Postfix receives
+ *	("action: action=OK", policy/action.c), with policy-permit as the
+ *	configuration says. Postfix sends the policy door no rcpt-mailer,
+ *	so --rcpt-mailer is refused with it.
+ *
  *	--json prints the same as one JSON object, with the session's
  *	facts by name.
  * DIAGNOSTICS
@@ -56,15 +64,18 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
 #include "ctl/ctl_session.h"
+#include "policy/policy.h"
 
 const char cmd_explain_usage[] =
 	"explain [-c conf] [--json] --client ADDR [--client-name NAME] "
 	"[--client-resolve R] [--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... "
 	"[--auth USER] [--auth-type MECH] [--tls] [--cert-subject S] "
-	"[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...";
+	"[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]... "
+	"[--door milter|policy]";
 
 enum {
 	OPT_RCPT = 256, OPT_RCPT_MAILER, OPT_TLS, OPT_JSON, OPT_NO_HELO,
+	OPT_DOOR,
 	OPT_FACT,			/* OPT_FACT + enum rules_fact */
 };
 
@@ -75,6 +86,7 @@ static const struct option fixed_opts[] = {
 	{"tls", no_argument, NULL, OPT_TLS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"no-helo", no_argument, NULL, OPT_NO_HELO},
+	{"door", required_argument, NULL, OPT_DOOR},
 };
 
 #define NFIXED	(sizeof(fixed_opts) / sizeof(fixed_opts[0]))
@@ -86,6 +98,7 @@ struct request {
 	const char **rcpts, **mailers;
 	size_t  nrcpt, nmailer;
 	int     json, no_helo;
+	int     policy;			/* --door policy */
 };
 
 struct out {
@@ -95,16 +108,15 @@ struct out {
 	int     first_decision;
 	const char **rcpts;
 	unsigned quiet;			/* the milter door's quiet stages */
+	int     policy;			/* --door policy: the action lines */
+	enum policy_permit permit;	/* what a permit answers there */
 };
 
 /* usage - print the usage line; returns EX_USAGE */
 static int
 usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "relayguardctl: explain: %s\n", msg);
-	fprintf(stderr, "usage: relayguardctl %s\n", cmd_explain_usage);
-	return (CTL_EX_USAGE);
+	return (ctl_usage("explain", msg));
 }
 
 /* json_str - append a JSON string literal */
@@ -139,6 +151,7 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 {
 	struct rules_trace_step st;
 	struct strbuf sb = STRBUF_INIT;
+	char    action[POLICY_ACTION_MAX];
 	size_t  i;
 	int     first = 1;
 
@@ -164,6 +177,10 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 				    st.detail);
 		}
 		printf("     answer: %s\n", rules_answer_name(res->answer));
+		if (o->policy && stage == RULES_RCPT) {
+			policy_action(action, sizeof(action), res, o->permit);
+			printf("     action: %s\n", action);
+		}
 		return;
 	}
 	strbuf_puts(&sb, o->first_stage ? "\n    {" : ",\n    {");
@@ -209,6 +226,11 @@ print_stage(struct out *o, enum rules_stage stage, const char *rcpt,
 	}
 	strbuf_puts(&sb, ", \"answer\": ");
 	json_str(&sb, rules_answer_name(res->answer));
+	if (o->policy && stage == RULES_RCPT) {
+		policy_action(action, sizeof(action), res, o->permit);
+		strbuf_puts(&sb, ", \"action\": ");
+		json_str(&sb, action);
+	}
 	strbuf_puts(&sb, "}}");
 	fputs(strbuf_str(&sb), stdout);
 	strbuf_free(&sb);
@@ -334,6 +356,10 @@ parse_options(int argc, char **argv, struct request *rq)
 			rq->json = 1;
 		else if (c == OPT_NO_HELO)
 			rq->no_helo = 1;
+		else if (c == OPT_DOOR && strcmp(optarg, "policy") == 0)
+			rq->policy = 1;
+		else if (c == OPT_DOOR && strcmp(optarg, "milter") != 0)
+			err = "--door: milter or policy";
 		else if (c >= OPT_FACT && c < OPT_FACT + RULES_NFACTS) {
 			rq->f.v[c - OPT_FACT] = optarg;
 			/* A certificate comes with TLS. */
@@ -356,6 +382,8 @@ parse_options(int argc, char **argv, struct request *rq)
 		err = "--helo and --no-helo exclude each other";
 	else if (err == NULL && rq->nmailer > 1 && rq->nmailer != rq->nrcpt)
 		err = "give --rcpt-mailer once, or once per --rcpt";
+	else if (err == NULL && rq->policy && rq->nmailer > 0)
+		err = "--rcpt-mailer: Postfix sends the policy door none";
 	if (err == NULL)
 		return (0);
 	request_free(rq);
@@ -396,6 +424,9 @@ run(struct rules *r, struct request *rq)
 	o.first_stage = o.first_decision = 1;
 	o.json = rq->json;
 	o.rcpts = rq->rcpts;
+	o.policy = rq->policy;
+	o.permit = rules_settings(r)->policy_permit_dunno ?
+	    POLICY_PERMIT_DUNNO : POLICY_PERMIT_OK;
 	if (o.json) {
 		json_str(&sb, rules_source(r));
 		printf("{\"configuration\": %s", strbuf_str(&sb));
@@ -406,7 +437,8 @@ run(struct rules *r, struct request *rq)
 		printf("configuration: %s\n", rules_source(r));
 	status = ctl_session_run(r, &rq->f, rq->rcpts, rq->nrcpt,
 	    rq->mailers, rq->nmailer, CTL_SESSION_TRACE |
-	    (rq->no_helo ? CTL_SESSION_NO_HELO : 0), &explain_ops, &o);
+	    (rq->no_helo ? CTL_SESSION_NO_HELO : 0) |
+	    (rq->policy ? CTL_SESSION_POLICY : 0), &explain_ops, &o);
 	if (o.json)
 		printf("],\n  \"decisions\": [%s],\n  \"exit\": %d}\n",
 		    strbuf_str(&o.decisions), status);

@@ -49,14 +49,15 @@ ctl_facts_set(struct ctl_facts *f, const char *name, const char *value)
 	return (0);
 }
 
-/* session_new - a session holding the facts of f */
+/* session_new - a session holding the facts of f, quiet as the door */
 static struct rules_session *
-session_new(struct rules *r, const struct ctl_facts *f)
+session_new(struct rules *r, const struct ctl_facts *f, int flags)
 {
 	struct rules_session *sess;
 	int     i;
 
-	if ((sess = rules_session_new(r, rules_quiet_stages(r))) == NULL)
+	if ((sess = rules_session_new(r, flags & CTL_SESSION_POLICY ?
+	    RULES_QUIET_ALL : rules_quiet_stages(r))) == NULL)
 		abort();
 	for (i = 0; i < RULES_NFACTS; i++)
 		if (f->v[i] != NULL && i != RULES_FACT_RCPT &&
@@ -73,7 +74,7 @@ ctl_session_run(struct rules *r, const struct ctl_facts *f,
 	const char *const *mailers, size_t nmailer, int flags,
 	const struct ctl_session_ops *ops, void *ctx)
 {
-	struct rules_session *sess = session_new(r, f);
+	struct rules_session *sess = session_new(r, f, flags);
 	struct rules_result res;
 	struct rules_trace *t;
 	int     refused = 0, tempfailed = 0, ended = 0, stage;

@@ -34,6 +34,8 @@ struct ctl_session_ops {
 /* Flags of ctl_session_run(). */
 #define CTL_SESSION_TRACE	(1 << 0)	/* a trace per stage */
 #define CTL_SESSION_NO_HELO	(1 << 1)	/* the client sends no HELO */
+#define CTL_SESSION_POLICY	(1 << 2)	/* through the policy door: every
+						 * stage before RCPT quiet */
 
 /*
  * The facts of a made-up session, by fact (rules/fact_list.h); NULL:
@@ -57,7 +59,8 @@ extern int ctl_facts_set(struct ctl_facts *, const char *name,
  * (rules_quiet_stages()). f holds the session's facts; mailers is
  * empty, one for all, or one per recipient. flags: TRACE
  * asks for a trace per stage; NO_HELO skips the helo stage, as for a
- * client that sends MAIL without HELO. Returns the explain exit status: 0 every recipient
+ * client that sends MAIL without HELO; POLICY makes every stage before
+ * RCPT quiet, as the policy door does. Returns the explain exit status: 0 every recipient
  * permitted (or discarded), 1 some refused permanently, 2 some
  * tempfailed and none refused permanently. This function cannot fail.
  */

@@ -47,6 +47,7 @@
 #include "common/rcpt.h"
 #include "common/strbuf.h"
 #include "milter/reply.h"
+#include "milter/report.h"
 #include "rules/rules.h"
 
 int     LLVMFuzzerInitialize(int *, char ***);
@@ -146,20 +147,7 @@ check_logline(const struct rules_session *f, const struct rules_result *res)
 	struct logline l;
 	size_t  n, i;
 
-	memset(&l, 0, sizeof(l));
-	l.queue_id = rules_session_get(f, RULES_FACT_QUEUE_ID);
-	l.action = "reject";
-	l.stage = "RCPT";
-	l.client_name = rules_session_get(f, RULES_FACT_CLIENT_NAME);
-	l.client_addr = rules_session_get(f, RULES_FACT_CLIENT);
-	l.code = res->code;
-	l.xcode = res->xcode;
-	l.text = res->text;
-	l.helo = rules_session_get(f, RULES_FACT_HELO);
-	l.sender = rules_session_get(f, RULES_FACT_SENDER);
-	l.rcpt = rules_session_get(f, RULES_FACT_RCPT);
-	l.auth = rules_session_get(f, RULES_FACT_AUTH);
-	l.rule = res->rule;
+	report_logline(f, RULES_RCPT, res, &l);
 	n = logline_format(line, sizeof(line), &l);
 	if (n >= sizeof(line) || n != strlen(line))
 		fail("log line length wrong", line);

@@ -33,6 +33,19 @@
  *	is not a Unix socket or disables the socket.
  * SECURITY
  *	Unix sockets only: a reload over the network is not a feature.
+ * THREADS
+ *	control_listen() and control_cleanup() run on the main thread,
+ *	before control_start() and after the milter has stopped; they
+ *	alone write control_fd and control_path. control_start() starts
+ *	one detached thread that accepts and serves one client at a
+ *	time, so requests never run concurrently with each other. They
+ *	do run concurrently with libmilter's workers and the signal
+ *	thread: the rules are taken with live_get() (a reference of
+ *	their own, under live.c's mutex), the counters are atomics read
+ *	by stats.c, and a reload goes through live_reload(), which
+ *	serialises with a SIGUSR1 reload and swaps the rules under
+ *	live.c's lock. Everything else a request uses (its line, its
+ *	answer) is on that thread's stack.
  */
 #define _GNU_SOURCE	/* struct ucred, accept4 */
 #include <errno.h>

@@ -262,6 +262,9 @@ warn_restart(const struct rules *nr)
 		if (differs(o->socket, n->socket))
 			log_warning("reload: the socket setting changes at the "
 			    "next start, not now");
+		if (differs(o->policy, n->policy))
+			log_warning("reload: the policy setting changes at the "
+			    "next start, not now");
 		if (differs(o->control, n->control))
 			log_warning("reload: the control setting changes at "
 			    "the next start, not now");

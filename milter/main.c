@@ -18,14 +18,6 @@
  *	directories are made root's.
  *	Command-line flags override the file's settings. See
  *	doc/relayguard.8.
- *
- *	Threads: the main thread waits for signals (SIGUSR1 reloads;
- *	SIGTERM, SIGINT and SIGHUP stop: smfi_stop(), then at most
- *	STOP_GRACE seconds for libmilter before _exit(1)); a thread runs
- *	smfi_main() (libmilter's listener, workers and its own signal
- *	thread); the control socket thread; the connection gate thread
- *	(milter/conngate.c). Every signal is blocked before
- *	the first thread starts, so only the sigwait callers see them.
  * DIAGNOSTICS
  *	Exit status 0 (stopped cleanly, -h, -V, or -n and the
  *	configuration is good), 64 usage, 78 configuration error, 1 start-up failure or
@@ -33,6 +25,20 @@
  *	The configuration's warnings (rules_check(), as relayguardctl
  *	check prints them) go to standard error with -n and to the log at
  *	start; they change no exit status.
+ * THREADS
+ *	parse_options(), setup() and start() run on the main thread
+ *	before any other thread exists, so the file's statics (pidfile,
+ *	pidfile_fd, pidfile_written, main_thread) are written then and
+ *	only read afterwards. start() starts the control socket thread
+ *	and the connection gate thread (milter/conngate.c); run() starts
+ *	the thread of smfi_main() (libmilter's listener, workers and its
+ *	own signal thread). The main thread then waits for signals
+ *	(SIGUSR1 reloads; SIGTERM, SIGINT and SIGHUP stop: smfi_stop(),
+ *	then at most STOP_GRACE seconds for libmilter before _exit(1)).
+ *	Every signal is blocked before the first thread starts, so only
+ *	the sigwait callers see them. milter_done is an atomic, written
+ *	by the milter thread; milter_ret is read only after
+ *	pthread_join().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +73,7 @@
 #include "milter/filter.h"
 #include "milter/live.h"
 #include "milter/notify.h"
+#include "milter/policy.h"
 #include "rules/rules.h"
 #include "rules/rules_check.h"
 #include "store/redis.h"
@@ -344,6 +351,7 @@ drop_privileges(const char *user, const struct passwd *pw)
 
 static pthread_t main_thread;
 static volatile int milter_done;	/* smfi_main() returned (atomics) */
+static int have_milter = 1;		/* 0: the policy door alone */
 static int milter_ret = MI_FAILURE;
 
 /* milter_thread - run libmilter's main loop; wake the main thread */
@@ -401,6 +409,8 @@ wait_signals(const char *upath)
 			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" :
 			    sig == SIGINT ? "SIGINT" : "SIGHUP");
 			notify_stopping();
+			if (!have_milter)
+				return;
 			deadline = time(NULL) + STOP_GRACE;
 			(void) smfi_stop();
 		}
@@ -410,6 +420,7 @@ wait_signals(const char *upath)
 	log_error("libmilter did not stop within %d seconds; exiting "
 	    "without waiting for it", STOP_GRACE);
 	control_cleanup();
+	policy_cleanup();
 	if (upath != NULL)
 		(void) unlink(upath);
 	pidfile_remove(pidfile);
@@ -481,7 +492,8 @@ struct options {
 
 /* What setup() prepares for start() and run(); run() frees it. */
 struct daemon {
-	char   *sock;			/* milter socket spec */
+	char   *sock;			/* milter socket spec, or NULL: none */
+	char   *policy;			/* policy door socket spec, or NULL */
 	char   *user;			/* user to become, or NULL */
 	char   *control;		/* control socket spec, or "none" */
 	const char *upath;		/* a Unix milter socket's file, or NULL */
@@ -566,8 +578,13 @@ daemon_names(struct daemon *d, const struct options *o,
 	d->uid = (uid_t) -1;
 	d->gid = (gid_t) -1;
 	d->ready = -1;
-	d->sock = xstrdup(o->socket ? o->socket :
-	    set && set->socket ? set->socket : RG_DEFAULT_SOCKET);
+	/* With a policy door and no milter socket set, no milter door. */
+	if (set && set->policy)
+		d->policy = xstrdup(set->policy);
+	if (o->socket || (set && set->socket) || d->policy == NULL)
+		d->sock = xstrdup(o->socket ? o->socket :
+		    set && set->socket ? set->socket : RG_DEFAULT_SOCKET);
+	have_milter = d->sock != NULL;
 	if (o->user)
 		d->user = xstrdup(o->user);
 	else if (set && set->user)
@@ -604,7 +621,7 @@ claim(struct daemon *d, int foreground)
 	 * One daemon per socket. The pid file is ours (we hold its lock),
 	 * so a refusal here takes it away again.
 	 */
-	if ((d->upath = ctlproto_socket_path(d->sock)) != NULL &&
+	if (d->sock && (d->upath = ctlproto_socket_path(d->sock)) != NULL &&
 	    unix_socket_free(d->upath, err, sizeof(err)) < 0) {
 		if (pidfile_fd >= 0)
 			(void) unlink(pidfile);
@@ -612,7 +629,37 @@ claim(struct daemon *d, int foreground)
 	}
 }
 
-/* bind_sockets - bind the milter and control sockets while still root */
+/*
+ * milter_open - register with libmilter and open the milter socket.
+ * libmilter waits milter-timeout for the MTA (its default is two
+ * hours), and sees only connections that have spoken, at most
+ * max-connections of them (milter/conngate.c).
+ */
+static void
+milter_open(char *sock, const struct rules_settings *set)
+{
+	char    err[512];
+
+	if (smfi_register(filter_desc) != MI_SUCCESS)
+		fatal("smfi_register failed");
+	if (smfi_setconn(sock) != MI_SUCCESS)
+		fatal("socket %s: not a milter socket specification", sock);
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		fatal("socket %s: cannot open (in use, or no permission?)",
+		    sock);
+	if (smfi_settimeout(set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
+		fatal("smfi_settimeout failed");
+	if (conngate_init(set ? set->max_connections :
+	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
+	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
+		fatal("%s", err);
+}
+
+/*
+ * bind_sockets - bind the milter, policy and control sockets while
+ * still root
+ */
 static void
 bind_sockets(struct daemon *d, const struct rules_settings *set)
 {
@@ -623,30 +670,22 @@ bind_sockets(struct daemon *d, const struct rules_settings *set)
 		ensure_dir(d->upath);
 	if (control_spec_path(d->control))
 		ensure_dir(control_spec_path(d->control));
-	if (smfi_register(filter_desc) != MI_SUCCESS)
-		fatal("smfi_register failed");
-	if (smfi_setconn(d->sock) != MI_SUCCESS)
-		fatal("socket %s: not a milter socket specification", d->sock);
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		fatal("socket %s: cannot open (in use, or no permission?)",
-		    d->sock);
-	/*
-	 * libmilter waits milter-timeout for the MTA (its default is two
-	 * hours), and sees only connections that have spoken, at most
-	 * max-connections of them (milter/conngate.c).
-	 */
-	if (smfi_settimeout(set ? set->milter_timeout :
-	    RULES_MILTER_TIMEOUT_DEFAULT) != MI_SUCCESS)
-		fatal("smfi_settimeout failed");
-	if (conngate_init(set ? set->max_connections :
-	    RULES_MAX_CONNECTIONS_DEFAULT, set ? set->milter_timeout :
-	    RULES_MILTER_TIMEOUT_DEFAULT, err, sizeof(err)) < 0)
-		fatal("%s", err);
+	if (d->sock)
+		milter_open(d->sock, set);
 	if (d->upath != NULL) {
 		if (d->uid != (uid_t) -1 && chown(d->upath, d->uid, d->gid) < 0)
 			log_warning("chown %s: %s", d->upath, strerror(errno));
 		if (chmod(d->upath, 0660) < 0)
 			fatal("chmod %s: %s", d->upath, strerror(errno));
+	}
+	/* After the gate (milter_open): it takes the one listener there is. */
+	if (d->policy) {
+		if (ctlproto_socket_path(d->policy))
+			ensure_dir(ctlproto_socket_path(d->policy));
+		if (policy_listen(d->policy, d->uid, d->gid,
+		    set->max_connections, set->milter_timeout, err,
+		    sizeof(err)) < 0)
+			fatal("%s", err);
 	}
 	/* Filtering mail matters more than stats: go on without it. */
 	if (control_listen(d->control, d->uid, d->gid, err, sizeof(err)) < 0) {
@@ -719,14 +758,19 @@ start(struct daemon *d, int foreground)
 		fatal("cannot start the control thread");
 	if (conngate_start() < 0)
 		fatal("cannot start the connection gate thread");
+	if (policy_start() < 0)
+		fatal("cannot start the policy door's thread");
 
 	r = live_get();
 	log_info("starting relayguard %s: configuration %s, socket %s, "
-	    "control %s, user %s, pid %ld", RG_VERSION, rules_source(r),
-	    d->sock, control_spec_path(d->control) ? d->control : "none",
-	    d->user && *d->user ? d->user : "(unchanged)", (long) getpid());
-	notify_ready("running: configuration %s, socket %s", rules_source(r),
-	    d->sock);
+	    "control %s, user %s, pid %ld%s%s", RG_VERSION, rules_source(r),
+	    d->sock ? d->sock : "none",
+	    control_spec_path(d->control) ? d->control : "none",
+	    d->user && *d->user ? d->user : "(unchanged)", (long) getpid(),
+	    d->policy ? ", policy " : "", d->policy ? d->policy : "");
+	notify_ready("running: configuration %s, socket %s%s%s",
+	    rules_source(r), d->sock ? d->sock : "none",
+	    d->policy ? ", policy " : "", d->policy ? d->policy : "");
 	rules_unref(r);
 	if (d->ready >= 0) {
 		if (write(d->ready, "", 1) < 0)
@@ -746,19 +790,24 @@ run(struct daemon *d)
 	pthread_t tid;
 	int     ret;
 
-	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+	if (have_milter && pthread_create(&tid, NULL, milter_thread, NULL) != 0)
 		fatal("cannot start the milter thread");
 	wait_signals(d->upath);
-	(void) pthread_join(tid, NULL);
-	ret = milter_ret;
+	if (have_milter) {
+		(void) pthread_join(tid, NULL);
+		ret = milter_ret;
+	} else
+		ret = MI_SUCCESS;
 	log_info("stopping relayguard (%s)", ret == MI_SUCCESS ? "signal" :
 	    "milter main loop failed");
 	control_cleanup();
+	policy_cleanup();
 	if (d->upath != NULL)
 		(void) unlink(d->upath);
 	pidfile_remove(pidfile);
 	live_set(NULL);
 	free(d->sock);
+	free(d->policy);
 	free(d->user);
 	free(d->control);
 	return (ret == MI_SUCCESS ? 0 : 1);

@@ -9,6 +9,9 @@
  *	const char *report_stage_name(enum rules_stage stage)
  *	void	report_result(const struct rules_session *s,
  *		enum rules_stage stage, const struct rules_result *res)
+ *	void	report_logline(const struct rules_session *s,
+ *		enum rules_stage stage, const struct rules_result *res,
+ *		struct logline *l)
  * DESCRIPTION
  *	report_result() does, for a door into the engine (the milter, the
  *	policy listener), what follows a rules_eval() call whatever the
@@ -19,6 +22,9 @@
  *	logline_format()) with the session's facts; the recipient
  *	counters follow what the MTA is told at RCPT; an internal error
  *	is logged and counted.
+ *
+ *	report_logline() fills the fields of that line (its strings point
+ *	into s and res).
  *
  *	An accept is logged because the MTA stops asking for the rest of
  *	the connection or message, so the recipients it then relays are
@@ -49,12 +55,11 @@ report_stage_name(enum rules_stage stage)
 	return ((unsigned) stage < RULES_NSTAGES ? names[stage] : "?");
 }
 
-/* log_event - the one line of a refusal, relay, accept or discard */
-static void
-log_event(const struct rules_session *s, enum rules_stage stage,
-	const struct rules_result *res)
+/* report_logline - the fields of a result's log line */
+void
+report_logline(const struct rules_session *s, enum rules_stage stage,
+	const struct rules_result *res, struct logline *lp)
 {
-	char    line[2048];
 	struct logline l;
 	int     refusal = res->event == RULES_EVENT_REJECT ||
 	    res->event == RULES_EVENT_TEMPFAIL;
@@ -73,6 +78,18 @@ log_event(const struct rules_session *s, enum rules_stage stage,
 	l.rcpt = rules_session_get(s, RULES_FACT_RCPT);
 	l.auth = rules_session_get(s, RULES_FACT_AUTH);
 	l.rule = res->rule;
+	*lp = l;
+}
+
+/* log_event - the one line of a refusal, relay, accept or discard */
+static void
+log_event(const struct rules_session *s, enum rules_stage stage,
+	const struct rules_result *res)
+{
+	char    line[2048];
+	struct logline l;
+
+	report_logline(s, stage, res, &l);
 	logline_format(line, sizeof(line), &l);
 	log_info("%s", line);
 }

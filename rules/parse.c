@@ -8,7 +8,14 @@
  *
  *	struct rules *rules_parse(const char *name, const char *text,
  *		unsigned flags, struct strbuf *errs)
- *	void	rules_free(struct rules *r)
+ *
+ *	#include "rules/parse_int.h"
+ *
+ *	void	perr_at(struct parser *p, const struct source_pos *pos,
+ *		const char *fmt, ...)
+ *	int	check_items(struct parser *p, const struct items *it,
+ *		enum item_type type, const char *fact, const char *usage)
+ *	struct set *build_set(const struct items *it, enum item_type type)
  * DESCRIPTION
  *	A hand-written recursive-descent parser for the language of spec
  *	section 2:
@@ -31,8 +38,10 @@
  *	parser skips to the end of the line (or the closing brace of an
  *	item list) and goes on, so that every error is reported. Names
  *	of lists and tables are resolved when the whole file has been
- *	read (a rule may name a list defined further down), and the
- *	rule set is refused if there was any error.
+ *	read (a rule may name a list defined further down; resolve.c),
+ *	and the rule set is refused, and freed (free.c), if there was
+ *	any error. perr_at(), check_items() and build_set() are the
+ *	parser's, shared with resolve.c.
  *
  *	A list's items are kept as text and compiled once per item type
  *	it is used with; a bad item is reported at its own position (in
@@ -45,6 +54,10 @@
  *	opened (their stores stay NULL).
  * DIAGNOSTICS
  *	rules_parse() returns NULL when there was any error.
+ * THREADS
+ *	Reentrant: the parser's state (struct parser) and the rule set
+ *	it builds belong to the calling thread until rules_parse()
+ *	returns; the keyword and setting tables are read-only.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -57,10 +70,10 @@
 
 #include "common/xalloc.h"
 #include "rules/lex.h"
+#include "rules/parse_int.h"
 #include "rules/rules_int.h"
 #include "store/redis.h"
 
-#define INCLUDE_DEPTH	16
 #define FILE_MAX	(64 * 1024 * 1024)
 
 enum kw_kind {
@@ -71,20 +84,6 @@ enum kw_kind {
 	KW_TABLE,
 	KW_INCLUDE,
 	KW_REDIS,
-};
-
-enum setting_id {
-	SET_SOCKET,
-	SET_CONTROL,
-	SET_USER,
-	SET_ON_ERROR,
-	SET_DELAY_REJECT,
-	SET_DELIMITER,
-	SET_LOG_LEVEL,
-	SET_OPEN_RELAY,
-	SET_MILTER_TIMEOUT,
-	SET_MAX_CONNECTIONS,
-	SET_NSETTINGS,
 };
 
 struct keyword {
@@ -111,6 +110,8 @@ static const struct keyword keywords[] = {
 	{"on-error", KW_SETTING, SET_ON_ERROR},
 	{"open-relay", KW_SETTING, SET_OPEN_RELAY},
 	{"permit", KW_ACTION, ACT_PERMIT},
+	{"policy", KW_SETTING, SET_POLICY},
+	{"policy-permit", KW_SETTING, SET_POLICY_PERMIT},
 	{"rcpt", KW_STAGE, RULES_RCPT},
 	{"recipient-delimiter", KW_SETTING, SET_DELIMITER},
 	{"redis", KW_REDIS, 0},
@@ -124,29 +125,7 @@ static const struct keyword keywords[] = {
 static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
-	"milter-timeout", "max-connections",
-};
-
-/* A <name> to resolve when the whole configuration has been read. */
-struct ref {
-	struct rule *rule;
-	size_t  cond;			/* index, or (size_t) -1 for check */
-	char   *name;
-	int     fact;
-	struct source_pos pos;
-};
-
-struct parser {
-	struct rules *r;
-	struct strbuf *errs;
-	int     nerr;
-	struct lexer *lex;
-	const char *stack[INCLUDE_DEPTH + 1];	/* files being read */
-	int     depth;
-	struct source_pos setting_pos[SET_NSETTINGS];
-	struct ref *refs;
-	size_t  nrefs;
-	unsigned flags;			/* RULES_LOAD_*, RULES_PARSE_FILE */
+	"milter-timeout", "max-connections", "policy", "policy-permit",
 };
 
 /* perr - report an error at the current token */
@@ -168,11 +147,7 @@ perr(struct parser *p, const char *fmt, ...)
 }
 
 /* perr_at - report an error at a position */
-static void
-perr_at(struct parser *p, const struct source_pos *pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
+void
 perr_at(struct parser *p, const struct source_pos *pos, const char *fmt, ...)
 {
 	char    msg[512];
@@ -372,29 +347,6 @@ read_file(const char *path, size_t *len)
 	return (strbuf_detach(&sb));
 }
 
-/* find_list, find_table - a name defined so far */
-static struct list *
-find_list(struct rules *r, const char *name)
-{
-	size_t  i;
-
-	for (i = 0; i < r->nlists; i++)
-		if (strcmp(r->lists[i]->name, name) == 0)
-			return (r->lists[i]);
-	return (NULL);
-}
-
-static struct table *
-find_table(struct rules *r, const char *name)
-{
-	size_t  i;
-
-	for (i = 0; i < r->ntables; i++)
-		if (strcmp(r->tables[i]->name, name) == 0)
-			return (r->tables[i]);
-	return (NULL);
-}
-
 /* name_taken - report a duplicate list or table name */
 static int
 name_taken(struct parser *p, const char *name)
@@ -413,13 +365,6 @@ name_taken(struct parser *p, const char *name)
 	    first->file, first->line);
 	return (1);
 }
-
-/* Items read from { ... } or a list file. */
-struct items {
-	struct set_item *v;
-	struct source_pos *pos;
-	size_t  n;
-};
 
 /* items_add - append one item */
 static void
@@ -485,7 +430,7 @@ parse_items(struct parser *p, struct items *it)
 }
 
 /* check_items - report every item that is wrong for the type */
-static int
+int
 check_items(struct parser *p, const struct items *it, enum item_type type,
 	const char *fact, const char *usage)
 {
@@ -519,7 +464,7 @@ check_items(struct parser *p, const struct items *it, enum item_type type,
 }
 
 /* build_set - compile checked items */
-static struct set *
+struct set *
 build_set(const struct items *it, enum item_type type)
 {
 	char    err[256];
@@ -853,6 +798,7 @@ parse_setting(struct parser *p, int id)
 	case SET_SOCKET:
 	case SET_CONTROL:
 	case SET_USER:
+	case SET_POLICY:
 		if (*v == '\0') {
 			perr(p, "%s must not be empty", setting_names[id]);
 			break;
@@ -861,6 +807,8 @@ parse_setting(struct parser *p, int id)
 			s->socket = p->r->set_socket = xstrdup(v);
 		else if (id == SET_CONTROL)
 			s->control = p->r->set_control = xstrdup(v);
+		else if (id == SET_POLICY)
+			s->policy = p->r->set_policy = xstrdup(v);
 		else
 			s->user = p->r->set_user = xstrdup(v);
 		break;
@@ -917,6 +865,14 @@ parse_setting(struct parser *p, int id)
 		    s->milter_timeout < 1 || s->milter_timeout > 3600)
 			perr(p, "bad milter-timeout \"%s\" (seconds from 1 to "
 			    "3600, with an optional unit s or m: 30s, 2m)", v);
+		break;
+	case SET_POLICY_PERMIT:
+		if (strcmp(v, "ok") == 0)
+			s->policy_permit_dunno = 0;
+		else if (strcmp(v, "dunno") == 0)
+			s->policy_permit_dunno = 1;
+		else
+			expected(p, "ok or dunno");
 		break;
 	case SET_MAX_CONNECTIONS:
 		if (parse_seconds(v, &s->max_connections) < 0 ||
@@ -1114,24 +1070,6 @@ parse_cond(struct parser *p, struct rule *rule, enum rules_stage stage)
 	}
 	add_cond(rule, &c);
 	return (0);
-}
-
-/* rule_free - free one rule */
-static void
-rule_free(struct rule *rule)
-{
-	size_t  i;
-
-	if (rule == NULL)
-		return;
-	for (i = 0; i < rule->nconds; i++)
-		free(rule->conds[i].text);
-	free(rule->conds);
-	free(rule->reply.text);
-	free(rule->where);
-	free(rule->name);
-	free(rule->text);
-	free(rule);
 }
 
 /*
@@ -1496,85 +1434,7 @@ parse_stream(struct parser *p, const char *file, const char *text,
 	p->lex = saved;
 }
 
-/* list_set - the list compiled for a type (reported when bad) */
-static const struct set *
-list_set(struct parser *p, struct list *l, const struct fact_def *f,
-	const struct source_pos *use)
-{
-	struct items it;
-	char    usage[200];
-
-	if (l->compiled[f->type] != NULL)
-		return (l->compiled[f->type]);
-	if (l->failed[f->type])
-		return (NULL);
-	it.v = l->items;
-	it.pos = l->item_pos;
-	it.n = l->nitems;
-	snprintf(usage, sizeof(usage), " (list %s is used with %s at %s:%d:%d)",
-	    l->name, f->name, use->file, use->line, use->col);
-	if (check_items(p, &it, f->type, f->name, usage) < 0 ||
-	    (l->compiled[f->type] = build_set(&it, f->type)) == NULL) {
-		l->failed[f->type] = 1;
-		return (NULL);
-	}
-	return (l->compiled[f->type]);
-}
-
-/* resolve - give every <name> its list or table */
-static void
-resolve(struct parser *p)
-{
-	const struct fact_def *f;
-	struct list *l;
-	struct table *t;
-	struct ref *ref;
-	size_t  i;
-
-	for (i = 0; i < p->nrefs; i++) {
-		ref = &p->refs[i];
-		f = &rules_facts_tab[ref->fact];
-		l = find_list(p->r, ref->name);
-		t = l ? NULL : find_table(p->r, ref->name);
-		if (l == NULL && t == NULL) {
-			perr_at(p, &ref->pos, "unknown list or table <%s>",
-			    ref->name);
-			continue;
-		}
-		if (ref->rule == NULL)	/* a rule dropped after an error */
-			continue;
-		if (ref->cond == (size_t) -1) {
-			if (t == NULL)
-				perr_at(p, &ref->pos, "check needs a table, and "
-				    "<%s> is a list (use a rule with '%s in <%s>')",
-				    ref->name, f->name, ref->name);
-			else if (t->dynamic)
-				perr_at(p, &ref->pos, "check needs a static table, "
-				    "and <%s> is dynamic (use 'permit client in "
-				    "<%s>')", ref->name, ref->name);
-			else
-				ref->rule->check_table = t;
-			continue;
-		}
-		if (l != NULL) {
-			ref->rule->conds[ref->cond].set =
-			    list_set(p, l, f, &ref->pos);
-			continue;
-		}
-		if (t->dynamic && ref->fact != RULES_FACT_CLIENT) {
-			perr_at(p, &ref->pos, "dynamic table <%s> holds client "
-			    "addresses: it can only be used with client, not %s",
-			    ref->name, f->name);
-			continue;
-		}
-		ref->rule->conds[ref->cond].kind = COND_TABLE;
-		ref->rule->conds[ref->cond].table = t;
-	}
-}
-
 /* rules_parse - parse and compile; NULL when there was any error */
-static void lists_drop_items(struct rules *);
-
 struct rules *
 rules_parse(const char *name, const char *text, unsigned flags,
 	struct strbuf *errs)
@@ -1600,7 +1460,7 @@ rules_parse(const char *name, const char *text, unsigned flags,
 	    (real = realpath(name, NULL)) != NULL)
 		p.stack[p.depth++] = real;
 	parse_stream(&p, intern(r, name), text, strlen(text), 0, RULES_CONNECT);
-	resolve(&p);
+	parse_resolve(&p);
 	open_redis_tables(&p);
 	free(real);
 	for (i = 0; i < p.nrefs; i++)
@@ -1613,77 +1473,4 @@ rules_parse(const char *name, const char *text, unsigned flags,
 	lists_drop_items(r);
 	rules_finish(r);
 	return (r);
-}
-
-/*
- * lists_drop_items - every use of every list is compiled once the file
- * is resolved, so the item text is no longer needed. A daemon with
- * lists of 100,000 entries keeps about 64 bytes an entry less.
- */
-static void
-lists_drop_items(struct rules *r)
-{
-	struct list *l;
-	size_t  i, j;
-
-	for (i = 0; i < r->nlists; i++) {
-		l = r->lists[i];
-		for (j = 0; j < l->nitems; j++)
-			free((void *) (uintptr_t) l->items[j].text);
-		free(l->items);
-		free(l->item_pos);
-		l->items = NULL;
-		l->item_pos = NULL;
-		l->nitems = 0;
-	}
-}
-
-/* rules_free - release a rule set (refs are not checked) */
-void
-rules_free(struct rules *r)
-{
-	size_t  i, j;
-	int     s;
-
-	if (r == NULL)
-		return;
-	for (s = 0; s < RULES_NSTAGES; s++) {
-		for (i = 0; i < r->blocks[s].nrules; i++)
-			rule_free(r->blocks[s].rules[i]);
-		free(r->blocks[s].rules);
-	}
-	for (i = 0; i < r->nlists; i++) {
-		struct list *l = r->lists[i];
-
-		for (j = 0; j < l->nitems; j++)
-			free((void *) (uintptr_t) l->items[j].text);
-		free(l->items);
-		free(l->item_pos);
-		for (s = 0; s < ITEM_NTYPES; s++)
-			set_free(l->compiled[s]);
-		free(l->name);
-		free(l);
-	}
-	free(r->lists);
-	for (i = 0; i < r->ntables; i++) {
-		store_close(r->tables[i]->store);
-		free(r->tables[i]->name);
-		free(r->tables[i]->path);
-		free(r->tables[i]);
-	}
-	free(r->tables);
-	redis_conf_free(r->redis);
-	for (i = 0; i < r->ninline; i++)
-		set_free(r->inline_sets[i]);
-	free(r->inline_sets);
-	for (i = 0; i < r->nfiles; i++)
-		free(r->files[i]);
-	free(r->files);
-	free(r->all_rules);
-	free(r->source);
-	free(r->set_socket);
-	free(r->set_control);
-	free(r->set_user);
-	free(r->set_delim);
-	free(r);
 }

@@ -46,6 +46,12 @@
  *	one "file:line:col: error: message" line each. A file that
  *	cannot be read is reported as "file: error: cannot read the
  *	configuration file: reason" (no line and column).
+ * THREADS
+ *	Loading is reentrant: every load builds its own rule set, with
+ *	no state shared between loads. A loaded rule set is never
+ *	changed (rules_int.h), so any number of threads may read it;
+ *	rules_ref() and rules_unref() are atomic, and the thread that
+ *	drops the last reference frees it (free.c).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -59,6 +59,9 @@ struct rules_settings {
 					 * rules_analyse() only warn */
 	int	milter_timeout;		/* seconds, default 30 */
 	int	max_connections;	/* default 512 */
+	const char *policy;		/* the policy door's socket, or NULL */
+	int	policy_permit_dunno;	/* policy-permit dunno: a permit
+					 * answers DUNNO, not OK */
 };
 
 #define RULES_MILTER_TIMEOUT_DEFAULT	30

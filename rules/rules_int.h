@@ -286,6 +286,7 @@ struct rules {
 	char   *source;
 	struct rules_settings settings;
 	char   *set_socket, *set_control, *set_user, *set_delim;
+	char   *set_policy;
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;

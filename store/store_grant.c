@@ -31,6 +31,18 @@
  *	first grant.
  * DIAGNOSTICS
  *	See store.h for each function's return values.
+ * THREADS
+ *	Every function may run on any number of threads at once, on the
+ *	same handle or on handles of the same table. Each takes the
+ *	environment's rwlock (store_env_rdlock()) for its whole use of
+ *	the environment: shared for a lookup or a write transaction
+ *	(LMDB serialises writers itself), exclusive only inside
+ *	store_env_grow() to adopt a new map size or to reopen. A lookup
+ *	borrows a read transaction from the environment's pool (pool_mu)
+ *	and gives it back before it returns; its result is copied into
+ *	the caller's memory. The stale and failing flags are atomics,
+ *	so the first error is flagged once across threads. Nothing is
+ *	kept per thread but store_guard.c's recovery point.
  */
 #include <errno.h>
 #include <inttypes.h>

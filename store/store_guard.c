@@ -40,6 +40,16 @@
  *	leave that mutex held. Read transactions hold none while they
  *	read the map (the reader-table mutex is released before the meta
  *	page is read), and write transactions are never guarded.
+ * THREADS
+ *	Any number of threads may run guarded calls at once. The
+ *	recovery point is per thread (a __thread pointer): a fault is
+ *	taken back to the guarded call of the thread that faulted, and
+ *	a guarded call inside another restores the outer one. SIGBUS and
+ *	SIGSEGV are synchronous, so the handler runs on the faulting
+ *	thread. store_guard_init() may be called from any thread, any
+ *	number of times: pthread_once() installs the handlers once, and
+ *	the replaced handlers (old_bus, old_segv) are written only then
+ *	and only read afterwards. No lock is taken: a handler must not.
  */
 #include <setjmp.h>
 #include <signal.h>

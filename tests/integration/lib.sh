@@ -32,6 +32,10 @@
 #				conf/postfix-master.cf.in + conf/postfix-submission.cf;
 #				ports in $RG_TMP/NAME/port and .../subport;
 #				queue directory $RG_TMP/NAME/spool. With
+#				RG_POSTFIX_DOOR=policy, MILTER is the policy
+#				door's socket and conf/postfix-policy.cf and
+#				conf/postfix-policy-submission.cf are used
+#				instead (no milter). With
 #				"chroot", the services Debian's stock master.cf
 #				chroots (smtpd on the SMTP port among them) run
 #				chrooted there, with the files Debian's postfix
@@ -388,7 +392,7 @@ rg_postfix_chroot_files()
 # rg_postfix_setup - make a private Postfix instance NAME using MILTER
 rg_postfix_setup()
 {
-	local name milter d port subport chroot
+	local name milter d port subport chroot sub
 	name=$1
 	milter=$2
 	chroot=${3:-}
@@ -405,7 +409,11 @@ rg_postfix_setup()
 	{
 		rg_subst "$RG_CONF/postfix-main.cf.in" DIR="$d" NAME="$name"
 		echo
-		rg_subst "$RG_CONF/postfix-relayguard.cf" MILTER="$milter"
+		if [ "${RG_POSTFIX_DOOR:-milter}" = policy ]; then
+			rg_subst "$RG_CONF/postfix-policy.cf" POLICY="$milter"
+		else
+			rg_subst "$RG_CONF/postfix-relayguard.cf" MILTER="$milter"
+		fi
 	} > "$d/etc/main.cf"
 	{
 		if [ "$chroot" = chroot ]; then
@@ -420,8 +428,10 @@ rg_postfix_setup()
 			    SMTP="127.0.0.1:$port"
 		fi
 		echo
-		sed "s|^submission |127.0.0.1:$subport |" \
-		    "$RG_CONF/postfix-submission.cf"
+		sub=postfix-submission.cf
+		[ "${RG_POSTFIX_DOOR:-milter}" = policy ] &&
+		    sub=postfix-policy-submission.cf
+		sed "s|^submission |127.0.0.1:$subport |" "$RG_CONF/$sub"
 	} > "$d/etc/master.cf"
 	if [ "$chroot" = chroot ]; then
 		rg_postfix_chroot_files "$d/spool" ||
