@@ -327,23 +327,35 @@ script_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 	return (0);
 }
 
+/* run_script - one script on key PFX NAME: its count, or -1 */
+static long long
+run_script(struct redis_table *t, const char *lua, const char *pfx,
+	const char *name, const char *arg1, char *err, size_t errlen)
+{
+	struct script_q q;
+	char    key[FULLKEY];
+
+	snprintf(key, sizeof(key), "%s%s", pfx, name);
+	q.lua = lua;
+	q.key = key;
+	q.arg1 = arg1;
+	q.arg2 = name;
+	if (redis_run(t->c, script_fn, &q, err, errlen) < 0)
+		return (-1);
+	return (q.n);
+}
+
 /* redis_revoke - 1 removed, 0 none, -1 error */
 int
 redis_revoke(struct redis_table *t, const struct addr *a, char *err,
 	size_t errlen)
 {
-	struct script_q q;
-	char    key[FULLKEY], as[ADDR_STRLEN];
+	char    as[ADDR_STRLEN];
+	long long n;
 
-	addr_format(a, as, sizeof(as));
-	snprintf(key, sizeof(key), "%s%s", t->grant_pfx, as);
-	q.lua = revoke_lua;
-	q.key = key;
-	q.arg1 = t->user_pfx;
-	q.arg2 = as;
-	if (redis_run(t->c, script_fn, &q, err, errlen) < 0)
-		return (-1);
-	return (q.n > 0);
+	n = run_script(t, revoke_lua, t->grant_pfx, addr_format(a, as,
+	    sizeof(as)), t->user_pfx, err, errlen);
+	return (n < 0 ? -1 : n > 0);
 }
 
 /* redis_revoke_user - remove a user's grants */
@@ -351,18 +363,14 @@ int
 redis_revoke_user(struct redis_table *t, const char *user, size_t *removed,
 	char *err, size_t errlen)
 {
-	struct script_q q;
-	char    key[FULLKEY];
+	long long n;
 
-	snprintf(key, sizeof(key), "%s%s", t->user_pfx, user);
-	q.lua = revoke_user_lua;
-	q.key = key;
-	q.arg1 = t->grant_pfx;
-	q.arg2 = user;
-	if (redis_run(t->c, script_fn, &q, err, errlen) < 0)
+	n = run_script(t, revoke_user_lua, t->user_pfx, user, t->grant_pfx,
+	    err, errlen);
+	if (n < 0)
 		return (-1);
 	if (removed != NULL)
-		*removed = (size_t) q.n;
+		*removed = (size_t) n;
 	return (0);
 }
 
