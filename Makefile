@@ -51,8 +51,8 @@ endif
 
 # pkg-config runs once per make invocation; "check" and "run" install
 # the packages first and then call make again, so these are filled.
-PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb libsystemd 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs lmdb 2>/dev/null) -lcidr
+PKG_CFLAGS := $(shell pkg-config --cflags milter lmdb libsystemd hiredis 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs lmdb hiredis 2>/dev/null) -lcidr
 MILTER_LIBS := $(shell pkg-config --libs milter libsystemd 2>/dev/null)
 CTL_LIBS   := $(shell pkg-config --libs libsystemd 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -17,28 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_time.h"
 #include "common/addr.h"
 #include "common/xalloc.h"
 #include "store/store.h"
-
-/* ns_now - monotonic nanoseconds */
-static long long
-ns_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
-}
-
-/* cmp_ll - for qsort */
-static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *) a, y = *(const long long *) b;
-
-	return (x < y ? -1 : x > y);
-}
 
 int
 main(int argc, char **argv)

@@ -19,6 +19,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_store.h"
+#include "store/redis.h"
 #include "store/store.h"
 
 const char cmd_purge_usage[] = "purge [-v] [-c conf] [-t table] [-u user]";
@@ -32,7 +33,7 @@ cmd_purge(int argc, char **argv)
 	struct store *s;
 	size_t  removed = 0;
 	char    err[512], buf[PATH_MAX];
-	int     c, rc, verbose = 0;
+	int     c, rc, redis, verbose = 0;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "c:t:vu:")) != -1) {
@@ -51,23 +52,25 @@ cmd_purge(int argc, char **argv)
 	if ((path = ctl_table_path("purge", to.conf, to.table, 1, buf,
 	    sizeof(buf))) == NULL)
 		return (CTL_EX_CONFIG);
-	if (access(path, F_OK) < 0) {
+	if (!ctl_table_redis() && access(path, F_OK) < 0) {
 		/* No table, no grants: nothing to purge, nothing to create. */
 		if (verbose)
 			printf("0 expired grants removed\n");
 		return (CTL_EX_OK);
 	}
-	if (store_open_write(path, 1, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "relayguardctl: purge: %s\n", err);
-		return (CTL_EX_IOERR);
-	}
+	if ((rc = ctl_grants_open("purge", &to, 1, &s)) != 0)
+		return (rc);
+	redis = store_is_redis(s);
 	rc = store_purge(s, time(NULL), &removed, err, sizeof(err));
 	store_close(s);
 	if (rc < 0) {
 		fprintf(stderr, "relayguardctl: purge: %s\n", err);
 		return (CTL_EX_IOERR);
 	}
-	if (verbose)
+	if (verbose && redis)	/* Redis expires grants itself */
+		printf("%zu stale index entr%s removed\n", removed,
+		    removed == 1 ? "y" : "ies");
+	else if (verbose)
 		printf("%zu expired grant%s removed\n", removed,
 		    removed == 1 ? "" : "s");
 	return (CTL_EX_OK);

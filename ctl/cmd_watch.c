@@ -1021,11 +1021,11 @@ cmd_watch(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_table_opts to = {NULL, NULL};
-	const char *format = "dovecot", *path;
+	const char *format = "dovecot";
 	struct watch w;
 	struct journal_opts jo;
 	struct sigaction sa;
-	char    err[512], buf[PATH_MAX];
+	char    err[512];
 	int     c, rc = CTL_EX_OK, from_start = 0, loopback = 0, once = 0;
 	int     waiting = 0, journal = 0, prom = 0;
 	const char *stats = NULL;
@@ -1128,16 +1128,8 @@ cmd_watch(int argc, char **argv)
 	}
 	w.path = journal ? "journal" : argv[optind];
 	w.is_stdin = strcmp(w.path, "-") == 0;
-	if ((path = ctl_table_path("watch", to.conf, to.table, 1, buf,
-	    sizeof(buf))) == NULL) {
-		rc = CTL_EX_CONFIG;
+	if ((rc = ctl_grants_open("watch", &to, 1, &w.s)) != 0)
 		goto out;
-	}
-	if (store_open_write(path, 1, &w.s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "relayguardctl: watch: %s\n", err);
-		rc = CTL_EX_IOERR;
-		goto out;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);

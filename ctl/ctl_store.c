@@ -18,7 +18,9 @@
  *	commands with no -t, the configuration's only dynamic table is
  *	used: that of -c conf, or of the default configuration file when
  *	it exists, else /var/lib/relayguard/popauth.lmdb. The
- *	configuration is loaded without opening its tables.
+ *	configuration is loaded without opening its table files. A
+ *	"dynamic redis" table has no path: ctl_grants_open() hands out a
+ *	handle on the configuration's Redis instead.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,10 +33,12 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_rules.h"
 #include "ctl/ctl_store.h"
+#include "store/redis.h"
 #include "store/store.h"
 
 static char *conf_delimiter;
 static int owner_given;
+static struct store *redis_table;	/* the table found is in Redis */
 
 /* ctl_owner_given - -u was given: the configuration's user yields */
 void
@@ -86,6 +90,11 @@ ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
 	if ((path = ctl_table_path(cmd, o->conf, o->table, 1, buf,
 	    sizeof(buf))) == NULL)
 		return (CTL_EX_CONFIG);
+	if (redis_table != NULL) {
+		*s = redis_table;
+		redis_table = NULL;
+		return (0);
+	}
 	rc = write ? store_open_write(path, 1, s, err, sizeof(err)) :
 	    store_open(path, 1, s, err, sizeof(err));
 	if (rc < 0) {
@@ -93,6 +102,13 @@ ctl_grants_open(const char *cmd, const struct ctl_table_opts *o, int write,
 		return (CTL_EX_IOERR);
 	}
 	return (0);
+}
+
+/* ctl_table_redis - is the table ctl_table_path() found last in Redis? */
+int
+ctl_table_redis(void)
+{
+	return (redis_table != NULL);
 }
 
 /* ctl_conf_delimiter - the recipient-delimiter of the configuration */
@@ -140,6 +156,11 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		if (table != NULL ? strcmp(name, table) == 0 : dyn == dynamic) {
 			found = path;
 			nfound++;
+			store_close(redis_table);
+			redis_table = NULL;
+			if (store_is_redis(rules_table_store(r, i)))
+				redis_table = store_dup(rules_table_store(r,
+				    i));
 			if (table != NULL)
 				break;
 		}
@@ -163,7 +184,12 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		    dynamic ? "dynamic" : "static");
 		found = NULL;
 	}
-	if (found != NULL && (found = copy_path(cmd, found, buf, len)) != NULL) {
+	if (found != NULL)
+		found = copy_path(cmd, found, buf, len);
+	if (found == NULL) {
+		store_close(redis_table);
+		redis_table = NULL;
+	} else {
 		set = rules_settings(r);
 		ctl_owner_from(r);
 		if (set->recipient_delimiter != NULL && conf_delimiter == NULL)

@@ -59,6 +59,12 @@ extern int ctl_table_option(struct ctl_table_opts *, int opt,
  * table cannot be resolved, CTL_EX_IOERR when it cannot be opened).
  */
 struct store;
+
+/*
+ * ctl_table_redis - is the table the last ctl_table_path() found a
+ * "dynamic redis" one (its path is no file: ctl_grants_open() opens it)?
+ */
+extern int ctl_table_redis(void);
 extern int ctl_grants_open(const char *cmd, const struct ctl_table_opts *,
 	int write, struct store **);
 

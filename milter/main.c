@@ -77,6 +77,7 @@
 #include "milter/policy.h"
 #include "rules/rules.h"
 #include "rules/rules_check.h"
+#include "store/redis.h"
 
 
 #define EX_USAGE_	64
@@ -467,6 +468,20 @@ print_errors(const char *path, const char *errs, int to_stderr)
 		log_error("%s: configuration refused", path ? path : "(default)");
 }
 
+/*
+ * redis_log - the Redis tables' events: an outage (and a new master)
+ * is a warning, its end and the cache coming back are news.
+ */
+static void
+redis_log(enum redis_event ev, const char *msg, void *arg)
+{
+	(void) arg;
+	if (ev == REDIS_EVENT_UP || ev == REDIS_EVENT_CACHE_ON)
+		log_info("%s", msg);
+	else
+		log_warning("%s", msg);
+}
+
 /* Command-line options. */
 struct options {
 	const char *conf;		/* -c, or NULL: live.c's default */
@@ -813,6 +828,7 @@ main(int argc, char **argv)
 	struct rules *r;
 
 	parse_options(argc, argv, &o);
+	redis_set_events(redis_log, NULL);
 	live_init(o.conf, o.verbose);
 	if ((r = live_load(&errs, &warns)) == NULL) {
 		print_errors(live_conf_path(), strbuf_str(&errs), 1);

@@ -21,7 +21,8 @@
  *	(the engine counts them, see rules_rule_stats()): they start at
  *	zero when a reload swaps in a new configuration.
  *
- *	stats_format() appends "name value" lines, then "config SOURCE"
+ *	stats_format() appends "name value" lines (redis_* ones too when
+ *	the configuration has a Redis table), then "config SOURCE"
  *	and one line per rule of r (which may be NULL):
  *	"rule FILE:LINE stage STAGE matched N permit N accept N reject N
  *	tempfail N discard N error N", with " name NAME" at the end for a
@@ -41,6 +42,7 @@
  *	Safe: every counter is an atomic.
  */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +51,9 @@
 #include "common/xalloc.h"
 #include "milter/stats.h"
 #include "rules/rules.h"
+#include "store/redis.h"
+
+#define NREDIS	(sizeof(redis_metrics) / sizeof(redis_metrics[0]))
 
 struct stats {
 	atomic_ullong c[STATS_NCOUNTERS];
@@ -68,6 +73,43 @@ static const char *const counter_names[STATS_NCOUNTERS] = {
 	[STATS_RELOADS_REFUSED] = "reloads_refused",
 };
 
+/* The counters of Redis tables (store/redis.h), for both formats. */
+static const struct {
+	const char *name, *prom, *help;
+	size_t	off;			/* in struct redis_stats */
+}       redis_metrics[] = {
+	{"redis_lookups", "relayguard_redis_lookups_total",
+	"Grant lookups of Redis tables.",
+	offsetof(struct redis_stats, lookups)},
+	{"redis_cache_hits", "relayguard_redis_cache_hits_total",
+	"Of which answered by the local cache.",
+	offsetof(struct redis_stats, cache_hits)},
+	{"redis_errors", "relayguard_redis_errors_total",
+	"Lookups that got no answer (on-error decided).",
+	offsetof(struct redis_stats, errors)},
+	{"redis_fast_fails", "relayguard_redis_fast_fails_total",
+	"Of which failed at once while the server was down.",
+	offsetof(struct redis_stats, fast_fails)},
+	{"redis_outages", "relayguard_redis_outages_total",
+	"Times the server stopped answering.",
+	offsetof(struct redis_stats, outages)},
+	{"redis_failovers", "relayguard_redis_failovers_total",
+	"Times a new master was found.",
+	offsetof(struct redis_stats, failovers)},
+	{"redis_invalidations", "relayguard_redis_invalidations_total",
+	"Keys the server said changed.",
+	offsetof(struct redis_stats, invalidations)},
+};
+
+/* redis_value - one counter of rs */
+static unsigned long
+redis_value(const struct redis_stats *rs, size_t i)
+{
+	unsigned long v;
+
+	memcpy(&v, (const char *) rs + redis_metrics[i].off, sizeof(v));
+	return (v);
+}
 
 /* stats_new - zeroed counters */
 struct stats *
@@ -111,9 +153,17 @@ stats_format(struct stats *st, const struct rules *r, struct strbuf *out)
 	size_t  i;
 	int     c, d;
 
+	struct redis_stats rds;
+
 	for (c = 0; c < STATS_NCOUNTERS; c++)
 		strbuf_printf(out, "%s %llu\n", counter_names[c],
 		    stats_get(st, (enum stats_counter) c));
+	redis_stats_get(&rds);
+	for (i = 0; rds.servers > 0 && i < NREDIS; i++)
+		strbuf_printf(out, "%s %lu\n", redis_metrics[i].name,
+		    redis_value(&rds, i));
+	if (rds.servers > 0)
+		strbuf_printf(out, "redis_down %d\n", rds.down);
 	if (r == NULL)
 		return;
 	strbuf_printf(out, "config %s\n", rules_source(r));
@@ -153,6 +203,7 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 	struct strbuf *out)
 {
 	struct rules_rule_stats rs;
+	struct redis_stats rds;
 	static const struct {
 		enum stats_counter c;
 		const char *name, *label, *help;
@@ -194,6 +245,17 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			strbuf_printf(out, "%s %llu\n", m[i].name,
 			    stats_get(st, m[i].c));
 	}
+	redis_stats_get(&rds);
+	for (i = 0; rds.servers > 0 && i < NREDIS; i++)
+		strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n",
+		    redis_metrics[i].prom, redis_metrics[i].help,
+		    redis_metrics[i].prom, redis_metrics[i].prom,
+		    redis_value(&rds, i));
+	if (rds.servers > 0)
+		strbuf_printf(out, "# HELP relayguard_redis_down Whether a "
+		    "Redis server is down now.\n"
+		    "# TYPE relayguard_redis_down gauge\n"
+		    "relayguard_redis_down %d\n", rds.down);
 	strbuf_printf(out, "# HELP relayguard_build_info The running "
 	    "relayguard's version.\n"
 	    "# TYPE relayguard_build_info gauge\n"

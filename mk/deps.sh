@@ -24,11 +24,16 @@
 set -eu
 
 # libc6-dev: gcc only recommends it, and nothing compiles without it.
+# libhiredis-dev: the Redis client of dynamic tables shared by several
+# hosts (Debian 12's hiredis 0.14: RESP2, no TLS).
 pkgs_build="gcc libc6-dev make pkgconf libmilter-dev liblmdb-dev libcidr-dev
-	check libsystemd-dev"
+	check libsystemd-dev libhiredis-dev"
 # libio-socket-inet6-perl: swaks only recommends it, and without it
 # cannot talk to [::1] (postfix.test's IPv6 cases). gdb: stop.test prints
 # the threads of a daemon that hangs on SIGTERM (valgrind recommends it).
+# redis-server, redis-sentinel: redis.test and sentinel.test run a
+# private Redis, a replica and three sentinels on loopback ports
+# (redis-tools, which both depend on, gives redis-cli).
 # systemd-journal-remote: journal.test writes .journal files from Journal
 # Export Format with it, so watch --journal-file is tested without a
 # running journald.
@@ -37,7 +42,8 @@ pkgs_build="gcc libc6-dev make pkgconf libmilter-dev liblmdb-dev libcidr-dev
 pkgs_test="postfix postfix-lmdb swaks libio-socket-inet6-perl sasl2-bin
 	libsasl2-modules m4 openssl iproute2 procps psmisc lmdb-utils valgrind
 	gdb clang libclang-rt-14-dev python3 systemd man-db dovecot-core
-	dovecot-imapd dovecot-pop3d systemd-journal-remote
+	dovecot-imapd dovecot-pop3d systemd-journal-remote redis-server
+	redis-sentinel
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libssl3"
 # Recommends that the tests do without:
 #   ca-certificates (postfix): no TLS to other servers

@@ -36,6 +36,7 @@
 
 #include "rules/parse_int.h"
 #include "rules/rules_int.h"
+#include "store/redis.h"
 
 /* rule_free - free one rule */
 void
@@ -113,6 +114,7 @@ rules_free(struct rules *r)
 		free(r->tables[i]);
 	}
 	free(r->tables);
+	redis_conf_free(r->redis);
 	for (i = 0; i < r->ninline; i++)
 		set_free(r->inline_sets[i]);
 	free(r->inline_sets);

@@ -24,6 +24,8 @@
  *	stmt	 := setting VALUE | list | table | include | block
  *	list	 := "list" NAME ( "{" items "}" | "file" STRING )
  *	table	 := "table" NAME [ "dynamic" ] STRING
+ *		  | "table" NAME "dynamic" "redis"
+ *	redis	 := "redis" "{" { WORD VALUE NL } "}"	(store/redis_conf.c)
  *	include	 := "include" STRING
  *	block	 := STAGE "{" { rule NL | include NL } "}"
  *	rule	 := ACTION [ conds ] [ STRING ] [ MARK ... ]
@@ -78,6 +80,7 @@
 #include "rules/owner.h"
 #include "rules/parse_int.h"
 #include "rules/rules_int.h"
+#include "store/redis.h"
 
 #define FILE_MAX	(64 * 1024 * 1024)
 
@@ -88,6 +91,7 @@ enum kw_kind {
 	KW_LIST,
 	KW_TABLE,
 	KW_INCLUDE,
+	KW_REDIS,
 };
 
 struct keyword {
@@ -120,6 +124,7 @@ static const struct keyword keywords[] = {
 	{"policy-permit", KW_SETTING, SET_POLICY_PERMIT},
 	{"rcpt", KW_STAGE, RULES_RCPT},
 	{"recipient-delimiter", KW_SETTING, SET_DELIMITER},
+	{"redis", KW_REDIS, 0},
 	{"reject", KW_ACTION, ACT_REJECT},
 	{"socket", KW_SETTING, SET_SOCKET},
 	{"table", KW_TABLE, 0},
@@ -625,8 +630,23 @@ parse_table(struct parser *p)
 		dynamic = 1;
 		lex_next(p->lex);
 	}
+	if (dynamic && tok_is(p, "redis")) {
+		/* Opened when the whole file is read (open_redis_tables). */
+		t = xcalloc(1, sizeof(*t));
+		t->name = name;
+		t->pos = pos;
+		t->path = xstrdup("redis");
+		t->dynamic = t->redis = 1;
+		p->r->tables = xreallocarray(p->r->tables, p->r->ntables + 1,
+		    sizeof(*p->r->tables));
+		p->r->tables[p->r->ntables++] = t;
+		lex_next(p->lex);
+		expect_eol(p, 0);
+		return;
+	}
 	if (p->lex->tok.type != TOK_STRING) {
-		expected(p, dynamic ? "a quoted file name after 'dynamic'" :
+		expected(p, dynamic ? "a quoted file name or 'redis' after "
+		    "'dynamic'" :
 		    "'dynamic' or a quoted file name");
 		sync(p, 0);
 		free(name);
@@ -652,6 +672,91 @@ parse_table(struct parser *p)
 	p->r->tables[p->r->ntables++] = t;
 	lex_next(p->lex);
 	expect_eol(p, 0);
+}
+
+/* parse_redis - "redis { NAME VALUE ... }": the values go to store/ */
+static void
+parse_redis(struct parser *p)
+{
+	struct source_pos pos = here(p);
+	char    name[64], err[512];
+
+	if (p->r->redis != NULL) {
+		perr(p, "a second redis section (the first is at %s:%d)",
+		    p->r->redis_pos.file, p->r->redis_pos.line);
+		sync(p, 0);
+		return;
+	}
+	p->r->redis = redis_conf_new();
+	p->r->redis_pos = pos;
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_LBRACE) {
+		expected(p, "'{' after redis");
+		sync(p, 0);
+		return;
+	}
+	for (lex_next(p->lex);; lex_next(p->lex)) {
+		if (p->lex->tok.type == TOK_NL)
+			continue;
+		if (p->lex->tok.type == TOK_RBRACE || p->lex->tok.type ==
+		    TOK_EOF)
+			break;
+		if (p->lex->tok.type != TOK_WORD) {
+			expected(p, "a redis setting or '}'");
+			sync(p, 1);
+			if (p->lex->tok.type != TOK_NL)
+				break;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s", p->lex->tok.text);
+		lex_next(p->lex);
+		if (p->lex->tok.type != TOK_WORD &&
+		    p->lex->tok.type != TOK_STRING) {
+			expected(p, "a value");
+			sync(p, 1);
+		} else {
+			if (redis_conf_set(p->r->redis, name, p->lex->tok.text,
+			    p->lex->file, err, sizeof(err)) < 0)
+				perr(p, "%s", err);
+			lex_next(p->lex);
+			expect_eol(p, 1);
+		}
+		if (p->lex->tok.type != TOK_NL)
+			break;
+	}
+	if (p->lex->tok.type != TOK_RBRACE) {
+		expected(p, "'}' closing the redis section");
+		return;
+	}
+	if (redis_conf_check(p->r->redis, err, sizeof(err)) < 0)
+		perr_at(p, &pos, "%s", err);
+	lex_next(p->lex);
+	expect_eol(p, 0);
+}
+
+/*
+ * open_redis_tables - "table NAME dynamic redis" once the file is read.
+ * Also under RULES_LOAD_NO_TABLES: opening one connects nothing, and
+ * relayguardctl reaches such a table only through its handle.
+ */
+static void
+open_redis_tables(struct parser *p)
+{
+	struct table *t;
+	char    err[256];
+	size_t  i;
+
+	for (i = 0; i < p->r->ntables; i++) {
+		t = p->r->tables[i];
+		if (!t->redis)
+			continue;
+		if (p->r->redis == NULL)
+			perr_at(p, &t->pos, "table %s is 'dynamic redis' but "
+			    "there is no redis section", t->name);
+		else if (p->nerr == 0 && store_open_redis(p->r->redis,
+		    t->name, &t->store, err, sizeof(err)) < 0)
+			perr_at(p, &t->pos, "%s", err);
+	}
 }
 
 /* parse_seconds - "30", "30s", "2m"; 0, or -1 when malformed */
@@ -1547,6 +1652,9 @@ parse_statement(struct parser *p)
 	case KW_INCLUDE:
 		parse_include(p, 0, RULES_CONNECT);
 		break;
+	case KW_REDIS:
+		parse_redis(p);
+		break;
 	case KW_STAGE:
 		parse_block(p, (enum rules_stage) kw->id);
 		break;
@@ -1622,6 +1730,7 @@ rules_parse(const char *name, const char *text, unsigned flags,
 		p.stack[p.depth++] = real;
 	parse_stream(&p, intern(r, name), text, strlen(text), 0, RULES_CONNECT);
 	parse_resolve(&p);
+	open_redis_tables(&p);
 	free(real);
 	for (i = 0; i < p.nrefs; i++)
 		free(p.refs[i].name);

@@ -256,6 +256,13 @@ rules_table_info(const struct rules *r, size_t i, const char **name,
 	return (0);
 }
 
+/* rules_table_store - the i-th table's handle (see rules.h) */
+struct store *
+rules_table_store(const struct rules *r, size_t i)
+{
+	return (i < r->ntables ? r->tables[i]->store : NULL);
+}
+
 /* rule_looks_up - does the rule read a table (a condition or a check)? */
 static int
 rule_looks_up(const struct rule *rule)

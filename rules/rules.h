@@ -384,6 +384,15 @@ extern int rules_table_info(const struct rules *, size_t i,
 	const char **name, const char **path, int *dynamic);
 
 /*
+ * rules_table_store - the i-th table's open handle (NULL when it could
+ * not be opened or i is out of range), valid as long as the rules;
+ * store_dup() it to keep it longer. A "dynamic redis" table's path
+ * (rules_table_info()) is "redis": only its handle reaches it.
+ */
+struct store;
+extern struct store *rules_table_store(const struct rules *, size_t i);
+
+/*
  * rules_warnings - what loads but is probably not meant (today: rules
  * that a failed lookup turns into a permit under on-error accept),
  * appended to out as "file:line: warning: message\n" lines in file

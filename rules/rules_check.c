@@ -291,7 +291,8 @@ rules_check(const struct rules *r, const char *user,
 			check_file(w, r, i == 0 ? "configuration file" :
 			    "included or list file", r->files[i], warnings, &n);
 	for (i = 0; i < r->ntables; i++)
-		check_table(w, r, r->tables[i], warnings, &n);
+		if (!r->tables[i]->redis)
+			check_table(w, r, r->tables[i], warnings, &n);
 	n += (int) rules_warnings(r, warnings);
 	strbuf_printf(summary, "%s: configuration OK: %zu rule%s, %zu list%s, "
 	    "%zu table%s\n", r->source, r->nall, r->nall == 1 ? "" : "s",

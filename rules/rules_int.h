@@ -212,6 +212,7 @@ struct table {
 	struct source_pos pos;
 	char   *path;
 	int     dynamic;
+	int     redis;			/* "dynamic redis": no file */
 	struct store *store;
 };
 
@@ -330,6 +331,8 @@ struct rules {
 	size_t  nlists;
 	struct table **tables;
 	size_t  ntables;
+	struct redis_conf *redis;	/* the redis section, or NULL */
+	struct source_pos redis_pos;
 	struct set **inline_sets;
 	size_t  ninline;
 	char  **files;			/* interned file names */

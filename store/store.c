@@ -90,6 +90,7 @@
 
 #include "common/xalloc.h"
 #include "common/rcpt.h"
+#include "store/redis_int.h"
 #include "store/store_int.h"
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -668,7 +669,7 @@ store_open_env(const char *path, int dynamic, int writable, size_t mapsize,
 		e->writers++;
 	pthread_mutex_unlock(&registry_mu);
 
-	s = xmalloc(sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	s->e = e;
 	s->writer = writable;
 	*out = s;
@@ -709,6 +710,11 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	if (s->redis != NULL) {
+		redis_table_close(s->redis);
+		free(s);
+		return;
+	}
 	e = s->e;
 	pthread_mutex_lock(&registry_mu);
 	if (s->writer && --e->writers == 0 && e->refs > 1) {
@@ -740,10 +746,30 @@ store_close(struct store *s)
 	free(e);
 }
 
+/* store_dup - another handle on the same table (see redis.h) */
+struct store *
+store_dup(struct store *s)
+{
+	struct store *d = xcalloc(1, sizeof(*d));
+
+	if (s->redis != NULL) {
+		d->redis = redis_table_dup(s->redis);
+		return (d);
+	}
+	pthread_mutex_lock(&registry_mu);
+	s->e->refs++;
+	pthread_mutex_unlock(&registry_mu);
+	d->e = s->e;
+	return (d);
+}
+
+
 /* store_path - the path of a table (see store.h) */
 const char *
 store_path(const struct store *s)
 {
+	if (s->redis != NULL)
+		return (redis_table_desc(s->redis));
 	return (s->e->path);
 }
 
@@ -1248,6 +1274,12 @@ do_lookup(struct store *s, enum store_fact fact, const char *key,
 	if (err != NULL) {
 		err->msg[0] = 0;
 		err->first = 0;
+	}
+	if (s->redis != NULL) {
+		if (err != NULL)
+			snprintf(err->msg, sizeof(err->msg), "%s: a dynamic "
+			    "table has no keys to look up", store_path(s));
+		return (-1);
 	}
 	if (e->dynamic) {
 		if (err != NULL)

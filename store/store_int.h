@@ -106,9 +106,14 @@ struct store_env {
 	int	nlen6;
 };
 
+/*
+ * A handle: an LMDB table (e), or a dynamic table kept in Redis (redis,
+ * and e NULL; see redis_grant.c).
+ */
 struct store {
 	struct store_env *e;
 	int	writer;			/* opened by store_open_write() */
+	struct redis_table *redis;
 };
 
 /*

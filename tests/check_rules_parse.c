@@ -97,7 +97,7 @@ static const struct {
 	    "t.conf:1:8: error: expected 'dynamic' or a quoted file name, found end of line\n"},
 	{"dynamic table without path",
 	    "table t dynamic\n",
-	    "t.conf:1:16: error: expected a quoted file name after 'dynamic', found end of line\n"},
+	    "t.conf:1:16: error: expected a quoted file name or 'redis' after 'dynamic', found end of line\n"},
 	{"table path unquoted",
 	    "table t /var/x\n",
 	    "t.conf:1:14: error: unknown flag after /regex/ (only i is known; quote a path or text that starts with '/')\n"},

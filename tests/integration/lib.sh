@@ -69,6 +69,15 @@
 #	rg_relayguard_stop NAME	SIGTERM, and check a clean stop (status 0,
 #				logged, no sanitizer report)
 #
+#	Redis (Debian's redis-server and redis-sentinel, private instances):
+#	rg_redis_start NAME PORT [ARG...]	redis-server on 127.0.0.1:PORT,
+#				no persistence, its files and pid file in
+#				$RG_TMP/NAME, log $RG_TMP/NAME.out; more
+#				redis-server arguments may follow
+#	rg_sentinel_start NAME PORT MASTER-PORT	redis-sentinel on PORT
+#				watching master "mymaster" on MASTER-PORT
+#				(quorum 2, down after 1 s)
+#
 #	SMTP AUTH (Cyrus sasldb, the same users for every MTA of the test):
 #	rg_sasl_user USER PASSWORD	add USER@example.com
 #
@@ -698,6 +707,43 @@ rg_relayguard_stop()
 	else
 		rg_result ok "relayguard $1: no sanitizer report"
 	fi
+}
+
+# rg_redis_start NAME PORT [ARG...] - a private redis-server
+rg_redis_start()
+{
+	local name port
+	name=$1
+	port=$2
+	shift 2
+	mkdir -p "$RG_TMP/$name"
+	rg_spawn "$name" redis-server --port "$port" --bind 127.0.0.1 \
+	    --save "" --appendonly no --dir "$RG_TMP/$name" \
+	    --pidfile "$RG_TMP/$name/redis.pid" --daemonize no "$@"
+	rg_wait_port "$port" ||
+	    { cat "$RG_TMP/$name.out"; rg_die "redis-server $name: no listener"; }
+}
+
+# rg_sentinel_start NAME PORT MASTER-PORT - a private redis-sentinel
+rg_sentinel_start()
+{
+	local d
+	d=$RG_TMP/$1
+	mkdir -p "$d"
+	# Sentinel rewrites its configuration file: one of its own.
+	cat > "$d/sentinel.conf" <<-EOF
+	port $2
+	bind 127.0.0.1
+	dir $d
+	pidfile $d/sentinel.pid
+	sentinel monitor mymaster 127.0.0.1 $3 2
+	sentinel down-after-milliseconds mymaster 1000
+	sentinel failover-timeout mymaster 5000
+	sentinel parallel-syncs mymaster 1
+	EOF
+	rg_spawn "$1" redis-sentinel "$d/sentinel.conf"
+	rg_wait_port "$2" ||
+	    { cat "$RG_TMP/$1.out"; rg_die "redis-sentinel $1: no listener"; }
 }
 
 # rg_wait_log NAME PATTERN - wait (5 s at most) for a log line (grep -E)
