@@ -139,7 +139,8 @@ build_tables() {
 
 # gen_identity - the login map (the scenario's authenticated senders:
 # SASL joe and ann, and bob and eve, whose grants were made for the
-# user "bench"; and 5,000 generated users) and relayguard-identity.conf:
+# user "bench"; and 5,000 generated users) and identity.conf, the
+# configuration of relayguard-identity:
 # relayguard.conf with its own sockets and limit state, the map, and
 # the rules ahead of every rcpt rule. The limits count every permitted
 # recipient; their rates (1,000,000 at once, then 16,666/s, 277/s and
@@ -212,49 +213,50 @@ for n in $noops; do
 	    { say "noop-milter $label did not start"; exit 1; }
 done
 
+# start_rg NAME - start relayguard with $scratch/NAME.conf, whose socket
+# is $scratch/NAME.sock; its pid in dpid; 0 once it answers, else 1
+start_rg() {
+	"$build/relayguard" -f -c "$scratch/$1.conf" -P "$scratch/$1.pid" \
+	    2>"$scratch/$1.log" &
+	dpid=$!
+	pids="$pids $dpid"
+	wait_milter "unix:$scratch/$1.sock" && return 0
+	say "$1 did not answer:"; tail -5 "$scratch/$1.log" >&2
+	status=1
+	return 1
+}
+
 rg=0
 if "$build/relayguard" -n -c "$scratch/relayguard.conf" >"$scratch/n.log" 2>&1 &&
     tables=$(build_tables); then
 	echo "$tables" >>"$raw/memory.txt"
-	"$build/relayguard" -f -c "$scratch/relayguard.conf" -P "$scratch/rg.pid" \
-	    2>"$scratch/relayguard.log" &
-	rgpid=$!
-	pids="$pids $rgpid"
-	if wait_milter "unix:$scratch/relayguard.sock"; then
-		rg=1
-	else
-		say "relayguard did not answer:"; tail -5 "$scratch/relayguard.log" >&2
-		status=1
-	fi
+	start_rg relayguard && rg=1
+	rgpid=$dpid
 else
 	say "relayguard unavailable (daemon or tables not built yet):"
 	tail -3 "$scratch/n.log" >&2
 fi
 
-# relayguard-identity: the same tables, its own login map and config
-idn=0
-if [ $rg = 1 ]; then
+# start_identity - compile the login map, check relayguard-identity's
+# configuration and start it (the same tables as relayguard); its pid
+# in idpid; 0 once it answers, else 1
+start_identity() {
 	gen_identity
-	if "$ctl" compile -l "$scratch/sender_logins" "$scratch/sender_logins.lmdb" \
-	    >"$scratch/identity.log" 2>&1 &&
-	    "$build/relayguard" -n -c "$scratch/identity.conf" >>"$scratch/identity.log" 2>&1; then
-		"$build/relayguard" -f -c "$scratch/identity.conf" -P "$scratch/identity.pid" \
-		    2>"$scratch/identity-daemon.log" &
-		idpid=$!
-		pids="$pids $idpid"
-		if wait_milter "unix:$scratch/identity.sock"; then
-			idn=1
-		else
-			say "relayguard-identity did not answer:"
-			tail -5 "$scratch/identity-daemon.log" >&2
-			status=1
-		fi
-	else
+	"$ctl" compile -l "$scratch/sender_logins" "$scratch/sender_logins.lmdb" \
+	    >"$scratch/identity-n.log" 2>&1 &&
+	    "$build/relayguard" -n -c "$scratch/identity.conf" \
+	    >>"$scratch/identity-n.log" 2>&1 || {
 		say "relayguard-identity's login map or configuration failed:"
-		tail -5 "$scratch/identity.log" >&2
+		tail -5 "$scratch/identity-n.log" >&2
 		status=1
-	fi
-fi
+		return 1
+	}
+	start_rg identity || return 1
+	idpid=$dpid
+}
+
+idn=0
+[ $rg = 1 ] && start_identity && idn=1
 
 # rg_runs C ROUND - relayguard and relayguard-identity, one after the
 # other, the first in turn
