@@ -110,6 +110,15 @@ extern const struct rules_fact_info *rules_fact_info(enum rules_fact);
 extern int rules_fact_by_name(const char *name, enum rules_fact *out);
 
 /*
+ * rules_fact_uses - call fn with the place ("file:line") and the text
+ * of each rule of r that reads fact f (a condition on it or a check of
+ * it), in stage order; fn returns non-zero to stop. Returns the number
+ * of rules it was called for.
+ */
+extern size_t rules_fact_uses(const struct rules *r, enum rules_fact f,
+	int (*fn) (const char *where, const char *text, void *), void *arg);
+
+/*
  * Bounds of a fact's copy. A callback argument (HELO, MAIL, RCPT, the
  * host name) longer than RULES_ARG_MAX is cut there: still longer than
  * anything rcpt_parse() or domain_normalise() accepts, so it stays
@@ -186,6 +195,14 @@ extern struct rules *rules_load(const char *path, struct strbuf *errs);
  * (on-error decides): never evaluate them.
  */
 #define RULES_LOAD_NO_TABLES	0x01
+/*
+ * RULES_LOAD_NO_LISTS does not read the files of "list NAME file":
+ * those lists are empty. For tools that want the settings and the
+ * tables' paths of a configuration whose lists hold a hundred thousand
+ * entries (relayguardctl grant, once per login, must not parse them).
+ * Never evaluate such rules either.
+ */
+#define RULES_LOAD_NO_LISTS	0x02
 extern struct rules *rules_load_flags(const char *path, unsigned flags,
 	struct strbuf *errs);
 
