@@ -333,7 +333,7 @@ times3() {
 		echo "$(stamps "$raw/milter.txt")."
 		echo
 		echo "Sessions per second over a Unix socket, medians of"
-		echo "$(awk '/^label=noop-fair conns=1 / { n++ } END { print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
+		echo "$(awk '!/^#/ && match($0, / round=[0-9]+/) { r[substr($0, RSTART, RLENGTH)] = 1 } END { for (k in r) n++; print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
 		echo "round. One session is one milter connection (negotiate, connect,"
 		echo "HELO, MAIL, RCPTs). relayguard's answers are checked; the no-op"
 		echo "milters must answer continue. All four skip the content stages;"
