@@ -4,13 +4,15 @@
 # SYNOPSIS
 #	sh bench/report.sh [rawdir [outdir]]
 # DESCRIPTION
-#	Reads the raw results in bench/results (rawdir): milter.txt and
+#	Reads the raw results in rawdir (default $RG_BENCH_OUT, else
+#	bench/results): milter.txt and
 #	memory.txt (bench/run-milter.sh), postfix.txt
 #	(bench/run-postfix.sh), store.txt (bench/store.sh) and watch.txt
 #	(bench/watch.sh); one key=value line per run, "#" lines with the
 #	date and the machine's uptime. Writes outdir/results.md (default
-#	bench/results): Markdown tables of medians over the interleaved
-#	rounds, and the targets of issues 6 and 19 checked; and, with
+#	$RG_BENCH_OUT, else bench/results): Markdown tables of medians
+#	over the interleaved rounds, and the targets of issues 16 and 19
+#	checked; and, with
 #	gnuplot, milter.png (sessions/s and p99 RCPT latency against
 #	concurrency, milterload) and doors.png (messages/s end to end
 #	through Postfix, the milter door and the policy door side by
@@ -20,8 +22,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-raw=${1:-$top/bench/results}
-dir=${2:-$top/bench/results}
+raw=${1:-${RG_BENCH_OUT:-$top/bench/results}}
+dir=${2:-${RG_BENCH_OUT:-$top/bench/results}}
 md=$dir/results.md
 tmp=$(mktemp -d /tmp/rg-report.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,51 +57,56 @@ function median(v, n,   i, j, t) {
 function pct(x) { return x == "" ? "-" : sprintf("%.0f%%", 100 * x) }
 '
 
+# The awk program reading milter.txt, shared by its tables: s[], ss[],
+# val[] by label, connections and round; med(), pair() and stat().
+MILTERAWK='
+/^#/ { next }
+{
+	kv($0)
+	if (!("sess_s" in f) || !("round" in f)) {
+		if (("unavailable" in f)) un[f["label"]] = 1
+		next
+	}
+	l = f["label"]; c = f["conns"]; r = f["round"]
+	if (!(c in seenc)) { seenc[c] = 1; conns[++nc] = c }
+	s[l, c, r] = f["sess_s"]; rounds[r] = 1
+	n = ++cnt[l, c]; ss[l, c, n] = f["sess_s"]
+	for (k in f) val[l, c, r, k] = f[k]
+	if (f["load1"] != "") {
+		if (!((c) in lmin) || f["load1"] < lmin[c]) lmin[c] = f["load1"]
+		if (f["load1"] > lmax[c]) lmax[c] = f["load1"]
+	}
+}
+# med(l, c) - the median sessions/s of label l at c connections
+function med(l, c,   i, v) {
+	for (i = 1; i <= cnt[l, c]; i++) v[i] = ss[l, c, i]
+	return median(v, cnt[l, c])
+}
+# pair(a, b, c) - the median over rounds of a / b, both of a round
+function pair(a, b, c,   r, v, n) {
+	n = 0
+	for (r in rounds)
+		if ((a, c, r) in s && (b, c, r) in s && s[b, c, r] > 0)
+			v[++n] = s[a, c, r] / s[b, c, r]
+	return median(v, n)
+}
+# stat(l, c, k) - key k of the run of label l with the median
+# sessions/s at c connections
+function stat(l, c, k,   r, m, best, d) {
+	m = med(l, c); best = ""
+	for (r in rounds)
+		if ((l, c, r) in s) {
+			d = s[l, c, r] - m; if (d < 0) d = -d
+			if (best == "" || d < bd) { best = r; bd = d }
+		}
+	return best == "" || !((l, c, best, k) in val) ? "-" : val[l, c, best, k]
+}
+function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+'
+
 # milter_tables - the milterload section's tables from milter.txt
 milter_tables() {
-	awk "$AWKLIB"'
-	/^#/ { next }
-	{
-		kv($0)
-		if (!("sess_s" in f) || !("round" in f)) {
-			if (("unavailable" in f)) un[f["label"]] = 1
-			next
-		}
-		l = f["label"]; c = f["conns"]; r = f["round"]
-		if (!(c in seenc)) { seenc[c] = 1; conns[++nc] = c }
-		s[l, c, r] = f["sess_s"]; rounds[r] = 1
-		n = ++cnt[l, c]; ss[l, c, n] = f["sess_s"]
-		for (k in f) val[l, c, r, k] = f[k]
-		if (f["load1"] != "") {
-			if (!((c) in lmin) || f["load1"] < lmin[c]) lmin[c] = f["load1"]
-			if (f["load1"] > lmax[c]) lmax[c] = f["load1"]
-		}
-	}
-	# med(l, c) - the median sessions/s of label l at c connections
-	function med(l, c,   i, v) {
-		for (i = 1; i <= cnt[l, c]; i++) v[i] = ss[l, c, i]
-		return median(v, cnt[l, c])
-	}
-	# pair(a, b, c) - the median over rounds of a / b, both of a round
-	function pair(a, b, c,   r, v, n) {
-		n = 0
-		for (r in rounds)
-			if ((a, c, r) in s && (b, c, r) in s && s[b, c, r] > 0)
-				v[++n] = s[a, c, r] / s[b, c, r]
-		return median(v, n)
-	}
-	# stat(l, c, k) - key k of the run of label l with the median
-	# sessions/s at c connections
-	function stat(l, c, k,   r, m, best, d) {
-		m = med(l, c); best = ""
-		for (r in rounds)
-			if ((l, c, r) in s) {
-				d = s[l, c, r] - m; if (d < 0) d = -d
-				if (best == "" || d < bd) { best = r; bd = d }
-			}
-		return best == "" || !((l, c, best, k) in val) ? "-" : val[l, c, best, k]
-	}
-	function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	awk "$AWKLIB$MILTERAWK"'
 	END {
 		print "| connections | fair no-op | no-op answering connect | naive no-op | relayguard | relayguard / fair no-op | fair / answering connect | relayguard RCPT p50 / p99 / p99.9 µs | wrong / errors | load |"
 		print "|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
@@ -136,6 +143,30 @@ milter_tables() {
 			print " |"
 		}
 	}' dat="$tmp/milter.dat" "$1"
+}
+
+# identity_table - relayguard-identity against relayguard from
+# milter.txt, if it ran; writes the figure of issue 16's target
+identity_table() {
+	awk "$AWKLIB$MILTERAWK"'
+	END {
+		l = "relayguard-identity"
+		for (i = 1; i <= nc; i++) if (cnt[l, conns[i]]) ran = 1
+		printf "rg_identity_run=%s\n", ran ? "yes" : un[l] ? "unavailable" : "no" >figs
+		printf "rg_identity_16=%s\n", pair(l, "relayguard", 16) >figs
+		if (!ran) exit
+		print "| connections | relayguard | relayguard-identity | identity / relayguard | identity RCPT p50 / p99 / p99.9 µs | wrong / errors |"
+		print "|---:|---:|---:|---:|---|---|"
+		for (i = 1; i <= nc; i++) {
+			c = conns[i]
+			if (!cnt[l, c]) continue
+			printf "| %s | %s | %s | %s | %s / %s / %s | %s / %s |\n", c,
+			    fmt(med("relayguard", c)), fmt(med(l, c)),
+			    pct(pair(l, "relayguard", c)),
+			    stat(l, c, "rcpt_p50"), stat(l, c, "rcpt_p99"), stat(l, c, "rcpt_p999"),
+			    stat(l, c, "wrong"), stat(l, c, "errors")
+		}
+	}' figs="$tmp/idfigs" "$1"
 }
 
 # postfix_table - the end-to-end section from postfix.txt; also
@@ -243,12 +274,12 @@ postfix_table() {
 	}' dat="$tmp/doors.dat" figs="$tmp/figs" "$1"
 }
 
-# verdict X TARGET - "holds (N%)" or "missed (N%)" for a ratio X
-# against TARGET, or "not measured"
+# verdict X TARGET [WORD] - "holds (N%)" (or WORD) or "missed (N%)"
+# for a ratio X against TARGET, or "not measured"
 verdict() {
-	awk -v x="$1" -v t="$2" 'BEGIN {
+	awk -v x="$1" -v t="$2" -v w="${3:-holds}" 'BEGIN {
 		if (x == "") print "not measured"
-		else printf "%s (%.0f%%)\n", (x >= t ? "holds" : "missed"), 100 * x
+		else printf "%s (%.0f%%)\n", (x >= t ? w : "missed"), 100 * x
 	}'
 }
 
@@ -320,7 +351,7 @@ times3() {
 		echo "$(stamps "$raw/milter.txt")."
 		echo
 		echo "Sessions per second over a Unix socket, medians of"
-		echo "$(awk '/^label=noop-fair conns=1 / { n++ } END { print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
+		echo "$(awk '!/^#/ && match($0, / round=[0-9]+/) { r[substr($0, RSTART, RLENGTH)] = 1 } END { for (k in r) n++; print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
 		echo "round. One session is one milter connection (negotiate, connect,"
 		echo "HELO, MAIL, RCPTs). relayguard's answers are checked; the no-op"
 		echo "milters must answer continue. All four skip the content stages;"
@@ -329,6 +360,43 @@ times3() {
 		milter_tables "$raw/milter.txt"
 		echo
 		echo "![sessions/s and p99 RCPT latency against concurrency](milter.png)"
+		echo
+		echo "### Identity controls: the cost of issue 16"
+		echo
+		identity_table "$raw/milter.txt" >"$tmp/identity.md"
+		. "$tmp/idfigs"
+		case $rg_identity_run in
+		yes)
+			echo "relayguard-identity is the same daemon and configuration with,"
+			echo "ahead of every rcpt rule, sender ownership against a 5,004-entry"
+			echo "login map and two rate limits per identity (bench/run-milter.sh),"
+			echo "run right before or after relayguard in every round. Sessions per"
+			echo "second, medians; the share is the median of the ratio within each"
+			echo "round."
+			echo
+			cat "$tmp/identity.md"
+			;;
+		unavailable)
+			echo "Not measured: relayguard-identity was unavailable in this run"
+			echo "(its login map or configuration failed, or relayguard did not run)."
+			;;
+		*)
+			echo "Not measured: these results have no relayguard-identity run."
+			;;
+		esac
+		echo
+		echo "### Targets of issue 16"
+		echo
+		echo "| target | status |"
+		echo "|---|---|"
+		if [ "$rg_identity_run" = yes ] && [ -z "$rg_identity_16" ]; then
+			t16="not measured: no round ran both daemons at 16 connections"
+		elif [ "$rg_identity_run" = yes ]; then
+			t16=$(verdict "$rg_identity_16" 0.90 met)
+		else
+			t16="not measured: relayguard-identity did not run"
+		fi
+		echo "| with ownership and two rate limits on every recipient, ≥ 90% of relayguard's sessions/s at 16 connections | $t16 |"
 		echo
 	fi
 	if [ -s "$raw/memory.txt" ]; then
@@ -349,6 +417,8 @@ times3() {
 			a = f["rss_anon_kb"] / 1024; r = (f["rss_file_kb"] + f["rss_shmem_kb"]) / 1024
 			if (f["label"] == "relayguard")
 				printf "| after the last round at %s connections | %.1f | %.1f |\n", f["conns"], a, r
+			else if (f["label"] == "relayguard-identity")
+				printf "| relayguard-identity, after the last round at %s connections | %.1f | %.1f |\n", f["conns"], a, r
 			else if (f["label"] == "soak") {
 				if (!ns++) { fa = a; fr = r }
 				if (a > ma) ma = a
