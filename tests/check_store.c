@@ -879,9 +879,19 @@ reader(const char *p, int fd)
 		}
 		last = v;
 	}
-	store_close(s);
-	if (last < 1)
+	/*
+	 * The writer is done: the next transaction sees the last
+	 * generation, however little CPU this reader got while it wrote
+	 * (on a loaded machine it may have seen none of the others).
+	 */
+	rc = store_lookup(s, STORE_DOMAIN, "k1.example", NULL, val,
+	    sizeof(val), NULL, 0, &se);
+	if (rc != 1 || (v = strtol(val, NULL, 10)) != GENS) {
+		fprintf(stderr, "reader: after the writer: rc %d, %s, want "
+		    "generation %d\n", rc, rc == 1 ? val : se.msg, GENS);
 		bad++;
+	}
+	store_close(s);
 	fprintf(stderr, "reader: %d lookups, last generation %ld\n", n, last);
 	_exit(bad > 100 ? 100 : bad);
 }
