@@ -17,6 +17,9 @@
  *		struct limit_info *out)
  *	int	limit_gcra_idle(const struct limit_tat *st, size_t nwin,
  *		int64_t now)
+ *	void	limit_gcra_conform(struct limit_window *have,
+ *		struct limit_tat *st, size_t *nhave,
+ *		const struct limit_window *win, size_t nwin)
  *	int	limit_window_parse(const char *text,
  *		struct limit_window *w, char *err, size_t errlen)
  *	void	limit_window_format(const struct limit_window *w,
@@ -219,6 +222,29 @@ limit_gcra_info(const struct limit_tat *st, const struct limit_window *win,
 			out->next[i] = now;
 		out->empty[i] = tat_ceil(&b);
 	}
+}
+
+/* limit_gcra_conform - a key's windows made those of the limit */
+void
+limit_gcra_conform(struct limit_window *have, struct limit_tat *st,
+	size_t *nhave, const struct limit_window *win, size_t nwin)
+{
+	struct limit_tat nst[LIMIT_WINDOWS_MAX];
+	size_t  i, j;
+
+	if (*nhave == nwin && memcmp(have, win, nwin * sizeof(*win)) == 0)
+		return;
+	for (i = 0; i < nwin && i < LIMIT_WINDOWS_MAX; i++) {
+		nst[i].tat = 0;
+		nst[i].frac = 0;
+		for (j = 0; j < *nhave; j++)
+			if (have[j].count == win[i].count &&
+			    have[j].period == win[i].period)
+				nst[i] = st[j];
+	}
+	memcpy(have, win, i * sizeof(*win));
+	memcpy(st, nst, i * sizeof(*st));
+	*nhave = i;
 }
 
 /* limit_gcra_idle - 1 when every window is full again at now */

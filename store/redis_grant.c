@@ -374,9 +374,9 @@ redis_revoke_user(struct redis_table *t, const char *user, size_t *removed,
 	return (0);
 }
 
-/* glob_quote - prefix with the SCAN MATCH pattern characters escaped */
-static void
-glob_quote(const char *s, char *out, size_t len)
+/* redis_glob_prefix - prefix with SCAN MATCH's pattern characters escaped */
+void
+redis_glob_prefix(const char *s, char *out, size_t len)
 {
 	size_t  n = 0;
 
@@ -412,7 +412,7 @@ scan_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 	size_t  i;
 	int     rc = 0;
 
-	glob_quote(q->pfx, pat, sizeof(pat));
+	redis_glob_prefix(q->pfx, pat, sizeof(pat));
 	do {
 		if ((r = redis_cmd(ctx, err, errlen, "SCAN %s MATCH %s COUNT "
 		    "1000", cursor, pat)) == NULL)

@@ -106,6 +106,12 @@ extern void redis_tracker_start(struct redis_client *);
 extern void redis_tracker_stop(struct redis_client *);
 extern void redis_host_str(const struct redis_host *, char *, size_t);
 
+/*
+ * redis_glob_prefix - "PREFIX*" with the prefix's glob characters
+ * escaped, for SCAN MATCH (redis_grant.c); len at least 2 * strlen + 2.
+ */
+extern void redis_glob_prefix(const char *prefix, char *out, size_t len);
+
 /* redis_grant.c: a table's operations, dispatched from store_grant.c */
 struct redis_table;
 struct store_error;

@@ -1,23 +1,31 @@
 /*
  * NAME
- *	check_redis - tests for store/redis*.c that need no server: the
- *	section's settings, the password file, the cache, the parser's
- *	redis section, and a server that is not there (breaker, events)
+ *	check_redis - tests for store/redis*.c: the section's settings,
+ *	the password file, the cache, the parser's redis section, a
+ *	server that is not there (breaker, events), and, against a
+ *	private redis-server, the counters (limit_redis.c)
  * DESCRIPTION
- *	redis.test and sentinel.test run real servers.
+ *	redis.test and sentinel.test run real servers for the daemons.
+ *	The counters' tests start one redis-server of their own for the
+ *	whole tcase (an unchecked fixture) on a loopback port of
+ *	20100-20199 reserved as tests/integration/lib.sh's rg_port does.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/addr.h"
 #include "common/strbuf.h"
 #include "rules/rules.h"
+#include "store/limit.h"
 #include "store/redis_int.h"
 #include "store/store.h"
 #include "tests/check_timeout.h"
@@ -350,6 +358,362 @@ START_TEST(test_no_server)
 }
 END_TEST
 
+/* The private server of the counters' tests. */
+static char srv_dir[128], srv_lock[192];
+static int srv_port;
+static pid_t srv_pid;
+static struct redis_conf *srv_conf;
+
+/* port_reserve - a free port of 20100-20199, locked as rg_port does */
+static int
+port_reserve(const char *base)
+{
+	char    locks[160], pid[256];
+	int     i, port, fd;
+
+	snprintf(locks, sizeof(locks), "%s/ports", base);
+	(void) mkdir(locks, 0755);
+	for (i = 0; i < 100; i++) {
+		port = 20100 + (int) ((getpid() + i) % 100);
+		snprintf(srv_lock, sizeof(srv_lock), "%s/%d", locks, port);
+		if (mkdir(srv_lock, 0755) < 0)
+			continue;	/* taken (a stale lock is left alone) */
+		snprintf(pid, sizeof(pid), "%s/pid", srv_lock);
+		if ((fd = open(pid, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0) {
+			dprintf(fd, "%d\n", (int) getpid());
+			close(fd);
+		}
+		return (port);
+	}
+	srv_lock[0] = 0;
+	return (-1);
+}
+
+/* server_up - does the server answer PING? */
+static int
+server_up(void)
+{
+	redisContext *ctx = redisConnect("127.0.0.1", srv_port);
+	redisReply *r;
+	int     up = 0;
+
+	if (ctx != NULL && !ctx->err &&
+	    (r = redisCommand(ctx, "PING")) != NULL) {
+		up = r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+	}
+	if (ctx != NULL)
+		redisFree(ctx);
+	return (up);
+}
+
+/* server_start - a private redis-server for the tcase */
+static void
+server_start(void)
+{
+	const char *base = access("/run/relayguard-test", W_OK) == 0 ||
+	    mkdir("/run/relayguard-test", 0755) == 0 ?
+	    "/run/relayguard-test" : "/tmp";
+	char    port[32], pidfile[256], err[256];
+	int     i;
+
+	snprintf(srv_dir, sizeof(srv_dir), "%s/check-redis.%d", base,
+	    (int) getpid());
+	(void) mkdir(srv_dir, 0700);
+	if ((srv_port = port_reserve(base)) < 0)
+		return;
+	snprintf(port, sizeof(port), "%d", srv_port);
+	snprintf(pidfile, sizeof(pidfile), "%s/redis.pid", srv_dir);
+	if ((srv_pid = fork()) == 0) {
+		int     fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("redis-server", "redis-server", "--port", port,
+		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		    "--dir", srv_dir, "--pidfile", pidfile, "--daemonize", "no",
+		    (char *) NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && srv_pid > 0 && !server_up(); i++)
+		usleep(50000);
+	srv_conf = redis_conf_new();
+	(void) redis_conf_set(srv_conf, "server", "127.0.0.1", NULL, err,
+	    sizeof(err));
+	snprintf(port, sizeof(port), "127.0.0.1:%d", srv_port);
+	(void) redis_conf_set(srv_conf, "server", port, NULL, err,
+	    sizeof(err));
+	(void) redis_conf_set(srv_conf, "prefix", "ckt:", NULL, err,
+	    sizeof(err));
+}
+
+/* server_stop - stop it and free the port */
+static void
+server_stop(void)
+{
+	char    pidfile[256];
+
+	if (srv_pid > 0) {
+		kill(srv_pid, SIGTERM);
+		(void) waitpid(srv_pid, NULL, 0);
+		srv_pid = 0;
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/redis.pid", srv_dir);
+	(void) unlink(pidfile);
+	(void) rmdir(srv_dir);
+	if (srv_lock[0]) {
+		snprintf(pidfile, sizeof(pidfile), "%s/pid", srv_lock);
+		(void) unlink(pidfile);
+		(void) rmdir(srv_lock);
+	}
+	redis_conf_free(srv_conf);
+	srv_conf = NULL;
+}
+
+/* admin - one command on a connection of the test's own */
+static long long
+admin(const char *cmd)
+{
+	redisContext *ctx = redisConnect("127.0.0.1", srv_port);
+	redisReply *r;
+	long long n = -1;
+
+	ck_assert(ctx != NULL && !ctx->err);
+	r = redisCommand(ctx, cmd);
+	ck_assert(r != NULL);
+	if (r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	freeReplyObject(r);
+	redisFree(ctx);
+	return (n);
+}
+
+/* redis_store - the counters in the private server, none kept */
+static struct limit_store *
+redis_store(int readonly)
+{
+	struct limit_store *s;
+	char    err[256];
+
+	ck_assert_msg(srv_port > 0 && server_up(), "no private redis-server");
+	ck_assert_int_eq(limit_redis_open(srv_conf, readonly, &s, err,
+	    sizeof(err)), 0);
+	return (s);
+}
+
+/*
+ * A sequence of takes and gives, at times in seconds after T0 (with
+ * microseconds), on the local engine and in Redis: every answer and
+ * every peek must be the same. Windows with periods that do not
+ * divide evenly (7 per 10 s, 3 per 7 days) exercise the fractions; a
+ * changed limit (the third window) keeps the windows it shares.
+ */
+#define T0	INT64_C(1764633600000000)	/* 2025-12-02, microseconds */
+static const struct {
+	int64_t at;			/* microseconds after T0 */
+	int	op;			/* 't' take, 'g' give */
+	unsigned n;
+	int	nwin;			/* of win_seq below */
+	const char *subject;
+} seq[] = {
+	{0, 't', 1, 2, "alice"}, {0, 't', 1, 2, "alice"},
+	{1, 't', 3, 2, "alice"}, {2, 't', 2, 2, "alice"},
+	{2, 't', 1, 2, "alice"}, {3, 'g', 1, 2, "alice"},
+	{3, 't', 1, 2, "alice"}, {4, 't', 1, 2, "alice"},
+	{1428571, 't', 1, 2, "alice"}, {1428572, 't', 1, 2, "alice"},
+	{1428573, 't', 9, 2, "alice"}, {5000000, 't', 2, 2, "alice"},
+	{5000000, 'g', 5, 2, "alice"}, {5000001, 't', 1, 3, "alice"},
+	{5000002, 't', 1, 3, "alice"}, {9999999, 't', 4, 3, "alice"},
+	{10000000, 't', 1, 3, "alice"}, {86400000000LL, 't', 1, 3, "alice"},
+	{86400000001LL, 't', 1, 3, "alice"}, {86400000002LL, 't', 1, 3,
+	"alice"}, {0, 't', 1, 2, "192.0.2.0/24"}, {1, 't', 8, 2,
+	"192.0.2.0/24"}, {700000000000LL, 't', 1, 3, "alice"},
+};
+static const struct limit_window win_seq[] = {
+	{7, 10}, {5, 60}, {3, 7 * 86400},
+};
+
+START_TEST(test_limit_same)
+{
+	struct limit_store *loc, *red;
+	struct limit_answer a, b;
+	struct limit_info pa, pb;
+	struct limit_key k;
+	char    err[256];
+	size_t  i, w;
+	int     ra, rb, refused = 0;
+
+	red = redis_store(0);
+	ck_assert_int_ge(limit_reset(red, NULL), 0);
+	ck_assert_int_eq(limit_local_open(NULL, 0, &loc, err, sizeof(err)), 0);
+	k.name = "seq";
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		k.subject = seq[i].subject;
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		if (seq[i].op == 'g') {
+			ck_assert_int_eq(limit_give(loc, &k, win_seq,
+			    seq[i].nwin, T0 + seq[i].at, seq[i].n), 0);
+			ck_assert_int_eq(limit_give(red, &k, win_seq,
+			    seq[i].nwin, T0 + seq[i].at, seq[i].n), 0);
+		} else {
+			ck_assert_int_eq(limit_take(loc, &k, win_seq,
+			    seq[i].nwin, T0 + seq[i].at, seq[i].n, &a), 0);
+			ck_assert_int_eq(limit_take(red, &k, win_seq,
+			    seq[i].nwin, T0 + seq[i].at, seq[i].n, &b), 0);
+			ck_assert_msg(a.allowed == b.allowed &&
+			    a.window == b.window && a.again == b.again &&
+			    a.denials == b.denials, "step %zu: local %d/%d/%lld/"
+			    "%lu, redis %d/%d/%lld/%lu", i, a.allowed, a.window,
+			    (long long) a.again, a.denials, b.allowed, b.window,
+			    (long long) b.again, b.denials);
+			refused += !a.allowed;
+			for (w = 0; w < (size_t) seq[i].nwin; w++)
+				ck_assert_msg(a.left[w] == b.left[w],
+				    "step %zu window %zu: left %u vs %u", i, w,
+				    a.left[w], b.left[w]);
+		}
+		ra = limit_peek(loc, &k, T0 + seq[i].at, &pa);
+		rb = limit_peek(red, &k, T0 + seq[i].at, &pb);
+		ck_assert_int_eq(ra, 1);
+		ck_assert_int_eq(rb, 1);
+		ck_assert_uint_eq(pa.nwin, pb.nwin);
+		ck_assert_uint_eq(pa.denials, pb.denials);
+		for (w = 0; w < pa.nwin; w++) {
+			ck_assert_uint_eq(pa.left[w], pb.left[w]);
+			ck_assert_int_eq(pa.next[w], pb.next[w]);
+			ck_assert_int_eq(pa.empty[w], pb.empty[w]);
+		}
+	}
+	ck_assert_int_ge(refused, 5);
+	/* The key expires by itself, no earlier than its windows are full. */
+	ck_assert_int_gt(admin("PTTL ckt:limit:alice"), 0);
+	limit_close(loc);
+	limit_close(red);
+}
+END_TEST
+
+/* A server that lost the script (SCRIPT FLUSH) gets it again. */
+START_TEST(test_limit_noscript)
+{
+	struct limit_store *s = redis_store(0);
+	struct limit_key k = {"bob", "ns"};
+	struct limit_window w = {2, 3600};
+	struct limit_answer a;
+	int64_t now = T0;
+
+	ck_assert_int_ge(limit_reset(s, "bob"), 0);
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	ck_assert_int_eq(a.allowed, 1);
+	(void) admin("SCRIPT FLUSH");
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	ck_assert_int_eq(a.allowed, 1);
+	ck_assert_uint_eq(a.left[0], 0);
+	(void) admin("SCRIPT FLUSH");
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	ck_assert_int_eq(a.allowed, 0);
+	ck_assert_uint_eq(a.denials, 1);
+	limit_close(s);
+}
+END_TEST
+
+/* count_info - limit_list() callback: count, and check the subject */
+static int
+count_info(const struct limit_info *i, void *arg)
+{
+	int    *n = arg;
+
+	ck_assert(strcmp(i->subject, "carol") == 0 ||
+	    strcmp(i->subject, "2001:db8::/64") == 0);
+	(*n)++;
+	return (0);
+}
+
+/* list and reset, of one subject and of everyone */
+START_TEST(test_limit_list_reset)
+{
+	struct limit_store *s = redis_store(0);
+	struct limit_key k;
+	struct limit_window w = {10, 60};
+	struct limit_answer a;
+	int64_t now = T0;
+	int     n = 0;
+
+	ck_assert_int_ge(limit_reset(s, NULL), 0);
+	k.subject = "carol";
+	k.name = "one";
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	k.name = "two";
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	k.subject = "2001:db8::/64";
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, now, 1, &a), 0);
+	ck_assert_int_eq(limit_list(s, NULL, now, count_info, &n), 0);
+	ck_assert_int_eq(n, 3);
+	n = 0;
+	ck_assert_int_eq(limit_list(s, "carol", now, count_info, &n), 0);
+	ck_assert_int_eq(n, 2);
+	n = 0;
+	/* Idle counters are not listed. */
+	ck_assert_int_eq(limit_list(s, "carol", now + 61 * LIMIT_US,
+	    count_info, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(limit_reset(s, "carol"), 2);
+	ck_assert_int_eq(limit_reset(s, "carol"), 0);
+	ck_assert_int_eq(limit_reset(s, NULL), 1);
+	ck_assert_int_eq(admin("EXISTS ckt:limit:2001:db8::/64"), 0);
+	limit_close(s);
+}
+END_TEST
+
+/* A read-only store (explain) counts on a copy, never in Redis. */
+START_TEST(test_limit_readonly)
+{
+	struct limit_store *s = redis_store(0), *ro = redis_store(1);
+	struct limit_key k = {"dave", "ro"};
+	struct limit_window w = {2, 60};
+	struct limit_answer a;
+	struct limit_info i;
+
+	ck_assert_int_ge(limit_reset(s, NULL), 0);
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, T0, 1, &a), 0);
+	ck_assert_int_eq(limit_take(ro, &k, &w, 1, T0, 1, &a), 0);
+	ck_assert_int_eq(a.allowed, 1);
+	ck_assert_uint_eq(a.left[0], 0);
+	ck_assert_int_eq(limit_take(ro, &k, &w, 1, T0, 1, &a), 0);
+	ck_assert_int_eq(a.allowed, 0);
+	ck_assert_int_eq(limit_peek(s, &k, T0, &i), 1);
+	ck_assert_uint_eq(i.left[0], 1);
+	ck_assert_int_lt(limit_reset(ro, "dave"), 0);
+	limit_close(ro);
+	limit_close(s);
+}
+END_TEST
+
+/* No server: every take is an error, never an answer. */
+START_TEST(test_limit_no_server)
+{
+	struct redis_conf *c = redis_conf_new();
+	struct limit_store *s;
+	struct limit_key k = {"erin", "x"};
+	struct limit_window w = {5, 60};
+	struct limit_answer a;
+	struct limit_info i;
+	char    err[256];
+
+	ck_assert_int_eq(redis_conf_set(c, "server", "127.0.0.1:1", NULL, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(limit_redis_open(c, 0, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(limit_take(s, &k, &w, 1, T0, 1, &a), -1);
+	ck_assert_int_eq(limit_give(s, &k, &w, 1, T0, 1), -1);
+	ck_assert_int_eq(limit_peek(s, &k, T0, &i), -1);
+	ck_assert_int_eq(limit_reset(s, "erin"), -1);
+	limit_close(s);
+	redis_conf_free(c);
+}
+END_TEST
+
 Suite *
 redis_suite(void)
 {
@@ -381,6 +745,15 @@ redis_suite(void)
 	tc = tcase_create("redis_no_server");
 	tcase_set_timeout(tc, RG_TIMEOUT_IO);
 	tcase_add_test(tc, test_no_server);
+	tcase_add_test(tc, test_limit_no_server);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("limit_redis");
+	tcase_set_timeout(tc, RG_TIMEOUT_IO);
+	tcase_add_unchecked_fixture(tc, server_start, server_stop);
+	tcase_add_test(tc, test_limit_same);
+	tcase_add_test(tc, test_limit_noscript);
+	tcase_add_test(tc, test_limit_list_reset);
+	tcase_add_test(tc, test_limit_readonly);
 	suite_add_tcase(s, tc);
 	return (s);
 }
