@@ -16,7 +16,9 @@
  *	Limit rules count in a private copy of the daemon's counters:
  *	the limit-state file read once, read-only, when it can be (else
  *	empty counters), so explain shows each counter as the daemon
- *	last wrote it and never changes the daemon's.
+ *	last wrote it and never changes the daemon's. With
+ *	"limit-state redis" the copy is read from Redis key by key as
+ *	the rules first need it (store/limit_redis.c, read-only).
  * DIAGNOSTICS
  *	Errors are printed on stderr as "file:line:col: error: ...".
  */
@@ -54,7 +56,11 @@ attach_counters(struct rules *r)
 	if (!rules_limits_used(r))
 		return;
 	if (counters == NULL) {
-		if (strcmp(path, "none") == 0 || access(path, R_OK) != 0 ||
+		if (strcmp(path, RULES_IN_REDIS) == 0 && s->redis != NULL)
+			(void) limit_redis_open(s->redis, 1, &counters, err,
+			    sizeof(err));
+		else if (strcmp(path, "none") == 0 ||
+		    access(path, R_OK) != 0 ||
 		    limit_local_open(path, 1, &counters, err, sizeof(err)) < 0)
 			(void) limit_local_open(NULL, 0, &counters, err,
 			    sizeof(err));

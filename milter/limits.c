@@ -18,7 +18,9 @@
  *	configuration loaded (at start and at each reload), so a reload
  *	keeps them. The store is opened when a configuration first has a
  *	limit rule: the local engine on the file of limit-state (default
- *	/var/lib/relayguard/limits.lmdb; "none": memory only). A file
+ *	/var/lib/relayguard/limits.lmdb; "none": memory only), or with
+ *	"limit-state redis" the shared engine in the redis section's
+ *	server (store/limit_redis.c; flushing is then a no-op). A file
  *	that cannot be opened refuses that configuration (at start the
  *	daemon does not start; at reload the old configuration stays):
  *	rules with limits never run uncounted. A changed limit-state
@@ -57,6 +59,7 @@
 #include "common/xalloc.h"
 #include "milter/limits.h"
 #include "rules/limits.h"
+#include "rules/rules.h"
 #include "store/limit.h"
 
 #define MLIMITS_FLUSH	5		/* seconds between flushes */
@@ -130,7 +133,10 @@ mlimits_attach(struct rules *r, struct strbuf *errs)
 	if (!started)
 		goto out;
 	if (store == NULL && rules_limits_used(r)) {
-		if (limit_local_open(strcmp(path, "none") == 0 ? NULL : path, 0,
+		if (strcmp(path, RULES_IN_REDIS) == 0 ?
+		    limit_redis_open(rules_settings(r)->redis, 0, &store, err,
+		    sizeof(err)) < 0 :
+		    limit_local_open(strcmp(path, "none") == 0 ? NULL : path, 0,
 		    &store, err, sizeof(err)) < 0) {
 			strbuf_printf(errs, "%s: error: limit-state %s\n",
 			    rules_source(r), err);
@@ -138,8 +144,13 @@ mlimits_attach(struct rules *r, struct strbuf *errs)
 			goto out;
 		}
 		store_path = xstrdup(path);
-		log_info("rate counters: %s (%zu keys)", strcmp(path, "none") ?
-		    path : "in memory only", limit_local_count(store));
+		if (strcmp(path, RULES_IN_REDIS) == 0)
+			log_info("rate counters: in Redis, shared with every "
+			    "host of the same redis section");
+		else
+			log_info("rate counters: %s (%zu keys)",
+			    strcmp(path, "none") ? path : "in memory only",
+			    limit_local_count(store));
 	} else if (store != NULL && strcmp(path, store_path) != 0)
 		log_warning("reload: the limit-state setting changes at the "
 		    "next start, not now (counting in %s)", store_path);
@@ -235,27 +246,18 @@ mlimits_stop(void)
 	 */
 }
 
-/* secs - microseconds from now to t, rounded up to seconds (>= 0) */
-static long long
-secs(int64_t t, int64_t now)
-{
-	return (t <= now ? 0 : (long long) ((t - now + LIMIT_US - 1) / LIMIT_US));
-}
-
 /* list_one - one line per window of a key */
 static int
 list_one(const struct limit_info *i, void *arg)
 {
 	struct strbuf *out = arg;
 	int64_t now = now_us();
-	char    w[40];
+	char    line[LIMIT_LINE_MAX];
 	size_t  k;
 
 	for (k = 0; k < i->nwin; k++) {
-		limit_window_format(&i->win[k], w, sizeof(w));
-		strbuf_printf(out, "%s %s %s left %u next %llds full %llds "
-		    "refused %lu\n", i->subject, i->name, w, i->left[k],
-		    secs(i->next[k], now), secs(i->empty[k], now), i->denials);
+		limit_info_line(i, k, now, line, sizeof(line));
+		strbuf_puts(out, line);
 	}
 	return (0);
 }

@@ -687,7 +687,7 @@ parse_redis(struct parser *p)
 		sync(p, 0);
 		return;
 	}
-	p->r->redis = redis_conf_new();
+	p->r->settings.redis = p->r->redis = redis_conf_new();
 	p->r->redis_pos = pos;
 	lex_next(p->lex);
 	if (p->lex->tok.type != TOK_LBRACE) {
@@ -742,10 +742,17 @@ parse_redis(struct parser *p)
 static void
 open_redis_tables(struct parser *p)
 {
+	const struct rules_settings *s = &p->r->settings;
 	struct table *t;
 	char    err[256];
 	size_t  i;
 
+	if (p->r->redis == NULL && s->blocks != NULL &&
+	    strcmp(s->blocks, RULES_IN_REDIS) == 0)
+		perr(p, "blocks redis but there is no redis section");
+	if (p->r->redis == NULL && s->limit_state != NULL &&
+	    strcmp(s->limit_state, RULES_IN_REDIS) == 0)
+		perr(p, "limit-state redis but there is no redis section");
 	for (i = 0; i < p->r->ntables; i++) {
 		t = p->r->tables[i];
 		if (!t->redis)

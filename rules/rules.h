@@ -22,6 +22,7 @@
 #include "rules/fact_list.h"
 
 struct rules;
+struct redis_conf;
 struct rules_session;
 struct rules_trace;		/* see rules_trace_*() */
 
@@ -61,9 +62,12 @@ struct rules_settings {
 	int	milter_timeout;		/* seconds, default 30 */
 	int	max_connections;	/* default 512 */
 	const char *blocks;		/* the account blocks table,
-					 * default RULES_BLOCKS_DEFAULT */
-	const char *limit_state;	/* counters' file, "none", or NULL:
+					 * default RULES_BLOCKS_DEFAULT;
+					 * RULES_IN_REDIS: in redis */
+	const char *limit_state;	/* counters' file, "none",
+					 * RULES_IN_REDIS, or NULL:
 					 * RULES_LIMIT_STATE_DEFAULT */
+	const struct redis_conf *redis;	/* the redis section, or NULL */
 	const char *policy;		/* the policy door's socket, or NULL */
 	int	policy_permit_dunno;	/* policy-permit dunno: a permit
 					 * answers DUNNO, not OK */
@@ -71,6 +75,8 @@ struct rules_settings {
 
 #define RULES_BLOCKS_DEFAULT	"/var/lib/relayguard/blocks.lmdb"
 #define RULES_LIMIT_STATE_DEFAULT	"/var/lib/relayguard/limits.lmdb"
+/* "blocks redis", "limit-state redis": kept in the redis section's server */
+#define RULES_IN_REDIS	"redis"
 
 #define RULES_MILTER_TIMEOUT_DEFAULT	30
 #define RULES_MAX_CONNECTIONS_DEFAULT	512

@@ -216,6 +216,15 @@ extern int limit_redis_open(const struct redis_conf *, int readonly,
 extern int limit_window_parse(const char *text, struct limit_window *,
 	char *err, size_t errlen);
 
+/*
+ * limit_info_line - window w of i as relayguardctl limits prints it,
+ * "SUBJECT LIMIT RATE left N next Ss full Ss refused N\n", into buf
+ * (LIMIT_LINE_MAX bytes suffice)
+ */
+#define LIMIT_LINE_MAX	(LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 160)
+extern void limit_info_line(const struct limit_info *i, size_t w,
+	int64_t now, char *buf, size_t len);
+
 /* limit_window_format - "100/hour" into buf (at least 32 bytes) */
 extern void limit_window_format(const struct limit_window *, char *buf,
 	size_t len);

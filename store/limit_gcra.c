@@ -24,6 +24,8 @@
  *		struct limit_window *w, char *err, size_t errlen)
  *	void	limit_window_format(const struct limit_window *w,
  *		char *buf, size_t len)
+ *	void	limit_info_line(const struct limit_info *i, size_t w,
+ *		int64_t now, char *buf, size_t len)
  *
  *	int	limit_take(), limit_give(), limit_peek(), limit_list(),
  *		limit_flush(); long limit_reset(); void limit_close()
@@ -347,6 +349,27 @@ limit_window_format(const struct limit_window *w, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%u/%us", w->count, w->period);
+}
+
+/* secs - microseconds from now to t, rounded up to seconds (>= 0) */
+static long long
+secs(int64_t t, int64_t now)
+{
+	return (t <= now ? 0 : (long long) ((t - now + LIMIT_US - 1) /
+	    LIMIT_US));
+}
+
+/* limit_info_line - one window of a key, as listed */
+void
+limit_info_line(const struct limit_info *i, size_t w, int64_t now,
+	char *buf, size_t len)
+{
+	char    rate[40];
+
+	limit_window_format(&i->win[w], rate, sizeof(rate));
+	snprintf(buf, len, "%s %s %s left %u next %llds full %llds "
+	    "refused %lu\n", i->subject, i->name, rate, i->left[w],
+	    secs(i->next[w], now), secs(i->empty[w], now), i->denials);
 }
 
 /* limit_take - through the vtable */
