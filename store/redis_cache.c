@@ -6,15 +6,16 @@
  *	#include "store/redis_int.h"
  *
  *	struct redis_cache *redis_cache_new(size)
- *	int	redis_cache_get(cache, key, now_ms)
- *	void	redis_cache_put(cache, key, found, expires_ms)
+ *	int	redis_cache_get(cache, key, now_ms, val, vallen)
+ *	void	redis_cache_put(cache, key, found, expires_ms, val)
  *	void	redis_cache_del(cache, key, keylen)
  *	void	redis_cache_flush(cache)
  *	void	redis_cache_free(cache)
  *	void	redis_tracker_start(client)
  *	void	redis_tracker_stop(client)
  * DESCRIPTION
- *	The cache maps a grant's key to found / not found until a
+ *	The cache maps a grant's key to found / not found (a found one
+ *	with its value: the grant's user, a block's record) until a
  *	monotonic deadline: a found key no longer than its remaining TTL
  *	in Redis and the section's cache-ttl, a missing key cache-negative
  *	seconds. When it holds cache-size entries it is emptied (simple,
@@ -61,6 +62,7 @@ struct centry {
 	struct centry *next;
 	long long expires;
 	int	found;
+	char   *val;			/* "" when none */
 	size_t	keylen;
 	char	key[];
 };
@@ -104,6 +106,7 @@ flush_locked(struct redis_cache *c)
 	for (i = 0; i < NBUCKETS; i++) {
 		for (e = c->b[i]; e != NULL; e = next) {
 			next = e->next;
+			free(e->val);
 			free(e);
 		}
 		c->b[i] = NULL;
@@ -145,7 +148,8 @@ find(struct redis_cache *c, const char *key, size_t len)
 
 /* redis_cache_get - 1 found, 0 not found, -1 not cached (or expired) */
 int
-redis_cache_get(struct redis_cache *c, const char *key, long long now)
+redis_cache_get(struct redis_cache *c, const char *key, long long now,
+	char *val, size_t vallen)
 {
 	struct centry **pp, *e;
 	int     r = -1;
@@ -153,10 +157,13 @@ redis_cache_get(struct redis_cache *c, const char *key, long long now)
 	pthread_mutex_lock(&c->mu);
 	pp = find(c, key, strlen(key));
 	if ((e = *pp) != NULL) {
-		if (now < e->expires)
+		if (now < e->expires) {
 			r = e->found;
-		else {
+			if (val != NULL && vallen > 0)
+				snprintf(val, vallen, "%s", e->val);
+		} else {
 			*pp = e->next;
+			free(e->val);
 			free(e);
 			c->n--;
 		}
@@ -168,10 +175,11 @@ redis_cache_get(struct redis_cache *c, const char *key, long long now)
 /* redis_cache_put - keep an answer until expires (monotonic ms) */
 void
 redis_cache_put(struct redis_cache *c, const char *key, int found,
-	long long expires)
+	long long expires, const char *val)
 {
 	struct centry **pp, *e;
 	size_t  len = strlen(key);
+	char   *v = xstrdup(val != NULL ? val : "");
 
 	pthread_mutex_lock(&c->mu);
 	pp = find(c, key, len);
@@ -179,6 +187,7 @@ redis_cache_put(struct redis_cache *c, const char *key, int found,
 		if (c->n >= c->max)
 			flush_locked(c);
 		e = xmalloc(sizeof(*e) + len + 1);
+		e->val = NULL;
 		memcpy(e->key, key, len + 1);
 		e->keylen = len;
 		e->next = c->b[hash(key, len)];
@@ -187,6 +196,8 @@ redis_cache_put(struct redis_cache *c, const char *key, int found,
 	}
 	e->found = found;
 	e->expires = expires;
+	free(e->val);
+	e->val = v;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -200,6 +211,7 @@ redis_cache_del(struct redis_cache *c, const char *key, size_t len)
 	pp = find(c, key, len);
 	if ((e = *pp) != NULL) {
 		*pp = e->next;
+		free(e->val);
 		free(e);
 		c->n--;
 	}

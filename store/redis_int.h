@@ -16,6 +16,7 @@
 #define REDIS_NAME_MAX	128
 #define REDIS_KEY_MAX	512
 #define REDIS_POOL_MAX	8		/* idle command connections kept */
+#define REDIS_VALUE_MAX	512		/* longest value read back */
 
 struct redis_host {
 	char	host[256];
@@ -43,10 +44,15 @@ struct redis_conf {
 struct redis_cache;
 extern struct redis_cache *redis_cache_new(int size);
 extern void redis_cache_free(struct redis_cache *);
+/*
+ * redis_cache_get - 1 found, 0 not found, -1 not cached; a found entry's
+ * value is copied to val (vallen bytes; val may be NULL).
+ * redis_cache_put - keep found and val (NULL: "") until expires_ms.
+ */
 extern int redis_cache_get(struct redis_cache *, const char *key,
-	long long now_ms);
+	long long now_ms, char *val, size_t vallen);
 extern void redis_cache_put(struct redis_cache *, const char *key, int found,
-	long long expires_ms);
+	long long expires_ms, const char *val);
 extern void redis_cache_del(struct redis_cache *, const char *key,
 	size_t keylen);
 extern void redis_cache_flush(struct redis_cache *);
@@ -112,6 +118,15 @@ extern void redis_host_str(const struct redis_host *, char *, size_t);
  */
 extern void redis_glob_prefix(const char *prefix, char *out, size_t len);
 
+/*
+ * redis_lookup - GET key through the local cache: 1 found (its value
+ * copied to val), 0 no such key, -1 no answer (message in err).
+ * redis_grant.c; used for grants and blocks alike.
+ */
+struct store_error;
+extern int redis_lookup(struct redis_client *, const char *key, char *val,
+	size_t vallen, struct store_error *err);
+
 /* redis_grant.c: a table's operations, dispatched from store_grant.c */
 struct redis_table;
 struct store_error;
@@ -122,7 +137,7 @@ extern struct redis_table *redis_table_dup(const struct redis_table *);
 extern void redis_table_close(struct redis_table *);
 extern const char *redis_table_desc(const struct redis_table *);
 extern int redis_grant_match(struct redis_table *, const struct addr *,
-	struct store_error *);
+	char *user, size_t userlen, struct store_error *);
 extern int redis_grant(struct redis_table *, const struct store_grant_req *,
 	size_t, char *, size_t);
 extern int redis_revoke(struct redis_table *, const struct addr *, char *,

@@ -211,35 +211,43 @@ END_TEST
 START_TEST(test_cache)
 {
 	struct redis_cache *c = redis_cache_new(3);
+	char    val[32];
 
-	ck_assert_int_eq(redis_cache_get(c, "a", 0), -1);
-	redis_cache_put(c, "a", 1, 1000);
-	redis_cache_put(c, "b", 0, 1000);
-	ck_assert_int_eq(redis_cache_get(c, "a", 999), 1);
-	ck_assert_int_eq(redis_cache_get(c, "b", 999), 0);
+	ck_assert_int_eq(redis_cache_get(c, "a", 0, NULL, 0), -1);
+	redis_cache_put(c, "a", 1, 1000, NULL);
+	redis_cache_put(c, "b", 0, 1000, NULL);
+	ck_assert_int_eq(redis_cache_get(c, "a", 999, NULL, 0), 1);
+	ck_assert_int_eq(redis_cache_get(c, "b", 999, NULL, 0), 0);
 	/* expired: gone */
-	ck_assert_int_eq(redis_cache_get(c, "a", 1000), -1);
-	ck_assert_int_eq(redis_cache_get(c, "a", 0), -1);
-	redis_cache_put(c, "a", 1, 2000);
+	ck_assert_int_eq(redis_cache_get(c, "a", 1000, NULL, 0), -1);
+	ck_assert_int_eq(redis_cache_get(c, "a", 0, NULL, 0), -1);
+	redis_cache_put(c, "a", 1, 2000, NULL);
 	redis_cache_del(c, "a", 1);
-	ck_assert_int_eq(redis_cache_get(c, "a", 0), -1);
+	ck_assert_int_eq(redis_cache_get(c, "a", 0, NULL, 0), -1);
 	/* a key is matched whole, not by prefix */
-	redis_cache_put(c, "ab", 1, 2000);
+	redis_cache_put(c, "ab", 1, 2000, NULL);
 	redis_cache_del(c, "abc", 3);
 	redis_cache_del(c, "a", 1);
-	ck_assert_int_eq(redis_cache_get(c, "ab", 0), 1);
+	ck_assert_int_eq(redis_cache_get(c, "ab", 0, NULL, 0), 1);
 	redis_cache_flush(c);
-	ck_assert_int_eq(redis_cache_get(c, "ab", 0), -1);
-	redis_cache_put(c, "x", 1, 2000);
-	redis_cache_put(c, "y", 1, 2000);
-	redis_cache_put(c, "z", 1, 2000);
-	ck_assert_int_eq(redis_cache_get(c, "x", 0), 1);
+	ck_assert_int_eq(redis_cache_get(c, "ab", 0, NULL, 0), -1);
+	redis_cache_put(c, "x", 1, 2000, NULL);
+	redis_cache_put(c, "y", 1, 2000, NULL);
+	redis_cache_put(c, "z", 1, 2000, NULL);
+	ck_assert_int_eq(redis_cache_get(c, "x", 0, NULL, 0), 1);
 	/* full: emptied before w goes in */
-	redis_cache_put(c, "w", 0, 2000);
-	ck_assert_int_eq(redis_cache_get(c, "x", 0), -1);
-	ck_assert_int_eq(redis_cache_get(c, "w", 0), 0);
+	redis_cache_put(c, "w", 0, 2000, NULL);
+	ck_assert_int_eq(redis_cache_get(c, "x", 0, NULL, 0), -1);
+	ck_assert_int_eq(redis_cache_get(c, "w", 0, NULL, 0), 0);
 	redis_cache_flush(c);
-	ck_assert_int_eq(redis_cache_get(c, "z", 0), -1);
+	ck_assert_int_eq(redis_cache_get(c, "z", 0, NULL, 0), -1);
+	/* A found entry keeps its value; a second put replaces it. */
+	redis_cache_put(c, "v", 1, 2000, "1 h alice");
+	ck_assert_int_eq(redis_cache_get(c, "v", 0, val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "1 h alice");
+	redis_cache_put(c, "v", 1, 2000, "2 h bob");
+	ck_assert_int_eq(redis_cache_get(c, "v", 0, val, sizeof(val)), 1);
+	ck_assert_str_eq(val, "2 h bob");
 	redis_cache_free(c);
 }
 END_TEST
@@ -691,6 +699,40 @@ START_TEST(test_limit_readonly)
 }
 END_TEST
 
+/* A Redis grant's user is the identity, cached with the grant. */
+START_TEST(test_grant_user)
+{
+	struct store_grant_info g;
+	struct store_error e;
+	struct store *s;
+	struct addr a, b;
+	char    err[256];
+	int     i;
+
+	ck_assert_msg(srv_port > 0 && server_up(), "no private redis-server");
+	ck_assert_int_eq(store_open_redis(srv_conf, "gu", &s, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("192.0.2.7", &a), 0);
+	ck_assert_int_eq(addr_parse("192.0.2.8", &b), 0);
+	ck_assert_int_eq(store_grant(s, &a, "frank@example.com",
+	    time(NULL) + 60, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_grant(s, &b, NULL, time(NULL) + 60, err,
+	    sizeof(err)), 0);
+	/* Twice: from the server, then (once tracking is up) the cache. */
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(store_grant_find(s, &a, time(NULL), &g, &e), 1);
+		ck_assert_str_eq(g.user, "frank@example.com");
+		ck_assert_int_eq(store_grant_find(s, &b, time(NULL), &g, &e), 1);
+		ck_assert_str_eq(g.user, "");
+		usleep(200000);
+	}
+	ck_assert_int_eq(store_revoke(s, &a, err, sizeof(err)), 1);
+	usleep(200000);
+	ck_assert_int_eq(store_grant_find(s, &a, time(NULL), &g, &e), 0);
+	store_close(s);
+}
+END_TEST
+
 /* No server: every take is an error, never an answer. */
 START_TEST(test_limit_no_server)
 {
@@ -754,6 +796,7 @@ redis_suite(void)
 	tcase_add_test(tc, test_limit_noscript);
 	tcase_add_test(tc, test_limit_list_reset);
 	tcase_add_test(tc, test_limit_readonly);
+	tcase_add_test(tc, test_grant_user);
 	suite_add_tcase(s, tc);
 	return (s);
 }
