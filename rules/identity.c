@@ -11,6 +11,7 @@
  *
  *	#include "rules/rules.h"
  *
+ *	int rules_blocks_open(r, path, writable, out, err, errlen)
  *	int rules_block_add(r, path, identity, ttl, reason, revoked,
  *		err, errlen)
  * DESCRIPTION
@@ -22,6 +23,10 @@
  *	The dynamic tables are asked in the order given; the first
  *	unexpired grant with a user decides. A grant without a user gives
  *	no identity (it still permits "client in <grants>").
+ *
+ *	Blocks live where the "blocks" setting says: a file, or with
+ *	"blocks redis" the redis section's server; a block revokes the
+ *	identity's grants in every dynamic table, Redis ones included.
  * DIAGNOSTICS
  *	A failed grant lookup is -1 with err filled: an identity that
  *	cannot be known is not taken to be absent.
@@ -34,6 +39,7 @@
 
 #include "rules/identity.h"
 #include "rules/rules_int.h"
+#include "store/redis.h"
 
 /* clean - a usable identity: present, no control characters */
 static int
@@ -129,6 +135,24 @@ identity_derive(const struct identity_in *in, char *out, size_t outlen,
 	return (0);
 }
 
+/* rules_blocks_open - the blocks table of r, or path (see rules.h) */
+int
+rules_blocks_open(const struct rules *r, const char *path, int writable,
+	struct store **out, char *err, size_t errlen)
+{
+	if (path == NULL)
+		path = r->settings.blocks;
+	if (strcmp(path, RULES_IN_REDIS) != 0)
+		return (store_block_open(path, writable, out, err, errlen));
+	if (r->settings.redis == NULL) {
+		*out = NULL;
+		snprintf(err, errlen, "blocks redis but there is no redis "
+		    "section");
+		return (-1);
+	}
+	return (store_block_open_redis(r->settings.redis, out, err, errlen));
+}
+
 /* rules_block_add - block an identity and revoke its grants (rules.h) */
 int
 rules_block_add(const struct rules *r, const char *path,
@@ -141,8 +165,7 @@ rules_block_add(const struct rules *r, const char *path,
 	int     rc;
 
 	*revoked = 0;
-	if (store_block_open(path ? path : r->settings.blocks, 1, &s, err,
-	    errlen) < 0)
+	if (rules_blocks_open(r, path, 1, &s, err, errlen) < 0)
 		return (-1);
 	rc = store_block_add(s, identity, now, ttl > 0 ? now + ttl : 0, reason,
 	    err, errlen);
@@ -152,7 +175,15 @@ rules_block_add(const struct rules *r, const char *path,
 	for (i = 0; i < r->ntables; i++) {
 		if (!r->tables[i]->dynamic)
 			continue;
-		if (store_open_write(r->tables[i]->path, 1, &s, err, errlen) < 0)
+		if (r->tables[i]->redis) {
+			if (r->tables[i]->store == NULL) {
+				snprintf(err, errlen, "table %s: not open",
+				    r->tables[i]->name);
+				return (-1);
+			}
+			s = store_dup(r->tables[i]->store);
+		} else if (store_open_write(r->tables[i]->path, 1, &s, err,
+		    errlen) < 0)
 			return (-1);
 		rc = store_revoke_user(s, identity, &n, err, errlen);
 		store_close(s);

@@ -223,6 +223,15 @@ extern int rules_identity(const struct rules_session *s,
 	const char **source);
 
 /*
+ * rules_blocks_open - the blocks table at path (NULL: the configuration's
+ * "blocks" setting; RULES_IN_REDIS: in the redis section's server), as
+ * store_block_open() opens it. Returns 0, or -1 with a message in err.
+ */
+struct store;
+extern int rules_blocks_open(const struct rules *, const char *path,
+	int writable, struct store **out, char *err, size_t errlen);
+
+/*
  * rules_block_add - block identity in the blocks table at path (NULL:
  * the configuration's "blocks" setting) for ttl seconds (0: until
  * unblocked) with reason, and revoke its grants in every dynamic table

@@ -637,43 +637,31 @@ walk_key(redisContext *ctx, struct walk_q *q, const char *key, char *err,
 	return (0);
 }
 
+/* walk_each - redis_scan()'s callback */
+static int
+walk_each(redisContext *ctx, const char *key, void *arg, char *err,
+	size_t errlen)
+{
+	struct walk_q *q = arg;
+
+	if (walk_key(ctx, q, key, err, errlen) < 0)
+		return (-1);
+	return (q->stopped);
+}
+
 /* walk_fn - one subject's key, or every key under the prefix */
 static int
 walk_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 {
 	struct walk_q *q = arg;
-	redisReply *r, *keys;
-	char    pat[2 * REDIS_KEY_MAX + 2], cursor[32] = "0";
 	char    key[REDIS_KEY_MAX];
-	size_t  i;
-	int     rc = 0;
 
 	if (q->subject != NULL) {
 		if (key_make(q->s, q->subject, key, sizeof(key)) < 0)
 			return (0);	/* no such subject can be counted */
 		return (walk_key(ctx, q, key, err, errlen));
 	}
-	redis_glob_prefix(q->s->pfx, pat, sizeof(pat));
-	do {
-		if ((r = redis_cmd(ctx, err, errlen, "SCAN %s MATCH %s COUNT "
-		    "1000", cursor, pat)) == NULL)
-			return (-1);
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			snprintf(err, errlen, "redis: SCAN: unexpected reply");
-			return (-1);
-		}
-		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		keys = r->element[1];
-		for (i = 0; i < keys->elements && rc == 0 && !q->stopped; i++)
-			if (keys->element[i]->type == REDIS_REPLY_STRING)
-				rc = walk_key(ctx, q, keys->element[i]->str,
-				    err, errlen);
-		freeReplyObject(r);
-	} while (rc == 0 && !q->stopped && strcmp(cursor, "0") != 0);
-	return (rc);
+	return (redis_scan(ctx, q->s->pfx, walk_each, q, err, errlen));
 }
 
 /* walk - run q over Redis; 0 or -1 */

@@ -98,6 +98,7 @@ static const char purge_lua[] =
 
 struct redis_table {
 	struct redis_client *c;
+	int	blocks;				/* a blocks table */
 	char	grant_pfx[REDIS_KEY_MAX];	/* P T ":grant:" */
 	char	user_pfx[REDIS_KEY_MAX];	/* P T ":user:" */
 	char	desc[REDIS_KEY_MAX];		/* store_path() */
@@ -129,6 +130,36 @@ store_open_redis(const struct redis_conf *conf, const char *table,
 	s->redis = t;
 	*out = s;
 	return (0);
+}
+
+/* store_block_open_redis - the blocks of a redis section (see store.h) */
+int
+store_block_open_redis(const struct redis_conf *conf, struct store **out,
+	char *err, size_t errlen)
+{
+	struct redis_table *t;
+
+	if (store_open_redis(conf, "block", out, err, errlen) < 0)
+		return (-1);
+	t = (*out)->redis;
+	t->blocks = 1;
+	snprintf(t->grant_pfx, sizeof(t->grant_pfx), "%sblock:", conf->prefix);
+	t->user_pfx[0] = 0;
+	return (0);
+}
+
+/* redis_table_blocks - the key prefix of a blocks table, NULL: not one */
+const char *
+redis_table_blocks(const struct redis_table *t)
+{
+	return (t->blocks ? t->grant_pfx : NULL);
+}
+
+/* redis_table_client - the table's client */
+struct redis_client *
+redis_table_client(const struct redis_table *t)
+{
+	return (t->c);
 }
 
 /* store_is_redis - is s a Redis table? */
@@ -422,21 +453,6 @@ redis_revoke_user(struct redis_table *t, const char *user, size_t *removed,
 	return (0);
 }
 
-/* redis_glob_prefix - prefix with SCAN MATCH's pattern characters escaped */
-void
-redis_glob_prefix(const char *s, char *out, size_t len)
-{
-	size_t  n = 0;
-
-	for (; *s && n + 3 < len; s++) {
-		if (strchr("*?[]\\", *s))
-			out[n++] = '\\';
-		out[n++] = *s;
-	}
-	out[n++] = '*';
-	out[n] = 0;
-}
-
 /* A walk over the keys under a prefix. */
 struct scan_q {
 	const struct redis_table *t;
@@ -450,37 +466,25 @@ struct scan_q {
 	int	stopped;
 };
 
-/* scan_fn - SCAN the prefix, calling q->each for every key */
+/* scan_each - redis_scan()'s callback: q's work on one key */
+static int
+scan_each(redisContext *ctx, const char *key, void *arg, char *err,
+	size_t errlen)
+{
+	struct scan_q *q = arg;
+
+	if (q->each(ctx, q, key, err, errlen) < 0)
+		return (-1);
+	return (q->stopped);
+}
+
+/* scan_fn - every key under the prefix */
 static int
 scan_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 {
 	struct scan_q *q = arg;
-	redisReply *r, *keys;
-	char    pat[2 * REDIS_KEY_MAX + 2], cursor[32] = "0";
-	size_t  i;
-	int     rc = 0;
 
-	redis_glob_prefix(q->pfx, pat, sizeof(pat));
-	do {
-		if ((r = redis_cmd(ctx, err, errlen, "SCAN %s MATCH %s COUNT "
-		    "1000", cursor, pat)) == NULL)
-			return (-1);
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			snprintf(err, errlen, "redis: SCAN: unexpected reply");
-			return (-1);
-		}
-		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		keys = r->element[1];
-		for (i = 0; i < keys->elements && rc == 0 && !q->stopped; i++)
-			if (keys->element[i]->type == REDIS_REPLY_STRING)
-				rc = q->each(ctx, q, keys->element[i]->str, err,
-				    errlen);
-		freeReplyObject(r);
-	} while (rc == 0 && !q->stopped && strcmp(cursor, "0") != 0);
-	return (rc);
+	return (redis_scan(ctx, q->pfx, scan_each, q, err, errlen));
 }
 
 /* list_one - read one grant and hand it to the caller */

@@ -119,6 +119,15 @@ extern void redis_host_str(const struct redis_host *, char *, size_t);
 extern void redis_glob_prefix(const char *prefix, char *out, size_t len);
 
 /*
+ * redis_scan - SCAN every key under pfx on ctx, calling each with it:
+ * each returns 0 to go on, 1 to stop, -1 on an error (message in err).
+ * Returns 0, or -1 with a message in err.
+ */
+extern int redis_scan(redisContext *, const char *pfx,
+	int (*each) (redisContext *, const char *key, void *arg, char *err,
+	size_t errlen), void *arg, char *err, size_t errlen);
+
+/*
  * redis_lookup - GET key through the local cache: 1 found (its value
  * copied to val), 0 no such key, -1 no answer (message in err).
  * redis_grant.c; used for grants and blocks alike.
@@ -134,6 +143,8 @@ struct store_grant_req;
 struct store_grant_info;
 struct addr;
 extern struct redis_table *redis_table_dup(const struct redis_table *);
+extern const char *redis_table_blocks(const struct redis_table *);
+extern struct redis_client *redis_table_client(const struct redis_table *);
 extern void redis_table_close(struct redis_table *);
 extern const char *redis_table_desc(const struct redis_table *);
 extern int redis_grant_match(struct redis_table *, const struct addr *,
@@ -148,6 +159,17 @@ extern int redis_grant_list(struct redis_table *,
 	int (*) (const struct store_grant_info *, void *), void *, char *,
 	size_t);
 extern int redis_purge(struct redis_table *, size_t *, char *, size_t);
+
+/* redis_block.c: a blocks table's operations, from store_block.c */
+extern int redis_block_put(struct redis_table *, const char *key,
+	const char *val, long long ttl, char *err, size_t errlen);
+extern int redis_block_del(struct redis_table *, const char *key, char *err,
+	size_t errlen);
+extern int redis_block_get(struct redis_table *, const char *key, char *val,
+	size_t vallen, struct store_error *err);
+extern int redis_block_list(struct redis_table *,
+	int (*fn) (const char *key, const char *val, void *arg), void *arg,
+	char *err, size_t errlen);
 
 /* counters (redis.c) */
 extern atomic_ulong redis_n_lookups, redis_n_hits, redis_n_errors,

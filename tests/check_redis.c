@@ -733,6 +733,63 @@ START_TEST(test_grant_user)
 }
 END_TEST
 
+/* block_count - store_block_list() callback */
+static int
+block_count(const struct store_block_info *b, void *arg)
+{
+	ck_assert(strcmp(b->identity, "gina@example.com") == 0 ||
+	    strcmp(b->identity, "hank") == 0);
+	++*(int *) arg;
+	return (0);
+}
+
+/* Blocks in Redis: set, seen, listed, removed, ended by their TTL. */
+START_TEST(test_blocks)
+{
+	struct store_block_info b;
+	struct store_error e;
+	struct store *s;
+	time_t  now = time(NULL);
+	char    err[256];
+	int     n = 0;
+
+	ck_assert_msg(srv_port > 0 && server_up(), "no private redis-server");
+	ck_assert_int_eq(store_block_open_redis(srv_conf, &s, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_block_find(s, "Gina@example.com", now, &b, &e),
+	    0);
+	ck_assert_int_eq(store_block_add(s, "Gina@example.com", now, 0,
+	    "stolen\npassword", err, sizeof(err)), 0);
+	ck_assert_int_eq(store_block_add(s, "hank", now, now + 1, "test",
+	    err, sizeof(err)), 0);
+	ck_assert_int_lt(store_block_add(s, "ian", now, now - 1, "ended",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(store_block_find(s, "gina@EXAMPLE.com", now, &b, &e),
+	    1);
+	ck_assert_str_eq(b.identity, "gina@example.com");
+	ck_assert_str_eq(b.reason, "stolen password");
+	ck_assert_int_eq(b.since, now);
+	ck_assert_int_eq(b.expiry, 0);
+	ck_assert_int_eq(admin("TTL ckt:block:gina@example.com"), -1);
+	ck_assert_int_eq(admin("TTL ckt:block:hank"), 1);
+	ck_assert_int_eq(store_block_list(s, block_count, &n, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(store_block_remove(s, "GINA@example.com", err,
+	    sizeof(err)), 1);
+	ck_assert_int_eq(store_block_remove(s, "gina@example.com", err,
+	    sizeof(err)), 0);
+	usleep(200000);
+	ck_assert_int_eq(store_block_find(s, "gina@example.com", now, &b, &e),
+	    0);
+	/* hank's block ends with its key. */
+	usleep(1300000);
+	ck_assert_int_eq(admin("EXISTS ckt:block:hank"), 0);
+	ck_assert_int_eq(store_block_find(s, "hank", time(NULL), &b, &e), 0);
+	store_close(s);
+}
+END_TEST
+
 /* No server: every take is an error, never an answer. */
 START_TEST(test_limit_no_server)
 {
@@ -742,6 +799,8 @@ START_TEST(test_limit_no_server)
 	struct limit_window w = {5, 60};
 	struct limit_answer a;
 	struct limit_info i;
+	struct store_error e;
+	struct store *b;
 	char    err[256];
 
 	ck_assert_int_eq(redis_conf_set(c, "server", "127.0.0.1:1", NULL, err,
@@ -752,6 +811,13 @@ START_TEST(test_limit_no_server)
 	ck_assert_int_eq(limit_peek(s, &k, T0, &i), -1);
 	ck_assert_int_eq(limit_reset(s, "erin"), -1);
 	limit_close(s);
+	/* Nor is a block lookup "not blocked". */
+	ck_assert_int_eq(store_block_open_redis(c, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_block_find(b, "erin", time(NULL), NULL, &e),
+	    -1);
+	ck_assert_int_lt(store_block_add(b, "erin", time(NULL), 0, "x", err,
+	    sizeof(err)), 0);
+	store_close(b);
 	redis_conf_free(c);
 }
 END_TEST
@@ -797,6 +863,7 @@ redis_suite(void)
 	tcase_add_test(tc, test_limit_list_reset);
 	tcase_add_test(tc, test_limit_readonly);
 	tcase_add_test(tc, test_grant_user);
+	tcase_add_test(tc, test_blocks);
 	suite_add_tcase(s, tc);
 	return (s);
 }
