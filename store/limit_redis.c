@@ -75,7 +75,6 @@
 #include "store/limit.h"
 #include "store/redis_int.h"
 
-#define KEY_WORD	"limit:"
 #define FIELD_MAX	(32 + LIMIT_WINDOWS_MAX * 80)
 #define ARGS_MAX	(4 + 2 * LIMIT_WINDOWS_MAX)
 
@@ -751,7 +750,7 @@ limit_redis_open(const struct redis_conf *conf, int readonly,
 	struct lredis *s;
 
 	*out = NULL;
-	if (strlen(conf->prefix) + sizeof(KEY_WORD) + LIMIT_SUBJECT_MAX >=
+	if (strlen(conf->prefix) + sizeof(REDIS_COUNTERS_WORD) + LIMIT_SUBJECT_MAX >=
 	    REDIS_KEY_MAX) {
 		snprintf(err, errlen, "redis: prefix too long for counters");
 		return (-1);
@@ -760,7 +759,7 @@ limit_redis_open(const struct redis_conf *conf, int readonly,
 	s->base.ops = &redis_ops;
 	s->readonly = readonly;
 	s->c = redis_client_get(conf);
-	snprintf(s->pfx, sizeof(s->pfx), "%s%s", conf->prefix, KEY_WORD);
+	snprintf(s->pfx, sizeof(s->pfx), "%s%s", conf->prefix, REDIS_COUNTERS_WORD);
 	pthread_mutex_init(&s->sha_mu, NULL);
 	pthread_mutex_init(&s->copy_mu, NULL);
 	*out = &s->base;

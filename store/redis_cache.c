@@ -28,7 +28,8 @@
  *	it the name of every key under the prefix that any client changes,
  *	and the tracker removes it from the cache; a flush message empties
  *	the cache. It PINGs every 500ms and takes a connection silent for
- *	1.5s as broken.
+ *	1.5s as broken. Messages about rate counters alone (P "limit:",
+ *	changed at each counted recipient, never cached) are ignored.
  *
  *	The cache is used only while the tracker is subscribed. When its
  *	connection breaks, or the master changes, the cache is emptied and
@@ -223,18 +224,34 @@ static void
 invalidate(struct redis_client *c, const redisReply *r)
 {
 	const redisReply *keys;
-	size_t  i;
+	char    counters[REDIS_NAME_MAX + 16];
+	size_t  i, clen;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    strcmp(r->element[0]->str, "message") != 0)
 		return;			/* a subscribe confirmation, a pong */
-	atomic_fetch_add(&c->inval_seq, 1);
 	keys = r->element[2];
 	if (keys->type != REDIS_REPLY_ARRAY) {
+		atomic_fetch_add(&c->inval_seq, 1);
 		redis_cache_flush(c->cache);	/* FLUSHDB, FLUSHALL */
 		return;
 	}
+	/*
+	 * Rate counters (limit_redis.c) change at every counted recipient
+	 * and are never cached: their messages must not keep lookups
+	 * that overlap them from filling the cache.
+	 */
+	clen = (size_t) snprintf(counters, sizeof(counters), "%s%s",
+	    c->conf.prefix, REDIS_COUNTERS_WORD);
+	for (i = 0; i < keys->elements; i++)
+		if (keys->element[i]->type != REDIS_REPLY_STRING ||
+		    keys->element[i]->len < clen ||
+		    memcmp(keys->element[i]->str, counters, clen) != 0)
+			break;
+	if (i == keys->elements)
+		return;
+	atomic_fetch_add(&c->inval_seq, 1);
 	for (i = 0; i < keys->elements; i++)
 		if (keys->element[i]->type == REDIS_REPLY_STRING) {
 			redis_cache_del(c->cache, keys->element[i]->str,

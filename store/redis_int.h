@@ -17,6 +17,7 @@
 #define REDIS_KEY_MAX	512
 #define REDIS_POOL_MAX	8		/* idle command connections kept */
 #define REDIS_VALUE_MAX	512		/* longest value read back */
+#define REDIS_COUNTERS_WORD "limit:"	/* P "limit:" SUBJECT: counters */
 
 struct redis_host {
 	char	host[256];

@@ -265,6 +265,13 @@ static const struct {
 	    " sentinel \"127.0.0.1:2\"\n}\ntable t dynamic redis\n"
 	    "rcpt {\n permit client in <t>\n}\n", NULL},
 	{"no section", "table t dynamic redis\n", "no redis section"},
+	{"counters and blocks in redis",
+	    "limit-state redis\nblocks redis\ntable t dynamic redis\n"
+	    "redis {\n server 127.0.0.1:1\n}\n", NULL},
+	{"limit-state redis, no section", "limit-state redis\n",
+	    "limit-state redis but there is no redis section"},
+	{"blocks redis, no section", "blocks redis\n",
+	    "blocks redis but there is no redis section"},
 	{"two sections",
 	    "redis {\n server 127.0.0.1\n}\nredis {\n server 127.0.0.1\n}\n",
 	    "a second redis section"},
