@@ -749,10 +749,12 @@ open_redis_tables(struct parser *p)
 
 	if (p->r->redis == NULL && s->blocks != NULL &&
 	    strcmp(s->blocks, RULES_IN_REDIS) == 0)
-		perr(p, "blocks redis but there is no redis section");
+		perr_at(p, &p->setting_pos[SET_BLOCKS], "blocks redis but "
+		    "there is no redis section");
 	if (p->r->redis == NULL && s->limit_state != NULL &&
 	    strcmp(s->limit_state, RULES_IN_REDIS) == 0)
-		perr(p, "limit-state redis but there is no redis section");
+		perr_at(p, &p->setting_pos[SET_LIMIT_STATE], "limit-state "
+		    "redis but there is no redis section");
 	for (i = 0; i < p->r->ntables; i++) {
 		t = p->r->tables[i];
 		if (!t->redis)
