@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -379,6 +382,24 @@ static int srv_port;
 static pid_t srv_pid;
 static struct redis_conf *srv_conf;
 
+/* port_busy - does something listen on loopback port? */
+static int
+port_busy(int port)
+{
+	struct sockaddr_in sin;
+	int     fd, busy;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return (1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t) port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	busy = connect(fd, (struct sockaddr *) &sin, sizeof(sin)) == 0;
+	close(fd);
+	return (busy);
+}
+
 /* port_reserve - a free port of 20100-20199, locked as rg_port does */
 static int
 port_reserve(const char *base)
@@ -394,6 +415,10 @@ port_reserve(const char *base)
 		if (mkdir(srv_lock, 0755) < 0)
 			continue;	/* taken (a stale lock is left alone) */
 		snprintf(pid, sizeof(pid), "%s/pid", srv_lock);
+		if (port_busy(port)) {
+			(void) rmdir(srv_lock);
+			continue;
+		}
 		if ((fd = open(pid, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0) {
 			dprintf(fd, "%d\n", (int) getpid());
 			close(fd);
@@ -454,6 +479,8 @@ server_start(void)
 	}
 	for (i = 0; i < 100 && srv_pid > 0 && !server_up(); i++)
 		usleep(50000);
+	if (srv_pid > 0 && waitpid(srv_pid, NULL, WNOHANG) != 0)
+		srv_pid = srv_port = 0;	/* it died: the tests then fail */
 	srv_conf = redis_conf_new();
 	(void) redis_conf_set(srv_conf, "server", "127.0.0.1", NULL, err,
 	    sizeof(err));
