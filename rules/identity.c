@@ -176,6 +176,11 @@ rules_block_add(const struct rules *r, const char *path,
 		if (!r->tables[i]->dynamic)
 			continue;
 		if (r->tables[i]->redis) {
+			/*
+			 * XXX Redis indexes a user's grants under the name
+			 * as granted, and compares it exactly: a grant to
+			 * "Alice" survives a block of "alice" there.
+			 */
 			if (r->tables[i]->store == NULL) {
 				snprintf(err, errlen, "table %s: not open",
 				    r->tables[i]->name);
