@@ -48,7 +48,7 @@ attach_counters(struct rules *r)
 	const struct rules_settings *s = rules_settings(r);
 	const char *path = s && s->limit_state ? s->limit_state :
 	    RULES_LIMIT_STATE_DEFAULT;
-	struct rules_limits l = {NULL, NULL, NULL, NULL};
+	struct rules_limits l = {NULL, NULL, NULL, NULL, NULL};
 	char    err[512];
 
 	if (!rules_limits_used(r))

@@ -50,6 +50,7 @@ rule_free(struct rule *rule)
 		free(rule->conds[i].text);
 	free(rule->conds);
 	limit_rule_free(rule->limit);
+	spread_rule_free(rule->spread);
 	free(rule->reply.text);
 	free(rule->where);
 	free(rule->name);

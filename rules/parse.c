@@ -37,6 +37,8 @@
  *	OWNERMODE := "authenticated" | "known" | "unauthenticated"
  *	limit	 := "limit" RATE { RATE } [ "per" "identity" ]
  *		    [ "except" set ] [ "block-after" N [ "for" DURATION ] ]
+ *		  | "networks" K "/" PERIOD [ "per" "identity" ]
+ *		    [ "except" set ] [ "block" [ "for" DURATION ] ]
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *
@@ -81,6 +83,7 @@
 #include "rules/parse_int.h"
 #include "rules/rules_int.h"
 #include "store/redis.h"
+#include "store/spread.h"
 
 #define FILE_MAX	(64 * 1024 * 1024)
 
@@ -1220,6 +1223,122 @@ trim_end(char *s)
 }
 
 /*
+ * parse_except - "except SET" after a limit or networks clause: a
+ * negated condition on the identity, added to the rule's conditions
+ * so that exempt identities never reach the counters. Returns 0 (also
+ * when there is no except), or -1 after a syntax error.
+ */
+static int
+parse_except(struct parser *p, struct rule *rule)
+{
+	const struct fact_def *who = &rules_facts_tab[RULES_FACT_IDENTITY];
+	struct items it = {0};
+	struct cond c;
+	size_t  cstart;
+
+	if (!tok_is(p, "except"))
+		return (0);
+	memset(&c, 0, sizeof(c));
+	c.kind = COND_SET;
+	c.neg = 1;
+	c.id = (int) who->id;
+	cstart = p->lex->tok.start;
+	lex_next(p->lex);
+	if (p->lex->tok.type == TOK_SETREF) {
+		c.text = slice(p, cstart, p->lex->tok.end);
+		add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
+		lex_next(p->lex);
+	} else if (p->lex->tok.type == TOK_LBRACE) {
+		parse_items(p, &it);
+		c.text = trim_end(slice(p, cstart, p->lex->tok.start));
+		if ((c.set = inline_set(p, &it, who)) != NULL)
+			add_cond(rule, &c);
+		else
+			free(c.text);
+		items_free(&it);
+	} else {
+		expected(p, "<list> or { identities } after except");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * parse_duration - "for DURATION" (1h, 2d, 30m) into *secs; nothing
+ * when there is no "for". Returns 0, or -1 after a syntax error.
+ */
+static int
+parse_duration(struct parser *p, int *secs)
+{
+	struct limit_window dur;
+	char    err[256];
+
+	if (!tok_is(p, "for"))
+		return (0);
+	lex_next(p->lex);
+	snprintf(err, sizeof(err), "1/%s", p->lex->tok.text);
+	if (p->lex->tok.type != TOK_WORD ||
+	    limit_window_parse(err, &dur, err, sizeof(err)) < 0) {
+		expected(p, "a duration such as 1h or 2d after for");
+		return (-1);
+	}
+	*secs = (int) dur.period;
+	lex_next(p->lex);
+	return (0);
+}
+
+/*
+ * parse_networks - "networks K/PERIOD [per identity] [except SET]
+ * [block [for DURATION]]" (rules/spread.c). Returns -1 after a syntax
+ * error.
+ */
+static int
+parse_networks(struct parser *p, struct rule *rule)
+{
+	struct rule_spread *sp = xcalloc(1, sizeof(*sp));
+	struct limit_window w;
+	size_t  start = p->lex->tok.start;
+	char    err[256];
+
+	rule->spread = sp;
+	if (rule->action != ACT_TEMPFAIL && rule->action != ACT_REJECT)
+		perr(p, "networks needs tempfail or reject: the answer over "
+		    "the count");
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD ||
+	    limit_window_parse(p->lex->tok.text, &w, err, sizeof(err)) < 0) {
+		expected(p, "a count after networks, such as 3/hour");
+		return (-1);
+	}
+	if (w.count > SPREAD_MAX) {
+		perr(p, "networks counts at most %d networks", SPREAD_MAX);
+		return (-1);
+	}
+	sp->max = w.count;
+	sp->period = w.period;
+	lex_next(p->lex);
+	if (tok_is(p, "per")) {
+		lex_next(p->lex);
+		if (!tok_is(p, "identity")) {
+			expected(p, "identity after per");
+			return (-1);
+		}
+		lex_next(p->lex);
+	}
+	sp->text = trim_end(slice(p, start, p->lex->tok.start));
+	if (parse_except(p, rule) < 0)
+		return (-1);
+	if (tok_is(p, "block")) {
+		sp->block = 1;
+		sp->block_ttl = 3600;
+		lex_next(p->lex);
+		if (parse_duration(p, &sp->block_ttl) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
  * parse_limit - the limit of a rule (rules/limits.c): rates, then what
  * is counted, the exemptions (a negated condition on the identity,
  * added before the limit is looked at) and when to report an account.
@@ -1229,11 +1348,7 @@ static int
 parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 {
 	struct rule_limit *lim = xcalloc(1, sizeof(*lim));
-	const struct fact_def *who = &rules_facts_tab[RULES_FACT_IDENTITY];
-	struct limit_window dur;
-	struct items it = {0};
-	struct cond c;
-	size_t  start = p->lex->tok.start, i, cstart;
+	size_t  start = p->lex->tok.start, i;
 	char    err[256], *end;
 	unsigned long n;
 
@@ -1274,30 +1389,8 @@ parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 		lex_next(p->lex);
 	}
 	lim->text = trim_end(slice(p, start, p->lex->tok.start));
-	if (tok_is(p, "except")) {
-		memset(&c, 0, sizeof(c));
-		c.kind = COND_SET;
-		c.neg = 1;
-		c.id = (int) who->id;
-		cstart = p->lex->tok.start;
-		lex_next(p->lex);
-		if (p->lex->tok.type == TOK_SETREF) {
-			c.text = slice(p, cstart, p->lex->tok.end);
-			add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
-			lex_next(p->lex);
-		} else if (p->lex->tok.type == TOK_LBRACE) {
-			parse_items(p, &it);
-			c.text = trim_end(slice(p, cstart, p->lex->tok.start));
-			if ((c.set = inline_set(p, &it, who)) != NULL)
-				add_cond(rule, &c);
-			else
-				free(c.text);
-			items_free(&it);
-		} else {
-			expected(p, "<list> or { identities } after except");
-			return (-1);
-		}
-	}
+	if (parse_except(p, rule) < 0)
+		return (-1);
 	if (tok_is(p, "block-after")) {
 		lex_next(p->lex);
 		n = strtoul(p->lex->tok.text, &end, 10);
@@ -1309,17 +1402,8 @@ parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 		lim->block_after = n;
 		lim->block_ttl = 3600;
 		lex_next(p->lex);
-		if (tok_is(p, "for")) {
-			lex_next(p->lex);
-			snprintf(err, sizeof(err), "1/%s", p->lex->tok.text);
-			if (p->lex->tok.type != TOK_WORD ||
-			    limit_window_parse(err, &dur, err, sizeof(err)) < 0) {
-				expected(p, "a duration such as 1h or 2d after for");
-				return (-1);
-			}
-			lim->block_ttl = (int) dur.period;
-			lex_next(p->lex);
-		}
+		if (parse_duration(p, &lim->block_ttl) < 0)
+			return (-1);
 	}
 	return (0);
 }
@@ -1418,8 +1502,9 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name") &&
 		    !tok_is(p, "weak-ok") && !tok_is(p, "warn")) {
 			for (;;) {
-				if (tok_is(p, "limit")) {
-					if (parse_limit(p, rule, stage) < 0)
+				if (tok_is(p, "limit") || tok_is(p, "networks")) {
+					if ((tok_is(p, "limit") ? parse_limit(p,
+					    rule, stage) : parse_networks(p, rule)) < 0)
 						goto bad;
 					end = p->lex->tok.start;
 					break;
@@ -1479,6 +1564,15 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		    rule->action == ACT_REJECT ? LIMIT_REPLY_REJECT :
 		    LIMIT_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' : '4',
 		    &rule->reply, err, sizeof(err)) < 0)
+			perr(p, "%s", err);	/* cannot happen */
+	}
+	if (rule->spread != NULL) {
+		rule->spread->name = xstrdup(rule->name ? rule->name :
+		    rule->where);
+		if (!rule->reply.given && rules_reply_parse(
+		    rule->action == ACT_REJECT ? SPREAD_REPLY_REJECT :
+		    SPREAD_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' :
+		    '4', &rule->reply, err, sizeof(err)) < 0)
 			perr(p, "%s", err);	/* cannot happen */
 	}
 	rule->text = slice(p, start, end);
