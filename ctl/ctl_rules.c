@@ -16,7 +16,9 @@
  *	Limit rules count in a private copy of the daemon's counters:
  *	the limit-state file read once, read-only, when it can be (else
  *	empty counters), so explain shows each counter as the daemon
- *	last wrote it and never changes the daemon's.
+ *	last wrote it and never changes the daemon's. Networks rules
+ *	count in an empty store of their own (the daemon keeps its in
+ *	memory): explain shows the network of one session only.
  * DIAGNOSTICS
  *	Errors are printed on stderr as "file:line:col: error: ...".
  */
@@ -30,8 +32,18 @@
 #include "ctl/ctl_rules.h"
 #include "rules/limits.h"
 #include "store/limit.h"
+#include "store/spread.h"
 
 static struct limit_store *counters;
+static struct spread_store *spread;
+
+/* spread_free - at exit */
+static void
+spread_free(void)
+{
+	spread_close(spread);
+	spread = NULL;
+}
 
 /* counters_close - at exit */
 static void
@@ -51,8 +63,17 @@ attach_counters(struct rules *r)
 	struct rules_limits l = {NULL, NULL, NULL, NULL, NULL};
 	char    err[512];
 
-	if (!rules_limits_used(r))
+	if (rules_networks_used(r)) {
+		if (spread == NULL) {
+			spread = spread_local_open(0);
+			atexit(spread_free);
+		}
+		l.spread = spread;
+	}
+	if (!rules_limits_used(r)) {
+		rules_limits_attach(r, &l);
 		return;
+	}
 	if (counters == NULL) {
 		if (strcmp(path, "none") == 0 || access(path, R_OK) != 0 ||
 		    limit_local_open(path, 1, &counters, err, sizeof(err)) < 0)
