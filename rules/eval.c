@@ -346,6 +346,13 @@ session_identity(const struct rules_session *s, enum rules_stage stage,
 	if (stage >= RULES_HELO && (verify == NULL ||
 	    strcasecmp(verify, "OK") == 0))
 		in.cert_subject = rules_session_get(s, RULES_FACT_CERT_SUBJECT);
+	if (stage >= RULES_HELO && (verify == NULL ||
+	    strcasecmp(verify, "OK") == 0))
+		in.cert_fp = rules_session_get(s, RULES_FACT_CERT_FINGERPRINT);
+	if (s->r->cert_map != NULL) {
+		in.cert_mapped = 1;
+		in.cert_map = s->r->cert_map->store;
+	}
 	in.client = rules_session_client(s);
 	in.grants = s->r->grants;
 	in.ngrants = s->r->ngrants;

@@ -127,6 +127,7 @@ rules_free(struct rules *r)
 	free(r->set_socket);
 	free(r->set_control);
 	free(r->set_policy);
+	free(r->set_cert_identity);
 	free(r->set_user);
 	free(r->set_limit_state);
 	free(r->set_delim);

@@ -22,6 +22,7 @@
  *
  *	file	 := { stmt NL }
  *	stmt	 := setting VALUE | list | table | include | block
+ *		  | "cert-identity" "<" NAME ">"
  *	list	 := "list" NAME ( "{" items "}" | "file" STRING )
  *	table	 := "table" NAME [ "dynamic" ] STRING
  *		  | "table" NAME "dynamic" "redis"
@@ -107,6 +108,7 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{"accept", KW_ACTION, ACT_ACCEPT},
 	{"blocks", KW_SETTING, SET_BLOCKS},
+	{"cert-identity", KW_SETTING, SET_CERT_IDENTITY},
 	{"check", KW_ACTION, ACT_CHECK},
 	{"connect", KW_STAGE, RULES_CONNECT},
 	{"control", KW_SETTING, SET_CONTROL},
@@ -139,7 +141,7 @@ static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
 	"milter-timeout", "max-connections", "blocks", "limit-state",
-	"policy", "policy-permit",
+	"policy", "policy-permit", "cert-identity",
 };
 
 /* perr - report an error at the current token */
@@ -800,6 +802,19 @@ parse_setting(struct parser *p, int id)
 	}
 	p->setting_pos[id] = pos;
 	lex_next(p->lex);
+	if (id == SET_CERT_IDENTITY) {
+		/* A table name, resolved with the others (resolve.c). */
+		if (p->lex->tok.type != TOK_SETREF) {
+			expected(p, "a table <name> after cert-identity");
+			sync(p, 0);
+			return;
+		}
+		p->r->set_cert_identity = xstrdup(p->lex->tok.text);
+		p->r->cert_identity_pos = here(p);
+		lex_next(p->lex);
+		expect_eol(p, 0);
+		return;
+	}
 	if (p->lex->tok.type != TOK_WORD && p->lex->tok.type != TOK_STRING) {
 		snprintf(what, sizeof(what), "a value after %s",
 		    setting_names[id]);

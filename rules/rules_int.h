@@ -347,6 +347,9 @@ struct rules {
 	char   *set_limit_state;
 	struct rules_limits limits;	/* attached by the owner; not owned */
 	char   *set_policy;
+	char   *set_cert_identity;	/* cert-identity <NAME>, or NULL */
+	struct source_pos cert_identity_pos;
+	struct table *cert_map;		/* that table, once resolved */
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;
