@@ -63,6 +63,7 @@
 
 #include "common/log.h"
 #include "milter/limits.h"
+#include "policy/policy.h"
 #include "milter/live.h"
 #include "milter/notify.h"
 #include "milter/stats.h"
@@ -155,8 +156,11 @@ load_trimmed(const char *path, struct strbuf *errs, struct strbuf *warns)
 			strbuf_puts(errs, strbuf_str(&sb));
 			rules_unref(r);
 			r = NULL;
-		} else if (warns != NULL)
+		} else if (warns != NULL) {
 			strbuf_puts(warns, strbuf_str(&sb));
+			if (rules_settings(r)->policy != NULL)
+				policy_rules_warnings(r, warns);
+		}
 		rules_analysis_free(a);
 		strbuf_free(&sb);
 	}

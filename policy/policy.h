@@ -79,6 +79,22 @@ typedef int (*policy_set_fn)(void *ctx, enum rules_fact fact,
 extern int policy_request_facts(const struct policy_request *req, int all,
 	policy_set_fn set, void *ctx);
 
+/*
+ * policy_fact_known - 1 when the door learns fact f from a request
+ * (an attribute carries it, or the fact it is derived from), else 0:
+ * rcpt-mailer, for one, has no attribute.
+ */
+extern int policy_fact_known(enum rules_fact f);
+
+/*
+ * policy_rules_warnings - append to warns one line per rule of r that
+ * reads a fact the door never learns ("FILE:LINE: ..."), so that an
+ * admin learns at load that such a rule cannot hold through it.
+ */
+struct strbuf;
+extern void policy_rules_warnings(const struct rules *r,
+	struct strbuf *warns);
+
 /* What a permit answers: OK (the default) or DUNNO. */
 enum policy_permit {
 	POLICY_PERMIT_OK,

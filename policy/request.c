@@ -4,7 +4,8 @@
  * SUMMARY
  *	policy requests: their end, their attributes, their facts
  * SYNOPSIS
- *	#include "policy/policy.h"
+ *	#include "common/strbuf.h"
+#include "policy/policy.h"
  *
  *	size_t	policy_request_end(const char *text, size_t len)
  *	int	policy_request_parse(struct policy_request *req,
@@ -13,6 +14,9 @@
  *		const char *name)
  *	int	policy_request_facts(const struct policy_request *req,
  *		int all, policy_set_fn set, void *ctx)
+ *	int	policy_fact_known(enum rules_fact f)
+ *	void	policy_rules_warnings(const struct rules *r,
+ *		struct strbuf *warns)
  * DESCRIPTION
  *	A request of Postfix's policy delegation protocol is a sequence
  *	of "name=value" lines ended by an empty line. Postfix writes
@@ -58,6 +62,12 @@
  *	rules and is ignored, as the protocol asks. Postfix has no
  *	attribute for {verify} or {rcpt_mailer}: those facts are absent
  *	through this door.
+ *
+ *	policy_fact_known() says whether the door learns a fact: from an
+ *	attribute, or derived from one that it learns.
+ *	policy_rules_warnings() appends a line to warns for each rule that
+ *	reads a fact the door never learns, so that the daemon says at
+ *	start and at each reload which rules cannot hold through it.
  * DIAGNOSTICS
  *	See policy.h.
  * THREADS
@@ -258,4 +268,51 @@ policy_request_facts(const struct policy_request *req, int all,
 			ret = r;
 	}
 	return (ret);
+}
+
+/* policy_fact_known - 1 when the door learns fact f */
+int
+policy_fact_known(enum rules_fact f)
+{
+	enum rules_fact from = rules_fact_info(f)->from;
+	size_t  i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (attrs[i].fact == from)
+			return (1);
+	return (0);
+}
+
+struct unknown_use {
+	struct strbuf *warns;
+	const char *fact;
+};
+
+/* warn_use - one warning line for a rule that reads an unknown fact */
+static int
+warn_use(const char *where, const char *text, void *arg)
+{
+	struct unknown_use *u = arg;
+
+	strbuf_printf(u->warns, "%s: \"%s\" reads %s, which Postfix's policy "
+	    "requests never carry: through the policy door it is absent\n",
+	    where ? where : "(rules)", text ? text : "", u->fact);
+	return (0);
+}
+
+/* policy_rules_warnings - rules that read what the door never learns */
+void
+policy_rules_warnings(const struct rules *r, struct strbuf *warns)
+{
+	struct unknown_use u;
+	int     f;
+
+	u.warns = warns;
+	for (f = 0; f < RULES_NFACTS; f++) {
+		if (!rules_fact_info((enum rules_fact) f)->matchable ||
+		    policy_fact_known((enum rules_fact) f))
+			continue;
+		u.fact = rules_fact_info((enum rules_fact) f)->name;
+		(void) rules_fact_uses(r, (enum rules_fact) f, warn_use, &u);
+	}
 }

@@ -10,6 +10,9 @@
  *	const struct rules_fact_info *rules_fact_info(enum rules_fact f)
  *	int	rules_fact_by_name(const char *name, enum rules_fact *out)
  *	const struct flag_def *rules_flag_find(const char *name)
+ *	size_t	rules_fact_uses(const struct rules *r, enum rules_fact f,
+ *		int (*fn)(const char *where, const char *text, void *),
+ *		void *arg)
  * DESCRIPTION
  *	The rows of fact_list.h, expanded twice: rules_facts_tab for the
  *	parser and the evaluator (the first stage that knows a fact, the
@@ -20,6 +23,10 @@
  *	used before its stage, an item of the wrong type and a fact no
  *	rule may test; the evaluator picks the matcher. Flags have a table
  *	of their own.
+ *
+ *	rules_fact_uses() finds the rules of a loaded set that read a
+ *	fact: a condition on it, or a check of it. A door that never
+ *	learns a fact (the policy door has no rcpt-mailer) warns of them.
  * DIAGNOSTICS
  *	The find functions return NULL for an unknown name.
  */
@@ -108,4 +115,33 @@ rules_flag_find(const char *name)
 		if (strcmp(rules_flags_tab[i].name, name) == 0)
 			return (&rules_flags_tab[i]);
 	return (NULL);
+}
+
+/* rules_fact_uses - the rules that read fact f (rules.h) */
+size_t
+rules_fact_uses(const struct rules *r, enum rules_fact f,
+	int (*fn) (const char *where, const char *text, void *), void *arg)
+{
+	const struct block *b;
+	const struct rule *rule;
+	size_t  i, j, k, n = 0;
+	int     reads;
+
+	for (i = 0; i < RULES_NSTAGES; i++) {
+		b = &r->blocks[i];
+		for (j = 0; j < b->nrules; j++) {
+			rule = b->rules[j];
+			reads = rule->action == ACT_CHECK &&
+			    rule->check_fact == (int) f;
+			for (k = 0; k < rule->nconds && !reads; k++)
+				reads = rule->conds[k].kind != COND_FLAG &&
+				    rule->conds[k].id == (int) f;
+			if (!reads)
+				continue;
+			n++;
+			if (fn(rule->where, rule->text, arg) != 0)
+				return (n);
+		}
+	}
+	return (n);
 }

@@ -110,6 +110,15 @@ extern const struct rules_fact_info *rules_fact_info(enum rules_fact);
 extern int rules_fact_by_name(const char *name, enum rules_fact *out);
 
 /*
+ * rules_fact_uses - call fn with the place ("file:line") and the text
+ * of each rule of r that reads fact f (a condition on it or a check of
+ * it), in stage order; fn returns non-zero to stop. Returns the number
+ * of rules it was called for.
+ */
+extern size_t rules_fact_uses(const struct rules *r, enum rules_fact f,
+	int (*fn) (const char *where, const char *text, void *), void *arg);
+
+/*
  * Bounds of a fact's copy. A callback argument (HELO, MAIL, RCPT, the
  * host name) longer than RULES_ARG_MAX is cut there: still longer than
  * anything rcpt_parse() or domain_normalise() accepts, so it stays

@@ -366,6 +366,59 @@ START_TEST(test_action_bounds)
 }
 END_TEST
 
+/* policy_fact_known, policy_rules_warnings */
+
+START_TEST(test_known)
+{
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_CLIENT), 1);
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_RCPT), 1);
+	/* derived from facts the door learns */
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_RCPT_DOMAIN), 1);
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_SENDER_DOMAIN), 1);
+	/* Postfix has no attribute for these */
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_RCPT_MAILER), 0);
+	ck_assert_int_eq(policy_fact_known(RULES_FACT_VERIFY), 0);
+}
+END_TEST
+
+static const char warn_conf[] =
+    "policy \"inet:20199@127.0.0.1\"\n"
+    "list local { example.com }\n"
+    "rcpt {\n"
+    "    permit rcpt-domain in <local>\n"
+    "    permit rcpt-mailer in { local virtual }\n"
+    "    permit auth\n"
+    "    reject\n"
+    "}\n";
+
+START_TEST(test_warnings)
+{
+	struct strbuf errs = STRBUF_INIT, w = STRBUF_INIT;
+	struct rules *r;
+	const char *t;
+
+	r = rules_load_string("warn.conf", warn_conf, &errs);
+	ck_assert_msg(r != NULL, "load: %s", strbuf_str(&errs));
+	policy_rules_warnings(r, &w);
+	t = strbuf_str(&w);
+	ck_assert_msg(strstr(t, "warn.conf:5: ") == t, "warning: %s", t);
+	ck_assert_msg(strstr(t, "reads rcpt-mailer") != NULL, "%s", t);
+	/* one line: the rcpt-domain and auth rules are fine */
+	ck_assert_ptr_eq(strchr(t, '\n'), t + strlen(t) - 1);
+	rules_unref(r);
+	strbuf_free(&w);
+
+	r = rules_load_string("ok.conf", "rcpt {\n permit auth\n reject\n}\n",
+	    &errs);
+	ck_assert_msg(r != NULL, "load: %s", strbuf_str(&errs));
+	policy_rules_warnings(r, &w);
+	ck_assert_str_eq(strbuf_str(&w), "");
+	rules_unref(r);
+	strbuf_free(&w);
+	strbuf_free(&errs);
+}
+END_TEST
+
 Suite *
 policy_suite(void)
 {
@@ -398,6 +451,12 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_action, 0,
 	    sizeof(action_tests) / sizeof(action_tests[0]));
 	tcase_add_test(tc, test_action_bounds);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("door_facts");
+	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
+	tcase_add_test(tc, test_known);
+	tcase_add_test(tc, test_warnings);
 	suite_add_tcase(s, tc);
 	return (s);
 }
