@@ -1279,6 +1279,27 @@ parse_except(struct parser *p, struct rule *rule)
 }
 
 /*
+ * parse_subject - what a limit or networks clause counts: "[per
+ * identity]"; then its text (from start) into *text, then its
+ * exemptions. Returns 0, or -1 after a syntax error.
+ */
+static int
+parse_subject(struct parser *p, struct rule *rule, size_t start,
+	char **text)
+{
+	if (tok_is(p, "per")) {
+		lex_next(p->lex);
+		if (!tok_is(p, "identity")) {
+			expected(p, "identity after per");
+			return (-1);
+		}
+		lex_next(p->lex);
+	}
+	*text = trim_end(slice(p, start, p->lex->tok.start));
+	return (parse_except(p, rule));
+}
+
+/*
  * parse_duration - "for DURATION" (1h, 2d, 30m) into *secs; nothing
  * when there is no "for". Returns 0, or -1 after a syntax error.
  */
@@ -1332,16 +1353,7 @@ parse_networks(struct parser *p, struct rule *rule)
 	sp->max = w.count;
 	sp->period = w.period;
 	lex_next(p->lex);
-	if (tok_is(p, "per")) {
-		lex_next(p->lex);
-		if (!tok_is(p, "identity")) {
-			expected(p, "identity after per");
-			return (-1);
-		}
-		lex_next(p->lex);
-	}
-	sp->text = trim_end(slice(p, start, p->lex->tok.start));
-	if (parse_except(p, rule) < 0)
+	if (parse_subject(p, rule, start, &sp->text) < 0)
 		return (-1);
 	if (tok_is(p, "block")) {
 		sp->block = 1;
@@ -1395,16 +1407,7 @@ parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 		expected(p, "a rate after limit, such as 100/hour");
 		return (-1);
 	}
-	if (tok_is(p, "per")) {
-		lex_next(p->lex);
-		if (!tok_is(p, "identity")) {
-			expected(p, "identity after per");
-			return (-1);
-		}
-		lex_next(p->lex);
-	}
-	lim->text = trim_end(slice(p, start, p->lex->tok.start));
-	if (parse_except(p, rule) < 0)
+	if (parse_subject(p, rule, start, &lim->text) < 0)
 		return (-1);
 	if (tok_is(p, "block-after")) {
 		lex_next(p->lex);

@@ -239,6 +239,23 @@ START_TEST(test_rule_boundary)
 }
 END_TEST
 
+/* three_then - who from three networks in 20 minutes, a fourth at t */
+static enum rules_verdict
+three_then(struct rules *r, const char *who, int64_t t)
+{
+	static const char *const nets[] = {"192.0.2.1", "198.51.100.1",
+	"203.0.113.1"};
+	size_t  i;
+
+	for (i = 0; i < N(nets); i++) {
+		now = T0 + (i ? 20 * 60 * SEC : 0);
+		ck_assert_int_eq(session(r, nets[i], who, "<a@far.example>",
+		    NULL), RULES_CONTINUE);
+	}
+	now = t;
+	return (session(r, "192.0.3.1", who, "<a@far.example>", NULL));
+}
+
 /* The hour: a network seen an hour ago no longer counts. */
 START_TEST(test_rule_hour)
 {
@@ -246,24 +263,10 @@ START_TEST(test_rule_hour)
 	struct rules *r = load(conf, s);
 
 	events = 0;
-	now = T0;
-	session(r, "192.0.2.1", "carol", "<a@far.example>", NULL);
-	now = T0 + 20 * 60 * SEC;
-	session(r, "198.51.100.1", "carol", "<a@far.example>", NULL);
-	session(r, "203.0.113.1", "carol", "<a@far.example>", NULL);
-	now = T0 + HOUR;
-	ck_assert_int_eq(session(r, "192.0.3.1", "carol", "<a@far.example>",
-	    NULL), RULES_CONTINUE);
+	ck_assert_int_eq(three_then(r, "carol", T0 + HOUR), RULES_CONTINUE);
 	ck_assert_int_eq(events, 0);
-	/* dave: the same, a microsecond earlier */
-	now = T0;
-	session(r, "192.0.2.1", "dave", "<a@far.example>", NULL);
-	now = T0 + 20 * 60 * SEC;
-	session(r, "198.51.100.1", "dave", "<a@far.example>", NULL);
-	session(r, "203.0.113.1", "dave", "<a@far.example>", NULL);
-	now = T0 + HOUR - 1;
-	ck_assert_int_eq(session(r, "192.0.3.1", "dave", "<a@far.example>",
-	    NULL), RULES_REJECT);
+	/* the same, a microsecond earlier */
+	ck_assert_int_eq(three_then(r, "dave", T0 + HOUR - 1), RULES_REJECT);
 	ck_assert_int_eq(events, 1);
 	rules_unref(r);
 	spread_close(s);
