@@ -138,21 +138,23 @@ find(struct entry *b, uint32_t h, const char *key, size_t klen)
 }
 
 /*
- * fit - make room for max + 1 networks in e, keeping the most recent
- * when the rule's K shrank. Returns 0, or -1 out of memory.
+ * fit - make room for one more network in e, up to max + 1 in all,
+ * keeping the most recent when the rule's K shrank. Room grows with
+ * the networks actually seen. Returns 0, or -1 out of memory.
  */
 static int
 fit(struct entry *e, unsigned max)
 {
 	struct seen *ns;
-	unsigned want = max + 1, i, old;
+	unsigned want, i, old;
 
-	while (e->n > want) {		/* drop the least recent */
+	while (e->n > max + 1) {	/* drop the least recent */
 		for (old = 0, i = 1; i < e->n; i++)
 			if (e->seen[i].last < e->seen[old].last)
 				old = i;
 		e->seen[old] = e->seen[--e->n];
 	}
+	want = e->n < max + 1 ? e->n + 1 : max + 1;
 	if (e->cap >= want)
 		return (0);
 	if ((ns = realloc(e->seen, want * sizeof(*ns))) == NULL)

@@ -412,7 +412,7 @@ static const struct {
 	const char *conf, *want;
 } bad[] = {
 	{"rcpt {\n permit networks 3/hour\n}\n", "needs tempfail or reject"},
-	{"rcpt {\n reject networks 65/hour\n}\n", "at most 64"},
+	{"rcpt {\n reject networks 17/hour\n}\n", "at most 16"},
 	{"rcpt {\n reject networks three\n}\n", "a count after networks"},
 	{"rcpt {\n reject networks 3/hour per client\n}\n",
 	"identity after per"},
