@@ -63,11 +63,11 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "milter/limits.h"
+#include "milter/live.h"
+#include "milter/stats.h"
 #include "rules/limits.h"
 #include "store/limit.h"
 #include "store/spread.h"
-#include "milter/live.h"
-#include "milter/stats.h"
 
 #define MLIMITS_FLUSH	5		/* seconds between flushes */
 
