@@ -6,7 +6,8 @@
  *	Suite *spread_suite(void)
  * DESCRIPTION
  *	The store: distinct networks counted within a period, capped at
- *	K + 1, a full store failing closed until keys age out. The rules:
+ *	K + 1, a full store failing closed until keys age out, threads
+ *	noting the same keys at once. The rules:
  *	the K-th network passes and the K+1-th is refused (and reported
  *	once, with the block asked for), the hour's edge to the
  *	microsecond, a /64 counted as one network, strangers and exempt
@@ -16,6 +17,7 @@
  *	passed in: no sleeps.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,73 @@ START_TEST(test_store_full)
 	ck_assert_int_eq(spread_note(s, &k, "192.0.2.0/24", 3, 3600,
 	    T0 + SEC + HOUR, &a, err, sizeof(err)), 0);
 	ck_assert_uint_eq(spread_local_count(s), 2);
+	spread_close(s);
+}
+END_TEST
+
+#define NTHREADS	8
+#define NKEYS		50
+
+struct race {
+	struct spread_store *s;
+	int     id;
+	int     failed;
+};
+
+/* racer - one thread: every key from this thread's own network */
+static void *
+racer(void *arg)
+{
+	struct race *rc = arg;
+	struct spread_answer a;
+	struct limit_key k;
+	char    who[16], net[32], err[128];
+	int     i, j;
+
+	snprintf(net, sizeof(net), "10.0.%d.0/24", rc->id);
+	k.name = "rule";
+	for (j = 0; j < 4; j++)
+		for (i = 0; i < NKEYS; i++) {
+			snprintf(who, sizeof(who), "u%d", i);
+			k.subject = who;
+			if (spread_note(rc->s, &k, net, 16, 3600, T0 + j, &a, err,
+			    sizeof(err)) < 0 || a.networks < 1 ||
+			    a.networks > NTHREADS)
+				rc->failed++;
+		}
+	return (NULL);
+}
+
+/* Threads noting the same keys at once: no network lost or doubled. */
+START_TEST(test_store_threads)
+{
+	struct spread_store *s = spread_local_open(0);
+	struct race rc[NTHREADS];
+	pthread_t t[NTHREADS];
+	struct spread_answer a;
+	struct limit_key k;
+	char    who[16], err[128];
+	int     i;
+
+	for (i = 0; i < NTHREADS; i++) {
+		rc[i].s = s;
+		rc[i].id = i;
+		rc[i].failed = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, racer, &rc[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(rc[i].failed, 0);
+	}
+	ck_assert_uint_eq(spread_local_count(s), NKEYS);
+	k.name = "rule";
+	k.subject = who;
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(who, sizeof(who), "u%d", i);
+		ck_assert_int_eq(spread_note(s, &k, "192.0.2.0/24", 16, 3600,
+		    T0 + 10, &a, err, sizeof(err)), 0);
+		ck_assert_uint_eq(a.networks, NTHREADS + 1);
+	}
 	spread_close(s);
 }
 END_TEST
@@ -445,6 +514,11 @@ spread_suite(void)
 	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
 	tcase_add_test(tc, test_store_count);
 	tcase_add_test(tc, test_store_full);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("threads");
+	tcase_set_timeout(tc, RG_TIMEOUT_SLOW);
+	tcase_add_test(tc, test_store_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rules");
