@@ -1489,7 +1489,9 @@ warnings(struct an *an)
 	for (i = 0; i < r->ntables; i++) {
 		const struct table *tb = r->tables[i];
 
-		for (s = 0, used = 0; s < RULES_NSTAGES && !used; s++)
+		/* The certificate map is used by the identity fact. */
+		used = tb == r->cert_map;
+		for (s = 0; s < RULES_NSTAGES && !used; s++)
 			for (j = 0; j < an->nblock[s] && !used; j++) {
 				ar = &an->blocks[s][j];
 				used = ar->r->check_table == tb;
