@@ -171,6 +171,7 @@ postfix_table() {
 		m[l, r] = f["msg_s"]
 		n = ++cnt[l]; sec[l, n] = f["secs"] + 0; ms[l, n] = f["msg_s"] + 0
 		rs[l, n] = f["rcpt_s"] + 0
+		if ("cpu_us" in f) { nc = ++ccnt[l]; cpu[l, nc] = f["cpu_us"] + 0 }
 		if (!(l in lmin) || f["load1"] + 0 < lmin[l]) lmin[l] = f["load1"] + 0
 		if (f["load1"] + 0 > lmax[l]) lmax[l] = f["load1"] + 0
 		msgs = f["messages"]; sessions = f["sessions"]
@@ -195,8 +196,8 @@ postfix_table() {
 	}
 	END {
 		printf "smtp-source, %d messages of 3 recipients, %d sessions in parallel; medians of %d rounds.\n\n", msgs, sessions, nr
-		print "| door | variant | messages/s | recipients/s | vs native | vs the door'"'"'s no-op | seconds: median (fastest, slowest) | load |"
-		print "|---|---|---:|---:|---:|---:|---|---|"
+		print "| door | variant | messages/s | recipients/s | vs native | vs the door'"'"'s no-op | filter CPU, µs per recipient | seconds: median (fastest, slowest) | load |"
+		print "|---|---|---:|---:|---:|---:|---:|---|---|"
 		x = 0
 		for (i = 1; i <= nl; i++) {
 			l = order[i]
@@ -205,13 +206,18 @@ postfix_table() {
 			d = door[l] == "reference" ? 1 : door[l] == "milter" ? 2 : 3
 			if (!un[l] && !cnt[l] && !failed[l]) continue
 			if (un[l] || !cnt[l]) {
-				printf "| %s | %s | not run: %s | | | | | |\n", door[l], what[l],
+				printf "| %s | %s | not run: %s | | | | | | |\n", door[l], what[l],
 				    un[l] ? "unavailable on this build" : "every run failed"
 				continue
 			}
 			c = door[l] in ceil ? pct(pair(l, ceil[door[l]])) : "-"
-			printf "| %s | %s | %.1f | %.1f | %s | %s | %.2f (%.2f, %.2f)%s | %.1f-%.1f |\n",
-			    door[l], what[l], col(ms, l), col(rs, l), pct(pair(l, "native")), c,
+			if (ccnt[l]) {
+				for (k = 1; k <= ccnt[l]; k++) cv[k] = cpu[l, k]
+				cu = sprintf("%.0f", median(cv, ccnt[l]))
+			} else
+				cu = "-"
+			printf "| %s | %s | %.1f | %.1f | %s | %s | %s | %.2f (%.2f, %.2f)%s | %.1f-%.1f |\n",
+			    door[l], what[l], col(ms, l), col(rs, l), pct(pair(l, "native")), c, cu,
 			    col(sec, l), ext(sec, l, "min"), ext(sec, l, "max"),
 			    failed[l] ? sprintf(", %d failed", failed[l]) : "",
 			    lmin[l], lmax[l]
@@ -267,6 +273,10 @@ times3() {
 		echo "\"vs native\" and \"vs the door's no-op\" are medians over the"
 		echo "rounds of the ratio within each round. The client is untrusted,"
 		echo "every recipient local: every variant looks everything up."
+		echo "\"filter CPU\" is the user and system time of the filter's"
+		echo "processes during a run (from /proc), per recipient, median over"
+		echo "the rounds: what the door costs the machine, which the load of"
+		echo "other work does not change as it changes the rates."
 		echo
 		echo "![messages/s end to end, both doors](doors.png)"
 		echo

@@ -63,7 +63,10 @@
 #
 #	The raw results go to $RG_BENCH_OUT/postfix.txt (default
 #	bench/results): one line per run (variant, round, seconds, the
-#	load average before it), the machine's uptime before and after
+#	load average before it, and cpu_us: the CPU time, user and
+#	system, the variant's filter processes used during the run, per
+#	recipient in microseconds, from /proc; none for native), the
+#	machine's uptime before and after
 #	as comments, and one "unavailable" line per variant that could
 #	not start. RG_BENCH_NOTE, when set, is recorded there as a "# note"
 #	line. bench/report.sh tabulates them.
@@ -239,6 +242,43 @@ wait_delivered() {
 	return 1
 }
 
+# filter_pidfile NAME - the pid file of the variant's filter (none for
+# native)
+filter_pidfile() {
+	case $1 in
+	milter-noop*)	echo "$RG_TMP/$1-milter.pid" ;;
+	relayguard*)	echo "$RG_TMP/$1.pid" ;;
+	policy-noop)	echo "$RG_TMP/noop-policy.pid" ;;
+	postfwd)	echo "$RG_TMP/postfwd.pid" ;;
+	esac
+}
+
+# filter_ticks NAME - the CPU clock ticks (user and system) the
+# variant's filter has used so far: its process, or, for a session
+# leader (postfwd forks its servers), every process of its session
+# and the children they reaped; empty for native
+filter_ticks() {
+	pf=$(filter_pidfile "$1")
+	[ -n "$pf" ] && [ -r "$pf" ] || return 0
+	ps -e -o sid=,pid= | awk -v p="$(cat "$pf")" '
+	function ticks(pid,   f, line, a) {
+		f = "/proc/" pid "/stat"
+		if ((getline line < f) <= 0) return 0
+		close(f)
+		sub(/^.*\) /, "", line)	# past "pid (comm) "
+		split(line, a, " ")
+		return a[12] + a[13] + a[14] + a[15]
+	}
+	$2 == p { sid = $1 }
+	{ s[$2] = $1 }
+	END {
+		t = 0
+		for (q in s)
+			if (q == p || (sid == p && s[q] == p)) t += ticks(q)
+		print t
+	}'
+}
+
 # blast NAME COUNT - smtp-source run; prints the seconds it took
 blast() {
 	port=$(cat "$RG_TMP/$1/port")
@@ -258,6 +298,7 @@ blast() {
 
 variants=${RG_BENCH_VARIANTS:-"native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy"}
 raw=$RG_TMP/postfix.txt
+hz=$(getconf CLK_TCK)
 bench_stamp start >"$raw"
 # Which daemon was measured: the build's commit when it is in a git
 # checkout, and RG_BENCH_NOTE (say, a branch measured before its merge).
@@ -302,12 +343,19 @@ while [ $r -lt "$repeat" ]; do
 	for v in $(rotate $r $ready); do
 		want=$(($(delivered "$v") + 3 * messages))
 		load=$(cut -d' ' -f1 /proc/loadavg)
+		t0=$(filter_ticks "$v")
 		if s=$(blast "$v" "$messages") && wait_delivered "$v" "$want"; then
+			t1=$(filter_ticks "$v")
 			rg_log "$v round $((r + 1)): $s s (load $load)"
 			awk -v v="$v" -v r=$((r + 1)) -v c="$sessions" \
-			    -v m="$messages" -v s="$s" -v l="$load" 'BEGIN {
-				printf "label=%s round=%d sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f load1=%s\n",
+			    -v m="$messages" -v s="$s" -v l="$load" \
+			    -v t0="$t0" -v t1="$t1" -v hz="$hz" 'BEGIN {
+				printf "label=%s round=%d sessions=%d messages=%d rcpts=%d secs=%.3f msg_s=%.1f rcpt_s=%.1f load1=%s",
 				    v, r, c, m, 3 * m, s, m / s, 3 * m / s, l
+				# the filter CPU time per recipient, microseconds
+				if (t0 != "" && t1 != "")
+					printf " cpu_us=%.1f", (t1 - t0) * 1e6 / hz / (3 * m)
+				printf "\n"
 			}' >>"$raw"
 		else
 			echo "label=$v round=$((r + 1)) failed" >>"$raw"

@@ -108,7 +108,8 @@ control_socket(const char *cmd, const char *conf, const char *sock)
 		conf = RG_DEFAULT_CONF;
 	if (conf == NULL)
 		return (xstrdup(RG_DEFAULT_CONTROL));
-	if ((r = rules_load_flags(conf, RULES_LOAD_NO_TABLES, &errs)) == NULL) {
+	if ((r = rules_load_flags(conf,
+	    RULES_LOAD_NO_TABLES | RULES_LOAD_NO_LISTS, &errs)) == NULL) {
 		fputs(strbuf_str(&errs), stderr);
 		fprintf(stderr, "relayguardctl: %s: %s: configuration error; "
 		    "use --socket\n", cmd, conf);

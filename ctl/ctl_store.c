@@ -150,7 +150,8 @@ ctl_table_path(const char *cmd, const char *conf, const char *table,
 		fprintf(stderr, "relayguardctl: %s: no table given\n", cmd);
 		return (NULL);
 	}
-	if ((r = ctl_rules_load_flags(conf, RULES_LOAD_NO_TABLES)) == NULL)
+	if ((r = ctl_rules_load_flags(conf,
+	    RULES_LOAD_NO_TABLES | RULES_LOAD_NO_LISTS)) == NULL)
 		return (NULL);
 	for (i = 0; rules_table_info(r, i, &name, &path, &dyn) == 0; i++) {
 		if (table != NULL ? strcmp(name, table) == 0 : dyn == dynamic) {

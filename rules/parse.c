@@ -61,7 +61,8 @@
  *	With RULES_PARSE_FILE in flags, name is a file on disk; include
  *	and list file paths are relative to the directory of the
  *	including file. With RULES_LOAD_NO_TABLES, table files are not
- *	opened (their stores stay NULL).
+ *	opened (their stores stay NULL); with RULES_LOAD_NO_LISTS, list
+ *	files are not read (those lists are empty).
  * DIAGNOSTICS
  *	rules_parse() returns NULL when there was any error.
  * THREADS
@@ -499,6 +500,8 @@ parse_list_file(struct parser *p, const char *path, struct items *it)
 	size_t  len;
 	int     lineno = 0;
 
+	if ((p->flags & RULES_LOAD_NO_LISTS) != 0)
+		return;
 	full = resolve_path(p->lex->file, path);
 	if ((text = read_file(full, &len)) == NULL) {
 		perr_at(p, &pos, "cannot read list file '%s': %s", full,

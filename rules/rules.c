@@ -33,8 +33,9 @@
  *	rules_unref() count references with atomics, and the last unref
  *	frees it, so a reload can swap rule sets while sessions keep the
  *	one they started with. rules_load_flags() with
- *	RULES_LOAD_NO_TABLES opens no table, for tools that want only
- *	the settings or the tables' paths.
+ *	RULES_LOAD_NO_TABLES opens no table and RULES_LOAD_NO_LISTS
+ *	reads no list file, for tools that want only the settings or the
+ *	tables' paths.
  *
  *	rules_warnings() lists what loads but is probably not meant:
  *	with "on-error accept", every rule that looks something up in a
@@ -113,7 +114,7 @@ rules_load_flags(const char *path, unsigned flags, struct strbuf *errs)
 	size_t  n;
 	int     nerr = 0;
 
-	flags &= RULES_LOAD_NO_TABLES;
+	flags &= RULES_LOAD_NO_TABLES | RULES_LOAD_NO_LISTS;
 	if (path == NULL)
 		return (rules_parse("(default)", default_text, flags, errs));
 	if ((fp = fopen(path, "r")) == NULL) {

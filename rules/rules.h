@@ -198,6 +198,14 @@ extern struct rules *rules_load(const char *path, struct strbuf *errs);
  * (on-error decides): never evaluate them.
  */
 #define RULES_LOAD_NO_TABLES	0x01
+/*
+ * RULES_LOAD_NO_LISTS does not read the files of "list NAME file":
+ * those lists are empty. For tools that want the settings and the
+ * tables' paths of a configuration whose lists hold a hundred thousand
+ * entries (relayguardctl grant, once per login, must not parse them).
+ * Never evaluate such rules either.
+ */
+#define RULES_LOAD_NO_LISTS	0x02
 extern struct rules *rules_load_flags(const char *path, unsigned flags,
 	struct strbuf *errs);
 

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/addr.h"
 #include "common/strbuf.h"
@@ -140,6 +141,59 @@ START_TEST(test_load_no_tables)
 }
 END_TEST
 
+/*
+ * rules_load_flags(RULES_LOAD_NO_LISTS): list files are not read (a
+ * missing one is no error), the lists are empty, the settings are
+ * there; without the flag the same file is read.
+ */
+START_TEST(test_load_no_lists)
+{
+	struct strbuf errs = STRBUF_INIT;
+	struct rules *r;
+	struct rules_session *s;
+	struct rt_facts f;
+	struct rules_result res;
+	struct addr a;
+	char    path[512], list[512];
+	FILE   *fp;
+	int     k;
+
+	snprintf(path, sizeof(path), "%s/no-lists.conf", rt_tmpdir());
+	snprintf(list, sizeof(list), "%s/no-lists.cidr", rt_tmpdir());
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fprintf(fp, "blocks \"/x/blocks.lmdb\"\nlist nets file \"%s\"\n"
+	    "rcpt {\n    permit client in <nets>\n    reject\n}\n", list);
+	fclose(fp);
+	(void) unlink(list);
+	ck_assert_ptr_null(rules_load_flags(path, 0, &errs));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&errs), "cannot read list file"));
+	strbuf_free(&errs);
+	ck_assert_ptr_nonnull(r = rules_load_flags(path, RULES_LOAD_NO_LISTS,
+	    &errs));
+	rules_unref(r);
+
+	ck_assert_ptr_nonnull(fp = fopen(list, "w"));
+	fprintf(fp, "192.0.2.0/24\n");
+	fclose(fp);
+	ck_assert_int_eq(addr_parse("192.0.2.7", &a), 0);
+	for (k = 0; k < 2; k++) {
+		r = rules_load_flags(path, k ? RULES_LOAD_NO_LISTS : 0, &errs);
+		ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+		ck_assert_str_eq(rules_settings(r)->blocks, "/x/blocks.lmdb");
+		rt_facts_init(&f);
+		f.client = &a;
+		f.rcpt = "<x@far.example>";
+		s = rules_session_new(r, 0);
+		rt_eval(s, RULES_RCPT, &f, &res, NULL);
+		/* read: the client is in the list; not read: it is empty */
+		ck_assert_int_eq(res.verdict, k ? RULES_REJECT : RULES_CONTINUE);
+		rules_session_free(s);
+		rules_unref(r);
+	}
+	strbuf_free(&errs);
+}
+END_TEST
+
 /* rules_tables_tests - a missing table, include and list files */
 void
 rules_tables_tests(TCase *tc)
@@ -147,4 +201,5 @@ rules_tables_tests(TCase *tc)
 	tcase_add_test(tc, test_error_first);
 	tcase_add_test(tc, test_load_files);
 	tcase_add_test(tc, test_load_no_tables);
+	tcase_add_test(tc, test_load_no_lists);
 }
