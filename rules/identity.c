@@ -19,6 +19,12 @@
  *	session; a grant was proved to a POP or IMAP server a little
  *	earlier, from the same address; a certificate name is only as good
  *	as the CA that signed it, and is used when nothing else is known.
+ *	With a certificate map, the certificate's identity is what the map
+ *	says: its fingerprint, then its whole subject, then the subject's
+ *	CN are looked up, and the first login of the first value found is
+ *	the identity; a certificate the map does not know gives none (the
+ *	CN is not taken instead: an administrator who lists certificates
+ *	means the others not to count).
  *
  *	The dynamic tables are asked in the order given; the first
  *	unexpired grant with a user decides. A grant without a user gives
@@ -28,8 +34,8 @@
  *	"blocks redis" the redis section's server; a block revokes the
  *	identity's grants in every dynamic table, Redis ones included.
  * DIAGNOSTICS
- *	A failed grant lookup is -1 with err filled: an identity that
- *	cannot be known is not taken to be absent.
+ *	A failed grant or certificate map lookup is -1 with err filled:
+ *	an identity that cannot be known is not taken to be absent.
  * THREADS
  *	Reentrant; the store handles are shared and thread-safe.
  */
@@ -99,6 +105,52 @@ identity_cert_cn(const char *subject, char *out, size_t outlen)
 	return (1);
 }
 
+/*
+ * cert_lookup - the login the certificate map gives: the fingerprint,
+ * then the whole subject, then its CN looked up; 1 with the login in
+ * out, 0 in none (or no certificate), -1 a lookup failed (err)
+ */
+static int
+cert_lookup(const struct identity_in *in, char *out, size_t outlen,
+	struct store_error *err)
+{
+	const char *keys[3];
+	char    cn[IDENTITY_MAX], val[STORE_VALUE_MAX];
+	size_t  i, n = 0, len;
+	int     rc;
+
+	if (clean(in->cert_fp))
+		keys[n++] = in->cert_fp;
+	if (clean(in->cert_subject)) {
+		keys[n++] = in->cert_subject;
+		if (identity_cert_cn(in->cert_subject, cn, sizeof(cn)) &&
+		    strcmp(cn, in->cert_subject) != 0)
+			keys[n++] = cn;
+	}
+	if (n > 0 && in->cert_map == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "the cert-identity table "
+		    "is not open");
+		err->first = 0;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		rc = store_lookup(in->cert_map, STORE_EXACT, keys[i], NULL, val,
+		    sizeof(val), NULL, 0, err);
+		if (rc < 0)
+			return (-1);
+		if (rc == 0)
+			continue;
+		/* The first owner of a login-map value is the login. */
+		len = strcspn(val, ", \t");
+		if (len == 0 || len >= outlen)
+			return (0);
+		memcpy(out, val, len);
+		out[len] = '\0';
+		return (clean(out));
+	}
+	return (0);
+}
+
 /* identity_derive - the identity of a session (see identity.h) */
 int
 identity_derive(const struct identity_in *in, char *out, size_t outlen,
@@ -128,11 +180,13 @@ identity_derive(const struct identity_in *in, char *out, size_t outlen,
 			return (1);
 		}
 	}
-	if (identity_cert_cn(in->cert_subject, out, outlen)) {
+	if (in->cert_mapped)
+		rc = cert_lookup(in, out, outlen, err);
+	else
+		rc = identity_cert_cn(in->cert_subject, out, outlen);
+	if (rc == 1)
 		*src = IDENTITY_CERT;
-		return (1);
-	}
-	return (0);
+	return (rc);
 }
 
 /* rules_blocks_open - the blocks table of r, or path (see rules.h) */

@@ -183,6 +183,9 @@ struct rules_result {
 	int	warned;			/* a rule marked warn matched: */
 	enum rules_verdict warn_verdict;	/* what it would have done */
 	char	warn_rule[RULES_WHERE_MAX];	/* "file:line" (the first) */
+	int	blocked;		/* the refusal came from a rule on a
+					 * blocked identity ("identity
+					 * blocked"), for the stats */
 	char	identity[128];		/* at RCPT: the identity, or "" */
 	const char *identity_source;	/* "auth", "grant", "cert"; NULL */
 };
