@@ -35,7 +35,9 @@ EXTRA_TEST_PROGS += $(MILTERLOAD)
 # them into bench/results/results.md, milter.png and doors.png.
 # RG_BENCH_SECONDS, RG_BENCH_CONNS and RG_BENCH_SOAK tune bench-milter
 # (see bench/run-milter.sh), RG_BENCH_MESSAGES and RG_BENCH_VARIANTS
-# bench-postfix (bench/run-postfix.sh).
+# bench-postfix (bench/run-postfix.sh); RG_BENCH_OUT puts the raw files
+# and the report in another directory (a trial run leaves bench/results
+# alone).
 BENCH_ENV = RG_TOP=$(CURDIR) RG_BUILD=$(CURDIR)/$(BUILD)
 
 .PHONY: bench-milter bench-postfix bench-report

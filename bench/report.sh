@@ -4,13 +4,15 @@
 # SYNOPSIS
 #	sh bench/report.sh [rawdir [outdir]]
 # DESCRIPTION
-#	Reads the raw results in bench/results (rawdir): milter.txt and
+#	Reads the raw results in rawdir (default $RG_BENCH_OUT, else
+#	bench/results): milter.txt and
 #	memory.txt (bench/run-milter.sh), postfix.txt
 #	(bench/run-postfix.sh), store.txt (bench/store.sh) and watch.txt
 #	(bench/watch.sh); one key=value line per run, "#" lines with the
 #	date and the machine's uptime. Writes outdir/results.md (default
-#	bench/results): Markdown tables of medians over the interleaved
-#	rounds, and the targets of issues 6 and 19 checked; and, with
+#	$RG_BENCH_OUT, else bench/results): Markdown tables of medians
+#	over the interleaved rounds, and the targets of issues 16 and 19
+#	checked; and, with
 #	gnuplot, milter.png (sessions/s and p99 RCPT latency against
 #	concurrency, milterload) and doors.png (messages/s end to end
 #	through Postfix, the milter door and the policy door side by
@@ -20,8 +22,8 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-raw=${1:-$top/bench/results}
-dir=${2:-$top/bench/results}
+raw=${1:-${RG_BENCH_OUT:-$top/bench/results}}
+dir=${2:-${RG_BENCH_OUT:-$top/bench/results}}
 md=$dir/results.md
 tmp=$(mktemp -d /tmp/rg-report.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,51 +57,56 @@ function median(v, n,   i, j, t) {
 function pct(x) { return x == "" ? "-" : sprintf("%.0f%%", 100 * x) }
 '
 
+# The awk program reading milter.txt, shared by its tables: s[], ss[],
+# val[] by label, connections and round; med(), pair() and stat().
+MILTERAWK='
+/^#/ { next }
+{
+	kv($0)
+	if (!("sess_s" in f) || !("round" in f)) {
+		if (("unavailable" in f)) un[f["label"]] = 1
+		next
+	}
+	l = f["label"]; c = f["conns"]; r = f["round"]
+	if (!(c in seenc)) { seenc[c] = 1; conns[++nc] = c }
+	s[l, c, r] = f["sess_s"]; rounds[r] = 1
+	n = ++cnt[l, c]; ss[l, c, n] = f["sess_s"]
+	for (k in f) val[l, c, r, k] = f[k]
+	if (f["load1"] != "") {
+		if (!((c) in lmin) || f["load1"] < lmin[c]) lmin[c] = f["load1"]
+		if (f["load1"] > lmax[c]) lmax[c] = f["load1"]
+	}
+}
+# med(l, c) - the median sessions/s of label l at c connections
+function med(l, c,   i, v) {
+	for (i = 1; i <= cnt[l, c]; i++) v[i] = ss[l, c, i]
+	return median(v, cnt[l, c])
+}
+# pair(a, b, c) - the median over rounds of a / b, both of a round
+function pair(a, b, c,   r, v, n) {
+	n = 0
+	for (r in rounds)
+		if ((a, c, r) in s && (b, c, r) in s && s[b, c, r] > 0)
+			v[++n] = s[a, c, r] / s[b, c, r]
+	return median(v, n)
+}
+# stat(l, c, k) - key k of the run of label l with the median
+# sessions/s at c connections
+function stat(l, c, k,   r, m, best, d) {
+	m = med(l, c); best = ""
+	for (r in rounds)
+		if ((l, c, r) in s) {
+			d = s[l, c, r] - m; if (d < 0) d = -d
+			if (best == "" || d < bd) { best = r; bd = d }
+		}
+	return best == "" || !((l, c, best, k) in val) ? "-" : val[l, c, best, k]
+}
+function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+'
+
 # milter_tables - the milterload section's tables from milter.txt
 milter_tables() {
-	awk "$AWKLIB"'
-	/^#/ { next }
-	{
-		kv($0)
-		if (!("sess_s" in f) || !("round" in f)) {
-			if (("unavailable" in f)) un[f["label"]] = 1
-			next
-		}
-		l = f["label"]; c = f["conns"]; r = f["round"]
-		if (!(c in seenc)) { seenc[c] = 1; conns[++nc] = c }
-		s[l, c, r] = f["sess_s"]; rounds[r] = 1
-		n = ++cnt[l, c]; ss[l, c, n] = f["sess_s"]
-		for (k in f) val[l, c, r, k] = f[k]
-		if (f["load1"] != "") {
-			if (!((c) in lmin) || f["load1"] < lmin[c]) lmin[c] = f["load1"]
-			if (f["load1"] > lmax[c]) lmax[c] = f["load1"]
-		}
-	}
-	# med(l, c) - the median sessions/s of label l at c connections
-	function med(l, c,   i, v) {
-		for (i = 1; i <= cnt[l, c]; i++) v[i] = ss[l, c, i]
-		return median(v, cnt[l, c])
-	}
-	# pair(a, b, c) - the median over rounds of a / b, both of a round
-	function pair(a, b, c,   r, v, n) {
-		n = 0
-		for (r in rounds)
-			if ((a, c, r) in s && (b, c, r) in s && s[b, c, r] > 0)
-				v[++n] = s[a, c, r] / s[b, c, r]
-		return median(v, n)
-	}
-	# stat(l, c, k) - key k of the run of label l with the median
-	# sessions/s at c connections
-	function stat(l, c, k,   r, m, best, d) {
-		m = med(l, c); best = ""
-		for (r in rounds)
-			if ((l, c, r) in s) {
-				d = s[l, c, r] - m; if (d < 0) d = -d
-				if (best == "" || d < bd) { best = r; bd = d }
-			}
-		return best == "" || !((l, c, best, k) in val) ? "-" : val[l, c, best, k]
-	}
-	function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	awk "$AWKLIB$MILTERAWK"'
 	END {
 		print "| connections | fair no-op | no-op answering connect | naive no-op | relayguard | relayguard / fair no-op | fair / answering connect | relayguard RCPT p50 / p99 / p99.9 µs | wrong / errors | load |"
 		print "|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
@@ -138,13 +145,37 @@ milter_tables() {
 	}' dat="$tmp/milter.dat" "$1"
 }
 
+# identity_table - relayguard-identity against relayguard from
+# milter.txt, if it ran; writes the figure of issue 16's target
+identity_table() {
+	awk "$AWKLIB$MILTERAWK"'
+	END {
+		l = "relayguard-identity"
+		for (i = 1; i <= nc; i++) if (cnt[l, conns[i]]) ran = 1
+		printf "rg_identity_run=%s\n", ran ? "yes" : un[l] ? "unavailable" : "no" >figs
+		printf "rg_identity_16=%s\n", pair(l, "relayguard", 16) >figs
+		if (!ran) exit
+		print "| connections | relayguard | relayguard-identity | identity / relayguard | identity RCPT p50 / p99 / p99.9 µs | wrong / errors |"
+		print "|---:|---:|---:|---:|---|---|"
+		for (i = 1; i <= nc; i++) {
+			c = conns[i]
+			if (!cnt[l, c]) continue
+			printf "| %s | %s | %s | %s | %s / %s / %s | %s / %s |\n", c,
+			    fmt(med("relayguard", c)), fmt(med(l, c)),
+			    pct(pair(l, "relayguard", c)),
+			    stat(l, c, "rcpt_p50"), stat(l, c, "rcpt_p99"), stat(l, c, "rcpt_p999"),
+			    stat(l, c, "wrong"), stat(l, c, "errors")
+		}
+	}' figs="$tmp/idfigs" "$1"
+}
+
 # postfix_table - the end-to-end section from postfix.txt; also
 # writes the plot data and the figures the targets need
 postfix_table() {
 	awk "$AWKLIB"'
 	BEGIN {
 		door["native"] = "reference"
-		split("milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp", a, " ")
+		split("milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-quiet relayguard-tcp", a, " ")
 		for (i in a) door[a[i]] = "milter"
 		split("policy-noop postfwd relayguard-policy", a, " ")
 		for (i in a) door[a[i]] = "policy"
@@ -153,12 +184,13 @@ postfix_table() {
 		what["milter-noop-conn"] = "no-op milter answering connect and RCPT"
 		what["milter-noop-naive"] = "naive no-op milter (answers every stage)"
 		what["relayguard"] = "relayguard, milter on a Unix socket"
+		what["relayguard-quiet"] = "relayguard, milter, connect reply waived (milter-connect-reply no)"
 		what["relayguard-tcp"] = "relayguard, milter on loopback TCP"
 		what["policy-noop"] = "native + no-op policy server (DUNNO)"
 		what["postfwd"] = "postfwd (check_policy_service)"
 		what["relayguard-policy"] = "relayguard, policy listener"
 		ceil["milter"] = "milter-noop"; ceil["policy"] = "policy-noop"
-		nl = split("native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy", order, " ")
+		nl = split("native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-quiet relayguard-tcp policy-noop postfwd relayguard-policy", order, " ")
 		for (i = 1; i <= nl; i++) seen[order[i]] = 1
 	}
 	/^#/ { next }
@@ -186,6 +218,11 @@ postfix_table() {
 			if (x == "" || (want == "min" ? a[l, i] < x : a[l, i] > x)) x = a[l, i]
 		return x
 	}
+	# cpumed(l) - the median filter CPU per recipient of l
+	function cpumed(l,   k, cv) {
+		for (k = 1; k <= ccnt[l]; k++) cv[k] = cpu[l, k]
+		return median(cv, ccnt[l])
+	}
 	# pair(a, b) - the median over rounds of messages/s a / b
 	function pair(a, b,   r, v, n) {
 		n = 0
@@ -211,11 +248,7 @@ postfix_table() {
 				continue
 			}
 			c = door[l] in ceil ? pct(pair(l, ceil[door[l]])) : "-"
-			if (ccnt[l]) {
-				for (k = 1; k <= ccnt[l]; k++) cv[k] = cpu[l, k]
-				cu = sprintf("%.0f", median(cv, ccnt[l]))
-			} else
-				cu = "-"
+			cu = ccnt[l] ? sprintf("%.0f", cpumed(l)) : "-"
 			printf "| %s | %s | %.1f | %.1f | %s | %s | %s | %.2f (%.2f, %.2f)%s | %.1f-%.1f |\n",
 			    door[l], what[l], col(ms, l), col(rs, l), pct(pair(l, "native")), c, cu,
 			    col(sec, l), ext(sec, l, "min"), ext(sec, l, "max"),
@@ -230,6 +263,10 @@ postfix_table() {
 		printf "rg_policy_postfwd=%s\n", fig["relayguard-policy"] && fig["postfwd"] ? pair("relayguard-policy", "postfwd") : "" >figs
 		printf "noop_policy_native=%s\n", fig["policy-noop"] ? pair("policy-noop", "native") : "" >figs
 		printf "rg_milter_fair=%s\n", fig["relayguard"] && fig["milter-noop"] ? pair("relayguard", "milter-noop") : "" >figs
+		printf "rg_quiet_fair=%s\n", fig["relayguard-quiet"] && fig["milter-noop"] ? pair("relayguard-quiet", "milter-noop") : "" >figs
+		printf "rg_quiet_rg=%s\n", fig["relayguard-quiet"] && fig["relayguard"] ? pair("relayguard-quiet", "relayguard") : "" >figs
+		printf "rg_policy_cpu=%s\n", ccnt["relayguard-policy"] ? cpumed("relayguard-policy") : "" >figs
+		printf "postfwd_cpu=%s\n", ccnt["postfwd"] ? cpumed("postfwd") : "" >figs
 		printf "rg_milter_native=%s\n", fig["relayguard"] ? pair("relayguard", "native") : "" >figs
 		printf "fair_native=%s\n", fig["milter-noop"] ? pair("milter-noop", "native") : "" >figs
 		printf "fair_conn=%s\n", fig["milter-noop"] && fig["milter-noop-conn"] ? pair("milter-noop", "milter-noop-conn") : "" >figs
@@ -237,12 +274,12 @@ postfix_table() {
 	}' dat="$tmp/doors.dat" figs="$tmp/figs" "$1"
 }
 
-# verdict X TARGET - "holds (N%)" or "missed (N%)" for a ratio X
-# against TARGET, or "not measured"
+# verdict X TARGET [WORD] - "holds (N%)" (or WORD) or "missed (N%)"
+# for a ratio X against TARGET, or "not measured"
 verdict() {
-	awk -v x="$1" -v t="$2" 'BEGIN {
+	awk -v x="$1" -v t="$2" -v w="${3:-holds}" 'BEGIN {
 		if (x == "") print "not measured"
-		else printf "%s (%.0f%%)\n", (x >= t ? "holds" : "missed"), 100 * x
+		else printf "%s (%.0f%%)\n", (x >= t ? w : "missed"), 100 * x
 	}'
 }
 
@@ -288,6 +325,18 @@ times3() {
 		echo "| policy door ≥ 95% of native restrictions, same run | $(verdict "$rg_policy_native" 0.95) |"
 		echo "| policy door ≥ 3 times postfwd | $(times3 "$rg_policy_postfwd") |"
 		echo "| milter door ≥ 95% of the fair no-op milter, end to end | $(verdict "$rg_milter_fair" 0.95) |"
+		echo "| the same, with milter-connect-reply no (both answer RCPT only) | $(verdict "$rg_quiet_fair" 0.95) |"
+		echo
+		awk -v a="$rg_policy_cpu" -v b="$postfwd_cpu" 'BEGIN {
+			if (a == "" || b == "" || a <= 0) exit
+			printf "End to end, no policy server can run faster than Postfix\n"
+			printf "itself: the policy door runs at native speed, so its lead on\n"
+			printf "postfwd is bounded by postfwd'"'"'s share of native. Per decision,\n"
+			printf "the policy door used %.0f µs of CPU and postfwd %.0f µs:\n", a, b
+			printf "%.0f times less.\n\n", b / a
+		}'
+		echo "Waiving relayguard's connect reply (milter-connect-reply no)"
+		echo "against answering it: $(verdict "$rg_quiet_rg" 1 | sed 's/^[a-z]* (\(.*\))$/\1/') end to end."
 		echo
 		echo "For comparison: the no-op policy server reached $(verdict "$noop_policy_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/') of native,"
 		echo "the fair no-op milter $(verdict "$fair_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/'), relayguard's milter door $(verdict "$rg_milter_native" 1 | sed 's/^[a-z]* (\(.*\))$/\1/');"
@@ -302,7 +351,7 @@ times3() {
 		echo "$(stamps "$raw/milter.txt")."
 		echo
 		echo "Sessions per second over a Unix socket, medians of"
-		echo "$(awk '/^label=noop-fair conns=1 / { n++ } END { print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
+		echo "$(awk '!/^#/ && match($0, / round=[0-9]+/) { r[substr($0, RSTART, RLENGTH)] = 1 } END { for (k in r) n++; print n + 0 }' "$raw/milter.txt") interleaved rounds; the ratios are medians of the ratio within each"
 		echo "round. One session is one milter connection (negotiate, connect,"
 		echo "HELO, MAIL, RCPTs). relayguard's answers are checked; the no-op"
 		echo "milters must answer continue. All four skip the content stages;"
@@ -311,6 +360,43 @@ times3() {
 		milter_tables "$raw/milter.txt"
 		echo
 		echo "![sessions/s and p99 RCPT latency against concurrency](milter.png)"
+		echo
+		echo "### Identity controls: the cost of issue 16"
+		echo
+		identity_table "$raw/milter.txt" >"$tmp/identity.md"
+		. "$tmp/idfigs"
+		case $rg_identity_run in
+		yes)
+			echo "relayguard-identity is the same daemon and configuration with,"
+			echo "ahead of every rcpt rule, sender ownership against a 5,004-entry"
+			echo "login map and two rate limits per identity (bench/run-milter.sh),"
+			echo "run right before or after relayguard in every round. Sessions per"
+			echo "second, medians; the share is the median of the ratio within each"
+			echo "round."
+			echo
+			cat "$tmp/identity.md"
+			;;
+		unavailable)
+			echo "Not measured: relayguard-identity was unavailable in this run"
+			echo "(its login map or configuration failed, or relayguard did not run)."
+			;;
+		*)
+			echo "Not measured: these results have no relayguard-identity run."
+			;;
+		esac
+		echo
+		echo "### Targets of issue 16"
+		echo
+		echo "| target | status |"
+		echo "|---|---|"
+		if [ "$rg_identity_run" = yes ] && [ -z "$rg_identity_16" ]; then
+			t16="not measured: no round ran both daemons at 16 connections"
+		elif [ "$rg_identity_run" = yes ]; then
+			t16=$(verdict "$rg_identity_16" 0.90 met)
+		else
+			t16="not measured: relayguard-identity did not run"
+		fi
+		echo "| with ownership and two rate limits on every recipient, ≥ 90% of relayguard's sessions/s at 16 connections | $t16 |"
 		echo
 	fi
 	if [ -s "$raw/memory.txt" ]; then
@@ -331,6 +417,8 @@ times3() {
 			a = f["rss_anon_kb"] / 1024; r = (f["rss_file_kb"] + f["rss_shmem_kb"]) / 1024
 			if (f["label"] == "relayguard")
 				printf "| after the last round at %s connections | %.1f | %.1f |\n", f["conns"], a, r
+			else if (f["label"] == "relayguard-identity")
+				printf "| relayguard-identity, after the last round at %s connections | %.1f | %.1f |\n", f["conns"], a, r
 			else if (f["label"] == "soak") {
 				if (!ns++) { fa = a; fr = r }
 				if (a > ma) ma = a

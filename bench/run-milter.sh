@@ -20,11 +20,20 @@
 #			it prices the connect reply
 #	noop-naive	noop-milter -s: answers every stage
 #	relayguard	the daemon
+#	relayguard-identity
+#			a second daemon, with the same configuration plus
+#			the identity controls of issue 16 ahead of every
+#			rcpt rule: sender ownership against a 5,004-entry
+#			login map (relayguardctl compile -l) and two rate
+#			limits per identity, their rates far above what a
+#			run can reach (no recipient is ever refused), on
+#			its own socket and limit-state file
 #
 #	and runs bench/scenarios/relayguard.scn through build/milterload
 #	against each at every concurrency level, RG_BENCH_ROUNDS times,
-#	in rounds (every milter once per level and round), so that other
-#	work on the machine hits them alike; report.sh keeps the median.
+#	in rounds (every milter once per level and round; the two daemons
+#	one after the other, in turn first), so that other work on the
+#	machine hits them alike; report.sh keeps the median.
 #	Every answer of relayguard is checked (-x for the no-op milters:
 #	all continue). Then a soak run of RG_BENCH_SOAK sessions samples
 #	relayguard's resident memory.
@@ -44,7 +53,8 @@
 #	Exit 1 when a run had wrong answers or errors. When build/relayguard
 #	cannot run the configuration (the daemon or the tables are not
 #	built), only the no-op milters are measured and relayguard's line
-#	says "unavailable".
+#	says "unavailable"; so does relayguard-identity's when its own
+#	configuration or login map fails.
 set -u
 
 top=${RG_TOP:-$(pwd)}
@@ -127,6 +137,36 @@ build_tables() {
 	return 0
 }
 
+# gen_identity - the login map (the scenario's authenticated senders:
+# SASL joe and ann, and bob and eve, whose grants were made for the
+# user "bench"; and 5,000 generated users) and identity.conf, the
+# configuration of relayguard-identity:
+# relayguard.conf with its own sockets and limit state, the map, and
+# the rules ahead of every rcpt rule. The limits count every permitted
+# recipient; their rates (1,000,000 at once, then 16,666/s, 277/s and
+# 1,666/s) leave a run far from any refusal.
+gen_identity() {
+	awk 'BEGIN {
+		print "joe@example.com joe"; print "ann@example.com ann"
+		print "bob@example.com bench"; print "eve@example.com bench"
+		for (i = 0; i < 5000; i++)
+			printf "user%04d@example.com user%04d\n", i, i
+	}' >"$scratch/sender_logins"
+	awk -v d="$scratch" '
+	/^socket / { print "socket        \"unix:" d "/identity.sock\""; next }
+	/^control / { print "control       \"unix:" d "/identity-control.sock\""; next }
+	{ print }
+	/^table popauth/ {
+		print "table logins         \"" d "/sender_logins.lmdb\""
+		print "limit-state          \"" d "/identity-limits.lmdb\""
+	}
+	/^rcpt \{/ {
+		print "    reject  sender not owned-by identity in <logins>"
+		print "    tempfail limit 1000000/minute 1000000/hour per identity name \"bench-short\""
+		print "    tempfail limit 1000000/10m per identity except { newsletter@example.com } name \"bench-long\""
+	}' "$scratch/relayguard.conf" >"$scratch/identity.conf"
+}
+
 # rss PID - resident memory of a process: anonymous and file kB
 rss() {
 	awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^RssShmem:/ { s = $2 }
@@ -173,24 +213,69 @@ for n in $noops; do
 	    { say "noop-milter $label did not start"; exit 1; }
 done
 
+# start_rg NAME - start relayguard with $scratch/NAME.conf, whose socket
+# is $scratch/NAME.sock; its pid in dpid; 0 once it answers, else 1
+start_rg() {
+	"$build/relayguard" -f -c "$scratch/$1.conf" -P "$scratch/$1.pid" \
+	    2>"$scratch/$1.log" &
+	dpid=$!
+	pids="$pids $dpid"
+	wait_milter "unix:$scratch/$1.sock" && return 0
+	say "$1 did not answer:"; tail -5 "$scratch/$1.log" >&2
+	status=1
+	return 1
+}
+
 rg=0
 if "$build/relayguard" -n -c "$scratch/relayguard.conf" >"$scratch/n.log" 2>&1 &&
     tables=$(build_tables); then
 	echo "$tables" >>"$raw/memory.txt"
-	"$build/relayguard" -f -c "$scratch/relayguard.conf" -P "$scratch/rg.pid" \
-	    2>"$scratch/relayguard.log" &
-	rgpid=$!
-	pids="$pids $rgpid"
-	if wait_milter "unix:$scratch/relayguard.sock"; then
-		rg=1
-	else
-		say "relayguard did not answer:"; tail -5 "$scratch/relayguard.log" >&2
-		status=1
-	fi
+	start_rg relayguard && rg=1
+	rgpid=$dpid
 else
 	say "relayguard unavailable (daemon or tables not built yet):"
 	tail -3 "$scratch/n.log" >&2
 fi
+
+# start_identity - compile the login map, check relayguard-identity's
+# configuration and start it (the same tables as relayguard); its pid
+# in idpid; 0 once it answers, else 1
+start_identity() {
+	gen_identity
+	"$ctl" compile -l "$scratch/sender_logins" "$scratch/sender_logins.lmdb" \
+	    >"$scratch/identity-n.log" 2>&1 &&
+	    "$build/relayguard" -n -c "$scratch/identity.conf" \
+	    >>"$scratch/identity-n.log" 2>&1 || {
+		say "relayguard-identity's login map or configuration failed:"
+		tail -5 "$scratch/identity-n.log" >&2
+		status=1
+		return 1
+	}
+	start_rg identity || return 1
+	idpid=$dpid
+}
+
+idn=0
+[ $rg = 1 ] && start_identity && idn=1
+
+# rg_runs C ROUND - relayguard and relayguard-identity, one after the
+# other, the first in turn
+rg_runs() {
+	if [ $idn = 1 ] && [ $(($2 % 2)) = 0 ]; then
+		run relayguard-identity "unix:$scratch/identity.sock" "$1" "$2"
+		run relayguard "unix:$scratch/relayguard.sock" "$1" "$2"
+	else
+		run relayguard "unix:$scratch/relayguard.sock" "$1" "$2"
+		[ $idn = 1 ] &&
+		    run relayguard-identity "unix:$scratch/identity.sock" "$1" "$2"
+	fi
+	[ $2 = "$rounds" ] || return 0
+	[ -d "/proc/$rgpid" ] &&
+	    echo "label=relayguard conns=$1 $(rss $rgpid)" >>"$raw/memory.txt"
+	[ $idn = 1 ] && [ -d "/proc/$idpid" ] &&
+	    echo "label=relayguard-identity conns=$1 $(rss $idpid)" >>"$raw/memory.txt"
+	return 0
+}
 
 r=0
 while [ $r -lt "$rounds" ]; do
@@ -201,12 +286,12 @@ while [ $r -lt "$rounds" ]; do
 			run "$label" "unix:$scratch/$label.sock" "$c" $r -x
 		done
 		if [ $rg = 1 ]; then
-			run relayguard "unix:$scratch/relayguard.sock" "$c" $r
-			[ $r = "$rounds" ] && [ -d "/proc/$rgpid" ] &&
-			    echo "label=relayguard conns=$c $(rss $rgpid)" >>"$raw/memory.txt"
+			rg_runs "$c" $r
 		elif [ $r = 1 ]; then
 			echo "label=relayguard conns=$c unavailable" >>"$raw/milter.txt"
 		fi
+		[ $idn = 0 ] && [ $r = 1 ] &&
+		    echo "label=relayguard-identity conns=$c unavailable" >>"$raw/milter.txt"
 	done
 done
 

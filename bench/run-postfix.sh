@@ -33,6 +33,10 @@
 #			socket
 #	relayguard-tcp	the same daemon and policy on a loopback TCP
 #			socket (inet:PORT@127.0.0.1)
+#	relayguard-quiet
+#			the relayguard row with milter-connect-reply no: it
+#			waives its connect reply too, and answers RCPT only,
+#			as the fair no-op does
 #
 #	The policy door (check_policy_service, one connection per smtpd
 #	process kept for many requests):
@@ -165,6 +169,13 @@ variant_setup() {
 		chmod 0666 "$RG_TMP/relayguard.sock"
 		rg_postfix_setup relayguard "unix:$RG_TMP/relayguard.sock"
 		;;
+	relayguard-quiet)
+		relayguard_start relayguard-quiet \
+		    "unix:$RG_TMP/relayguard-quiet.sock" \
+		    "milter-connect-reply no" || return 1
+		chmod 0666 "$RG_TMP/relayguard-quiet.sock"
+		rg_postfix_setup relayguard-quiet "unix:$RG_TMP/relayguard-quiet.sock"
+		;;
 	relayguard-tcp)
 		rg_port
 		rgport=$RG_PORT
@@ -296,7 +307,7 @@ blast() {
 	echo "$t1 - $t0" | bc
 }
 
-variants=${RG_BENCH_VARIANTS:-"native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-tcp policy-noop postfwd relayguard-policy"}
+variants=${RG_BENCH_VARIANTS:-"native milter-noop milter-noop-conn milter-noop-naive relayguard relayguard-quiet relayguard-tcp policy-noop postfwd relayguard-policy"}
 raw=$RG_TMP/postfix.txt
 hz=$(getconf CLK_TCK)
 bench_stamp start >"$raw"

@@ -13,11 +13,13 @@
  *	negotiate: asks the MTA to skip headers, end of headers, body,
  *	DATA and unknown commands, and requests the macros the rules
  *	read with smfi_setsymlist(), per stage, when the MTA supports it.
- *	With filter_set_noreply(1) it also tells the MTA that HELO and
- *	MAIL get no reply (SMFIP_NR_HELO, SMFIP_NR_MAIL): the MTA sends
- *	them and goes on without waiting, which saves two round trips per
+ *	With delay-reject yes it also tells the MTA that HELO and MAIL
+ *	get no reply (SMFIP_NR_HELO, SMFIP_NR_MAIL): the MTA sends them
+ *	and goes on without waiting, which saves two round trips per
  *	message (libmilter answers "continue" itself to an MTA that cannot
- *	do this).
+ *	do this); with milter-connect-reply no, connect too
+ *	(SMFIP_NR_CONN), and what connect decides (the accept of a trusted
+ *	client, say) comes at the first RCPT.
  *
  *	connect, helo, envfrom, envrcpt: hand the stage's facts to the
  *	rules session (rules_session_set() keeps private copies: the
@@ -46,7 +48,8 @@
  * DIAGNOSTICS
  *	An internal failure (no rules, no memory, smfi_setpriv() failing)
  *	logs an error and answers 451 4.3.0 (tempfail), never a permit.
- *	No-reply mode: HELO and MAIL are quiet stages of the rules session
+ *	No-reply mode: HELO and MAIL (and connect with milter-connect-reply
+ *	no) are quiet stages of the rules session
  *	(rules_quiet_stages()); the engine answers RULES_ANSWER_NOREPLY
  *	there and delivers what they decided at RCPT, where the MTA waits
  *	for an answer. The mode is set once, before smfi_main(), from the
@@ -292,6 +295,8 @@ filter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	int     stage, f;
 
 	/* libmilter offers the NR flags even when the MTA lacks them. */
+	if (live_quiet() & RULES_QUIET(RULES_CONNECT))
+		skip |= SMFIP_NR_CONN;
 	if (live_quiet() & RULES_QUIET(RULES_HELO))
 		skip |= SMFIP_NR_HELO;
 	if (live_quiet() & RULES_QUIET(RULES_MAIL))
@@ -333,8 +338,20 @@ filter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	struct conn *c = conn_new(ctx);
 	struct addr a;
 
-	if (c == NULL)
+	if (c == NULL) {
+		/*
+		 * A quiet connect must not answer (the MTA would read it as
+		 * the answer to a later command): log here, and RCPT finds
+		 * no state and tempfails.
+		 */
+		if (live_quiet() & RULES_QUIET(RULES_CONNECT)) {
+			log_error("connect: internal error: no session state; "
+			    "the recipients will be tempfailed");
+			stats_inc(live_stats(), STATS_INTERNAL_ERRORS);
+			return (SMFIS_NOREPLY);
+		}
 		return (internal_error(ctx, "connect"));
+	}
 	/* AF_UNIX and other families: no client address. */
 	rules_session_set_client(c->rs, sa != NULL &&
 	    addr_from_sockaddr(sa, &a) == 0 ? &a : NULL);

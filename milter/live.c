@@ -280,6 +280,9 @@ warn_restart(const struct rules *nr)
 		if (differs(o->user, n->user))
 			log_warning("reload: the user setting changes at the "
 			    "next start, not now");
+		if (o->milter_connect_reply != n->milter_connect_reply)
+			log_warning("reload: the milter-connect-reply setting "
+			    "changes at the next start, not now");
 		if (live_quiet() != 0 && !n->delay_reject)
 			log_warning("reload: delay-reject no takes full effect "
 			    "at the next start; until then refusals decided "

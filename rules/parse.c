@@ -122,6 +122,7 @@ static const struct keyword keywords[] = {
 	{"log-level", KW_SETTING, SET_LOG_LEVEL},
 	{"mail", KW_STAGE, RULES_MAIL},
 	{"max-connections", KW_SETTING, SET_MAX_CONNECTIONS},
+	{"milter-connect-reply", KW_SETTING, SET_MILTER_CONNECT_REPLY},
 	{"milter-timeout", KW_SETTING, SET_MILTER_TIMEOUT},
 	{"on-error", KW_SETTING, SET_ON_ERROR},
 	{"open-relay", KW_SETTING, SET_OPEN_RELAY},
@@ -142,7 +143,7 @@ static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
 	"milter-timeout", "max-connections", "blocks", "limit-state",
-	"policy", "policy-permit", "cert-identity",
+	"policy", "policy-permit", "cert-identity", "milter-connect-reply",
 };
 
 /* perr - report an error at the current token */
@@ -903,6 +904,14 @@ parse_setting(struct parser *p, int id)
 		    s->milter_timeout < 1 || s->milter_timeout > 3600)
 			perr(p, "bad milter-timeout \"%s\" (seconds from 1 to "
 			    "3600, with an optional unit s or m: 30s, 2m)", v);
+		break;
+	case SET_MILTER_CONNECT_REPLY:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0)
+			s->milter_connect_reply = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0)
+			s->milter_connect_reply = 0;
+		else
+			expected(p, "yes or no");
 		break;
 	case SET_POLICY_PERMIT:
 		if (strcmp(v, "ok") == 0)
@@ -1833,6 +1842,7 @@ rules_parse(const char *name, const char *text, unsigned flags,
 	r->source = xstrdup(name);
 	r->settings.on_error = RULES_ON_ERROR_TEMPFAIL;
 	r->settings.delay_reject = 1;
+	r->settings.milter_connect_reply = 1;
 	r->settings.blocks = RULES_BLOCKS_DEFAULT;
 	r->settings.log_level = 2;	/* LOG_LEVEL_INFO */
 	r->settings.milter_timeout = RULES_MILTER_TIMEOUT_DEFAULT;

@@ -171,8 +171,11 @@ rules_settings(const struct rules *r)
 unsigned
 rules_quiet_stages(const struct rules *r)
 {
-	return (r->settings.delay_reject ? RULES_QUIET(RULES_HELO) |
-	    RULES_QUIET(RULES_MAIL) : 0);
+	if (!r->settings.delay_reject)
+		return (0);
+	return (RULES_QUIET(RULES_HELO) | RULES_QUIET(RULES_MAIL) |
+	    (r->settings.milter_connect_reply ? 0 :
+	    RULES_QUIET(RULES_CONNECT)));
 }
 
 /* rules_stat_name - what a rule's counter counts: "permit", ... */

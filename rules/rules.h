@@ -67,6 +67,9 @@ struct rules_settings {
 	const char *policy;		/* the policy door's socket, or NULL */
 	int	policy_permit_dunno;	/* policy-permit dunno: a permit
 					 * answers DUNNO, not OK */
+	int	milter_connect_reply;	/* default 1; 0: the milter door
+					 * waives its connect reply too
+					 * (with delay-reject yes) */
 };
 
 #define RULES_BLOCKS_DEFAULT	"/var/lib/relayguard/blocks.lmdb"
@@ -270,7 +273,8 @@ extern const char *rules_source(const struct rules *);
 /*
  * rules_quiet_stages - the stages the milter door leaves unanswered
  * under r: HELO and MAIL with delay-reject yes (their refusals wait
- * for RCPT anyway), none otherwise.
+ * for RCPT anyway), and connect too with milter-connect-reply no;
+ * none with delay-reject no.
  */
 extern unsigned rules_quiet_stages(const struct rules *);
 
