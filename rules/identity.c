@@ -207,6 +207,64 @@ rules_blocks_open(const struct rules *r, const char *path, int writable,
 	return (store_block_open_redis(r->settings.redis, out, err, errlen));
 }
 
+/* The spellings of one login among a Redis table's grants. */
+#define SPELLINGS_MAX	8
+
+struct spellings {
+	const char *identity;
+	char	v[SPELLINGS_MAX][STORE_USER_MAX];
+	size_t	n;
+	int	more;			/* stopped with spellings left */
+};
+
+/* spelling - store_grant_list() callback: note a new spelling */
+static int
+spelling(const struct store_grant_info *g, void *arg)
+{
+	struct spellings *sp = arg;
+	size_t  i;
+
+	if (strcasecmp(g->user, sp->identity) != 0)
+		return (0);
+	for (i = 0; i < sp->n; i++)
+		if (strcmp(sp->v[i], g->user) == 0)
+			return (0);
+	if (sp->n == SPELLINGS_MAX) {
+		sp->more = 1;
+		return (1);
+	}
+	snprintf(sp->v[sp->n++], STORE_USER_MAX, "%s", g->user);
+	return (0);
+}
+
+/*
+ * revoke_spellings - revoke the grants of identity in a Redis table,
+ * whatever the case of the user they were made for: Redis indexes a
+ * user's grants under the name as granted, so each spelling found
+ * among the grants is revoked by its own index
+ */
+static int
+revoke_spellings(struct store *s, const char *identity, size_t *revoked,
+	char *err, size_t errlen)
+{
+	struct spellings sp;
+	size_t  i, n;
+
+	*revoked = 0;
+	do {
+		memset(&sp, 0, sizeof(sp));
+		sp.identity = identity;
+		if (store_grant_list(s, spelling, &sp, err, errlen) < 0)
+			return (-1);
+		for (i = 0; i < sp.n; i++) {
+			if (store_revoke_user(s, sp.v[i], &n, err, errlen) < 0)
+				return (-1);
+			*revoked += n;
+		}
+	} while (sp.more);
+	return (0);
+}
+
 /* rules_block_add - block an identity and revoke its grants (rules.h) */
 int
 rules_block_add(const struct rules *r, const char *path,
@@ -230,17 +288,18 @@ rules_block_add(const struct rules *r, const char *path,
 		if (!r->tables[i]->dynamic)
 			continue;
 		if (r->tables[i]->redis) {
-			/*
-			 * XXX Redis indexes a user's grants under the name
-			 * as granted, and compares it exactly: a grant to
-			 * "Alice" survives a block of "alice" there.
-			 */
 			if (r->tables[i]->store == NULL) {
 				snprintf(err, errlen, "table %s: not open",
 				    r->tables[i]->name);
 				return (-1);
 			}
 			s = store_dup(r->tables[i]->store);
+			rc = revoke_spellings(s, identity, &n, err, errlen);
+			store_close(s);
+			if (rc < 0)
+				return (-1);
+			*revoked += n;
+			continue;
 		} else if (store_open_write(r->tables[i]->path, 1, &s, err,
 		    errlen) < 0)
 			return (-1);

@@ -824,6 +824,54 @@ START_TEST(test_blocks)
 }
 END_TEST
 
+/*
+ * A block revokes the identity's grants in a Redis table whatever the
+ * case they were granted in (logins compare ignoring case), and no one
+ * else's.
+ */
+START_TEST(test_block_revokes_spellings)
+{
+	struct strbuf errs = STRBUF_INIT, conf = STRBUF_INIT;
+	struct store_grant_info g;
+	struct store_error e;
+	struct rules *r;
+	struct store *s;
+	struct addr a[3];
+	char    err[256];
+	size_t  revoked = 0;
+	int     i;
+	static const char *const who[3] = {"Alice", "ALICE", "bob"};
+
+	ck_assert_msg(srv_port > 0 && server_up(), "no private redis-server");
+	strbuf_printf(&conf, "redis {\n server 127.0.0.1:%d\n prefix ckr\n}\n"
+	    "blocks redis\ntable t dynamic redis\n"
+	    "rcpt {\n permit client in <t>\n reject\n}\n", srv_port);
+	r = rules_load_string("revoke.conf", strbuf_str(&conf), &errs);
+	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
+	ck_assert_int_eq(store_open_redis(rules_settings(r)->redis, "t", &s,
+	    err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		char    ip[32];
+
+		snprintf(ip, sizeof(ip), "192.0.2.%d", 20 + i);
+		ck_assert_int_eq(addr_parse(ip, &a[i]), 0);
+		ck_assert_int_eq(store_grant(s, &a[i], who[i], time(NULL) + 60,
+		    err, sizeof(err)), 0);
+	}
+	ck_assert_msg(rules_block_add(r, NULL, "alice", 0, "test", &revoked,
+	    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(revoked, 2);
+	usleep(200000);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(store_grant_find(s, &a[i], time(NULL), &g, &e),
+		    i == 2);
+	store_close(s);
+	rules_unref(r);
+	strbuf_free(&conf);
+	strbuf_free(&errs);
+}
+END_TEST
+
 /* No server: every take is an error, never an answer. */
 START_TEST(test_limit_no_server)
 {
@@ -898,6 +946,7 @@ redis_suite(void)
 	tcase_add_test(tc, test_limit_readonly);
 	tcase_add_test(tc, test_grant_user);
 	tcase_add_test(tc, test_blocks);
+	tcase_add_test(tc, test_block_revokes_spellings);
 	suite_add_tcase(s, tc);
 	return (s);
 }
