@@ -80,7 +80,7 @@ load(const char *text, struct limit_store *s)
 {
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load_string("bench.conf", text, &errs);
-	struct rules_limits l = {s, NULL, NULL, NULL};
+	struct rules_limits l = {s, NULL, NULL, NULL, NULL};
 
 	if (r == NULL) {
 		fprintf(stderr, "bench_limits: %s", strbuf_str(&errs));

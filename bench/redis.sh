@@ -18,7 +18,8 @@
 #	  checked), the two daemons alternating RG_BENCH_ROUNDS times
 #	  (default 3) for RG_BENCH_SECONDS each (default 5) after a warm-up
 #	  run: the median of each, and Redis as a share of LMDB
-#	- in-process lookup time, cache hit and round trip (build/bench_redis)
+#	- in-process lookup time, cache hit and round trip, and a limit
+#	  rule's take with counters in memory and in Redis (build/bench_redis)
 #
 #	The figures are printed and kept in bench/results/redis.txt.
 # DIAGNOSTICS
@@ -159,7 +160,7 @@ median() {
 l=$(median lmdb)
 rd=$(median redis)
 say "milter sessions/s at 16 connections (median of $rounds runs of ${secs}s, cache warm): LMDB grants $l, Redis grants $rd: Redis at $(awk -v a="$l" -v b="$rd" 'BEGIN { printf "%.1f%%", 100 * b / a }') of LMDB"
-say "in-process grant lookups ($build/bench_redis 127.0.0.1:$port):"
+say "in-process grant lookups and limit takes ($build/bench_redis 127.0.0.1:$port):"
 "$build/bench_redis" "127.0.0.1:$port" 100000 > "$scratch/lat.out" 2>&1 ||
     status=1
 cat "$scratch/lat.out" | tee -a "$OUT"

@@ -6,8 +6,8 @@
  *		[--client-name NAME] [--client-resolve OK|FAIL|TEMP|FORGED]
  *		[--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... [--auth USER]
  *		[--auth-type MECH] [--tls] [--cert-subject S]
- *		[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]...
- *		[--door milter|policy]
+ *		[--cert-issuer S] [--cert-fingerprint F] [--daemon NAME]
+ *		[--rcpt-mailer M]... [--door milter|policy]
  * DESCRIPTION
  *	Evaluates the rules for one made-up session through the same
  *	rules_eval() calls the daemon makes (connect, helo, mail, then one
@@ -20,7 +20,8 @@
  *	a Unix socket (no address). --client-resolve gives Sendmail's
  *	{client_resolve} (default: not set, as with Postfix). --tls sets
  *	{tls_version}; --cert-subject is what Postfix sends for a
- *	verified client certificate. --rcpt-mailer given once applies to
+ *	verified client certificate, --cert-fingerprint its
+ *	fingerprint (for cert-identity). --rcpt-mailer given once applies to
  *	every recipient; given as often as --rcpt, the n-th goes with the
  *	n-th recipient.
  *
@@ -70,7 +71,8 @@ const char cmd_explain_usage[] =
 	"explain [-c conf] [--json] --client ADDR [--client-name NAME] "
 	"[--client-resolve R] [--helo NAME | --no-helo] [--sender ADDR] [--rcpt ADDR]... "
 	"[--auth USER] [--auth-type MECH] [--tls] [--cert-subject S] "
-	"[--cert-issuer S] [--daemon NAME] [--rcpt-mailer M]... "
+	"[--cert-issuer S] [--cert-fingerprint F] [--daemon NAME] "
+	"[--rcpt-mailer M]... "
 	"[--door milter|policy]";
 
 enum {

@@ -8,7 +8,8 @@
  *	const char *ctl_time_text(t, buf, len)
  * DESCRIPTION
  *	The blocks table is named by the configuration's "blocks" setting
- *	(default /var/lib/relayguard/blocks.lmdb).
+ *	(default /var/lib/relayguard/blocks.lmdb); "redis" keeps the
+ *	blocks in the redis section's server.
  * DIAGNOSTICS
  *	Every failure is printed as "relayguardctl: CMD: message".
  */
@@ -33,16 +34,17 @@ ctl_blocks_open(const char *cmd, const char *conf, const char *path,
 	char    err[512];
 	int     rc;
 
-	if (path == NULL && (conf != NULL ||
-	    access(RG_DEFAULT_CONF, F_OK) == 0)) {
+	if ((path == NULL || strcmp(path, RULES_IN_REDIS) == 0) &&
+	    (conf != NULL || access(RG_DEFAULT_CONF, F_OK) == 0)) {
 		if ((r = ctl_rules_load(conf)) == NULL)
 			return (CTL_EX_CONFIG);
-		path = rules_settings(r)->blocks;
 		ctl_owner_from(r);
 	}
-	if (path == NULL)
-		path = RULES_BLOCKS_DEFAULT;
-	rc = store_block_open(path, write, s, err, sizeof(err));
+	if (r != NULL)
+		rc = rules_blocks_open(r, path, write, s, err, sizeof(err));
+	else
+		rc = store_block_open(path ? path : RULES_BLOCKS_DEFAULT, write,
+		    s, err, sizeof(err));
 	rules_unref(r);
 	if (rc < 0) {
 		fprintf(stderr, "relayguardctl: %s: %s\n", cmd, err);

@@ -16,7 +16,12 @@
  *	Limit rules count in a private copy of the daemon's counters:
  *	the limit-state file read once, read-only, when it can be (else
  *	empty counters), so explain shows each counter as the daemon
- *	last wrote it and never changes the daemon's.
+ *	last wrote it and never changes the daemon's. With
+ *	"limit-state redis" the copy is read from Redis key by key as
+ *	the rules first need it (store/limit_redis.c, read-only).
+ *	Networks rules count in an empty store of their own (the daemon
+ *	keeps its in memory): explain shows the network of one session
+ *	only.
  * DIAGNOSTICS
  *	Errors are printed on stderr as "file:line:col: error: ...".
  */
@@ -30,8 +35,18 @@
 #include "ctl/ctl_rules.h"
 #include "rules/limits.h"
 #include "store/limit.h"
+#include "store/spread.h"
 
 static struct limit_store *counters;
+static struct spread_store *spread;
+
+/* spread_free - at exit */
+static void
+spread_free(void)
+{
+	spread_close(spread);
+	spread = NULL;
+}
 
 /* counters_close - at exit */
 static void
@@ -48,13 +63,26 @@ attach_counters(struct rules *r)
 	const struct rules_settings *s = rules_settings(r);
 	const char *path = s && s->limit_state ? s->limit_state :
 	    RULES_LIMIT_STATE_DEFAULT;
-	struct rules_limits l = {NULL, NULL, NULL, NULL};
+	struct rules_limits l = {NULL, NULL, NULL, NULL, NULL};
 	char    err[512];
 
-	if (!rules_limits_used(r))
+	if (rules_networks_used(r)) {
+		if (spread == NULL) {
+			spread = spread_local_open(0);
+			atexit(spread_free);
+		}
+		l.spread = spread;
+	}
+	if (!rules_limits_used(r)) {
+		rules_limits_attach(r, &l);
 		return;
+	}
 	if (counters == NULL) {
-		if (strcmp(path, "none") == 0 || access(path, R_OK) != 0 ||
+		if (strcmp(path, RULES_IN_REDIS) == 0 && s->redis != NULL)
+			(void) limit_redis_open(s->redis, 1, &counters, err,
+			    sizeof(err));
+		else if (strcmp(path, "none") == 0 ||
+		    access(path, R_OK) != 0 ||
 		    limit_local_open(path, 1, &counters, err, sizeof(err)) < 0)
 			(void) limit_local_open(NULL, 0, &counters, err,
 			    sizeof(err));

@@ -18,7 +18,9 @@
  *	configuration loaded (at start and at each reload), so a reload
  *	keeps them. The store is opened when a configuration first has a
  *	limit rule: the local engine on the file of limit-state (default
- *	/var/lib/relayguard/limits.lmdb; "none": memory only). A file
+ *	/var/lib/relayguard/limits.lmdb; "none": memory only), or with
+ *	"limit-state redis" the shared engine in the redis section's
+ *	server (store/limit_redis.c; flushing is then a no-op). A file
  *	that cannot be opened refuses that configuration (at start the
  *	daemon does not start; at reload the old configuration stays):
  *	rules with limits never run uncounted. A changed limit-state
@@ -36,10 +38,17 @@
  *	mlimits_list() and mlimits_reset() answer the control socket's
  *	"limits [SUBJECT]" and "reset SUBJECT" (status line, then body).
  *
- *	A rule's block-after reports through exceeded(): an identity is
- *	blocked for the rule's time (rules_block_add(): its grants are
- *	revoked, the block logged with its reason); a network is only
- *	logged.
+ *	The networks each identity logs in from ("networks K/PERIOD"
+ *	rules) are kept in memory only (store/spread.h), opened when a
+ *	configuration first has such a rule and kept across reloads; a
+ *	restart forgets them. "reset SUBJECT" clears them too.
+ *
+ *	A rule's block-after, and a networks rule that says "block",
+ *	report through exceeded(): an identity is blocked for the rule's
+ *	time (rules_block_add(): its grants are revoked, the block logged
+ *	with its reason) and the block counted in the stats by cause; a
+ *	rule marked warn only logs and counts the block it would have
+ *	made; a network is only logged.
  * THREADS
  *	The store is opened and attached under one mutex (loads are
  *	serialised by live.c already); sessions use it without locks of
@@ -56,14 +65,19 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "milter/limits.h"
+#include "milter/live.h"
+#include "milter/stats.h"
 #include "rules/limits.h"
+#include "rules/rules.h"
 #include "store/limit.h"
+#include "store/spread.h"
 
 #define MLIMITS_FLUSH	5		/* seconds between flushes */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static struct limit_store *store;
+static struct spread_store *spread;	/* networks rules; memory only */
 static char *store_path;		/* as opened; "none" for memory */
 static int started, running, stopping;
 static pthread_t flusher;
@@ -78,14 +92,29 @@ now_us(void)
 	return ((int64_t) ts.tv_sec * LIMIT_US + ts.tv_nsec / 1000);
 }
 
+/* why - the reason of a block, as logged and kept with it */
+static void
+why(const struct rules_limit_event *ev, char *buf, size_t len)
+{
+	if (ev->networks > 0)
+		snprintf(buf, len, "networks rule %s (%s): logged in from more "
+		    "than %u networks, the last %s", ev->limit, ev->where,
+		    ev->networks - 1, ev->network);
+	else
+		snprintf(buf, len, "limit %s (%s) refused %lu times in a row",
+		    ev->limit, ev->where, ev->denials);
+}
+
 /*
- * exceeded - a rule's block-after was reached: block the identity (a
- * network is only logged) and revoke its grants
+ * exceeded - a rule's block-after was reached, or an identity came
+ * from too many networks: block the identity (a network is only
+ * logged), revoke its grants, count the block; a warn rule only logs
+ * and counts what it would have blocked
  */
 static void
 exceeded(void *arg, const struct rules_limit_event *ev)
 {
-	char    reason[200], err[256];
+	char    reason[400], err[256];
 	size_t  revoked = 0;
 
 	(void) arg;
@@ -95,16 +124,28 @@ exceeded(void *arg, const struct rules_limit_event *ev)
 		    ev->subject, ev->denials);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "limit %s (%s) refused %lu times in "
-	    "a row", ev->limit, ev->where, ev->denials);
+	why(ev, reason, sizeof(reason));
+	if (ev->block_ttl <= 0) {
+		log_warning("%s%s: %s (the rule does not block)", ev->warn ?
+		    "warn: " : "", ev->subject, reason);
+		return;
+	}
+	if (ev->warn) {
+		log_warning("warn: would block %s for %d s: %s; nothing done",
+		    ev->subject, ev->block_ttl, reason);
+		stats_inc(live_stats(), STATS_BLOCKS_WARNED);
+		return;
+	}
 	if (rules_block_add(ev->rules, NULL, ev->subject, ev->block_ttl,
-	    reason, &revoked, err, sizeof(err)) < 0)
-		log_error("limit %s (%s): cannot block %s: %s", ev->limit,
-		    ev->where, ev->subject, err);
-	else
-		log_warning("blocked %s for %d s: %s; %zu grant%s revoked",
-		    ev->subject, ev->block_ttl, reason, revoked,
-		    revoked == 1 ? "" : "s");
+	    reason, &revoked, err, sizeof(err)) < 0) {
+		log_error("%s: cannot block %s: %s", reason, ev->subject, err);
+		return;
+	}
+	log_warning("blocked %s for %d s: %s; %zu grant%s revoked",
+	    ev->subject, ev->block_ttl, reason, revoked,
+	    revoked == 1 ? "" : "s");
+	stats_inc(live_stats(), ev->networks > 0 ? STATS_BLOCKS_NETWORKS :
+	    STATS_BLOCKS_LIMIT);
 }
 
 /* want_path - the limit-state of r: a path or "none" */
@@ -121,7 +162,7 @@ want_path(const struct rules *r)
 int
 mlimits_attach(struct rules *r, struct strbuf *errs)
 {
-	struct rules_limits l = {NULL, NULL, exceeded, NULL};
+	struct rules_limits l = {NULL, NULL, exceeded, NULL, NULL};
 	const char *path = want_path(r);
 	char    err[512];
 	int     ret = 0;
@@ -130,7 +171,10 @@ mlimits_attach(struct rules *r, struct strbuf *errs)
 	if (!started)
 		goto out;
 	if (store == NULL && rules_limits_used(r)) {
-		if (limit_local_open(strcmp(path, "none") == 0 ? NULL : path, 0,
+		if (strcmp(path, RULES_IN_REDIS) == 0 ?
+		    limit_redis_open(rules_settings(r)->redis, 0, &store, err,
+		    sizeof(err)) < 0 :
+		    limit_local_open(strcmp(path, "none") == 0 ? NULL : path, 0,
 		    &store, err, sizeof(err)) < 0) {
 			strbuf_printf(errs, "%s: error: limit-state %s\n",
 			    rules_source(r), err);
@@ -138,12 +182,20 @@ mlimits_attach(struct rules *r, struct strbuf *errs)
 			goto out;
 		}
 		store_path = xstrdup(path);
-		log_info("rate counters: %s (%zu keys)", strcmp(path, "none") ?
-		    path : "in memory only", limit_local_count(store));
+		if (strcmp(path, RULES_IN_REDIS) == 0)
+			log_info("rate counters: in Redis, shared with every "
+			    "host of the same redis section");
+		else
+			log_info("rate counters: %s (%zu keys)",
+			    strcmp(path, "none") ? path : "in memory only",
+			    limit_local_count(store));
 	} else if (store != NULL && strcmp(path, store_path) != 0)
 		log_warning("reload: the limit-state setting changes at the "
 		    "next start, not now (counting in %s)", store_path);
+	if (spread == NULL && rules_networks_used(r))
+		spread = spread_local_open(0);
 	l.store = store;
+	l.spread = spread;
 	rules_limits_attach(r, &l);
 out:
 	pthread_mutex_unlock(&mu);
@@ -235,27 +287,18 @@ mlimits_stop(void)
 	 */
 }
 
-/* secs - microseconds from now to t, rounded up to seconds (>= 0) */
-static long long
-secs(int64_t t, int64_t now)
-{
-	return (t <= now ? 0 : (long long) ((t - now + LIMIT_US - 1) / LIMIT_US));
-}
-
 /* list_one - one line per window of a key */
 static int
 list_one(const struct limit_info *i, void *arg)
 {
 	struct strbuf *out = arg;
 	int64_t now = now_us();
-	char    w[40];
+	char    line[LIMIT_LINE_MAX];
 	size_t  k;
 
 	for (k = 0; k < i->nwin; k++) {
-		limit_window_format(&i->win[k], w, sizeof(w));
-		strbuf_printf(out, "%s %s %s left %u next %llds full %llds "
-		    "refused %lu\n", i->subject, i->name, w, i->left[k],
-		    secs(i->next[k], now), secs(i->empty[k], now), i->denials);
+		limit_info_line(i, k, now, line, sizeof(line));
+		strbuf_puts(out, line);
 	}
 	return (0);
 }
@@ -285,12 +328,18 @@ void
 mlimits_reset(const char *subject, struct strbuf *out)
 {
 	struct limit_store *s = current();
+	struct spread_store *sp;
 	long    n = s != NULL ? limit_reset(s, subject) : 0;
 
 	if (n < 0) {
 		strbuf_puts(out, "error reset failed\n");
 		return;
 	}
+	pthread_mutex_lock(&mu);
+	sp = spread;
+	pthread_mutex_unlock(&mu);
+	if (sp != NULL)
+		n += spread_reset(sp, subject);
 	strbuf_printf(out, "ok\n%ld counter%s reset\n", n, n == 1 ? "" : "s");
 	if (n > 0)
 		log_info("rate counters of %s reset (%ld) from the control "

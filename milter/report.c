@@ -21,8 +21,9 @@
  *	permitted relay, an accept, a discard) is logged as one line (see
  *	logline_format()) with the session's facts and identity, after
  *	a line for what a rule marked warn would have done; the recipient
- *	counters follow what the MTA is told at RCPT; an internal error
- *	is logged and counted.
+ *	counters follow what the MTA is told at RCPT; a refusal of a
+ *	blocked identity is counted at whatever stage it is told; an
+ *	internal error is logged and counted.
  *
  *	report_logline() fills the fields of that line (its strings point
  *	into s and res).
@@ -169,4 +170,7 @@ report_result(const struct rules_session *s, enum rules_stage stage,
 		log_event(s, stage, res, 0);
 	if (stage == RULES_RCPT)
 		count_rcpt(st, res);
+	if (res->blocked && (res->answer == RULES_ANSWER_REJECT ||
+	    res->answer == RULES_ANSWER_TEMPFAIL))
+		stats_inc(st, STATS_BLOCKED_REFUSALS);
 }

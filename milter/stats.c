@@ -16,7 +16,9 @@
  *		const struct rules *r, struct strbuf *out)
  * DESCRIPTION
  *	The daemon's own counters (sessions, recipients by decision,
- *	relays, lookup and internal errors, reloads) are atomics that live
+ *	relays, lookup and internal errors, reloads, the identities the
+ *	daemon blocked by cause, the blocks warn rules would have made,
+ *	the refusals of blocked identities) are atomics that live
  *	as long as the process. Per-rule counters belong to the rule set
  *	(the engine counts them, see rules_rule_stats()): they start at
  *	zero when a reload swaps in a new configuration.
@@ -71,6 +73,10 @@ static const char *const counter_names[STATS_NCOUNTERS] = {
 	[STATS_INTERNAL_ERRORS] = "internal_errors",
 	[STATS_RELOADS] = "reloads",
 	[STATS_RELOADS_REFUSED] = "reloads_refused",
+	[STATS_BLOCKS_LIMIT] = "blocks_by_limit",
+	[STATS_BLOCKS_NETWORKS] = "blocks_by_networks",
+	[STATS_BLOCKS_WARNED] = "blocks_warned",
+	[STATS_BLOCKED_REFUSALS] = "blocked_refusals",
 };
 
 /* The counters of Redis tables (store/redis.h), for both formats. */
@@ -228,7 +234,18 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 		"Configuration reloads accepted."},
 		{STATS_RELOADS_REFUSED, "relayguard_reloads_refused_total",
 		NULL, "Configuration reloads refused."},
+		{STATS_BLOCKS_LIMIT, "relayguard_blocks_total", "limit",
+		"Identities blocked by the daemon, by cause."},
+		{STATS_BLOCKS_NETWORKS, "relayguard_blocks_total", "networks",
+		NULL},
+		{STATS_BLOCKS_WARNED, "relayguard_blocks_warned_total", NULL,
+		"Blocks that rules marked warn would have made."},
+		{STATS_BLOCKED_REFUSALS, "relayguard_blocked_refusals_total",
+		NULL, "Decisions refused because the identity is blocked."},
 	};
+	/* Every counter has its metric. */
+	_Static_assert(sizeof(m) / sizeof(m[0]) == STATS_NCOUNTERS,
+	    "a stats counter without a Prometheus metric");
 	size_t  i;
 	int     d;
 
@@ -239,8 +256,10 @@ stats_format_prometheus(struct stats *st, const struct rules *r,
 			strbuf_printf(out, "# TYPE %s counter\n", m[i].name);
 		}
 		if (m[i].label)
-			strbuf_printf(out, "%s{decision=\"%s\"} %llu\n",
-			    m[i].name, m[i].label, stats_get(st, m[i].c));
+			strbuf_printf(out, "%s{%s=\"%s\"} %llu\n", m[i].name,
+			    m[i].c == STATS_BLOCKS_LIMIT || m[i].c ==
+			    STATS_BLOCKS_NETWORKS ? "cause" : "decision",
+			    m[i].label, stats_get(st, m[i].c));
 		else
 			strbuf_printf(out, "%s %llu\n", m[i].name,
 			    stats_get(st, m[i].c));

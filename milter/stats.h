@@ -20,6 +20,10 @@ enum stats_counter {
 	STATS_INTERNAL_ERRORS,
 	STATS_RELOADS,
 	STATS_RELOADS_REFUSED,
+	STATS_BLOCKS_LIMIT,		/* identities blocked by block-after */
+	STATS_BLOCKS_NETWORKS,		/* ... by a networks rule */
+	STATS_BLOCKS_WARNED,		/* blocks a warn rule would have made */
+	STATS_BLOCKED_REFUSALS,		/* refusals of a blocked identity */
 	STATS_NCOUNTERS,
 };
 

@@ -48,6 +48,8 @@
  *	ccert_subject, ccert_issuer  {cert_subject}, {cert_issuer},
  *			xtext-decoded (Postfix sends them only for a
  *			verified certificate, as it does the macros)
+ *	ccert_fingerprint  {cert_fp}, cert-fingerprint (as Postfix
+ *			writes it: hex bytes with colons)
  *	sender		MAIL FROM in angle brackets ("<>" when empty:
  *			the null sender)
  *	sasl_username	{auth_authen}
@@ -56,7 +58,7 @@
  *	recipient	RCPT TO in angle brackets
  *
  *	Everything else (instance and protocol_state, which the door
- *	reads itself; ccert_fingerprint, size, ...) is no fact of the
+ *	reads itself; ccert_pubkey_fingerprint, size, ...) is no fact of the
  *	rules and is ignored, as the protocol asks. Postfix has no
  *	attribute for {verify} or {rcpt_mailer}: those facts are absent
  *	through this door.
@@ -97,6 +99,7 @@ static const struct attr_fact {
 	{"encryption_protocol", RULES_FACT_TLS_VERSION, ATTR_PLAIN},
 	{"ccert_subject", RULES_FACT_CERT_SUBJECT, ATTR_XTEXT},
 	{"ccert_issuer", RULES_FACT_CERT_ISSUER, ATTR_XTEXT},
+	{"ccert_fingerprint", RULES_FACT_CERT_FINGERPRINT, ATTR_PLAIN},
 	{"sender", RULES_FACT_SENDER, ATTR_BRACKETS},
 	{"sasl_username", RULES_FACT_AUTH, ATTR_PLAIN},
 	{"sasl_method", RULES_FACT_AUTH_TYPE, ATTR_PLAIN},

@@ -1109,9 +1109,9 @@ run_block(struct an *an, enum rules_stage stage, const struct rule **dec)
 			continue;	/* decides nothing */
 		for (j = 0, ok = 1; j < ar->r->nconds && ok; j++)
 			ok = aval(an, ar->atom[j]) ^ ar->r->conds[j].neg;
-		/* A limit rule refuses only over its limit: a stranger
-		 * under it passes, so it never blocks a witness. */
-		if (!ok || ar->r->limit != NULL)
+		/* A limit or networks rule refuses only over its count: a
+		 * stranger under it passes, so it never blocks a witness. */
+		if (!ok || ar->r->limit != NULL || ar->r->spread != NULL)
 			continue;
 		switch (ar->r->action) {
 		case ACT_CHECK:
@@ -1432,7 +1432,8 @@ warnings(struct an *an)
 			/* Shadowed: an earlier non-check rule with a subset. */
 			for (j = 0; j < i; j++) {
 				er = &an->blocks[s][j];
-				if (er->r->action == ACT_CHECK || er->r->limit != NULL)
+				if (er->r->action == ACT_CHECK ||
+				    er->r->limit != NULL || er->r->spread != NULL)
 					continue;
 				for (k = 0; k < er->r->nconds; k++) {
 					for (c = 0; c < ar->r->nconds; c++)
@@ -1488,7 +1489,9 @@ warnings(struct an *an)
 	for (i = 0; i < r->ntables; i++) {
 		const struct table *tb = r->tables[i];
 
-		for (s = 0, used = 0; s < RULES_NSTAGES && !used; s++)
+		/* The certificate map is used by the identity fact. */
+		used = tb == r->cert_map;
+		for (s = 0; s < RULES_NSTAGES && !used; s++)
 			for (j = 0; j < an->nblock[s] && !used; j++) {
 				ar = &an->blocks[s][j];
 				used = ar->r->check_table == tb;

@@ -145,8 +145,8 @@ rules_finish(struct rules *r)
 		char    err[256];
 
 		/* A failed open leaves NULL: lookups then fail closed. */
-		(void) store_block_open(r->settings.blocks, 0, &r->block_store,
-		    err, sizeof(err));
+		(void) rules_blocks_open(r, NULL, 0, &r->block_store, err,
+		    sizeof(err));
 	}
 }
 

@@ -346,6 +346,13 @@ session_identity(const struct rules_session *s, enum rules_stage stage,
 	if (stage >= RULES_HELO && (verify == NULL ||
 	    strcasecmp(verify, "OK") == 0))
 		in.cert_subject = rules_session_get(s, RULES_FACT_CERT_SUBJECT);
+	if (stage >= RULES_HELO && (verify == NULL ||
+	    strcasecmp(verify, "OK") == 0))
+		in.cert_fp = rules_session_get(s, RULES_FACT_CERT_FINGERPRINT);
+	if (s->r->cert_map != NULL) {
+		in.cert_mapped = 1;
+		in.cert_map = s->r->cert_map->store;
+	}
 	in.client = rules_session_client(s);
 	in.grants = s->r->grants;
 	in.ngrants = s->r->ngrants;
@@ -990,6 +997,18 @@ owner_reply(struct ctx *c, struct decision *d)
 	    c->owner_fact == RULES_FACT_AUTH ? "auth" : "identity");
 }
 
+/* refuses_blocked - does rule hold on "FACT blocked" (not negated)? */
+static int
+refuses_blocked(const struct rule *rule)
+{
+	size_t  j;
+
+	for (j = 0; j < rule->nconds; j++)
+		if (rule->conds[j].kind == COND_BLOCKED && !rule->conds[j].neg)
+			return (1);
+	return (0);
+}
+
 /* blocked_reply - the default reply of a rule on a blocked identity */
 static void
 blocked_reply(const struct rule *rule, struct decision *d)
@@ -1261,6 +1280,23 @@ reads_routed(struct ctx *c, const struct rule *rule)
 	return (0);
 }
 
+/*
+ * counted - the counting part of a rule whose conditions hold: a rate
+ * limit or a networks count. 1 the rule decides (over; also for a
+ * rule with neither), 0 it does not, -1 error (c->err).
+ */
+static int
+counted(struct ctx *c, const struct rule *rule)
+{
+	if (rule->limit != NULL)
+		return (limit_rule_check(c->s, rule, c->trace, c->err.msg,
+		    sizeof(c->err.msg)));
+	if (rule->spread != NULL)
+		return (spread_rule_check(c->s, rule, c->trace, c->err.msg,
+		    sizeof(c->err.msg)));
+	return (1);
+}
+
 /* run_block - the first matching rule of the stage's block decides */
 static void
 run_block(struct ctx *c, struct decision *d)
@@ -1306,8 +1342,7 @@ run_block(struct ctx *c, struct decision *d)
 			cond_failed(c, rule, &rule->conds[j]);
 			continue;
 		}
-		if (rule->limit != NULL && (v = limit_rule_check(c->s, rule,
-		    c->trace, c->err.msg, sizeof(c->err.msg))) != 1) {
+		if ((v = counted(c, rule)) != 1) {
 			if (v == 0)
 				continue;
 			if (c->trace)
@@ -1316,6 +1351,8 @@ run_block(struct ctx *c, struct decision *d)
 				    c->err.msg);
 			on_error(c, rule, d);
 			count(rule, RULES_STAT_ERROR);
+			if (warned(c, rule, d))
+				continue;
 			return;
 		}
 		if (rule->action == ACT_CHECK) {
@@ -1338,7 +1375,8 @@ run_block(struct ctx *c, struct decision *d)
 			    "readings: %s)", rule_refuses(rule) ? "refuses" :
 			    "permits", rule_refuses(rule) ? "some" : "every",
 			    rds);
-		} else if (c->trace && rule->limit == NULL)
+		} else if (c->trace && rule->limit == NULL &&
+		    rule->spread == NULL)
 			trace_add(c->trace, c->stage, rule->where, rule->text,
 			    RULES_TRACE_MATCH, rule->nconds ? "all conditions hold" :
 			    "no conditions");
@@ -1442,6 +1480,9 @@ fill(struct ctx *c, const struct decision *d, struct rules_result *res)
 		copy(res->error, sizeof(res->error), d->error);
 		res->error_first = d->error_first;
 	}
+	res->blocked = !d->lookup_error && d->rule != NULL &&
+	    (d->verdict == RULES_REJECT || d->verdict == RULES_TEMPFAIL) &&
+	    refuses_blocked(d->rule);
 }
 
 /* trace_result - the stage's answer, as trace steps */

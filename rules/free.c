@@ -50,6 +50,7 @@ rule_free(struct rule *rule)
 		free(rule->conds[i].text);
 	free(rule->conds);
 	limit_rule_free(rule->limit);
+	spread_rule_free(rule->spread);
 	free(rule->reply.text);
 	free(rule->where);
 	free(rule->name);
@@ -126,6 +127,7 @@ rules_free(struct rules *r)
 	free(r->set_socket);
 	free(r->set_control);
 	free(r->set_policy);
+	free(r->set_cert_identity);
 	free(r->set_user);
 	free(r->set_limit_state);
 	free(r->set_delim);

@@ -7,7 +7,8 @@
  * The identity fact is the SASL login when the client authenticated;
  * otherwise the user recorded with the client's grant in a dynamic
  * table (POP/IMAP-before-SMTP); otherwise the common name of the
- * client certificate; absent for a stranger. identity-source says
+ * client certificate (or the login a map gives for it); absent for a
+ * stranger. identity-source says
  * which: "auth", "grant" or "cert".
  *
  * This is library code: it never logs and never exits.
@@ -32,6 +33,18 @@ struct identity_in {
 	const char *auth;		/* {auth_authen} */
 	const struct addr *client;
 	const char *cert_subject;	/* {cert_subject} */
+	const char *cert_fp;		/* {cert_fp}, ccert_fingerprint */
+	/*
+	 * The certificate identity map (the cert-identity setting), or
+	 * NULL: the subject's CN is the identity. With a map, the
+	 * fingerprint, then the subject, then its CN are looked up; the
+	 * value is the identity; a certificate in none gives no identity.
+	 */
+	struct store *cert_map;
+	int	cert_mapped;		/* a map is configured: cert_map
+					 * NULL then means it is not open
+					 * (an error when a certificate
+					 * is to be looked up) */
 	struct store *const *grants;	/* the dynamic tables to ask */
 	size_t	ngrants;
 	time_t	now;
@@ -42,7 +55,8 @@ struct identity_in {
  * its source in *src. A longer identity is cut (a grant's user is at
  * most STORE_USER_MAX - 1 bytes anyway). Control characters make an
  * auth or cert value unusable (absent). Returns 1 found, 0 absent, -1
- * a grant lookup failed (err filled; the caller fails closed).
+ * a grant or certificate map lookup failed (err filled; the caller
+ * fails closed).
  */
 extern int identity_derive(const struct identity_in *, char *out,
 	size_t outlen, enum identity_source *src, struct store_error *err);

@@ -9,6 +9,9 @@
  *	void	rules_limits_attach(struct rules *r,
  *		const struct rules_limits *l)
  *	int	rules_limits_used(const struct rules *r)
+ *	int	rules_networks_used(const struct rules *r)
+ *	char   *rules_client_network(const struct rules_session *s,
+ *		char *buf, size_t len)
  *	char   *rules_limit_subject(const struct rules_session *s,
  *		char *buf, size_t len, int *identity)
  *
@@ -20,6 +23,9 @@
  *	void	limit_settle(struct rules_session *s, int permitted,
  *		struct rules_trace *trace)
  *	void	limit_rule_free(struct rule_limit *lim)
+ *	int64_t	limit_now(const struct rules *r)
+ *	int	limit_identity(const struct rules_session *s,
+ *		enum rules_stage stage, char *buf, size_t len)
  * DESCRIPTION
  *	limit_rule_check() runs when the conditions of a rule with a
  *	limit hold. It takes one unit from the subject's counters of
@@ -43,7 +49,8 @@
  *
  *	With block-after N, the N-th refusal in a row of one subject
  *	(counted by the store until its counters are idle again) is
- *	reported through the attached exceeded() hook.
+ *	reported through the attached exceeded() hook, marked warn when
+ *	the rule is (the hook then blocks nothing).
  * DIAGNOSTICS
  *	Errors are returned in err; nothing is logged.
  * THREADS
@@ -77,40 +84,56 @@ rules_limits_used(const struct rules *r)
 	return (0);
 }
 
+/* rules_networks_used - does a rule count networks? */
+int
+rules_networks_used(const struct rules *r)
+{
+	size_t  i;
+
+	for (i = 0; i < r->nall; i++)
+		if (r->all_rules[i]->spread != NULL)
+			return (1);
+	return (0);
+}
+
 /*
- * rules_limit_subject - the identity, else the client's network; NULL
- * when the identity cannot be known (a grant table failed)
+ * limit_identity - the identity as stage knows it, lowercased, control
+ * characters as '?', cut at LIMIT_SUBJECT_MAX: 1, 0 none, -1 unknown
+ * (a grant table failed)
  */
-char   *
-rules_limit_subject(const struct rules_session *s, char *buf, size_t len,
-	int *identity)
+int
+limit_identity(const struct rules_session *s, enum rules_stage stage,
+	char *buf, size_t len)
 {
 	char    id[LIMIT_SUBJECT_MAX + 1];
-	const char *auth = id, *source;
-	const struct addr *client = rules_session_client(s);
-	struct prefix pf;
+	const char *source;
 	size_t  i, n;
-	char    a[ADDR_STRLEN];
 	int     known;
 
-	if ((known = rules_identity(s, RULES_RCPT, id, sizeof(id),
-	    &source)) < 0)
-		return (NULL);
-	*identity = known > 0 && *auth != '\0';
-	if (*identity) {
-		n = strlen(auth);
-		if (n > LIMIT_SUBJECT_MAX)
-			n = LIMIT_SUBJECT_MAX;
-		if (n >= len)
-			n = len - 1;
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char) auth[i];
+	if ((known = rules_identity(s, stage, id, sizeof(id), &source)) < 0)
+		return (-1);
+	if (known == 0 || id[0] == '\0')
+		return (0);
+	n = strlen(id);
+	if (n >= len)
+		n = len - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) id[i];
 
-			buf[i] = c < 0x20 || c == 0x7f ? '?' : (char) tolower(c);
-		}
-		buf[n] = '\0';
-		return (buf);
+		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char) tolower(c);
 	}
+	buf[n] = '\0';
+	return (1);
+}
+
+/* rules_client_network - the client's /24 or /64, or "unknown" */
+char   *
+rules_client_network(const struct rules_session *s, char *buf, size_t len)
+{
+	const struct addr *client = rules_session_client(s);
+	struct prefix pf;
+	char    a[ADDR_STRLEN];
+
 	if (client == NULL) {
 		snprintf(buf, len, "unknown");
 		return (buf);
@@ -124,9 +147,25 @@ rules_limit_subject(const struct rules_session *s, char *buf, size_t len,
 	return (buf);
 }
 
-/* now_us - the attached clock, or the real one */
-static int64_t
-now_us(const struct rules *r)
+/*
+ * rules_limit_subject - the identity, else the client's network; NULL
+ * when the identity cannot be known (a grant table failed)
+ */
+char   *
+rules_limit_subject(const struct rules_session *s, char *buf, size_t len,
+	int *identity)
+{
+	int     known = limit_identity(s, RULES_RCPT, buf, len);
+
+	if (known < 0)
+		return (NULL);
+	*identity = known;
+	return (known ? buf : rules_client_network(s, buf, len));
+}
+
+/* limit_now - the attached clock, or the real one */
+int64_t
+limit_now(const struct rules *r)
 {
 	struct timespec ts;
 
@@ -182,7 +221,7 @@ limit_rule_check(struct rules_session *s, const struct rule *rule,
 			    "grant table failed)", lim->name);
 			return (-1);
 		}
-		held->now = now_us(r);
+		held->now = limit_now(r);
 	}
 	key.subject = held->subject;
 	key.name = lim->name;
@@ -219,7 +258,10 @@ limit_rule_check(struct rules_session *s, const struct rule *rule,
 		ev.limit = lim->name;
 		ev.where = rule->where;
 		ev.denials = ans.denials;
+		ev.networks = 0;
+		ev.network = NULL;
 		ev.block_ttl = lim->block_ttl;
+		ev.warn = rule->warn;
 		r->limits.exceeded(r->limits.arg, &ev);
 	}
 	return (1);

@@ -11,6 +11,10 @@
  * keeps the counters. Rules with limits and no store attached answer
  * on-error (tempfail by default): nothing is permitted uncounted.
  *
+ * A rule "reject networks 3/hour block for 1d" counts, the same way,
+ * the distinct networks each identity logs in from, in a spread store
+ * (store/spread.h) attached beside the counters.
+ *
  * This is library code: it never logs and never exits.
  */
 #include <stdint.h>
@@ -18,16 +22,28 @@
 struct rules;
 struct rules_session;
 struct limit_store;
+struct spread_store;
 
-/* A limit was refused block_after times in a row for one subject. */
+/*
+ * A limit was refused block_after times in a row for one subject; or
+ * an identity came from a network that took it over the K of a
+ * "networks K/PERIOD" rule (networks > 0).
+ */
 struct rules_limit_event {
 	const struct rules *rules;	/* the configuration that refused */
 	const char *subject;		/* identity, or the client's network */
 	int	identity;		/* 1: subject is an identity */
 	const char *limit;		/* the limit's name (its rule's label) */
 	const char *where;		/* file:line of the rule */
-	unsigned long denials;
-	int	block_ttl;		/* seconds asked for by the rule */
+	unsigned long denials;		/* a rate limit: refusals in a row */
+	unsigned networks;		/* a networks rule: distinct networks
+					 * seen in its period (capped at K +
+					 * 1); 0 for a rate limit */
+	const char *network;		/* a networks rule: the new one */
+	int	block_ttl;		/* seconds asked for by the rule; 0:
+					 * the rule does not ask to block */
+	int	warn;			/* the rule is marked warn: log and
+					 * count, block nothing */
 };
 
 struct rules_limits {
@@ -42,6 +58,11 @@ struct rules_limits {
 	 */
 	void	(*exceeded) (void *arg, const struct rules_limit_event *);
 	void   *arg;
+	/*
+	 * The networks each identity logs in from (store/spread.h), for
+	 * "networks K/PERIOD" rules; NULL: those rules answer on-error.
+	 */
+	struct spread_store *spread;
 };
 
 /*
@@ -53,6 +74,17 @@ extern void rules_limits_attach(struct rules *, const struct rules_limits *);
 
 /* rules_limits_used - 1 when some rule of r has a limit */
 extern int rules_limits_used(const struct rules *);
+
+/* rules_networks_used - 1 when some rule of r counts networks */
+extern int rules_networks_used(const struct rules *);
+
+/*
+ * rules_client_network - the client's /24 (IPv4) or /64 (IPv6) of s as
+ * "192.0.2.0/24" into buf; "unknown" when there is no client address.
+ * Returns buf.
+ */
+extern char *rules_client_network(const struct rules_session *, char *buf,
+	size_t len);
 
 /*
  * rules_limit_subject - what a limit counts in this session: the

@@ -22,6 +22,7 @@
  *
  *	file	 := { stmt NL }
  *	stmt	 := setting VALUE | list | table | include | block
+ *		  | "cert-identity" "<" NAME ">"
  *	list	 := "list" NAME ( "{" items "}" | "file" STRING )
  *	table	 := "table" NAME [ "dynamic" ] STRING
  *		  | "table" NAME "dynamic" "redis"
@@ -37,6 +38,8 @@
  *	OWNERMODE := "authenticated" | "known" | "unauthenticated"
  *	limit	 := "limit" RATE { RATE } [ "per" "identity" ]
  *		    [ "except" set ] [ "block-after" N [ "for" DURATION ] ]
+ *		  | "networks" K "/" PERIOD [ "per" "identity" ]
+ *		    [ "except" set ] [ "block" [ "for" DURATION ] ]
  *	cond	 := [ "not" ] ( FLAG | FACT "in" set | FACT "=" item )
  *	set	 := "<" NAME ">" | "{" items "}"
  *
@@ -82,6 +85,7 @@
 #include "rules/parse_int.h"
 #include "rules/rules_int.h"
 #include "store/redis.h"
+#include "store/spread.h"
 
 #define FILE_MAX	(64 * 1024 * 1024)
 
@@ -105,6 +109,7 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{"accept", KW_ACTION, ACT_ACCEPT},
 	{"blocks", KW_SETTING, SET_BLOCKS},
+	{"cert-identity", KW_SETTING, SET_CERT_IDENTITY},
 	{"check", KW_ACTION, ACT_CHECK},
 	{"connect", KW_STAGE, RULES_CONNECT},
 	{"control", KW_SETTING, SET_CONTROL},
@@ -138,7 +143,7 @@ static const char *const setting_names[SET_NSETTINGS] = {
 	"socket", "control", "user", "on-error", "delay-reject",
 	"recipient-delimiter", "log-level", "open-relay",
 	"milter-timeout", "max-connections", "blocks", "limit-state",
-	"policy", "policy-permit", "milter-connect-reply",
+	"policy", "policy-permit", "milter-connect-reply", "cert-identity",
 };
 
 /* perr - report an error at the current token */
@@ -691,7 +696,7 @@ parse_redis(struct parser *p)
 		sync(p, 0);
 		return;
 	}
-	p->r->redis = redis_conf_new();
+	p->r->settings.redis = p->r->redis = redis_conf_new();
 	p->r->redis_pos = pos;
 	lex_next(p->lex);
 	if (p->lex->tok.type != TOK_LBRACE) {
@@ -746,10 +751,19 @@ parse_redis(struct parser *p)
 static void
 open_redis_tables(struct parser *p)
 {
+	const struct rules_settings *s = &p->r->settings;
 	struct table *t;
 	char    err[256];
 	size_t  i;
 
+	if (p->r->redis == NULL && s->blocks != NULL &&
+	    strcmp(s->blocks, RULES_IN_REDIS) == 0)
+		perr_at(p, &p->setting_pos[SET_BLOCKS], "blocks redis but "
+		    "there is no redis section");
+	if (p->r->redis == NULL && s->limit_state != NULL &&
+	    strcmp(s->limit_state, RULES_IN_REDIS) == 0)
+		perr_at(p, &p->setting_pos[SET_LIMIT_STATE], "limit-state "
+		    "redis but there is no redis section");
 	for (i = 0; i < p->r->ntables; i++) {
 		t = p->r->tables[i];
 		if (!t->redis)
@@ -801,6 +815,19 @@ parse_setting(struct parser *p, int id)
 	}
 	p->setting_pos[id] = pos;
 	lex_next(p->lex);
+	if (id == SET_CERT_IDENTITY) {
+		/* A table name, resolved with the others (resolve.c). */
+		if (p->lex->tok.type != TOK_SETREF) {
+			expected(p, "a table <name> after cert-identity");
+			sync(p, 0);
+			return;
+		}
+		p->r->set_cert_identity = xstrdup(p->lex->tok.text);
+		p->r->cert_identity_pos = here(p);
+		lex_next(p->lex);
+		expect_eol(p, 0);
+		return;
+	}
 	if (p->lex->tok.type != TOK_WORD && p->lex->tok.type != TOK_STRING) {
 		snprintf(what, sizeof(what), "a value after %s",
 		    setting_names[id]);
@@ -1232,6 +1259,134 @@ trim_end(char *s)
 }
 
 /*
+ * parse_except - "except SET" after a limit or networks clause: a
+ * negated condition on the identity, added to the rule's conditions
+ * so that exempt identities never reach the counters. Returns 0 (also
+ * when there is no except), or -1 after a syntax error.
+ */
+static int
+parse_except(struct parser *p, struct rule *rule)
+{
+	const struct fact_def *who = &rules_facts_tab[RULES_FACT_IDENTITY];
+	struct items it = {0};
+	struct cond c;
+	size_t  cstart;
+
+	if (!tok_is(p, "except"))
+		return (0);
+	memset(&c, 0, sizeof(c));
+	c.kind = COND_SET;
+	c.neg = 1;
+	c.id = (int) who->id;
+	cstart = p->lex->tok.start;
+	lex_next(p->lex);
+	if (p->lex->tok.type == TOK_SETREF) {
+		c.text = slice(p, cstart, p->lex->tok.end);
+		add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
+		lex_next(p->lex);
+	} else if (p->lex->tok.type == TOK_LBRACE) {
+		parse_items(p, &it);
+		c.text = trim_end(slice(p, cstart, p->lex->tok.start));
+		if ((c.set = inline_set(p, &it, who)) != NULL)
+			add_cond(rule, &c);
+		else
+			free(c.text);
+		items_free(&it);
+	} else {
+		expected(p, "<list> or { identities } after except");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * parse_subject - what a limit or networks clause counts: "[per
+ * identity]"; then its text (from start) into *text, then its
+ * exemptions. Returns 0, or -1 after a syntax error.
+ */
+static int
+parse_subject(struct parser *p, struct rule *rule, size_t start,
+	char **text)
+{
+	if (tok_is(p, "per")) {
+		lex_next(p->lex);
+		if (!tok_is(p, "identity")) {
+			expected(p, "identity after per");
+			return (-1);
+		}
+		lex_next(p->lex);
+	}
+	*text = trim_end(slice(p, start, p->lex->tok.start));
+	return (parse_except(p, rule));
+}
+
+/*
+ * parse_duration - "for DURATION" (1h, 2d, 30m) into *secs; nothing
+ * when there is no "for". Returns 0, or -1 after a syntax error.
+ */
+static int
+parse_duration(struct parser *p, int *secs)
+{
+	struct limit_window dur;
+	char    err[256];
+
+	if (!tok_is(p, "for"))
+		return (0);
+	lex_next(p->lex);
+	snprintf(err, sizeof(err), "1/%s", p->lex->tok.text);
+	if (p->lex->tok.type != TOK_WORD ||
+	    limit_window_parse(err, &dur, err, sizeof(err)) < 0) {
+		expected(p, "a duration such as 1h or 2d after for");
+		return (-1);
+	}
+	*secs = (int) dur.period;
+	lex_next(p->lex);
+	return (0);
+}
+
+/*
+ * parse_networks - "networks K/PERIOD [per identity] [except SET]
+ * [block [for DURATION]]" (rules/spread.c). Returns -1 after a syntax
+ * error.
+ */
+static int
+parse_networks(struct parser *p, struct rule *rule)
+{
+	struct rule_spread *sp = xcalloc(1, sizeof(*sp));
+	struct limit_window w;
+	size_t  start = p->lex->tok.start;
+	char    err[256];
+
+	rule->spread = sp;
+	if (rule->action != ACT_TEMPFAIL && rule->action != ACT_REJECT)
+		perr(p, "networks needs tempfail or reject: the answer over "
+		    "the count");
+	lex_next(p->lex);
+	if (p->lex->tok.type != TOK_WORD ||
+	    limit_window_parse(p->lex->tok.text, &w, err, sizeof(err)) < 0) {
+		expected(p, "a count after networks, such as 3/hour");
+		return (-1);
+	}
+	if (w.count > SPREAD_MAX) {
+		perr(p, "networks counts at most %d networks", SPREAD_MAX);
+		return (-1);
+	}
+	sp->max = w.count;
+	sp->period = w.period;
+	lex_next(p->lex);
+	if (parse_subject(p, rule, start, &sp->text) < 0)
+		return (-1);
+	if (tok_is(p, "block")) {
+		sp->block = 1;
+		sp->block_ttl = 3600;
+		lex_next(p->lex);
+		if (parse_duration(p, &sp->block_ttl) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
  * parse_limit - the limit of a rule (rules/limits.c): rates, then what
  * is counted, the exemptions (a negated condition on the identity,
  * added before the limit is looked at) and when to report an account.
@@ -1241,11 +1396,7 @@ static int
 parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 {
 	struct rule_limit *lim = xcalloc(1, sizeof(*lim));
-	const struct fact_def *who = &rules_facts_tab[RULES_FACT_IDENTITY];
-	struct limit_window dur;
-	struct items it = {0};
-	struct cond c;
-	size_t  start = p->lex->tok.start, i, cstart;
+	size_t  start = p->lex->tok.start, i;
 	char    err[256], *end;
 	unsigned long n;
 
@@ -1277,39 +1428,8 @@ parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 		expected(p, "a rate after limit, such as 100/hour");
 		return (-1);
 	}
-	if (tok_is(p, "per")) {
-		lex_next(p->lex);
-		if (!tok_is(p, "identity")) {
-			expected(p, "identity after per");
-			return (-1);
-		}
-		lex_next(p->lex);
-	}
-	lim->text = trim_end(slice(p, start, p->lex->tok.start));
-	if (tok_is(p, "except")) {
-		memset(&c, 0, sizeof(c));
-		c.kind = COND_SET;
-		c.neg = 1;
-		c.id = (int) who->id;
-		cstart = p->lex->tok.start;
-		lex_next(p->lex);
-		if (p->lex->tok.type == TOK_SETREF) {
-			c.text = slice(p, cstart, p->lex->tok.end);
-			add_ref(p, rule, add_cond(rule, &c), c.id, here(p));
-			lex_next(p->lex);
-		} else if (p->lex->tok.type == TOK_LBRACE) {
-			parse_items(p, &it);
-			c.text = trim_end(slice(p, cstart, p->lex->tok.start));
-			if ((c.set = inline_set(p, &it, who)) != NULL)
-				add_cond(rule, &c);
-			else
-				free(c.text);
-			items_free(&it);
-		} else {
-			expected(p, "<list> or { identities } after except");
-			return (-1);
-		}
-	}
+	if (parse_subject(p, rule, start, &lim->text) < 0)
+		return (-1);
 	if (tok_is(p, "block-after")) {
 		lex_next(p->lex);
 		n = strtoul(p->lex->tok.text, &end, 10);
@@ -1321,17 +1441,8 @@ parse_limit(struct parser *p, struct rule *rule, enum rules_stage stage)
 		lim->block_after = n;
 		lim->block_ttl = 3600;
 		lex_next(p->lex);
-		if (tok_is(p, "for")) {
-			lex_next(p->lex);
-			snprintf(err, sizeof(err), "1/%s", p->lex->tok.text);
-			if (p->lex->tok.type != TOK_WORD ||
-			    limit_window_parse(err, &dur, err, sizeof(err)) < 0) {
-				expected(p, "a duration such as 1h or 2d after for");
-				return (-1);
-			}
-			lim->block_ttl = (int) dur.period;
-			lex_next(p->lex);
-		}
+		if (parse_duration(p, &lim->block_ttl) < 0)
+			return (-1);
 	}
 	return (0);
 }
@@ -1430,8 +1541,9 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		if (p->lex->tok.type == TOK_WORD && !tok_is(p, "name") &&
 		    !tok_is(p, "weak-ok") && !tok_is(p, "warn")) {
 			for (;;) {
-				if (tok_is(p, "limit")) {
-					if (parse_limit(p, rule, stage) < 0)
+				if (tok_is(p, "limit") || tok_is(p, "networks")) {
+					if ((tok_is(p, "limit") ? parse_limit(p,
+					    rule, stage) : parse_networks(p, rule)) < 0)
 						goto bad;
 					end = p->lex->tok.start;
 					break;
@@ -1491,6 +1603,15 @@ parse_rule(struct parser *p, enum rules_stage stage)
 		    rule->action == ACT_REJECT ? LIMIT_REPLY_REJECT :
 		    LIMIT_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' : '4',
 		    &rule->reply, err, sizeof(err)) < 0)
+			perr(p, "%s", err);	/* cannot happen */
+	}
+	if (rule->spread != NULL) {
+		rule->spread->name = xstrdup(rule->name ? rule->name :
+		    rule->where);
+		if (!rule->reply.given && rules_reply_parse(
+		    rule->action == ACT_REJECT ? SPREAD_REPLY_REJECT :
+		    SPREAD_REPLY_TEMPFAIL, rule->action == ACT_REJECT ? '5' :
+		    '4', &rule->reply, err, sizeof(err)) < 0)
 			perr(p, "%s", err);	/* cannot happen */
 	}
 	rule->text = slice(p, start, end);

@@ -17,7 +17,7 @@
  *	compiled for the fact's item type (once per type, the items
  *	checked and reported at their own position with where the list
  *	was used) or the table; "check FACT <name>" gets its static
- *	table.
+ *	table; "cert-identity <name>" gets its static table.
  *
  *	find_list() and find_table() return the list or table of that
  *	name defined so far, or NULL.
@@ -83,6 +83,27 @@ list_set(struct parser *p, struct list *l, const struct fact_def *f,
 	return (l->compiled[f->type]);
 }
 
+/* cert_map - the table of "cert-identity <name>": a static one */
+static void
+cert_map(struct parser *p)
+{
+	const char *name = p->r->set_cert_identity;
+	struct table *t;
+
+	if (name == NULL)
+		return;
+	if ((t = find_table(p->r, name)) == NULL)
+		perr_at(p, &p->r->cert_identity_pos, "cert-identity: %s <%s>",
+		    find_list(p->r, name) ? "needs a table, not the list" :
+		    "unknown table", name);
+	else if (t->dynamic)
+		perr_at(p, &p->r->cert_identity_pos, "cert-identity needs a "
+		    "static table mapping certificates to logins "
+		    "(relayguardctl compile -l), and <%s> is dynamic", name);
+	else
+		p->r->cert_map = t;
+}
+
 /* parse_resolve - give every <name> its list or table */
 void
 parse_resolve(struct parser *p)
@@ -143,5 +164,6 @@ parse_resolve(struct parser *p)
 		ref->rule->conds[ref->cond].kind = COND_TABLE;
 		ref->rule->conds[ref->cond].table = t;
 	}
+	cert_map(p);
 }
 

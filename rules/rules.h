@@ -22,6 +22,7 @@
 #include "rules/fact_list.h"
 
 struct rules;
+struct redis_conf;
 struct rules_session;
 struct rules_trace;		/* see rules_trace_*() */
 
@@ -61,9 +62,12 @@ struct rules_settings {
 	int	milter_timeout;		/* seconds, default 30 */
 	int	max_connections;	/* default 512 */
 	const char *blocks;		/* the account blocks table,
-					 * default RULES_BLOCKS_DEFAULT */
-	const char *limit_state;	/* counters' file, "none", or NULL:
+					 * default RULES_BLOCKS_DEFAULT;
+					 * RULES_IN_REDIS: in redis */
+	const char *limit_state;	/* counters' file, "none",
+					 * RULES_IN_REDIS, or NULL:
 					 * RULES_LIMIT_STATE_DEFAULT */
+	const struct redis_conf *redis;	/* the redis section, or NULL */
 	const char *policy;		/* the policy door's socket, or NULL */
 	int	policy_permit_dunno;	/* policy-permit dunno: a permit
 					 * answers DUNNO, not OK */
@@ -74,6 +78,8 @@ struct rules_settings {
 
 #define RULES_BLOCKS_DEFAULT	"/var/lib/relayguard/blocks.lmdb"
 #define RULES_LIMIT_STATE_DEFAULT	"/var/lib/relayguard/limits.lmdb"
+/* "blocks redis", "limit-state redis": kept in the redis section's server */
+#define RULES_IN_REDIS	"redis"
 
 #define RULES_MILTER_TIMEOUT_DEFAULT	30
 #define RULES_MAX_CONNECTIONS_DEFAULT	512
@@ -177,6 +183,9 @@ struct rules_result {
 	int	warned;			/* a rule marked warn matched: */
 	enum rules_verdict warn_verdict;	/* what it would have done */
 	char	warn_rule[RULES_WHERE_MAX];	/* "file:line" (the first) */
+	int	blocked;		/* the refusal came from a rule on a
+					 * blocked identity ("identity
+					 * blocked"), for the stats */
 	char	identity[128];		/* at RCPT: the identity, or "" */
 	const char *identity_source;	/* "auth", "grant", "cert"; NULL */
 };
@@ -235,6 +244,15 @@ extern const struct rules_settings *rules_settings(const struct rules *);
 extern int rules_identity(const struct rules_session *s,
 	enum rules_stage stage, char *out, size_t outlen,
 	const char **source);
+
+/*
+ * rules_blocks_open - the blocks table at path (NULL: the configuration's
+ * "blocks" setting; RULES_IN_REDIS: in the redis section's server), as
+ * store_block_open() opens it. Returns 0, or -1 with a message in err.
+ */
+struct store;
+extern int rules_blocks_open(const struct rules *, const char *path,
+	int writable, struct store **out, char *err, size_t errlen);
 
 /*
  * rules_block_add - block identity in the blocks table at path (NULL:

@@ -274,6 +274,26 @@ struct rule_limit {
 	int     block_ttl;		/* seconds of the block asked for */
 };
 
+/*
+ * "networks K/PERIOD [per identity] [except SET] [block [for T]]"
+ * (spread.c): the rule decides when its identity has come from more
+ * than K distinct client networks (/24, /64) within PERIOD; a new
+ * network that takes it over K blocks the identity when asked.
+ */
+struct rule_spread {
+	unsigned max;			/* K */
+	uint32_t period;		/* seconds */
+	int     block;			/* block the identity when exceeded */
+	int     block_ttl;		/* seconds of that block */
+	char   *name;			/* the key's name: the rule's label */
+	char   *text;			/* "networks 3/hour" */
+};
+
+#define SPREAD_REPLY_TEMPFAIL	"451 4.7.1 %{identity}: logins from too " \
+	"many networks, try again later"
+#define SPREAD_REPLY_REJECT	"554 5.7.1 %{identity}: logins from too " \
+	"many networks; contact your postmaster"
+
 #define LIMIT_REPLY_TEMPFAIL	"451 4.7.1 Too many recipients, try again later"
 #define LIMIT_REPLY_REJECT	"554 5.7.1 Too many recipients"
 
@@ -306,6 +326,7 @@ struct rule {
 	int     name_helps;		/* an earlier rule could permit on
 					 * client-name (section 2.3) */
 	struct rule_limit *limit;	/* NULL: none */
+	struct rule_spread *spread;	/* NULL: none */
 	atomic_ulong matched;
 	atomic_ulong stats[RULES_NSTAT];
 	atomic_ulong warned[RULES_NSTAT];	/* warn: what it would have done */
@@ -326,6 +347,9 @@ struct rules {
 	char   *set_limit_state;
 	struct rules_limits limits;	/* attached by the owner; not owned */
 	char   *set_policy;
+	char   *set_cert_identity;	/* cert-identity <NAME>, or NULL */
+	struct source_pos cert_identity_pos;
+	struct table *cert_map;		/* that table, once resolved */
 	struct block blocks[RULES_NSTAGES];
 	struct list **lists;
 	size_t  nlists;
@@ -418,6 +442,16 @@ extern int limit_rule_check(struct rules_session *, const struct rule *,
 extern void limit_settle(struct rules_session *, int permitted,
 	struct rules_trace *);
 extern void limit_rule_free(struct rule_limit *);
+/* limit_now - the attached clock, else the real one, in microseconds */
+extern int64_t limit_now(const struct rules *);
+/* limit_identity - the identity lowercased into buf: 1, 0 none, -1 error */
+extern int limit_identity(const struct rules_session *, enum rules_stage,
+	char *buf, size_t len);
+
+/* spread.c */
+extern int spread_rule_check(struct rules_session *, const struct rule *,
+	struct rules_trace *, char *err, size_t errlen);
+extern void spread_rule_free(struct rule_spread *);
 
 /* parse.c; flags: RULES_LOAD_* and RULES_PARSE_FILE (name is a file) */
 #define RULES_PARSE_FILE	0x100

@@ -188,12 +188,42 @@ extern int limit_gcra_idle(const struct limit_tat *st, size_t nwin,
 	int64_t now);
 
 /*
+ * limit_gcra_conform - make a key's windows have[0..*nhave) (states st)
+ * those of the limit, win[0..nwin): a window with the same count and
+ * period keeps its state, any other starts full (a changed limit is a
+ * new limit). have and st hold LIMIT_WINDOWS_MAX; *nhave becomes nwin.
+ */
+extern void limit_gcra_conform(struct limit_window *have,
+	struct limit_tat *st, size_t *nhave, const struct limit_window *win,
+	size_t nwin);
+
+/*
+ * limit_redis_open - the shared engine: counters in the Redis of a
+ * redis section (store/limit_redis.c), so that several hosts count
+ * together. Nothing is connected here. readonly: takes and gives are
+ * made on a private copy of what Redis holds and never written back
+ * (explain). Returns 0, or -1 with a message in err.
+ */
+struct redis_conf;
+extern int limit_redis_open(const struct redis_conf *, int readonly,
+	struct limit_store **out, char *err, size_t errlen);
+
+/*
  * limit_window_parse - "100/hour" (units second, minute, hour, day,
  * week, their plurals, or "N/30m"-style durations s m h d w). Returns 0,
  * or -1 with the reason in err.
  */
 extern int limit_window_parse(const char *text, struct limit_window *,
 	char *err, size_t errlen);
+
+/*
+ * limit_info_line - window w of i as relayguardctl limits prints it,
+ * "SUBJECT LIMIT RATE left N next Ss full Ss refused N\n", into buf
+ * (LIMIT_LINE_MAX bytes suffice)
+ */
+#define LIMIT_LINE_MAX	(LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 160)
+extern void limit_info_line(const struct limit_info *i, size_t w,
+	int64_t now, char *buf, size_t len);
 
 /* limit_window_format - "100/hour" into buf (at least 32 bytes) */
 extern void limit_window_format(const struct limit_window *, char *buf,

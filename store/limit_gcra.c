@@ -17,10 +17,15 @@
  *		struct limit_info *out)
  *	int	limit_gcra_idle(const struct limit_tat *st, size_t nwin,
  *		int64_t now)
+ *	void	limit_gcra_conform(struct limit_window *have,
+ *		struct limit_tat *st, size_t *nhave,
+ *		const struct limit_window *win, size_t nwin)
  *	int	limit_window_parse(const char *text,
  *		struct limit_window *w, char *err, size_t errlen)
  *	void	limit_window_format(const struct limit_window *w,
  *		char *buf, size_t len)
+ *	void	limit_info_line(const struct limit_info *i, size_t w,
+ *		int64_t now, char *buf, size_t len)
  *
  *	int	limit_take(), limit_give(), limit_peek(), limit_list(),
  *		limit_flush(); long limit_reset(); void limit_close()
@@ -221,6 +226,29 @@ limit_gcra_info(const struct limit_tat *st, const struct limit_window *win,
 	}
 }
 
+/* limit_gcra_conform - a key's windows made those of the limit */
+void
+limit_gcra_conform(struct limit_window *have, struct limit_tat *st,
+	size_t *nhave, const struct limit_window *win, size_t nwin)
+{
+	struct limit_tat nst[LIMIT_WINDOWS_MAX];
+	size_t  i, j;
+
+	if (*nhave == nwin && memcmp(have, win, nwin * sizeof(*win)) == 0)
+		return;
+	for (i = 0; i < nwin && i < LIMIT_WINDOWS_MAX; i++) {
+		nst[i].tat = 0;
+		nst[i].frac = 0;
+		for (j = 0; j < *nhave; j++)
+			if (have[j].count == win[i].count &&
+			    have[j].period == win[i].period)
+				nst[i] = st[j];
+	}
+	memcpy(have, win, i * sizeof(*win));
+	memcpy(st, nst, i * sizeof(*st));
+	*nhave = i;
+}
+
 /* limit_gcra_idle - 1 when every window is full again at now */
 int
 limit_gcra_idle(const struct limit_tat *st, size_t nwin, int64_t now)
@@ -321,6 +349,27 @@ limit_window_format(const struct limit_window *w, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%u/%us", w->count, w->period);
+}
+
+/* secs - microseconds from now to t, rounded up to seconds (>= 0) */
+static long long
+secs(int64_t t, int64_t now)
+{
+	return (t <= now ? 0 : (long long) ((t - now + LIMIT_US - 1) /
+	    LIMIT_US));
+}
+
+/* limit_info_line - one window of a key, as listed */
+void
+limit_info_line(const struct limit_info *i, size_t w, int64_t now,
+	char *buf, size_t len)
+{
+	char    rate[40];
+
+	limit_window_format(&i->win[w], rate, sizeof(rate));
+	snprintf(buf, len, "%s %s %s left %u next %llds full %llds "
+	    "refused %lu\n", i->subject, i->name, rate, i->left[w],
+	    secs(i->next[w], now), secs(i->empty[w], now), i->denials);
 }
 
 /* limit_take - through the vtable */

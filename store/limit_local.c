@@ -225,30 +225,14 @@ insert(struct local *s, struct shard *sh, uint32_t h, const char *key,
 	return (e);
 }
 
-/*
- * conform - make e's windows those of the limit: a window with the same
- * count and period keeps its state, any other starts full (a changed
- * limit is a new limit).
- */
+/* conform - make e's windows those of the limit (limit_gcra_conform()) */
 static void
 conform(struct entry *e, const struct limit_window *win, size_t nwin)
 {
-	struct limit_tat st[LIMIT_WINDOWS_MAX];
-	size_t  i, j;
+	size_t  n = e->nwin;
 
-	if (e->nwin == nwin && memcmp(e->win, win, nwin * sizeof(*win)) == 0)
-		return;
-	for (i = 0; i < nwin; i++) {
-		st[i].tat = 0;
-		st[i].frac = 0;
-		for (j = 0; j < e->nwin; j++)
-			if (e->win[j].count == win[i].count &&
-			    e->win[j].period == win[i].period)
-				st[i] = e->st[j];
-	}
-	memcpy(e->win, win, nwin * sizeof(*win));
-	memcpy(e->st, st, nwin * sizeof(*st));
-	e->nwin = (uint8_t) nwin;
+	limit_gcra_conform(e->win, e->st, &n, win, nwin);
+	e->nwin = (uint8_t) n;
 }
 
 /* Where a key lives: its bytes, hash and shard. */

@@ -479,6 +479,55 @@ redis_run(struct redis_client *c, redis_fn fn, void *arg, char *err,
 	return (rc);
 }
 
+/* redis_glob_prefix - the prefix with SCAN MATCH's characters escaped */
+void
+redis_glob_prefix(const char *s, char *out, size_t len)
+{
+	size_t  n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (strchr("*?[]\\", *s))
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n++] = '*';
+	out[n] = 0;
+}
+
+/* redis_scan - each for every key under pfx (see redis_int.h) */
+int
+redis_scan(redisContext *ctx, const char *pfx,
+	int (*each) (redisContext *, const char *, void *, char *, size_t),
+	void *arg, char *err, size_t errlen)
+{
+	redisReply *r, *keys;
+	char    pat[2 * REDIS_KEY_MAX + 2], cursor[32] = "0";
+	size_t  i;
+	int     rc = 0;
+
+	redis_glob_prefix(pfx, pat, sizeof(pat));
+	do {
+		if ((r = redis_cmd(ctx, err, errlen, "SCAN %s MATCH %s COUNT "
+		    "1000", cursor, pat)) == NULL)
+			return (-1);
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			snprintf(err, errlen, "redis: SCAN: unexpected reply");
+			return (-1);
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		keys = r->element[1];
+		for (i = 0; i < keys->elements && rc == 0; i++)
+			if (keys->element[i]->type == REDIS_REPLY_STRING)
+				rc = each(ctx, keys->element[i]->str, arg, err,
+				    errlen);
+		freeReplyObject(r);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	return (rc < 0 ? -1 : 0);
+}
+
 /* conf_id - the canonical text of a section, to share its client */
 static char *
 conf_id(const struct redis_conf *conf)

@@ -6,15 +6,16 @@
  *	#include "store/redis_int.h"
  *
  *	struct redis_cache *redis_cache_new(size)
- *	int	redis_cache_get(cache, key, now_ms)
- *	void	redis_cache_put(cache, key, found, expires_ms)
+ *	int	redis_cache_get(cache, key, now_ms, val, vallen)
+ *	void	redis_cache_put(cache, key, found, expires_ms, val)
  *	void	redis_cache_del(cache, key, keylen)
  *	void	redis_cache_flush(cache)
  *	void	redis_cache_free(cache)
  *	void	redis_tracker_start(client)
  *	void	redis_tracker_stop(client)
  * DESCRIPTION
- *	The cache maps a grant's key to found / not found until a
+ *	The cache maps a grant's key to found / not found (a found one
+ *	with its value: the grant's user, a block's record) until a
  *	monotonic deadline: a found key no longer than its remaining TTL
  *	in Redis and the section's cache-ttl, a missing key cache-negative
  *	seconds. When it holds cache-size entries it is emptied (simple,
@@ -27,7 +28,8 @@
  *	it the name of every key under the prefix that any client changes,
  *	and the tracker removes it from the cache; a flush message empties
  *	the cache. It PINGs every 500ms and takes a connection silent for
- *	1.5s as broken.
+ *	1.5s as broken. Messages about rate counters alone (P "limit:",
+ *	changed at each counted recipient, never cached) are ignored.
  *
  *	The cache is used only while the tracker is subscribed. When its
  *	connection breaks, or the master changes, the cache is emptied and
@@ -61,6 +63,7 @@ struct centry {
 	struct centry *next;
 	long long expires;
 	int	found;
+	char   *val;			/* "" when none */
 	size_t	keylen;
 	char	key[];
 };
@@ -104,6 +107,7 @@ flush_locked(struct redis_cache *c)
 	for (i = 0; i < NBUCKETS; i++) {
 		for (e = c->b[i]; e != NULL; e = next) {
 			next = e->next;
+			free(e->val);
 			free(e);
 		}
 		c->b[i] = NULL;
@@ -145,7 +149,8 @@ find(struct redis_cache *c, const char *key, size_t len)
 
 /* redis_cache_get - 1 found, 0 not found, -1 not cached (or expired) */
 int
-redis_cache_get(struct redis_cache *c, const char *key, long long now)
+redis_cache_get(struct redis_cache *c, const char *key, long long now,
+	char *val, size_t vallen)
 {
 	struct centry **pp, *e;
 	int     r = -1;
@@ -153,10 +158,13 @@ redis_cache_get(struct redis_cache *c, const char *key, long long now)
 	pthread_mutex_lock(&c->mu);
 	pp = find(c, key, strlen(key));
 	if ((e = *pp) != NULL) {
-		if (now < e->expires)
+		if (now < e->expires) {
 			r = e->found;
-		else {
+			if (val != NULL && vallen > 0)
+				snprintf(val, vallen, "%s", e->val);
+		} else {
 			*pp = e->next;
+			free(e->val);
 			free(e);
 			c->n--;
 		}
@@ -168,10 +176,11 @@ redis_cache_get(struct redis_cache *c, const char *key, long long now)
 /* redis_cache_put - keep an answer until expires (monotonic ms) */
 void
 redis_cache_put(struct redis_cache *c, const char *key, int found,
-	long long expires)
+	long long expires, const char *val)
 {
 	struct centry **pp, *e;
 	size_t  len = strlen(key);
+	char   *v = xstrdup(val != NULL ? val : "");
 
 	pthread_mutex_lock(&c->mu);
 	pp = find(c, key, len);
@@ -179,6 +188,7 @@ redis_cache_put(struct redis_cache *c, const char *key, int found,
 		if (c->n >= c->max)
 			flush_locked(c);
 		e = xmalloc(sizeof(*e) + len + 1);
+		e->val = NULL;
 		memcpy(e->key, key, len + 1);
 		e->keylen = len;
 		e->next = c->b[hash(key, len)];
@@ -187,6 +197,8 @@ redis_cache_put(struct redis_cache *c, const char *key, int found,
 	}
 	e->found = found;
 	e->expires = expires;
+	free(e->val);
+	e->val = v;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -200,6 +212,7 @@ redis_cache_del(struct redis_cache *c, const char *key, size_t len)
 	pp = find(c, key, len);
 	if ((e = *pp) != NULL) {
 		*pp = e->next;
+		free(e->val);
 		free(e);
 		c->n--;
 	}
@@ -211,18 +224,34 @@ static void
 invalidate(struct redis_client *c, const redisReply *r)
 {
 	const redisReply *keys;
-	size_t  i;
+	char    counters[REDIS_NAME_MAX + 16];
+	size_t  i, clen;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    strcmp(r->element[0]->str, "message") != 0)
 		return;			/* a subscribe confirmation, a pong */
-	atomic_fetch_add(&c->inval_seq, 1);
 	keys = r->element[2];
 	if (keys->type != REDIS_REPLY_ARRAY) {
+		atomic_fetch_add(&c->inval_seq, 1);
 		redis_cache_flush(c->cache);	/* FLUSHDB, FLUSHALL */
 		return;
 	}
+	/*
+	 * Rate counters (limit_redis.c) change at every counted recipient
+	 * and are never cached: their messages must not keep lookups
+	 * that overlap them from filling the cache.
+	 */
+	clen = (size_t) snprintf(counters, sizeof(counters), "%s%s",
+	    c->conf.prefix, REDIS_COUNTERS_WORD);
+	for (i = 0; i < keys->elements; i++)
+		if (keys->element[i]->type != REDIS_REPLY_STRING ||
+		    keys->element[i]->len < clen ||
+		    memcmp(keys->element[i]->str, counters, clen) != 0)
+			break;
+	if (i == keys->elements)
+		return;
+	atomic_fetch_add(&c->inval_seq, 1);
 	for (i = 0; i < keys->elements; i++)
 		if (keys->element[i]->type == REDIS_REPLY_STRING) {
 			redis_cache_del(c->cache, keys->element[i]->str,

@@ -36,7 +36,9 @@
  *	before they act on it.
  *
  *	Lookups go through the local cache (redis_cache.c) when it is in
- *	use; otherwise, and on a miss, one PTTL.
+ *	use; otherwise, and on a miss, one GET and one PTTL in one round
+ *	trip: the grant's USER is the identity of a client granted there
+ *	(kept with the cached positive answer).
  * DIAGNOSTICS
  *	A lookup that gets no answer (connection, timeout, breaker open)
  *	is -1 with a message: on-error, never "not found".
@@ -96,6 +98,7 @@ static const char purge_lua[] =
 
 struct redis_table {
 	struct redis_client *c;
+	int	blocks;				/* a blocks table */
 	char	grant_pfx[REDIS_KEY_MAX];	/* P T ":grant:" */
 	char	user_pfx[REDIS_KEY_MAX];	/* P T ":user:" */
 	char	desc[REDIS_KEY_MAX];		/* store_path() */
@@ -127,6 +130,36 @@ store_open_redis(const struct redis_conf *conf, const char *table,
 	s->redis = t;
 	*out = s;
 	return (0);
+}
+
+/* store_block_open_redis - the blocks of a redis section (see store.h) */
+int
+store_block_open_redis(const struct redis_conf *conf, struct store **out,
+	char *err, size_t errlen)
+{
+	struct redis_table *t;
+
+	if (store_open_redis(conf, "block", out, err, errlen) < 0)
+		return (-1);
+	t = (*out)->redis;
+	t->blocks = 1;
+	snprintf(t->grant_pfx, sizeof(t->grant_pfx), "%sblock:", conf->prefix);
+	t->user_pfx[0] = 0;
+	return (0);
+}
+
+/* redis_table_blocks - the key prefix of a blocks table, NULL: not one */
+const char *
+redis_table_blocks(const struct redis_table *t)
+{
+	return (t->blocks ? t->grant_pfx : NULL);
+}
+
+/* redis_table_client - the table's client */
+struct redis_client *
+redis_table_client(const struct redis_table *t)
+{
+	return (t->c);
 }
 
 /* store_is_redis - is s a Redis table? */
@@ -164,45 +197,66 @@ redis_table_desc(const struct redis_table *t)
 	return (t->desc);
 }
 
-/* A lookup: the key and what PTTL said. */
-struct pttl_q {
+/* A lookup: the key, its value and what PTTL said. */
+struct get_q {
 	const char *key;
-	long long pttl;
+	char	val[REDIS_VALUE_MAX];	/* "" when none */
+	long long pttl;			/* -2: no such key */
 };
 
-/* pttl_fn - PTTL of one key */
+/*
+ * get_fn - GET and PTTL of one key in one round trip. A key that
+ * expires between the two is "no key" (PTTL -2, or GET nil).
+ */
 static int
-pttl_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
+get_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 {
-	struct pttl_q *q = arg;
-	redisReply *r;
+	struct get_q *q = arg;
+	redisReply *v = NULL, *t = NULL;
+	int     rc = 0;
 
-	if ((r = redis_cmd(ctx, err, errlen, "PTTL %s", q->key)) == NULL)
-		return (-1);
-	if (r->type != REDIS_REPLY_INTEGER) {
-		freeReplyObject(r);
-		snprintf(err, errlen, "redis: PTTL: unexpected reply");
+	q->val[0] = 0;
+	if (redisAppendCommand(ctx, "GET %s", q->key) != REDIS_OK ||
+	    redisAppendCommand(ctx, "PTTL %s", q->key) != REDIS_OK) {
+		snprintf(err, errlen, "redis: out of memory");
 		return (-1);
 	}
-	q->pttl = r->integer;
-	freeReplyObject(r);
-	return (0);
+	if (redisGetReply(ctx, (void **) &v) != REDIS_OK ||
+	    redisGetReply(ctx, (void **) &t) != REDIS_OK) {
+		snprintf(err, errlen, "redis: %s", ctx->errstr[0] ?
+		    ctx->errstr : "connection error");
+		rc = -1;
+	} else if (t->type != REDIS_REPLY_INTEGER ||
+	    (v->type != REDIS_REPLY_STRING && v->type != REDIS_REPLY_NIL)) {
+		snprintf(err, errlen, "redis: GET/PTTL: unexpected reply%s%s",
+		    v->type == REDIS_REPLY_ERROR ? ": " : "",
+		    v->type == REDIS_REPLY_ERROR ? v->str : "");
+		rc = -1;
+	} else {
+		q->pttl = v->type == REDIS_REPLY_NIL ? -2 : t->integer;
+		if (q->pttl != -2)
+			snprintf(q->val, sizeof(q->val), "%s", v->str);
+	}
+	if (v != NULL)
+		freeReplyObject(v);
+	if (t != NULL)
+		freeReplyObject(t);
+	return (rc);
 }
 
-/* redis_grant_match - 1 granted, 0 not, -1 no answer */
+/*
+ * redis_lookup - one key through the cache: 1 found (its value in val),
+ * 0 not, -1 no answer (message in err)
+ */
 int
-redis_grant_match(struct redis_table *t, const struct addr *a,
-	struct store_error *err)
+redis_lookup(struct redis_client *c, const char *key, char *val,
+	size_t vallen, struct store_error *err)
 {
-	struct redis_client *c = t->c;
-	struct pttl_q q;
-	char    key[FULLKEY], as[ADDR_STRLEN];
+	struct get_q q;
 	unsigned long gen = 0, seq = 0;
 	long long now, life;
 	int     cached = -1, up = 0, found;
 
-	snprintf(key, sizeof(key), "%s%s", t->grant_pfx,
-	    addr_format(a, as, sizeof(as)));
 	atomic_fetch_add(&redis_n_lookups, 1);
 	if (c->cache != NULL) {
 		redis_tracker_start(c);
@@ -210,18 +264,20 @@ redis_grant_match(struct redis_table *t, const struct addr *a,
 		seq = atomic_load(&c->inval_seq);
 		up = atomic_load(&c->tracking);
 		if (up && (cached = redis_cache_get(c->cache, key,
-		    redis_now_ms())) >= 0) {
+		    redis_now_ms(), val, vallen)) >= 0) {
 			atomic_fetch_add(&redis_n_hits, 1);
 			return (cached);
 		}
 	}
 	q.key = key;
-	if (redis_run(c, pttl_fn, &q, err->msg, sizeof(err->msg)) < 0) {
+	if (redis_run(c, get_fn, &q, err->msg, sizeof(err->msg)) < 0) {
 		atomic_fetch_add(&redis_n_errors, 1);
 		err->first = 0;
 		return (-1);
 	}
 	found = q.pttl != -2;
+	if (found && val != NULL && vallen > 0)
+		snprintf(val, vallen, "%s", q.val);
 	if (up && atomic_load(&c->tracking) &&
 	    atomic_load(&c->track_gen) == gen &&
 	    atomic_load(&c->inval_seq) == seq) {
@@ -231,9 +287,32 @@ redis_grant_match(struct redis_table *t, const struct addr *a,
 		if (found && q.pttl >= 0 && q.pttl < life)
 			life = q.pttl;
 		if (life > 0)
-			redis_cache_put(c->cache, key, found, now + life);
+			redis_cache_put(c->cache, key, found, now + life,
+			    found ? q.val : NULL);
 	}
 	return (found);
+}
+
+/* redis_grant_match - 1 granted (its user in user), 0 not, -1 no answer */
+int
+redis_grant_match(struct redis_table *t, const struct addr *a, char *user,
+	size_t userlen, struct store_error *err)
+{
+	char    key[FULLKEY], as[ADDR_STRLEN], val[REDIS_VALUE_MAX];
+	const char *u;
+	int     rc;
+
+	snprintf(key, sizeof(key), "%s%s", t->grant_pfx,
+	    addr_format(a, as, sizeof(as)));
+	if ((rc = redis_lookup(t->c, key, val, sizeof(val), err)) == 1 &&
+	    user != NULL && userlen > 0) {
+		/* "TIME HOST USER": the user is after the second space */
+		user[0] = 0;
+		if ((u = strchr(val, ' ')) != NULL &&
+		    (u = strchr(u + 1, ' ')) != NULL)
+			snprintf(user, userlen, "%s", u + 1);
+	}
+	return (rc);
 }
 
 /* A batch of grants. */
@@ -374,21 +453,6 @@ redis_revoke_user(struct redis_table *t, const char *user, size_t *removed,
 	return (0);
 }
 
-/* glob_quote - prefix with the SCAN MATCH pattern characters escaped */
-static void
-glob_quote(const char *s, char *out, size_t len)
-{
-	size_t  n = 0;
-
-	for (; *s && n + 3 < len; s++) {
-		if (strchr("*?[]\\", *s))
-			out[n++] = '\\';
-		out[n++] = *s;
-	}
-	out[n++] = '*';
-	out[n] = 0;
-}
-
 /* A walk over the keys under a prefix. */
 struct scan_q {
 	const struct redis_table *t;
@@ -402,37 +466,25 @@ struct scan_q {
 	int	stopped;
 };
 
-/* scan_fn - SCAN the prefix, calling q->each for every key */
+/* scan_each - redis_scan()'s callback: q's work on one key */
+static int
+scan_each(redisContext *ctx, const char *key, void *arg, char *err,
+	size_t errlen)
+{
+	struct scan_q *q = arg;
+
+	if (q->each(ctx, q, key, err, errlen) < 0)
+		return (-1);
+	return (q->stopped);
+}
+
+/* scan_fn - every key under the prefix */
 static int
 scan_fn(redisContext *ctx, void *arg, char *err, size_t errlen)
 {
 	struct scan_q *q = arg;
-	redisReply *r, *keys;
-	char    pat[2 * REDIS_KEY_MAX + 2], cursor[32] = "0";
-	size_t  i;
-	int     rc = 0;
 
-	glob_quote(q->pfx, pat, sizeof(pat));
-	do {
-		if ((r = redis_cmd(ctx, err, errlen, "SCAN %s MATCH %s COUNT "
-		    "1000", cursor, pat)) == NULL)
-			return (-1);
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			snprintf(err, errlen, "redis: SCAN: unexpected reply");
-			return (-1);
-		}
-		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		keys = r->element[1];
-		for (i = 0; i < keys->elements && rc == 0 && !q->stopped; i++)
-			if (keys->element[i]->type == REDIS_REPLY_STRING)
-				rc = q->each(ctx, q, keys->element[i]->str, err,
-				    errlen);
-		freeReplyObject(r);
-	} while (rc == 0 && !q->stopped && strcmp(cursor, "0") != 0);
-	return (rc);
+	return (redis_scan(ctx, q->pfx, scan_each, q, err, errlen));
 }
 
 /* list_one - read one grant and hand it to the caller */

@@ -16,6 +16,8 @@
 #define REDIS_NAME_MAX	128
 #define REDIS_KEY_MAX	512
 #define REDIS_POOL_MAX	8		/* idle command connections kept */
+#define REDIS_VALUE_MAX	512		/* longest value read back */
+#define REDIS_COUNTERS_WORD "limit:"	/* P "limit:" SUBJECT: counters */
 
 struct redis_host {
 	char	host[256];
@@ -43,10 +45,15 @@ struct redis_conf {
 struct redis_cache;
 extern struct redis_cache *redis_cache_new(int size);
 extern void redis_cache_free(struct redis_cache *);
+/*
+ * redis_cache_get - 1 found, 0 not found, -1 not cached; a found entry's
+ * value is copied to val (vallen bytes; val may be NULL).
+ * redis_cache_put - keep found and val (NULL: "") until expires_ms.
+ */
 extern int redis_cache_get(struct redis_cache *, const char *key,
-	long long now_ms);
+	long long now_ms, char *val, size_t vallen);
 extern void redis_cache_put(struct redis_cache *, const char *key, int found,
-	long long expires_ms);
+	long long expires_ms, const char *val);
 extern void redis_cache_del(struct redis_cache *, const char *key,
 	size_t keylen);
 extern void redis_cache_flush(struct redis_cache *);
@@ -106,6 +113,30 @@ extern void redis_tracker_start(struct redis_client *);
 extern void redis_tracker_stop(struct redis_client *);
 extern void redis_host_str(const struct redis_host *, char *, size_t);
 
+/*
+ * redis_glob_prefix - "PREFIX*" with the prefix's glob characters
+ * escaped, for SCAN MATCH (redis_grant.c); len at least 2 * strlen + 2.
+ */
+extern void redis_glob_prefix(const char *prefix, char *out, size_t len);
+
+/*
+ * redis_scan - SCAN every key under pfx on ctx, calling each with it:
+ * each returns 0 to go on, 1 to stop, -1 on an error (message in err).
+ * Returns 0, or -1 with a message in err.
+ */
+extern int redis_scan(redisContext *, const char *pfx,
+	int (*each) (redisContext *, const char *key, void *arg, char *err,
+	size_t errlen), void *arg, char *err, size_t errlen);
+
+/*
+ * redis_lookup - GET key through the local cache: 1 found (its value
+ * copied to val), 0 no such key, -1 no answer (message in err).
+ * redis_grant.c; used for grants and blocks alike.
+ */
+struct store_error;
+extern int redis_lookup(struct redis_client *, const char *key, char *val,
+	size_t vallen, struct store_error *err);
+
 /* redis_grant.c: a table's operations, dispatched from store_grant.c */
 struct redis_table;
 struct store_error;
@@ -113,10 +144,12 @@ struct store_grant_req;
 struct store_grant_info;
 struct addr;
 extern struct redis_table *redis_table_dup(const struct redis_table *);
+extern const char *redis_table_blocks(const struct redis_table *);
+extern struct redis_client *redis_table_client(const struct redis_table *);
 extern void redis_table_close(struct redis_table *);
 extern const char *redis_table_desc(const struct redis_table *);
 extern int redis_grant_match(struct redis_table *, const struct addr *,
-	struct store_error *);
+	char *user, size_t userlen, struct store_error *);
 extern int redis_grant(struct redis_table *, const struct store_grant_req *,
 	size_t, char *, size_t);
 extern int redis_revoke(struct redis_table *, const struct addr *, char *,
@@ -127,6 +160,17 @@ extern int redis_grant_list(struct redis_table *,
 	int (*) (const struct store_grant_info *, void *), void *, char *,
 	size_t);
 extern int redis_purge(struct redis_table *, size_t *, char *, size_t);
+
+/* redis_block.c: a blocks table's operations, from store_block.c */
+extern int redis_block_put(struct redis_table *, const char *key,
+	const char *val, long long ttl, char *err, size_t errlen);
+extern int redis_block_del(struct redis_table *, const char *key, char *err,
+	size_t errlen);
+extern int redis_block_get(struct redis_table *, const char *key, char *val,
+	size_t vallen, struct store_error *err);
+extern int redis_block_list(struct redis_table *,
+	int (*fn) (const char *key, const char *val, void *arg), void *arg,
+	char *err, size_t errlen);
 
 /* counters (redis.c) */
 extern atomic_ulong redis_n_lookups, redis_n_hits, redis_n_errors,

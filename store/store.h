@@ -270,7 +270,14 @@ struct store_block_info {
  * store_block_open - open a blocks table, read-write (created when
  * missing) when writable. As store_open(): a missing file holds no
  * block. Returns 0, or -1 with a message in err (*out is then NULL).
+ *
+ * store_block_open_redis - the blocks kept in the Redis of a redis
+ * section (store/redis_block.c): every store_block_*() below works on
+ * the handle unchanged. Nothing is connected here.
  */
+struct redis_conf;
+extern int store_block_open_redis(const struct redis_conf *,
+	struct store **out, char *err, size_t errlen);
 extern int store_block_open(const char *path, int writable,
 	struct store **out, char *err, size_t errlen);
 

@@ -22,6 +22,9 @@
  *	transactions as grants (store_grant.c), so a block made by one
  *	process is seen by the next lookup of every other. A blocks file
  *	that does not exist yet holds no block.
+ *
+ *	With "blocks redis" the same records live in Redis
+ *	(redis_block.c): a block with an end is a key with that TTL.
  * DIAGNOSTICS
  *	See store.h for each function's return values.
  * THREADS
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/redis_int.h"
 #include "store/store_int.h"
 
 /* block_key - the key of an identity; 0, or -1 with err */
@@ -163,6 +167,14 @@ store_block_add(struct store *s, const char *identity, time_t now,
 	b.key = key;
 	snprintf(b.val, sizeof(b.val), "%lld %lld %s", (long long) now,
 	    (long long) expiry, why);
+	if (s->redis != NULL) {
+		if (expiry != 0 && expiry <= now) {
+			snprintf(err, errlen, "a block that has already ended");
+			return (-1);
+		}
+		return (redis_block_put(s->redis, key, b.val, expiry ?
+		    (long long) (expiry - now) : 0, err, errlen));
+	}
 	return (store_write_txn(s, do_add, &b, err, errlen));
 }
 
@@ -176,6 +188,8 @@ store_block_remove(struct store *s, const char *identity, char *err,
 
 	if (block_key(identity, key, sizeof(key), err, errlen) < 0)
 		return (-1);
+	if (s->redis != NULL)
+		return (redis_block_del(s->redis, key, err, errlen));
 	memset(&b, 0, sizeof(b));
 	b.key = key;
 	if (store_write_txn(s, do_remove, &b, err, errlen) < 0)
@@ -199,7 +213,14 @@ store_block_find(struct store *s, const char *identity, time_t now,
 	if (identity == NULL || *identity == 0 ||
 	    block_key(identity, key, sizeof(key), raw, sizeof(raw)) < 0)
 		return (0);		/* no such identity can be blocked */
-	rc = store_dyn_get(s, STORE_KIND_BLOCKS, key, raw, sizeof(raw), err);
+	if (s->redis != NULL) {
+		struct store_error dummy;
+
+		rc = redis_block_get(s->redis, key, raw, sizeof(raw),
+		    err != NULL ? err : &dummy);
+	} else
+		rc = store_dyn_get(s, STORE_KIND_BLOCKS, key, raw, sizeof(raw),
+		    err);
 	if (rc <= 0)
 		return (rc);
 	if (decode(raw, strlen(raw), info) < 0) {
@@ -235,6 +256,19 @@ block_visit(const MDB_val *k, const MDB_val *v, void *arg)
 	return (w->fn(&b, w->arg));
 }
 
+/* redis_visit - one block from Redis for store_block_list() */
+static int
+redis_visit(const char *key, const char *val, void *arg)
+{
+	MDB_val k, v;
+
+	k.mv_data = UNCONST(key);
+	k.mv_size = strlen(key);
+	v.mv_data = UNCONST(val);
+	v.mv_size = strlen(val);
+	return (block_visit(&k, &v, arg));
+}
+
 /* store_block_list - walk the blocks (see store.h) */
 int
 store_block_list(struct store *s,
@@ -245,6 +279,9 @@ store_block_list(struct store *s,
 
 	w.fn = fn;
 	w.arg = arg;
+	if (s->redis != NULL)
+		return (redis_block_list(s->redis, redis_visit, &w, err,
+		    errlen));
 	return (store_dyn_walk(s, STORE_KIND_BLOCKS, block_visit, &w, err,
 	    errlen));
 }

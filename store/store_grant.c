@@ -194,13 +194,10 @@ store_grant_find(struct store *s, const struct addr *a, time_t now,
 	if (s->redis != NULL) {
 		struct store_error dummy;
 
-		/*
-		 * XXX A Redis grant is matched without its user: the
-		 * identity of a client granted there is absent.
-		 */
+		/* Redis keeps the expiry as the key's TTL: found is live. */
 		snprintf(g->addr, sizeof(g->addr), "%s", key);
-		return (redis_grant_match(s->redis, a, err != NULL ? err :
-		    &dummy));
+		return (redis_grant_match(s->redis, a, g->user,
+		    sizeof(g->user), err != NULL ? err : &dummy));
 	}
 	rc = store_dyn_get(s, STORE_KIND_GRANTS, key, raw, sizeof(raw), err);
 	if (rc <= 0)

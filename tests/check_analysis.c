@@ -506,6 +506,14 @@ START_TEST(test_clean)
 	rules_analysis_free(a);
 	rules_unref(r);
 
+	/* The table of cert-identity is used, by the identity fact. */
+	r = load("table certs \"/nonexistent/c.lmdb\"\ncert-identity <certs>\n"
+	    "rcpt {\n reject\n}\n");
+	a = rules_analyse(r);
+	ck_assert_msg(rules_analysis_count(a) == 0, "%s", dump(a, r, &sb));
+	rules_analysis_free(a);
+	rules_unref(r);
+
 	r = load("open-relay allow\nrcpt {\n permit\n}\n");
 	a = rules_analyse(r);
 	ck_assert_int_gt(rules_analysis_open(a), 0);

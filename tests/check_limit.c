@@ -456,7 +456,7 @@ load(const char *text, struct limit_store *s)
 {
 	struct strbuf errs = STRBUF_INIT;
 	struct rules *r = rules_load_string("limit.conf", text, &errs);
-	struct rules_limits l = {s, test_clock, test_exceeded, NULL};
+	struct rules_limits l = {s, test_clock, test_exceeded, NULL, NULL};
 
 	ck_assert_msg(r != NULL, "%s", strbuf_str(&errs));
 	strbuf_free(&errs);

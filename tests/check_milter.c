@@ -595,11 +595,16 @@ START_TEST(test_stats)
 		stats_inc(st, STATS_SESSIONS);
 	stats_inc(st, STATS_RCPT_REJECTED);
 	ck_assert_uint_eq(stats_get(st, STATS_SESSIONS), 3);
+	stats_inc(st, STATS_BLOCKS_NETWORKS);
+	stats_inc(st, STATS_BLOCKED_REFUSALS);
+	stats_inc(st, STATS_BLOCKED_REFUSALS);
 
 	stats_format(st, r, &out);
 	s = strbuf_str(&out);
 	ck_assert_ptr_nonnull(strstr(s, "sessions 3\n"));
 	ck_assert_ptr_nonnull(strstr(s, "recipients_rejected 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "blocks_by_limit 0\n"
+	    "blocks_by_networks 1\nblocks_warned 0\nblocked_refusals 2\n"));
 	ck_assert_ptr_nonnull(strstr(s, "config t.conf\n"));
 	ck_assert_msg(strstr(s, "rule t.conf:2 stage rcpt matched 0 permit 0 "
 	    "accept 0 reject 0 tempfail 0 discard 0 error 0\n") != NULL, "%s", s);
@@ -614,6 +619,10 @@ START_TEST(test_stats)
 	    "relayguard_sessions_total 3\n"));
 	ck_assert_ptr_nonnull(strstr(s,
 	    "relayguard_recipients_total{decision=\"rejected\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "relayguard_blocks_total{cause=\"limit\"} 0\n"
+	    "relayguard_blocks_total{cause=\"networks\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "relayguard_blocked_refusals_total 2\n"));
 	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_decisions_total{rule="
 	    "\"t.conf:3\",stage=\"rcpt\",decision=\"reject\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(s, "relayguard_rule_matches_total{rule="

@@ -215,6 +215,7 @@ static const struct {
 	{"subject, xtext decoded", FULL, 1, RULES_FACT_CERT_SUBJECT,
 	    "Alice Example"},
 	{"issuer, xtext decoded", FULL, 1, RULES_FACT_CERT_ISSUER, "CA+One"},
+	{"fingerprint as sent", FULL, 1, RULES_FACT_CERT_FINGERPRINT, "AA:BB"},
 	{"a bad xtext escape stays", REQ "ccert_subject=a+zz+4\n\n", 1,
 	    RULES_FACT_CERT_SUBJECT, "a+zz+4"},
 	{"xtext never makes a NUL", REQ "ccert_subject=a+00b\n\n", 1,

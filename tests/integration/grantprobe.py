@@ -3,7 +3,8 @@
 #
 # SYNOPSIS
 #	grantprobe.py seen --client ADDR --want permit|reject|tempfail
-#	    [--limit SEC] SOCKET... -- COMMAND [ARG...]
+#	    [--auth USER] [--rcpt MAILBOX] [--limit SEC] SOCKET... --
+#	    COMMAND [ARG...]
 #	grantprobe.py loop --client ADDR --stranger ADDR --stop FILE
 #	    [--ready FILE] [--max SEC] SOCKET
 #	grantprobe.py time --client ADDR --count N SOCKET
@@ -80,7 +81,8 @@ class Ask:
 
 
 def seen(args):
-    asks = {s: Ask(s, args.client) for s in args.sockets}
+    asks = {s: Ask(s, args.client, args.auth, args.rcpt)
+            for s in args.sockets}
     rc = subprocess.call(args.command)
     if rc != 0:
         print('grantprobe: %s: exit %d' % (' '.join(args.command), rc))
@@ -150,6 +152,8 @@ def main():
     p.add_argument('mode', choices=['seen', 'loop', 'time', 'ask'])
     p.add_argument('--client')
     p.add_argument('--want')
+    p.add_argument('--auth')
+    p.add_argument('--rcpt', default='x@far.example')
     p.add_argument('--limit', type=float, default=1.0)
     p.add_argument('--stranger')
     p.add_argument('--stop')
