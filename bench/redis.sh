@@ -45,7 +45,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say() { echo "$*"; echo "$*" >> "$OUT"; }
+# say - print and keep a line; paths inside the tree are kept relative
+# to it, so the results say nothing of where they were measured
+say() {
+	l=$(printf '%s\n' "$*" | sed "s|$top/||g")
+	echo "$l"; echo "$l" >> "$OUT"
+}
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
 : > "$OUT"

@@ -26,7 +26,12 @@ timed() {
 	CPU=$(awk '{ printf "%.2f", $2 + $3 }' "$W/time")
 }
 ratio() { echo "$1 $2" | awk '{ printf "%.1fx", ($2 > 0 ? $1 / $2 : 0) }'; }
-say() { echo "$*"; echo "$*" >> "$OUT"; }
+# say - print and keep a line; paths inside the tree are kept relative
+# to it, so the results say nothing of where they were measured
+say() {
+	l=$(printf '%s\n' "$*" | sed "s|${RG_TOP:-.}/||g")
+	echo "$l"; echo "$l" >> "$OUT"
+}
 : > "$OUT"
 
 # A mixed table with unique keys: IPv4 addresses, shortened networks,
