@@ -26,6 +26,12 @@
  *			waives what relayguard waives
  *	-P pidfile	write the process id there
  *
+ *	Its threads get relayguard's stack size (1 MiB; see
+ *	milter/main.c): libmilter starts and ends workers as the load
+ *	changes, and with glibc's default of 8 MiB each of them costs an
+ *	mmap() and an munmap(). The ceiling must not lose to relayguard
+ *	on that alone.
+ *
  *	A Unix socket is made with mode 0666: the MTA runs as another
  *	user, and the socket's directory is what guards it.
  * DIAGNOSTICS
@@ -33,7 +39,10 @@
  *	libmilter's signal thread takes), 64 on a usage error, 69 when
  *	the socket cannot be opened.
  */
+/* For pthread_setattr_default_np(). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +194,16 @@ main(int argc, char **argv)
 	const char *r;
 	int     foreground = 0, ch, rc;
 	mode_t  old;
+	pthread_attr_t a;
 
+	/* Before smfi_main() starts any thread (see the header). */
+	if (pthread_attr_init(&a) != 0 ||
+	    pthread_attr_setstacksize(&a, 1024 * 1024) != 0 ||
+	    pthread_setattr_default_np(&a) != 0) {
+		fprintf(stderr, "noop-milter: cannot set the stack size\n");
+		return (71);
+	}
+	(void) pthread_attr_destroy(&a);
 	while ((ch = getopt(argc, argv, "fp:r:sP:")) != -1) {
 		switch (ch) {
 		case 'f':

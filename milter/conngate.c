@@ -237,11 +237,7 @@ static void
 hand_over(struct gate_conn *c)
 {
 	uint64_t one = 1;
-	int     fl;
 
-	/* libmilter expects what accept() returns: a blocking socket */
-	if ((fl = fcntl(c->fd, F_GETFL)) >= 0)
-		(void) fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 	pthread_mutex_lock(&mu);
 	if (nqueue + nlive >= max_live)
 		sweep();
@@ -268,8 +264,13 @@ take_new(time_t now)
 	for (;;) {
 		memset(&c, 0, sizeof(c));
 		c.addrlen = sizeof(c.addr);
+		/*
+		 * Blocking, as libmilter expects what accept() returns to
+		 * be; the gate itself only polls it and peeks with
+		 * MSG_DONTWAIT.
+		 */
 		c.fd = (int) syscall(SYS_accept4, real_fd, &c.addr,
-		    &c.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		    &c.addrlen, SOCK_CLOEXEC);
 		if (c.fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* out of descriptors: the oldest silent go */

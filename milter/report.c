@@ -98,6 +98,9 @@ log_event(const struct rules_session *s, enum rules_stage stage,
 	char    line[2048], action[32];
 	struct logline l;
 
+	/* Not formatted for nothing: a busy daemon logs at warning. */
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
 	report_logline(s, stage, res, &l);
 	if (warn) {
 		snprintf(action, sizeof(action), "warn-%s",
