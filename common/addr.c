@@ -215,10 +215,34 @@ addr_from_sockaddr(const struct sockaddr *sa, struct addr *out)
 	}
 }
 
-/* addr_format - canonical text of an address */
+/*
+ * addr_format - canonical text of an address. IPv4 is done here: it is
+ * formatted for every table key of every client, and inet_ntop(3)
+ * formats it through sprintf.
+ */
 char   *
 addr_format(const struct addr *a, char *buf, size_t len)
 {
+	char    v4[sizeof("255.255.255.255")], *p = v4;
+	int     i, o;
+
+	if (a->family == ADDR_V4) {
+		for (i = 0; i < 4; i++) {
+			o = a->bytes[i];
+			if (o >= 100)
+				*p++ = (char) ('0' + o / 100);
+			if (o >= 10)
+				*p++ = (char) ('0' + o / 10 % 10);
+			*p++ = (char) ('0' + o % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		/* As inet_ntop(3): too small a buffer gets nothing. */
+		if ((size_t) (p - v4) <= len)
+			memcpy(buf, v4, (size_t) (p - v4));
+		else if (len > 0)
+			buf[0] = '\0';
+		return (buf);
+	}
 	if (inet_ntop(a->family == ADDR_V4 ? AF_INET : AF_INET6, a->bytes,
 		buf, (socklen_t) len) == NULL && len > 0)
 		buf[0] = '\0';

@@ -60,6 +60,35 @@ static const struct {
 	{"unknown", "unknown", -1, 0, NULL},
 };
 
+/* addr_format() writes IPv4 itself: the same text as inet_ntop(3). */
+START_TEST(test_addr_format_v4)
+{
+	static const uint8_t octets[] = {0, 1, 9, 10, 42, 99, 100, 101,
+	    199, 200, 250, 255};
+	const size_t n = sizeof(octets);
+	struct addr a;
+	char    buf[ADDR_STRLEN], want[INET_ADDRSTRLEN], small[8];
+	size_t  i;
+
+	memset(&a, 0, sizeof(a));
+	a.family = ADDR_V4;
+	for (i = 0; i < n * n * n * n; i++) {
+		a.bytes[0] = octets[i % n];
+		a.bytes[1] = octets[i / n % n];
+		a.bytes[2] = octets[i / (n * n) % n];
+		a.bytes[3] = octets[i / (n * n * n)];
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, a.bytes, want,
+		    sizeof(want)));
+		ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), want);
+	}
+	/* Exactly enough room, and one byte short: nothing. */
+	memcpy(a.bytes, "\1\2\3\4", 4);
+	ck_assert_str_eq(addr_format(&a, small, 8), "1.2.3.4");
+	memset(small, 'x', sizeof(small));
+	ck_assert_str_eq(addr_format(&a, small, 7), "");
+}
+END_TEST
+
 START_TEST(test_addr_parse)
 {
 	struct addr a;
@@ -238,6 +267,7 @@ addr_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("addr_from_sockaddr");
 	tcase_set_timeout(tc, RG_TIMEOUT_FAST);
+	tcase_add_test(tc, test_addr_format_v4);
 	tcase_add_test(tc, test_addr_from_sockaddr);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("addr_cmp");
