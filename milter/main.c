@@ -46,9 +46,10 @@
  *	as the load changes; with glibc's default of 8 MiB, only a few
  *	stacks fit its cache of freed stacks, so each new worker was an
  *	mmap() and each ended one an munmap(), whose TLB flush reaches
- *	every CPU running the daemon. No thread here recurses or keeps
- *	more than a few KiB on its stack (the largest frames are the
- *	64 KiB read buffers of a configuration load).
+ *	every CPU running the daemon. No code here recurses; its largest
+ *	frames are the two 64 KiB read buffers of a configuration load,
+ *	which leaves most of the 1 MiB to the libraries it calls (LMDB,
+ *	hiredis and the resolver it uses on a reconnect, syslog).
  */
 /* For pthread_setattr_default_np(). */
 #define _GNU_SOURCE
